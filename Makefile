@@ -1,0 +1,59 @@
+# vae-genomics. Every target bootstraps the virtualenv it needs (.venv, or .venv-gpu with GPU=1).
+#   make train [SECTION=name] [CONFIG=configs/example.yaml] [ARGS="--epochs 50"]
+#   make test | make lint | make report SECTION=name | make sections
+SHELL := /bin/bash
+PYTHON ?= python3
+GPU ?= 0
+TF_EXTRA := $(if $(filter 1,$(GPU)),gpu,cpu)
+VENV ?= $(if $(filter 1,$(GPU)),.venv-gpu,.venv)
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(TF_EXTRA)
+CONFIG ?= configs/example.yaml
+SECTION ?=
+RUN ?=
+ARGS ?=
+PYTEST_ARGS ?=
+
+.PHONY: install train report sections test test-fast lint format example-data clean help
+
+help:
+	@sed -n '1,4p' Makefile | sed 's/^# \{0,1\}//'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,$(TF_EXTRA)]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+install: $(STAMP)  ## create the virtualenv and install the package
+
+train: $(STAMP)  ## train one section (SECTION=..., default: the config's default section)
+	$(BIN)/vae-genomics train --config $(CONFIG) $(if $(SECTION),--section $(SECTION)) $(ARGS)
+
+report: $(STAMP)  ## re-draw a report: RUN=runs/<section>/<run> or SECTION=<name> (latest run)
+	$(BIN)/vae-genomics report $(or $(RUN),runs/$(SECTION))
+
+sections: $(STAMP)  ## list the sections of the configured VCF
+	$(BIN)/vae-genomics sections --config $(CONFIG) $(ARGS)
+
+test: $(STAMP)  ## the whole test suite
+	$(BIN)/python -m pytest -x -q $(PYTEST_ARGS)
+
+test-fast: $(STAMP)  ## tests without the slow end-to-end ones
+	$(BIN)/python -m pytest -x -q -m "not slow" $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+example-data: $(STAMP)  ## regenerate data/example/ with msprime (needs the sim extra)
+	$(BIN)/python -m pip install --quiet -e '.[sim]'
+	$(BIN)/python scripts/simulate_example.py --out-dir data/example
+
+clean:
+	rm -rf $(VENV) .venv-gpu .pytest_cache .ruff_cache *.egg-info

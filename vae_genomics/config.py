@@ -1,0 +1,245 @@
+"""Typed configuration: defaults, YAML loading, per-section overrides and validation.
+
+A configuration is built from up to three YAML layers, later layers overriding earlier ones key by key:
+
+1. the defaults in this module (documented one option per line in ``configs/default.yaml``);
+2. the user's config file (``--config``, e.g. ``configs/example.yaml``);
+3. the section's tuned values, ``<sections_dir>/<section>.yaml`` (default: ``configs/sections/``),
+   when training or reporting one section.
+
+YAML is read with ``yaml.safe_load`` only. An unknown key or a value of the wrong type is an error that
+names the key and the file it came from. Relative paths are resolved against the working directory.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from vae_genomics.errors import ConfigError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class DataConfig(_Strict):
+    """Where the cohort comes from and how it is filtered and sectioned."""
+
+    vcf: Path = Field(Path("data/example/example.vcf.gz"), description="phased VCF/BCF")
+    populations: Path | None = Field(
+        Path("data/example/populations.tsv"),
+        description="TSV with columns sample, population (optional)",
+    )
+    min_maf: float = Field(0.01, ge=0.0, le=0.5, description="minimum minor allele frequency")
+    window_snps: int = Field(1000, ge=2, description="SNPs per section window")
+    default_section: str | None = Field(None, description="section trained when none is given")
+
+
+class ModelConfig(_Strict):
+    """Architecture of the per-section VAE (see ``models/factory.py`` for the 'auto' rules)."""
+
+    latent_dim: int | Literal["auto"] = "auto"
+    hidden_units: list[int] | Literal["auto"] = "auto"
+    activation: Literal["elu", "relu", "gelu", "swish", "tanh", "sigmoid"] = "elu"
+    dropout: float = Field(0.0, ge=0.0, lt=1.0)
+
+    @field_validator("latent_dim")
+    @classmethod
+    def _positive_latent(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and value < 1:
+            raise ValueError("must be a positive integer or 'auto'")
+        return value
+
+    @field_validator("hidden_units")
+    @classmethod
+    def _positive_units(cls, value: list[int] | str) -> list[int] | str:
+        if isinstance(value, list) and (not value or any(u < 1 for u in value)):
+            raise ValueError("must be a non-empty list of positive integers or 'auto'")
+        return value
+
+
+class ObjectiveConfig(_Strict):
+    """Terms of the training objective (nats per haplotype)."""
+
+    kl_weight: float = Field(1.0, ge=0.0, description="beta: weight of the KL term")
+
+
+class TrainingConfig(_Strict):
+    """Optimisation and the held-out split."""
+
+    epochs: int = Field(200, ge=1)
+    batch_size: int = Field(64, ge=1)
+    learning_rate: float = Field(1e-3, gt=0.0)
+    validation_fraction: float = Field(0.2, gt=0.0, lt=1.0)
+    patience: int = Field(20, ge=1, description="early-stopping patience (epochs)")
+
+
+class ReportConfig(_Strict):
+    """What the report draws."""
+
+    n_components: int = Field(4, ge=2, description="principal components computed")
+    reconstruction: Literal["probabilities", "samples", "threshold"] = "probabilities"
+
+
+class Config(_Strict):
+    """The whole, resolved configuration of one run."""
+
+    seed: int = 42
+    runs_dir: Path = Path("runs")
+    sections_dir: Path = Path("configs/sections")
+    data: DataConfig = DataConfig()
+    model: ModelConfig = ModelConfig()
+    objective: ObjectiveConfig = ObjectiveConfig()
+    training: TrainingConfig = TrainingConfig()
+    report: ReportConfig = ReportConfig()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain, YAML-safe dictionary (paths as strings)."""
+        return self.model_dump(mode="json")
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """Read a YAML mapping with the safe loader.
+
+    Args:
+        path: File to read.
+
+    Returns:
+        The mapping (empty for an empty file).
+
+    Raises:
+        ConfigError: The file is missing, is not valid YAML, or is not a mapping.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: config file not found. Check the path given with --config.")
+    try:
+        content = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if content is None:
+        return {}
+    if not isinstance(content, dict):
+        raise ConfigError(
+            f"{path}: expected a mapping of option names to values at the top level, "
+            f"got {type(content).__name__}."
+        )
+    return content
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Merge ``override`` into a copy of ``base``; nested mappings merge key by key."""
+    merged = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _check_keys(raw: dict[str, Any], model: type[BaseModel], source: str, prefix: str = "") -> None:
+    """Raise on the first key of ``raw`` that ``model`` does not define, naming key and file."""
+    for key, value in raw.items():
+        dotted = f"{prefix}{key}"
+        if key not in model.model_fields:
+            known = sorted(model.model_fields)
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f" Did you mean '{prefix}{close[0]}'?" if close else ""
+            raise ConfigError(
+                f"{source}: unknown key '{dotted}'.{hint} "
+                f"Known keys here: {', '.join(prefix + k for k in known)} (see configs/default.yaml)."
+            )
+        annotation = model.model_fields[key].annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            if not isinstance(value, dict):
+                raise ConfigError(
+                    f"{source}: key '{dotted}' must be a mapping of options, "
+                    f"got {type(value).__name__} {value!r}."
+                )
+            _check_keys(value, annotation, source, prefix=f"{dotted}.")
+
+
+def _has_key(raw: dict[str, Any], dotted: tuple[Any, ...]) -> bool:
+    node: Any = raw
+    for part in dotted:
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return True
+
+
+def build_config(layers: list[tuple[str, dict[str, Any]]]) -> Config:
+    """Validate and merge configuration layers (lowest priority first).
+
+    Args:
+        layers: ``(source name, mapping)`` pairs; the source names appear in error messages.
+
+    Returns:
+        The validated configuration.
+
+    Raises:
+        ConfigError: Unknown key or wrong type, naming the key and the layer it came from.
+    """
+    merged: dict[str, Any] = {}
+    for source, raw in layers:
+        _check_keys(raw, Config, source)
+        merged = deep_merge(merged, raw)
+    try:
+        return Config.model_validate(merged)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        # pydantic appends union-member tags ("int", "literal['auto']") and list indices to the
+        # location: keep only the field names.
+        key_path = tuple(p for p in err["loc"] if isinstance(p, str) and _is_field_name(p))
+        origin = next((src for src, raw in reversed(layers) if _has_key(raw, key_path)), "defaults")
+        dotted = ".".join(key_path)
+        value = err.get("input")
+        raise ConfigError(
+            f"{origin}: invalid value {value!r} for key '{dotted}': {err['msg']}. "
+            "See configs/default.yaml for the expected type."
+        ) from exc
+
+
+def _is_field_name(part: str) -> bool:
+    """True for location parts that are field names rather than pydantic union tags."""
+    return not (part in {"int", "float", "str", "bool", "list[int]"} or part.startswith("literal["))
+
+
+def load_config(
+    path: str | Path | None = None,
+    section: str | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> Config:
+    """Load a configuration: defaults, then ``path``, then the section's file, then ``overrides``.
+
+    Args:
+        path: User config YAML (``None``: defaults only).
+        section: Section name; ``<sections_dir>/<section>.yaml`` is merged when it exists.
+        overrides: Nested mapping from the command line (highest priority).
+
+    Returns:
+        The validated configuration.
+    """
+    layers: list[tuple[str, dict[str, Any]]] = []
+    if path is not None:
+        layers.append((str(path), read_yaml(Path(path))))
+    base = build_config(layers)
+    if section is not None:
+        section_file = base.sections_dir / f"{section}.yaml"
+        if section_file.is_file():
+            layers.append((str(section_file), read_yaml(section_file)))
+    if overrides:
+        layers.append(("command line", overrides))
+    return build_config(layers)
+
+
+def section_config_path(config: Config, section: str) -> Path:
+    """Path of a section's override file (it may not exist)."""
+    return config.sections_dir / f"{section}.yaml"

@@ -1,0 +1,1 @@
+"""Evaluation: numbers computed from arrays and models (no files)."""

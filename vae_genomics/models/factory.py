@@ -1,0 +1,77 @@
+"""Per-section model factory: layer sizes derived from the section's width.
+
+Rules used when the config says ``auto`` (override them with explicit values in the config):
+
+- ``hidden_units``: two encoder layers, ``h1 = clip(2**round(log2(n_variants / 4)), 64, 1024)`` and
+  ``h2 = clip(h1 // 4, 32, 256)``; the decoder mirrors them (h2, h1). A 1,000-SNP section gets
+  [256, 64], a 5,000-SNP section [1024, 256].
+- ``latent_dim``: ``clip(round(sqrt(n_variants) / 4), 4, 32)``: 8 for 1,000 SNPs, 18 for 5,000.
+  It grows slowly with width; tying it linearly to the number of variants leaves most dimensions
+  collapsed.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+
+from vae_genomics.config import ModelConfig, ObjectiveConfig, TrainingConfig
+from vae_genomics.models.vae import HaplotypeVAE
+
+
+def _clip(value: int, low: int, high: int) -> int:
+    return max(low, min(high, value))
+
+
+def auto_hidden_units(n_variants: int) -> list[int]:
+    """Encoder hidden widths for a section of ``n_variants`` SNPs (see module docstring)."""
+    h1 = _clip(2 ** round(math.log2(max(n_variants, 1) / 4)), 64, 1024)
+    return [h1, _clip(h1 // 4, 32, 256)]
+
+
+def auto_latent_dim(n_variants: int) -> int:
+    """Latent dimension for a section of ``n_variants`` SNPs (see module docstring)."""
+    return _clip(round(math.sqrt(n_variants) / 4), 4, 32)
+
+
+def resolve_architecture(n_variants: int, config: ModelConfig) -> tuple[list[int], int]:
+    """Hidden widths and latent dimension after applying the 'auto' rules."""
+    hidden = auto_hidden_units(n_variants) if config.hidden_units == "auto" else config.hidden_units
+    latent = auto_latent_dim(n_variants) if config.latent_dim == "auto" else config.latent_dim
+    return list(hidden), int(latent)
+
+
+def build_vae(
+    n_variants: int,
+    model: ModelConfig,
+    objective: ObjectiveConfig,
+    training: TrainingConfig,
+    seed: int,
+) -> HaplotypeVAE:
+    """Build and compile the VAE for one section.
+
+    Args:
+        n_variants: The section's width.
+        model: Architecture options.
+        objective: Objective options.
+        training: Optimiser options.
+        seed: Seed of the reparameterisation noise (weights are seeded by
+            ``keras.utils.set_random_seed``, called by the caller).
+
+    Returns:
+        A compiled :class:`HaplotypeVAE`.
+    """
+    hidden, latent = resolve_architecture(n_variants, model)
+    vae = HaplotypeVAE(
+        n_variants=n_variants,
+        latent_dim=latent,
+        hidden_units=hidden,
+        activation=model.activation,
+        dropout=model.dropout,
+        kl_weight=objective.kl_weight,
+        seed=seed,
+        name="haplotype_vae",
+    )
+    vae.compile(optimizer=keras.optimizers.Adam(learning_rate=training.learning_rate))
+    return vae

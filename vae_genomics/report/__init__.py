@@ -1,0 +1,1 @@
+"""Reports: figures and HTML drawn from numbers that ``evaluation`` computed."""

@@ -1,0 +1,332 @@
+"""Train one section: seeded split, input pipeline, callbacks, artifacts in a run directory."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+
+from vae_genomics import __version__
+from vae_genomics.config import Config, load_config, read_yaml
+from vae_genomics.data import SectionData, load_section
+from vae_genomics.errors import RunError
+from vae_genomics.evaluation.metrics import active_units, encode, heldout_objective
+from vae_genomics.io import atomic_write_text, write_json, write_yaml
+from vae_genomics.models.factory import build_vae
+from vae_genomics.models.vae import HaplotypeVAE
+from vae_genomics.report.build import write_section_report
+from vae_genomics.runs import (
+    CONFIG_FILE,
+    HISTORY_FILE,
+    LATENT_FILE,
+    METRICS_FILE,
+    MODEL_FILE,
+    REPORT_DIR,
+    SPLIT_FILE,
+    read_json,
+    resolve_run_dir,
+    stage_run,
+)
+
+log = logging.getLogger(__name__)
+
+
+def split_haplotypes(
+    n: int, validation_fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded split of haplotype rows into training and held-out sets.
+
+    Args:
+        n: Number of haplotypes (>= 2).
+        validation_fraction: Fraction held out, in (0, 1); at least one row goes to each side.
+        seed: Seed of the permutation.
+
+    Returns:
+        ``(train_rows, validation_rows)``, sorted int64 index arrays that partition ``range(n)``.
+    """
+    if n < 2:
+        raise ValueError(f"need at least 2 haplotypes to split, got {n}")
+    n_val = min(n - 1, max(1, round(validation_fraction * n)))
+    order = np.random.default_rng(seed).permutation(n)
+    return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+def make_dataset(x: np.ndarray, batch_size: int, shuffle: bool, seed: int) -> tf.data.Dataset:
+    """Batches of int8 haplotypes (cast to float inside the model's graph)."""
+    ds = tf.data.Dataset.from_tensor_slices(x)
+    if shuffle:
+        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+class EpochLogger(keras.callbacks.Callback):
+    """One log line per epoch (cluster-friendly progress)."""
+
+    def __init__(self, epochs: int, every: int = 1) -> None:
+        super().__init__()
+        self.epochs, self.every = epochs, every
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        logs = logs or {}
+        if (epoch + 1) % self.every and epoch + 1 != self.epochs:
+            return
+        log.info(
+            "epoch %d/%d  loss %.2f (rec %.2f, KL %.2f)  val_loss %.2f (rec %.2f, KL %.2f)",
+            epoch + 1, self.epochs, logs.get("loss", np.nan), logs.get("reconstruction", np.nan),
+            logs.get("kl", np.nan), logs.get("val_loss", np.nan),
+            logs.get("val_reconstruction", np.nan), logs.get("val_kl", np.nan),
+        )  # fmt: skip
+
+
+def prepare(
+    config_path: str | Path | None,
+    section: str | None,
+    overrides: dict[str, Any] | None = None,
+) -> tuple[Config, SectionData]:
+    """Resolve the section and its configuration (defaults ← config file ← section file ← CLI).
+
+    The section name is needed to find its override file, and the data config to find the
+    section, so the data is read with the base config first and re-read only if the section file
+    changes the data options.
+    """
+    base = load_config(config_path, overrides=overrides)
+    data = load_section(base.data, section)
+    config = load_config(config_path, section=data.section.name, overrides=overrides)
+    if config.data != base.data:
+        data = load_section(config.data, data.section.name)
+    return config, data
+
+
+@dataclass
+class TrainResult:
+    """Where a finished run landed and its headline numbers."""
+
+    run_dir: Path
+    report: Path
+    metrics: dict[str, Any]
+
+
+def train_section(
+    config: Config,
+    data: SectionData,
+    run_name: str | None = None,
+    overwrite: bool = False,
+) -> TrainResult:
+    """Train the VAE of one section and write its run directory.
+
+    Args:
+        config: Resolved configuration.
+        data: The section's haplotypes.
+        run_name: Name of the run directory (default: a timestamp).
+        overwrite: Replace an existing run of the same name.
+
+    Returns:
+        The run directory, its report and metrics.
+    """
+    section = data.section
+    staging = stage_run(config.runs_dir, section.name, run_name, overwrite)
+    out = staging.staging
+    x = data.matrix.haplotypes
+    train_rows, val_rows = split_haplotypes(
+        len(x), config.training.validation_fraction, config.seed
+    )
+    x_train, x_val = x[train_rows], x[val_rows]
+    log.info(
+        "section %s: %d variants, %d training / %d held-out haplotypes",
+        section.name, section.n_variants, len(train_rows), len(val_rows),
+    )  # fmt: skip
+
+    keras.utils.set_random_seed(config.seed)
+    model = build_vae(x.shape[1], config.model, config.objective, config.training, config.seed)
+    log.info(
+        "model: hidden %s, latent %d, %d parameters",
+        list(model.hidden_units), model.latent_dim, model.count_params(),
+    )  # fmt: skip
+    write_yaml(out / CONFIG_FILE, _resolved(config, data, model))
+    write_json(
+        out / SPLIT_FILE,
+        {
+            "seed": config.seed,
+            "validation_fraction": config.training.validation_fraction,
+            "train": data.matrix.haplotype_ids[train_rows].tolist(),
+            "validation": data.matrix.haplotype_ids[val_rows].tolist(),
+        },
+    )
+    batch = config.training.batch_size
+    callbacks = [
+        keras.callbacks.EarlyStopping(
+            monitor="val_loss", patience=config.training.patience, restore_best_weights=True
+        ),
+        keras.callbacks.TensorBoard(log_dir=str(out / "tensorboard"), write_graph=False),
+        EpochLogger(config.training.epochs, every=max(1, config.training.epochs // 20)),
+    ]
+    started = time.perf_counter()
+    fit = model.fit(
+        make_dataset(x_train, batch, shuffle=True, seed=config.seed),
+        validation_data=make_dataset(x_val, batch, shuffle=False, seed=config.seed),
+        epochs=config.training.epochs,
+        callbacks=callbacks,
+        shuffle=False,  # the dataset shuffles itself, seeded
+        verbose=0,
+    )
+    seconds = time.perf_counter() - started
+    history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
+    best_epoch = int(np.argmin(history["val_loss"])) + 1
+
+    model.save(out / MODEL_FILE)
+    _write_history(out / HISTORY_FILE, history)
+    metrics = _metrics(model, data, x_train, x_val, history, best_epoch, seconds)
+    _write_latent(out / LATENT_FILE, model, data, val_rows)
+    write_json(out / METRICS_FILE, metrics)
+    report = write_section_report(
+        out / REPORT_DIR,
+        title=f"section {section.name} · run {staging.final.name}",
+        model=model,
+        x_train=x_train,
+        x_val=x_val,
+        history=history,
+        summary=_summary(metrics),
+        config=config.to_dict(),
+        reconstruction=config.report.reconstruction,
+        n_components=config.report.n_components,
+        seed=config.seed,
+    )
+    run_dir = staging.commit()
+    return TrainResult(run_dir, run_dir / REPORT_DIR / report.name, metrics)
+
+
+def _resolved(config: Config, data: SectionData, model: HaplotypeVAE) -> dict[str, Any]:
+    resolved = config.to_dict()
+    resolved["resolved"] = {
+        "version": __version__,
+        "section": data.section.to_dict(),
+        "hidden_units": list(model.hidden_units),
+        "latent_dim": model.latent_dim,
+    }
+    return resolved
+
+
+def _write_history(path: Path, history: dict[str, list[float]]) -> None:
+    table = pd.DataFrame(history)
+    table.insert(0, "epoch", np.arange(1, len(table) + 1))
+    atomic_write_text(path, table.to_csv(index=False))
+
+
+def _write_latent(path: Path, model: HaplotypeVAE, data: SectionData, val_rows: np.ndarray) -> None:
+    mean, log_var = encode(model, data.matrix.haplotypes)
+    sd = np.exp(0.5 * log_var)
+    split = np.full(len(mean), "train", dtype=object)
+    split[val_rows] = "validation"
+    table = pd.DataFrame(
+        {
+            "haplotype": data.matrix.haplotype_ids,
+            "sample": data.matrix.haplotype_samples,
+            "population": data.populations if data.populations is not None else "unknown",
+            "split": split,
+        }
+    )
+    dims = range(1, model.latent_dim + 1)
+    table = pd.concat(
+        [
+            table,
+            pd.DataFrame(mean, columns=[f"mean_{k}" for k in dims]),
+            pd.DataFrame(sd, columns=[f"sd_{k}" for k in dims]),
+        ],
+        axis=1,
+    )
+    atomic_write_text(path, table.to_csv(sep="\t", index=False, float_format="%.6g"))
+
+
+def _metrics(
+    model: HaplotypeVAE,
+    data: SectionData,
+    x_train: np.ndarray,
+    x_val: np.ndarray,
+    history: dict[str, list[float]],
+    best_epoch: int,
+    seconds: float,
+) -> dict[str, Any]:
+    mean, _ = encode(model, x_val)
+    n_active, activity = active_units(mean)
+    return {
+        "version": __version__,
+        "section": data.section.to_dict(),
+        "n_haplotypes": int(data.matrix.n_haplotypes),
+        "n_train": len(x_train),
+        "n_validation": len(x_val),
+        "latent_dim": model.latent_dim,
+        "epochs_run": len(history["loss"]),
+        "best_epoch": best_epoch,
+        "train_seconds": round(seconds, 2),
+        "heldout": heldout_objective(model, x_val),
+        "active_units": n_active,
+        "activity": activity.tolist(),
+        "filters": data.matrix.filter_counts,
+    }
+
+
+def _summary(metrics: dict[str, Any]) -> dict[str, Any]:
+    held = metrics["heldout"]
+    return {
+        "section": metrics["section"]["name"],
+        "variants": metrics["section"]["n_variants"],
+        "haplotypes (train / held-out)": f"{metrics['n_train']} / {metrics['n_validation']}",
+        "held-out −ELBO (nats/haplotype)": held["neg_elbo"],
+        "held-out reconstruction NLL": held["reconstruction"],
+        "held-out KL": held["kl"],
+        "KL weight β": held["kl_weight"],
+        "active units": f"{metrics['active_units']} of {metrics['latent_dim']}",
+        "epochs (best)": f"{metrics['epochs_run']} ({metrics['best_epoch']})",
+        "training seconds": metrics["train_seconds"],
+    }
+
+
+def report_run(run_dir: str | Path) -> Path:
+    """Re-draw the report of a finished run from its saved model, config and split.
+
+    Args:
+        run_dir: A run directory, or a section directory (its ``latest`` run).
+
+    Returns:
+        Path of the written ``report/index.html``.
+    """
+    run_dir = resolve_run_dir(run_dir)
+    config_dict = read_yaml(run_dir / CONFIG_FILE)
+    section_name = config_dict.pop("resolved")["section"]["name"]
+    config = Config.model_validate(config_dict)
+    data = load_section(config.data, section_name)
+    split = read_json(run_dir / SPLIT_FILE)
+    row = {h: i for i, h in enumerate(data.matrix.haplotype_ids)}
+    unknown = [h for h in split["train"] + split["validation"] if h not in row]
+    if unknown:
+        raise RunError(
+            f"{run_dir / SPLIT_FILE}: {len(unknown)} haplotypes of this run (e.g. '{unknown[0]}') "
+            f"are not in {config.data.vcf}; the data changed since training. Retrain the section."
+        )
+    train_rows = np.asarray([row[h] for h in split["train"]], dtype=np.int64)
+    val_rows = np.asarray([row[h] for h in split["validation"]], dtype=np.int64)
+    model = keras.models.load_model(run_dir / MODEL_FILE, safe_mode=True)
+    history_table = pd.read_csv(run_dir / HISTORY_FILE)
+    history = {c: history_table[c].tolist() for c in history_table.columns if c != "epoch"}
+    metrics = read_json(run_dir / METRICS_FILE)
+    x = data.matrix.haplotypes
+    return write_section_report(
+        run_dir / REPORT_DIR,
+        title=f"section {section_name} · run {run_dir.name}",
+        model=model,
+        x_train=x[train_rows],
+        x_val=x[val_rows],
+        history=history,
+        summary=_summary(metrics),
+        config=config.to_dict(),
+        reconstruction=config.report.reconstruction,
+        n_components=config.report.n_components,
+        seed=config.seed,
+    )
