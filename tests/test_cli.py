@@ -77,8 +77,10 @@ def test_train_then_report_end_to_end(tiny_config, tmp_path, capsys, caplog):
 
     history = pd.read_csv(run / "history.csv")
     assert list(history["epoch"]) == [1, 2, 3]
-    for column in ("loss", "reconstruction", "kl", "kl_weight", "val_loss", "val_kl"):
+    for column in ("loss", "reconstruction", "kl", "kl_weight", "val_loss", "val_kl",
+                   "val_neg_elbo", "active_units", "kl_dim_1", "kl_dim_3"):  # fmt: skip
         assert column in history.columns
+    assert (history["active_units"] <= 3).all()
 
     latent = pd.read_csv(run / "latent.tsv", sep="\t")
     assert len(latent) == 80
@@ -124,3 +126,14 @@ def test_same_seed_same_split_and_overwrite(tiny_config, tmp_path):
     latent_a = pd.read_csv(section / "a" / "latent.tsv", sep="\t")
     latent_b = pd.read_csv(section / "b" / "latent.tsv", sep="\t")
     np.testing.assert_allclose(latent_a["mean_1"], latent_b["mean_1"], rtol=1e-4, atol=1e-5)
+
+
+def test_divergence_in_the_first_epoch_is_a_clear_error(tiny_config, tmp_path, caplog):
+    config = yaml.safe_load(tiny_config.read_text())
+    config["objective"] = {"likelihood": "gaussian", "sigma": 1e-30}  # 1/sigma^2 overflows
+    path = tmp_path / "diverge.yaml"
+    path.write_text(yaml.safe_dump(config))
+    assert main(["train", "--config", str(path), "--run-name", "nan"]) == 2
+    assert "diverged in epoch 1" in caplog.text and "reconstruction" in caplog.text
+    assert not (tmp_path / "runs" / "1_100-5000" / "nan").exists()
+    assert not list((tmp_path / "runs" / "1_100-5000").glob(".nan*"))  # staging removed too

@@ -22,11 +22,14 @@ def test_default_yaml_documents_exactly_the_built_in_defaults():
     assert documented == Config()
     # and every option is present in the file (it documents all of them)
     raw = yaml.safe_load((ROOT / "configs" / "default.yaml").read_text())
-    defaults = Config().to_dict()
-    assert raw.keys() == defaults.keys()
-    for key, value in defaults.items():
-        if isinstance(value, dict):
-            assert raw[key].keys() == value.keys(), key
+
+    def same_keys(documented: dict, defaults: dict, where: str) -> None:
+        assert documented.keys() == defaults.keys(), where
+        for key, value in defaults.items():
+            if isinstance(value, dict):
+                same_keys(documented[key], value, f"{where}.{key}")
+
+    same_keys(raw, Config().to_dict(), "config")
 
 
 def test_example_config_is_valid():
@@ -77,6 +80,29 @@ def test_wrong_types_name_key_and_file(tmp_path, content, key):
         load_config(path)
     assert str(path) in str(err.value)
     assert f"key '{key}'" in str(err.value)
+
+
+def test_capacity_with_a_beta_schedule_is_an_error(tmp_path):
+    path = _write(
+        tmp_path / "c.yaml",
+        {"objective": {"capacity": {"enabled": True}, "schedule": {"kind": "cyclical"}}},
+    )
+    with pytest.raises(ConfigError, match=r"key 'objective'.*schedule \('cyclical'\)"):
+        load_config(path)
+
+
+@pytest.mark.parametrize(
+    ("content", "key"),
+    [
+        ({"objective": {"schedule": {"kind": "exponential"}}}, "objective.schedule.kind"),
+        ({"objective": {"reencode": {"loss": "l1"}}}, "objective.reencode.loss"),
+        ({"objective": {"sigma": -1.0}}, "objective.sigma"),
+        ({"objective": {"free_bits": -0.1}}, "objective.free_bits"),
+    ],
+)
+def test_objective_options_are_validated(tmp_path, content, key):
+    with pytest.raises(ConfigError, match=f"key '{key}'"):
+        load_config(_write(tmp_path / "c.yaml", content))
 
 
 def test_section_mapping_given_as_scalar_is_an_error(tmp_path):

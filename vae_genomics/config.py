@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from vae_genomics.errors import ConfigError
 
@@ -64,10 +64,65 @@ class ModelConfig(_Strict):
         return value
 
 
+class ScheduleConfig(_Strict):
+    """How the KL weight β moves from ``start`` to ``objective.kl_weight`` during training."""
+
+    kind: Literal["constant", "linear", "sigmoid", "cyclical"] = "constant"
+    start: float = Field(0.0, ge=0.0, description="β at step 0 (and at each cycle's start)")
+    epochs: int = Field(10, ge=1, description="warm-up length of linear and sigmoid schedules")
+    steepness: float = Field(10.0, gt=0.0, description="logistic steepness of the sigmoid schedule")
+    cycles: int = Field(4, ge=1, description="cyclical: number of cycles M over the whole run")
+    ramp_fraction: float = Field(0.5, gt=0.0, le=1.0, description="cyclical: ramp fraction R")
+
+
+class CapacityConfig(_Strict):
+    """Capacity objective (Burgess et al. 2018): γ·|KL − C(t)| replaces β·KL."""
+
+    enabled: bool = False
+    max: float = Field(25.0, ge=0.0, description="C_max in nats per haplotype")
+    epochs: int = Field(50, ge=1, description="epochs over which C rises linearly to C_max")
+    gamma: float = Field(1.0, gt=0.0, description="weight γ of |KL − C(t)|")
+
+
+class ReencodeConfig(_Strict):
+    """Re-encoding loss of the neighbour-embedding VAE (weight 0 disables it)."""
+
+    weight: float = Field(0.0, ge=0.0, description="λ_re")
+    loss: Literal["se", "logprob"] = "se"
+    cap: float = Field(0.0, description="c of the logprob variant, in nats per dimension")
+    input: Literal["probabilities", "sample"] = "probabilities"
+
+
 class ObjectiveConfig(_Strict):
     """Terms of the training objective (nats per haplotype)."""
 
+    likelihood: Literal["bernoulli", "gaussian"] = "bernoulli"
+    sigma: float | Literal["learned", "optimal"] = Field(
+        "optimal",
+        description="Gaussian likelihood: fixed σ, a learned global σ, or the batch optimum",
+    )
     kl_weight: float = Field(1.0, ge=0.0, description="beta: weight of the KL term")
+    schedule: ScheduleConfig = ScheduleConfig()
+    capacity: CapacityConfig = CapacityConfig()
+    free_bits: float = Field(0.0, ge=0.0, description="λ: floor of each dimension's batch-mean KL")
+    reencode: ReencodeConfig = ReencodeConfig()
+
+    @field_validator("sigma")
+    @classmethod
+    def _positive_sigma(cls, value: float | str) -> float | str:
+        if isinstance(value, float | int) and value <= 0:
+            raise ValueError("must be a positive number, 'learned' or 'optimal'")
+        return value
+
+    @model_validator(mode="after")
+    def _compatible(self) -> ObjectiveConfig:
+        if self.capacity.enabled and self.schedule.kind != "constant":
+            raise ValueError(
+                "capacity.enabled replaces beta * KL with gamma * |KL - C(t)|, so a KL-weight "
+                f"schedule ('{self.schedule.kind}') has no meaning with it: set "
+                "objective.schedule.kind to constant or disable capacity"
+            )
+        return self
 
 
 class TrainingConfig(_Strict):

@@ -19,3 +19,7 @@ class DataError(VaeGenomicsError):
 
 class RunError(VaeGenomicsError):
     """A run directory is missing, incomplete, or would be overwritten."""
+
+
+class TrainingDivergedError(RunError):
+    """The objective became NaN or infinite during training."""

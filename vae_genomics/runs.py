@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -41,6 +43,15 @@ class RunStaging:
     staging: Path
     final: Path
     overwrite: bool
+
+    @contextmanager
+    def discard_on_error(self) -> Iterator[None]:
+        """Remove the staging directory if the block raises (including Ctrl-C)."""
+        try:
+            yield
+        except BaseException:
+            shutil.rmtree(self.staging, ignore_errors=True)
+            raise
 
     def commit(self) -> Path:
         """Move the finished staging directory into place and update ``latest``.

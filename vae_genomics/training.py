@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,9 +15,10 @@ import pandas as pd
 import tensorflow as tf
 
 from vae_genomics import __version__
+from vae_genomics.callbacks import DivergenceGuard, EpochLogger, LatentMonitor
 from vae_genomics.config import Config, load_config, read_yaml
 from vae_genomics.data import SectionData, load_section
-from vae_genomics.errors import RunError
+from vae_genomics.errors import RunError, TrainingDivergedError
 from vae_genomics.evaluation.metrics import active_units, encode, heldout_objective
 from vae_genomics.io import atomic_write_text, write_json, write_yaml
 from vae_genomics.models.factory import build_vae
@@ -66,25 +68,6 @@ def make_dataset(x: np.ndarray, batch_size: int, shuffle: bool, seed: int) -> tf
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
-class EpochLogger(keras.callbacks.Callback):
-    """One log line per epoch (cluster-friendly progress)."""
-
-    def __init__(self, epochs: int, every: int = 1) -> None:
-        super().__init__()
-        self.epochs, self.every = epochs, every
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
-        logs = logs or {}
-        if (epoch + 1) % self.every and epoch + 1 != self.epochs:
-            return
-        log.info(
-            "epoch %d/%d  loss %.2f (rec %.2f, KL %.2f)  val_loss %.2f (rec %.2f, KL %.2f)",
-            epoch + 1, self.epochs, logs.get("loss", np.nan), logs.get("reconstruction", np.nan),
-            logs.get("kl", np.nan), logs.get("val_loss", np.nan),
-            logs.get("val_reconstruction", np.nan), logs.get("val_kl", np.nan),
-        )  # fmt: skip
-
-
 def prepare(
     config_path: str | Path | None,
     section: str | None,
@@ -132,73 +115,99 @@ def train_section(
     """
     section = data.section
     staging = stage_run(config.runs_dir, section.name, run_name, overwrite)
-    out = staging.staging
-    x = data.matrix.haplotypes
-    train_rows, val_rows = split_haplotypes(
-        len(x), config.training.validation_fraction, config.seed
-    )
-    x_train, x_val = x[train_rows], x[val_rows]
-    log.info(
-        "section %s: %d variants, %d training / %d held-out haplotypes",
-        section.name, section.n_variants, len(train_rows), len(val_rows),
-    )  # fmt: skip
+    with staging.discard_on_error():
+        out = staging.staging
+        x = data.matrix.haplotypes
+        train_rows, val_rows = split_haplotypes(
+            len(x), config.training.validation_fraction, config.seed
+        )
+        x_train, x_val = x[train_rows], x[val_rows]
+        log.info(
+            "section %s: %d variants, %d training / %d held-out haplotypes",
+            section.name, section.n_variants, len(train_rows), len(val_rows),
+        )  # fmt: skip
 
-    keras.utils.set_random_seed(config.seed)
-    model = build_vae(x.shape[1], config.model, config.objective, config.training, config.seed)
-    log.info(
-        "model: hidden %s, latent %d, %d parameters",
-        list(model.hidden_units), model.latent_dim, model.count_params(),
-    )  # fmt: skip
-    write_yaml(out / CONFIG_FILE, _resolved(config, data, model))
-    write_json(
-        out / SPLIT_FILE,
-        {
-            "seed": config.seed,
-            "validation_fraction": config.training.validation_fraction,
-            "train": data.matrix.haplotype_ids[train_rows].tolist(),
-            "validation": data.matrix.haplotype_ids[val_rows].tolist(),
-        },
-    )
-    batch = config.training.batch_size
-    callbacks = [
-        keras.callbacks.EarlyStopping(
-            monitor="val_loss", patience=config.training.patience, restore_best_weights=True
-        ),
-        keras.callbacks.TensorBoard(log_dir=str(out / "tensorboard"), write_graph=False),
-        EpochLogger(config.training.epochs, every=max(1, config.training.epochs // 20)),
-    ]
-    started = time.perf_counter()
-    fit = model.fit(
-        make_dataset(x_train, batch, shuffle=True, seed=config.seed),
-        validation_data=make_dataset(x_val, batch, shuffle=False, seed=config.seed),
-        epochs=config.training.epochs,
-        callbacks=callbacks,
-        shuffle=False,  # the dataset shuffles itself, seeded
-        verbose=0,
-    )
-    seconds = time.perf_counter() - started
-    history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
-    best_epoch = int(np.argmin(history["val_loss"])) + 1
+        keras.utils.set_random_seed(config.seed)
+        batch = config.training.batch_size
+        model = build_vae(
+            x.shape[1], config.model, config.objective, config.training, config.seed,
+            steps_per_epoch=math.ceil(len(train_rows) / batch),
+        )  # fmt: skip
+        log.info(
+            "model: hidden %s, latent %d, %d parameters",
+            list(model.hidden_units), model.latent_dim, model.count_params(),
+        )  # fmt: skip
+        write_yaml(out / CONFIG_FILE, _resolved(config, data, model))
+        write_json(
+            out / SPLIT_FILE,
+            {
+                "seed": config.seed,
+                "validation_fraction": config.training.validation_fraction,
+                "train": data.matrix.haplotype_ids[train_rows].tolist(),
+                "validation": data.matrix.haplotype_ids[val_rows].tolist(),
+            },
+        )
+        guard = DivergenceGuard()
+        callbacks = [
+            LatentMonitor(x_val),  # first: adds per-dimension KL and active units to the logs
+            guard,
+            keras.callbacks.EarlyStopping(
+                monitor="val_loss",
+                patience=config.training.patience,
+                restore_best_weights=True,
+                # objectives under a still-changing beta(t) or C(t) are not comparable
+                start_from_epoch=model.schedule_end_epoch(),
+            ),
+            keras.callbacks.TensorBoard(log_dir=str(out / "tensorboard"), write_graph=False),
+            EpochLogger(config.training.epochs, every=max(1, config.training.epochs // 20)),
+        ]
+        started = time.perf_counter()
+        fit = model.fit(
+            make_dataset(x_train, batch, shuffle=True, seed=config.seed),
+            validation_data=make_dataset(x_val, batch, shuffle=False, seed=config.seed),
+            epochs=config.training.epochs,
+            callbacks=callbacks,
+            shuffle=False,  # the dataset shuffles itself, seeded
+            verbose=0,
+        )
+        seconds = time.perf_counter() - started
+        history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
+        if guard.diverged and guard.last_good_epoch == 0:
+            raise TrainingDivergedError(
+                f"section {section.name}: training diverged in epoch 1 ({guard.term} is not finite) "
+                "before any good weights existed; nothing was saved. Lower training.learning_rate "
+                "or the objective's weights."
+            )
+        finite = np.where(np.isfinite(history["val_loss"]), history["val_loss"], np.inf)
+        best_epoch = int(np.argmin(finite)) + 1
 
-    model.save(out / MODEL_FILE)
-    _write_history(out / HISTORY_FILE, history)
-    metrics = _metrics(model, data, x_train, x_val, history, best_epoch, seconds)
-    _write_latent(out / LATENT_FILE, model, data, val_rows)
-    write_json(out / METRICS_FILE, metrics)
-    report = write_section_report(
-        out / REPORT_DIR,
-        title=f"section {section.name} · run {staging.final.name}",
-        model=model,
-        x_train=x_train,
-        x_val=x_val,
-        history=history,
-        summary=_summary(metrics),
-        config=config.to_dict(),
-        reconstruction=config.report.reconstruction,
-        n_components=config.report.n_components,
-        seed=config.seed,
-    )
+        model.save(out / MODEL_FILE)
+        _write_history(out / HISTORY_FILE, history)
+        metrics = _metrics(model, data, x_train, x_val, history, best_epoch, seconds)
+        metrics["diverged"] = {"epoch": guard.epoch, "term": guard.term} if guard.diverged else None
+        _write_latent(out / LATENT_FILE, model, data, val_rows)
+        write_json(out / METRICS_FILE, metrics)
+        report = write_section_report(
+            out / REPORT_DIR,
+            title=f"section {section.name} · run {staging.final.name}",
+            model=model,
+            x_train=x_train,
+            x_val=x_val,
+            history=history,
+            summary=_summary(metrics),
+            config=config.to_dict(),
+            reconstruction=config.report.reconstruction,
+            n_components=config.report.n_components,
+            seed=config.seed,
+        )
     run_dir = staging.commit()
+    if guard.diverged:
+        raise TrainingDivergedError(
+            f"section {section.name}: training diverged at epoch {guard.epoch} ({guard.term} "
+            f"became NaN or infinite). {run_dir} holds the weights of the last good epoch "
+            f"({guard.last_good_epoch}) or the best one before it. Lower training.learning_rate "
+            "or the objective's weights and train again."
+        )
     return TrainResult(run_dir, run_dir / REPORT_DIR / report.name, metrics)
 
 

@@ -48,6 +48,7 @@ def build_vae(
     objective: ObjectiveConfig,
     training: TrainingConfig,
     seed: int,
+    steps_per_epoch: int = 1,
 ) -> HaplotypeVAE:
     """Build and compile the VAE for one section.
 
@@ -55,9 +56,10 @@ def build_vae(
         n_variants: The section's width.
         model: Architecture options.
         objective: Objective options.
-        training: Optimiser options.
+        training: Optimiser options (learning rate, planned epochs).
         seed: Seed of the reparameterisation noise (weights are seeded by
             ``keras.utils.set_random_seed``, called by the caller).
+        steps_per_epoch: Optimiser steps per epoch (schedules are given in epochs).
 
     Returns:
         A compiled :class:`HaplotypeVAE`.
@@ -69,7 +71,9 @@ def build_vae(
         hidden_units=hidden,
         activation=model.activation,
         dropout=model.dropout,
-        kl_weight=objective.kl_weight,
+        objective=objective.model_dump(mode="json"),
+        steps_per_epoch=steps_per_epoch,
+        epochs=training.epochs,
         seed=seed,
         name="haplotype_vae",
     )

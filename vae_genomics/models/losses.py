@@ -48,3 +48,72 @@ def gaussian_kl(mean, log_var):
 def bound_log_var(raw):
     """Smoothly bound a raw log-variance to (-LOG_VAR_LIMIT, LOG_VAR_LIMIT)."""
     return LOG_VAR_LIMIT * ops.tanh(raw / LOG_VAR_LIMIT)
+
+
+def gaussian_nll(x, mean, log_sigma):
+    """Gaussian negative log-likelihood with one global standard deviation, summed over variants.
+
+    ``sum_j (x_j - m_j)^2 / (2 sigma^2) + log sigma + log(2 pi) / 2``.
+
+    Args:
+        x: Observed alleles, shape (batch, n_variants).
+        mean: Decoder means (probabilities), shape (batch, n_variants).
+        log_sigma: Scalar log standard deviation (fixed, learned, or the batch optimum).
+
+    Returns:
+        Nats per haplotype, shape (batch,).
+    """
+    x = ops.cast(x, mean.dtype)
+    n = ops.cast(ops.shape(x)[-1], mean.dtype)
+    squared = ops.sum(ops.square(x - mean), axis=-1)
+    return 0.5 * squared * ops.exp(-2.0 * log_sigma) + n * (log_sigma + 0.5 * _LOG_2PI)
+
+
+def optimal_log_sigma(x, mean, min_variance: float = 1e-6):
+    """log of σ* with σ*² = mean squared error over the batch and variants (Rybkin et al. 2021).
+
+    It maximises the Gaussian likelihood for fixed decoder means; the gradient through σ* is zero at
+    the optimum, so it is returned without a stop-gradient.
+    """
+    x = ops.cast(x, mean.dtype)
+    return 0.5 * ops.log(ops.maximum(ops.mean(ops.square(x - mean)), min_variance))
+
+
+def reencode_squared_error(z, mean_reencoded):
+    """Squared distance between a code and the re-encoding of its reconstruction, per dimension.
+
+    ``||z - mu(x_hat)||^2 / L`` (neighbour-embedding VAE, squared-error variant).
+
+    Args:
+        z: Latent codes of the inputs, shape (batch, L).
+        mean_reencoded: Posterior means of the reconstructions, shape (batch, L).
+
+    Returns:
+        shape (batch,).
+    """
+    return ops.mean(ops.square(z - mean_reencoded), axis=-1)
+
+
+def reencode_log_prob(z, mean_reencoded, log_var_reencoded, cap: float):
+    """Capped negative log-probability of a code under the re-encoded posterior.
+
+    ``sum_j max(c, -log N(z_j; mu_j(x_hat), sigma_j^2(x_hat)))`` (neighbour-embedding VAE,
+    log-probability variant). Dimensions already more likely than ``exp(-c)`` contribute the constant
+    ``c`` and no gradient, which stops the posterior variances from shrinking without bound.
+
+    Args:
+        z: Latent codes of the inputs, shape (batch, L).
+        mean_reencoded: Posterior means of the reconstructions, shape (batch, L).
+        log_var_reencoded: Posterior log-variances of the reconstructions, shape (batch, L).
+        cap: The cap c in nats.
+
+    Returns:
+        Nats, shape (batch,).
+    """
+    nll = 0.5 * (
+        _LOG_2PI + log_var_reencoded + ops.square(z - mean_reencoded) * ops.exp(-log_var_reencoded)
+    )
+    return ops.sum(ops.maximum(nll, cap), axis=-1)
+
+
+_LOG_2PI = 1.8378770664093453  # log(2 pi)

@@ -1,26 +1,41 @@
-"""``HaplotypeVAE``: a Bernoulli-likelihood VAE for binary haplotypes with a custom training step.
+"""``HaplotypeVAE``: a VAE for binary haplotypes whose custom training step carries the objective suite.
 
-Objective per haplotype x (n variants, latent dimension L), averaged over the batch, in nats:
+Objective per haplotype x (n variants, latent dimension L), batch-averaged, in nats:
 
-    loss = reconstruction + beta * KL
-    reconstruction = sum_j softplus(l_j) - x_j l_j,    l = decoder(z),  z = mu + sigma * eps
-    KL = sum_k 0.5 (sigma_k^2 + mu_k^2 - 1 - log sigma_k^2)
+    loss = reconstruction + rate term + λ_re · re-encoding
+    reconstruction = sum_j softplus(l_j) - x_j l_j   (Bernoulli; or the Gaussian option)
+    KL = sum_k 0.5 (sigma_k^2 + mu_k^2 - 1 - log sigma_k^2),  with z = mu + sigma * eps
+    rate term = beta(t) * KL                                  (default)
+              = beta(t) * sum_k max(free_bits, mean_batch KL_k) (free bits)
+              = gamma * |KL - C(t)|                           (capacity)
 
-``beta`` (the KL weight) is a non-trainable variable read inside the graph, so later schedules can
-update it in-graph. ``train_step`` and ``test_step`` compute the same objective; the validation numbers
-Keras reports are the held-out objective (with one posterior sample per haplotype).
+beta(t) and C(t) are non-trainable variables recomputed inside the compiled step from the optimiser's
+step counter (see ``schedules.py``), so they are right under ``tf.function``, XLA and
+``steps_per_execution``. ``train_step`` and ``test_step`` share :meth:`HaplotypeVAE.objective`: the
+validation numbers are the held-out objective (one posterior sample per haplotype) at the current
+beta(t) and C(t). Options are validated by :class:`vae_genomics.config.ObjectiveConfig` and stored in
+the model's config, so they round-trip through ``.keras``.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import keras
 import tensorflow as tf
 from keras import layers, ops
 
-from vae_genomics.models.losses import bernoulli_nll, bound_log_var, gaussian_kl
-
-#: Names of the numbers logged per epoch (Keras prefixes validation ones with ``val_``).
-METRIC_NAMES = ("loss", "reconstruction", "kl", "kl_weight")
+from vae_genomics.config import ObjectiveConfig
+from vae_genomics.models import schedules
+from vae_genomics.models.losses import (
+    bernoulli_nll,
+    bound_log_var,
+    gaussian_kl,
+    gaussian_nll,
+    optimal_log_sigma,
+    reencode_log_prob,
+    reencode_squared_error,
+)
 
 
 def _mlp(
@@ -45,8 +60,11 @@ class HaplotypeVAE(keras.Model):
         hidden_units: Encoder hidden widths, outermost first; the decoder mirrors them.
         activation: Hidden-layer activation (a Keras activation name).
         dropout: Dropout rate after each hidden layer (0 disables).
-        kl_weight: Initial KL weight beta (>= 0).
-        seed: Seed of the reparameterisation noise.
+        objective: Objective options as a mapping (validated by ``ObjectiveConfig``; default: the
+            Bernoulli ELBO with beta = 1).
+        steps_per_epoch: Optimiser steps per epoch, to convert epoch-valued schedule options.
+        epochs: Planned epochs (the cyclical schedule spreads its cycles over them).
+        seed: Seed of the reparameterisation and Bernoulli noise.
         **kwargs: Passed to ``keras.Model`` (e.g. ``name``).
 
     Call:
@@ -60,7 +78,9 @@ class HaplotypeVAE(keras.Model):
         hidden_units: list[int] | tuple[int, ...],
         activation: str = "elu",
         dropout: float = 0.0,
-        kl_weight: float = 1.0,
+        objective: dict[str, Any] | None = None,
+        steps_per_epoch: int = 1,
+        epochs: int = 1,
         seed: int | None = None,
         **kwargs,
     ) -> None:
@@ -70,7 +90,9 @@ class HaplotypeVAE(keras.Model):
         self.hidden_units = tuple(int(u) for u in hidden_units)
         self.activation = activation
         self.dropout = float(dropout)
-        self.initial_kl_weight = float(kl_weight)
+        self.spec = ObjectiveConfig.model_validate(objective or {})
+        self.steps_per_epoch = max(1, int(steps_per_epoch))
+        self.epochs = max(1, int(epochs))
         self.seed = seed
         self.encoder = _mlp(
             list(self.hidden_units), activation, dropout, 2 * self.latent_dim, "encoder"
@@ -78,21 +100,75 @@ class HaplotypeVAE(keras.Model):
         self.decoder = _mlp(
             list(self.hidden_units[::-1]), activation, dropout, self.n_variants, "decoder"
         )
-        self.kl_weight = self.add_weight(
-            name="kl_weight",
-            shape=(),
-            initializer=keras.initializers.Constant(self.initial_kl_weight),
-            trainable=False,
-        )
+        self.kl_weight = self._scalar("kl_weight", self._kl_weight_at(0))
+        self.capacity_target = self._scalar("capacity_target", 0.0)
+        self.log_sigma = None
+        if self.spec.likelihood == "gaussian" and self.spec.sigma == "learned":
+            self.log_sigma = self._scalar("log_sigma", 0.0, trainable=True)
         self.noise = keras.random.SeedGenerator(seed)
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in METRIC_NAMES}
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in self.metric_names}
         self.build((None, self.n_variants))
+
+    def _scalar(self, name: str, value: float, trainable: bool = False) -> keras.Variable:
+        return self.add_weight(
+            name=name,
+            shape=(),
+            initializer=keras.initializers.Constant(float(value)),
+            trainable=trainable,
+        )
 
     def build(self, input_shape) -> None:
         """Create the encoder and decoder weights."""
         self.encoder.build((None, self.n_variants))
         self.decoder.build((None, self.latent_dim))
         super().build(input_shape)
+
+    @property
+    def metric_names(self) -> tuple[str, ...]:
+        """Numbers logged per epoch (Keras prefixes validation ones with ``val_``)."""
+        names = ["loss", "reconstruction", "kl", "neg_elbo", "kl_weight"]
+        if self.spec.capacity.enabled:
+            names.append("capacity")
+        if self.spec.reencode.weight > 0:
+            names.append("reencode")
+        if self.spec.likelihood == "gaussian":
+            names.append("sigma")
+        return tuple(names)
+
+    # --- schedules -------------------------------------------------------------------------------
+    def _kl_weight_at(self, step):
+        s = self.spec.schedule
+        return schedules.kl_weight_at(
+            step,
+            s.kind,
+            target=self.spec.kl_weight,
+            start=s.start,
+            warmup_steps=schedules.epochs_to_steps(s.epochs, self.steps_per_epoch),
+            total_steps=self.epochs * self.steps_per_epoch,
+            steepness=s.steepness,
+            cycles=s.cycles,
+            ramp=s.ramp_fraction,
+        )
+
+    def update_schedules(self, step) -> None:
+        """Set beta(t) and C(t) for optimiser step ``step`` (runs inside the compiled step).
+
+        A constant schedule leaves ``kl_weight`` alone, so it can be set from outside.
+        """
+        if self.spec.schedule.kind != "constant":
+            self.kl_weight.assign(ops.cast(self._kl_weight_at(step), self.kl_weight.dtype))
+        cap = self.spec.capacity
+        if cap.enabled:
+            steps = schedules.epochs_to_steps(cap.epochs, self.steps_per_epoch)
+            self.capacity_target.assign(schedules.capacity(step, cap.max, steps))
+
+    def schedule_end_epoch(self) -> int:
+        """First epoch (0-based) from which the objective no longer changes (for early stopping)."""
+        s = self.spec.schedule
+        end = schedules.schedule_end_epoch(s.kind, s.epochs, self.epochs, s.cycles, s.ramp_fraction)
+        if self.spec.capacity.enabled:
+            end = max(end, min(self.spec.capacity.epochs, self.epochs))
+        return end
 
     # --- inference -------------------------------------------------------------------------------
     def encode(self, x, training: bool = False):
@@ -124,63 +200,113 @@ class HaplotypeVAE(keras.Model):
         return self.decode(mean, training=training)
 
     # --- objective -------------------------------------------------------------------------------
+    def reconstruction_nll(self, x, logits):
+        """Per-haplotype reconstruction NLL (nats, shape (batch,)) and the log sigma used (or None)."""
+        if self.spec.likelihood == "bernoulli":
+            return bernoulli_nll(x, logits), None
+        probs = ops.sigmoid(logits)
+        if self.log_sigma is not None:
+            log_sigma = ops.convert_to_tensor(self.log_sigma)
+        elif self.spec.sigma == "optimal":
+            log_sigma = optimal_log_sigma(x, probs)
+        else:
+            log_sigma = ops.log(ops.convert_to_tensor(float(self.spec.sigma)))
+        return gaussian_nll(x, probs, log_sigma), log_sigma
+
+    def reencode_loss(self, z, logits, training: bool = False):
+        """Re-encoding loss per haplotype (shape (batch,)): re-encode x_hat, compare with ``z``.
+
+        ``x_hat`` is the decoder's probabilities, or (``input: sample``) a Bernoulli draw from them
+        with a straight-through gradient (the draw's gradient is taken to be that of the
+        probabilities).
+        """
+        spec = self.spec.reencode
+        x_hat = ops.sigmoid(logits)
+        if spec.input == "sample":
+            draw = ops.cast(
+                keras.random.uniform(ops.shape(x_hat), seed=self.noise) < x_hat, x_hat.dtype
+            )
+            x_hat = x_hat + ops.stop_gradient(draw - x_hat)
+        mean_re, log_var_re = self.encode(x_hat, training=training)
+        mean_re = ops.cast(mean_re, "float32")
+        if spec.loss == "se":
+            return reencode_squared_error(z, mean_re)
+        return reencode_log_prob(z, mean_re, ops.cast(log_var_re, "float32"), spec.cap)
+
     def objective(self, x, training: bool = False) -> dict[str, tf.Tensor]:
-        """The objective and its parts on a batch (nats per haplotype).
+        """The objective and its parts on a batch (batch means, nats per haplotype).
 
         Args:
             x: Haplotypes, shape (batch, n_variants).
             training: Dropout on or off.
 
         Returns:
-            Per-haplotype vectors of shape (batch,): ``loss`` (reconstruction + beta * KL),
-            ``reconstruction`` and ``kl``; ``kl_weight`` (scalar beta); ``kl_per_dim`` (L,), the
-            batch-mean KL of each latent dimension. The training loss is the batch mean of ``loss``.
+            Scalars ``loss`` (what is minimised), ``reconstruction``, ``kl``, ``neg_elbo``
+            (reconstruction + KL, whatever beta is), ``kl_weight``, and when enabled ``capacity``,
+            ``reencode``, ``sigma``; plus ``kl_per_dim`` (L,), each dimension's batch-mean KL.
         """
         mean, log_var = self.encode(x, training=training)
+        mean, log_var = ops.cast(mean, "float32"), ops.cast(log_var, "float32")
         z = self.sample_posterior(mean, log_var)
-        logits = self.decode(z, training=training)
-        reconstruction = bernoulli_nll(x, ops.cast(logits, "float32"))
-        kl_matrix = gaussian_kl(ops.cast(mean, "float32"), ops.cast(log_var, "float32"))
-        kl = ops.sum(kl_matrix, axis=-1)
+        logits = ops.cast(
+            self.decode(ops.cast(z, self.compute_dtype), training=training), "float32"
+        )
+        rec_vec, log_sigma = self.reconstruction_nll(x, logits)
+        reconstruction = ops.mean(rec_vec)
+        kl_per_dim = ops.mean(gaussian_kl(mean, log_var), axis=0)
+        kl = ops.sum(kl_per_dim)
         beta = ops.convert_to_tensor(self.kl_weight)
-        return {
-            "loss": reconstruction + beta * kl,
-            "reconstruction": reconstruction,
-            "kl": kl,
-            "kl_weight": beta,
-            "kl_per_dim": ops.mean(kl_matrix, axis=0),
-        }
+        terms = {"reconstruction": reconstruction, "kl": kl, "neg_elbo": reconstruction + kl,
+                 "kl_weight": beta, "kl_per_dim": kl_per_dim}  # fmt: skip
+        if self.spec.capacity.enabled:
+            target = ops.convert_to_tensor(self.capacity_target)
+            rate = self.spec.capacity.gamma * ops.abs(kl - target)
+            terms["capacity"] = target
+        elif self.spec.free_bits > 0:
+            rate = beta * ops.sum(ops.maximum(kl_per_dim, self.spec.free_bits))
+        else:
+            rate = beta * kl
+        loss = reconstruction + rate
+        if self.spec.reencode.weight > 0:
+            terms["reencode"] = ops.mean(self.reencode_loss(z, logits, training=training))
+            loss = loss + self.spec.reencode.weight * terms["reencode"]
+        if log_sigma is not None:
+            terms["sigma"] = ops.exp(log_sigma)
+        terms["loss"] = loss
+        return terms
 
     @property
     def metrics(self) -> list[keras.metrics.Metric]:
         """Trackers reset by Keras at the start of each epoch."""
         return list(self.trackers.values())
 
-    def _update(self, terms: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
-        # Per-haplotype vectors make each epoch's number the mean over all haplotypes, not the
-        # mean of batch means (which over-weights a short last batch).
+    def _update(self, terms: dict[str, tf.Tensor], x) -> dict[str, tf.Tensor]:
+        # Weighting each batch mean by its size makes the epoch number the mean over haplotypes,
+        # not the mean of batch means (which over-weights a short last batch).
+        size = ops.cast(ops.shape(x)[0], "float32")
         for name, tracker in self.trackers.items():
-            tracker.update_state(terms[name])
+            tracker.update_state(terms[name], sample_weight=size)
         return {name: tracker.result() for name, tracker in self.trackers.items()}
 
     def train_step(self, data):
         """One optimisation step on a batch of haplotypes (int8 is cast inside the graph)."""
         x = data[0] if isinstance(data, tuple) else data
+        self.update_schedules(self.optimizer.iterations)
         with tf.GradientTape() as tape:
             terms = self.objective(x, training=True)
-            loss = ops.mean(terms["loss"])
+            loss = terms["loss"]
             if self.losses:
                 loss = loss + ops.sum(self.losses)
             # Loss scaling for mixed precision, as Keras's own train_step does.
             scaled = self.optimizer.scale_loss(loss)
         grads = tape.gradient(scaled, self.trainable_variables)
         self.optimizer.apply_gradients(zip(grads, self.trainable_variables, strict=True))
-        return self._update(terms)
+        return self._update(terms, x)
 
     def test_step(self, data):
         """The training objective on a held-out batch, without dropout or weight updates."""
         x = data[0] if isinstance(data, tuple) else data
-        return self._update(self.objective(x, training=False))
+        return self._update(self.objective(x, training=False), x)
 
     # --- serialisation ---------------------------------------------------------------------------
     def get_config(self) -> dict:
@@ -192,7 +318,9 @@ class HaplotypeVAE(keras.Model):
             hidden_units=list(self.hidden_units),
             activation=self.activation,
             dropout=self.dropout,
-            kl_weight=self.initial_kl_weight,
+            objective=self.spec.model_dump(mode="json"),
+            steps_per_epoch=self.steps_per_epoch,
+            epochs=self.epochs,
             seed=self.seed,
         )
         return config
