@@ -88,6 +88,85 @@ def prepare(
 
 
 @dataclass
+class FitResult:
+    """A fitted model with its per-epoch history."""
+
+    model: HaplotypeVAE
+    history: dict[str, list[float]]
+    seconds: float
+    best_epoch: int
+    guard: DivergenceGuard
+
+
+def fit_vae(
+    config: Config,
+    x_train: np.ndarray,
+    x_val: np.ndarray,
+    log_dir: Path | None = None,
+    label: str = "",
+) -> FitResult:
+    """Build a VAE for ``x_train``'s width and fit it with early stopping on ``x_val``.
+
+    Args:
+        config: Resolved configuration (model, objective, training, seed).
+        x_train: Training haplotypes, int8, shape (n_train, n_variants).
+        x_val: Held-out haplotypes, int8, shape (n_val, n_variants).
+        log_dir: TensorBoard directory (none when ``None``).
+        label: Name used in log lines and errors (e.g. the section).
+
+    Returns:
+        The model with its best weights restored, the history and timing.
+
+    Raises:
+        TrainingDivergedError: The objective was not finite in the first epoch.
+    """
+    keras.utils.set_random_seed(config.seed)
+    batch = config.training.batch_size
+    model = build_vae(
+        x_train.shape[1], config.model, config.objective, config.training, config.seed,
+        steps_per_epoch=math.ceil(len(x_train) / batch),
+    )  # fmt: skip
+    log.info(
+        "%s model: hidden %s, latent %d, %d parameters",
+        label, list(model.hidden_units), model.latent_dim, model.count_params(),
+    )  # fmt: skip
+    guard = DivergenceGuard()
+    callbacks = [
+        LatentMonitor(x_val),  # first: adds per-dimension KL and active units to the logs
+        guard,
+        keras.callbacks.EarlyStopping(
+            monitor="val_loss",
+            patience=config.training.patience,
+            restore_best_weights=True,
+            # objectives under a still-changing beta(t) or C(t) are not comparable
+            start_from_epoch=model.schedule_end_epoch(),
+        ),
+        EpochLogger(config.training.epochs, every=max(1, config.training.epochs // 20)),
+    ]
+    if log_dir is not None:
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(log_dir), write_graph=False))
+    started = time.perf_counter()
+    fit = model.fit(
+        make_dataset(x_train, batch, shuffle=True, seed=config.seed),
+        validation_data=make_dataset(x_val, batch, shuffle=False, seed=config.seed),
+        epochs=config.training.epochs,
+        callbacks=callbacks,
+        shuffle=False,  # the dataset shuffles itself, seeded
+        verbose=0,
+    )
+    seconds = time.perf_counter() - started
+    history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
+    if guard.diverged and guard.last_good_epoch == 0:
+        raise TrainingDivergedError(
+            f"{label}: training diverged in epoch 1 ({guard.term} is not finite) before any good "
+            "weights existed; nothing was saved. Lower training.learning_rate or the objective's "
+            "weights."
+        )
+    finite = np.where(np.isfinite(history["val_loss"]), history["val_loss"], np.inf)
+    return FitResult(model, history, seconds, int(np.argmin(finite)) + 1, guard)
+
+
+@dataclass
 class TrainResult:
     """Where a finished run landed and its headline numbers."""
 
@@ -127,17 +206,6 @@ def train_section(
             section.name, section.n_variants, len(train_rows), len(val_rows),
         )  # fmt: skip
 
-        keras.utils.set_random_seed(config.seed)
-        batch = config.training.batch_size
-        model = build_vae(
-            x.shape[1], config.model, config.objective, config.training, config.seed,
-            steps_per_epoch=math.ceil(len(train_rows) / batch),
-        )  # fmt: skip
-        log.info(
-            "model: hidden %s, latent %d, %d parameters",
-            list(model.hidden_units), model.latent_dim, model.count_params(),
-        )  # fmt: skip
-        write_yaml(out / CONFIG_FILE, _resolved(config, data, model))
         write_json(
             out / SPLIT_FILE,
             {
@@ -147,43 +215,12 @@ def train_section(
                 "validation": data.matrix.haplotype_ids[val_rows].tolist(),
             },
         )
-        guard = DivergenceGuard()
-        callbacks = [
-            LatentMonitor(x_val),  # first: adds per-dimension KL and active units to the logs
-            guard,
-            keras.callbacks.EarlyStopping(
-                monitor="val_loss",
-                patience=config.training.patience,
-                restore_best_weights=True,
-                # objectives under a still-changing beta(t) or C(t) are not comparable
-                start_from_epoch=model.schedule_end_epoch(),
-            ),
-            keras.callbacks.TensorBoard(log_dir=str(out / "tensorboard"), write_graph=False),
-            EpochLogger(config.training.epochs, every=max(1, config.training.epochs // 20)),
-        ]
-        started = time.perf_counter()
-        fit = model.fit(
-            make_dataset(x_train, batch, shuffle=True, seed=config.seed),
-            validation_data=make_dataset(x_val, batch, shuffle=False, seed=config.seed),
-            epochs=config.training.epochs,
-            callbacks=callbacks,
-            shuffle=False,  # the dataset shuffles itself, seeded
-            verbose=0,
-        )
-        seconds = time.perf_counter() - started
-        history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
-        if guard.diverged and guard.last_good_epoch == 0:
-            raise TrainingDivergedError(
-                f"section {section.name}: training diverged in epoch 1 ({guard.term} is not finite) "
-                "before any good weights existed; nothing was saved. Lower training.learning_rate "
-                "or the objective's weights."
-            )
-        finite = np.where(np.isfinite(history["val_loss"]), history["val_loss"], np.inf)
-        best_epoch = int(np.argmin(finite)) + 1
-
+        fitted = fit_vae(config, x_train, x_val, log_dir=out / "tensorboard", label=section.name)
+        model, history, guard = fitted.model, fitted.history, fitted.guard
+        write_yaml(out / CONFIG_FILE, _resolved(config, data, model))
         model.save(out / MODEL_FILE)
         _write_history(out / HISTORY_FILE, history)
-        metrics = _metrics(model, data, x_train, x_val, history, best_epoch, seconds)
+        metrics = _metrics(model, data, x_train, x_val, history, fitted.best_epoch, fitted.seconds)
         metrics["diverged"] = {"epoch": guard.epoch, "term": guard.term} if guard.diverged else None
         _write_latent(out / LATENT_FILE, model, data, val_rows)
         write_json(out / METRICS_FILE, metrics)
