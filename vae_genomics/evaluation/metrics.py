@@ -57,7 +57,8 @@ def heldout_objective(
         batch = x[i : i + batch_size]
         for _ in range(n_samples):
             terms = model.objective(batch, training=False)
-            rec_total += float(np.sum(terms["reconstruction"])) / n_samples
+            # objective() returns batch means: weight by the batch size
+            rec_total += float(terms["reconstruction"]) * len(batch) / n_samples
         # The KL term is analytic: the same for every posterior sample.
         kl_dim_total += np.asarray(terms["kl_per_dim"], dtype=np.float64) * len(batch)
     n = len(x)
