@@ -172,3 +172,17 @@ def test_divergence_guard_names_epoch_and_term_and_restores_weights(x):
     assert guard.last_good_epoch == 1 and model.stop_training
     for restored, expected in zip(model.get_weights(), good, strict=True):
         np.testing.assert_array_equal(restored, expected)
+
+
+def test_mixed_precision_training_scales_the_loss_and_stays_finite(x):
+    keras.mixed_precision.set_dtype_policy("mixed_float16")
+    try:
+        model = _model({"reencode": {"weight": 0.5}})
+        assert model.compute_dtype == "float16"
+        assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+        assert float(model.optimizer.scale_loss(1.0)) > 1.0  # the step scales before gradients
+        history = _fit(model, x, epochs=2)
+        assert np.isfinite(history["loss"]).all() and history["loss"][1] < history["loss"][0]
+        assert model.objective(x[:8])["loss"].dtype == "float32"  # losses computed in float32
+    finally:
+        keras.mixed_precision.set_dtype_policy("float32")
