@@ -166,11 +166,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cohorts", default="example,example-wide,island,panmictic,ooa-large")
     parser.add_argument("--candidates", default=",".join(CANDIDATES))
     parser.add_argument("--out", type=Path, default=Path("docs/results"))
+    parser.add_argument("--name", default="default_candidates", help="output file stem")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     table = run(args.cohorts.split(","), args.candidates.split(","), args.config)
     args.out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(args.out / "default_candidates.csv", index=False, float_format="%.4g")
+    table.to_csv(args.out / f"{args.name}.csv", index=False, float_format="%.4g")
     sys.stdout.write(table.to_string(index=False) + "\n")
     return 0
 
