@@ -80,8 +80,8 @@ class RunStaging:
         return self.final
 
 
-def stage_run(runs_dir: Path, section: str, run_name: str | None, overwrite: bool) -> RunStaging:
-    """Prepare a staging directory for a new run of ``section``.
+def stage_run(parent: Path, run_name: str | None, overwrite: bool) -> RunStaging:
+    """Prepare a staging directory for a new run in ``parent`` (usually ``<runs_dir>/<section>``).
 
     Raises:
         RunError: The run already exists and ``overwrite`` is false.
@@ -89,7 +89,7 @@ def stage_run(runs_dir: Path, section: str, run_name: str | None, overwrite: boo
     name = run_name or default_run_name()
     if name == LATEST or name.startswith(".") or "/" in name:
         raise RunError(f"invalid run name '{name}': use letters, digits, '-', '_' or '.'.")
-    final = Path(runs_dir) / section / name
+    final = Path(parent) / name
     if final.exists() and not overwrite:
         raise RunError(
             f"{final}: a finished run with this name exists. Choose another --run-name, or pass "

@@ -19,7 +19,9 @@ from vae_genomics.callbacks import DivergenceGuard, EpochLogger, LatentMonitor
 from vae_genomics.config import Config, load_config, read_yaml
 from vae_genomics.data import SectionData, load_section
 from vae_genomics.errors import RunError, TrainingDivergedError
-from vae_genomics.evaluation.metrics import active_units, encode, heldout_objective
+from vae_genomics.evaluation.metrics import encode
+from vae_genomics.evaluation.modeseek import to_jsonable
+from vae_genomics.evaluation.summary import Evaluation, evaluate_model
 from vae_genomics.io import atomic_write_text, write_json, write_yaml
 from vae_genomics.models.factory import build_vae
 from vae_genomics.models.vae import HaplotypeVAE
@@ -180,6 +182,7 @@ def train_section(
     data: SectionData,
     run_name: str | None = None,
     overwrite: bool = False,
+    parent: Path | None = None,
 ) -> TrainResult:
     """Train the VAE of one section and write its run directory.
 
@@ -188,12 +191,13 @@ def train_section(
         data: The section's haplotypes.
         run_name: Name of the run directory (default: a timestamp).
         overwrite: Replace an existing run of the same name.
+        parent: Directory that holds the run (default: ``<runs_dir>/<section>``).
 
     Returns:
         The run directory, its report and metrics.
     """
     section = data.section
-    staging = stage_run(config.runs_dir, section.name, run_name, overwrite)
+    staging = stage_run(parent or Path(config.runs_dir) / section.name, run_name, overwrite)
     with staging.discard_on_error():
         out = staging.staging
         x = data.matrix.haplotypes
@@ -220,22 +224,21 @@ def train_section(
         write_yaml(out / CONFIG_FILE, _resolved(config, data, model))
         model.save(out / MODEL_FILE)
         _write_history(out / HISTORY_FILE, history)
-        metrics = _metrics(model, data, x_train, x_val, history, fitted.best_epoch, fitted.seconds)
+        evaluation = _evaluate(config, data, model, x_train, x_val, val_rows)
+        metrics = _metrics(
+            model, data, x_train, x_val, history, fitted.best_epoch, fitted.seconds, evaluation
+        )
         metrics["diverged"] = {"epoch": guard.epoch, "term": guard.term} if guard.diverged else None
         _write_latent(out / LATENT_FILE, model, data, val_rows)
         write_json(out / METRICS_FILE, metrics)
         report = write_section_report(
             out / REPORT_DIR,
             title=f"section {section.name} · run {staging.final.name}",
-            model=model,
-            x_train=x_train,
-            x_val=x_val,
+            evaluation=evaluation,
             history=history,
             summary=_summary(metrics),
             config=config.to_dict(),
-            reconstruction=config.report.reconstruction,
-            n_components=config.report.n_components,
-            seed=config.seed,
+            ld_window=config.report.ld_window,
         )
     run_dir = staging.commit()
     if guard.diverged:
