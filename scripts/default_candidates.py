@@ -51,6 +51,7 @@ CANDIDATES: dict[str, dict[str, Any]] = {
     "dropout-0.2": {"model": {"dropout": 0.2}},
     "latent-4": {"model": {"latent_dim": 4}},
     "latent-16": {"model": {"latent_dim": 16}},
+    "latent-16-dropout-0.2": {"model": {"latent_dim": 16, "dropout": 0.2}},
     "trap": {"model": {"activation": "sigmoid", "dropout": 0.5, "latent_dim": "tenth"}},
     "lr-3e-4": {"training": {"learning_rate": 3e-4}},
     "batch-256": {"training": {"batch_size": 256}},
