@@ -1,6 +1,6 @@
 # vae-genomics. Every target bootstraps the virtualenv it needs (.venv, or .venv-gpu with GPU=1).
 #   make train [SECTION=name] [CONFIG=configs/example.yaml] [ARGS="--epochs 50"]
-#   make test | make lint | make report SECTION=name | make sections
+#   make test | make lint | make report SECTION=name | make report (index of all sections) | make sections
 SHELL := /bin/bash
 PYTHON ?= python3
 GPU ?= 0
@@ -14,7 +14,7 @@ RUN ?=
 ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: install train report sections test test-fast lint format example-data clean help
+.PHONY: install train report sections cache test test-fast lint format example-data bench clean help
 
 help:
 	@sed -n '1,4p' Makefile | sed 's/^# \{0,1\}//'
@@ -31,11 +31,14 @@ install: $(STAMP)  ## create the virtualenv and install the package
 train: $(STAMP)  ## train one section (SECTION=..., default: the config's default section)
 	$(BIN)/vae-genomics train --config $(CONFIG) $(if $(SECTION),--section $(SECTION)) $(ARGS)
 
-report: $(STAMP)  ## re-draw a report: RUN=runs/<section>/<run> or SECTION=<name> (latest run)
-	$(BIN)/vae-genomics report $(or $(RUN),runs/$(SECTION))
+report: $(STAMP)  ## re-draw a report: RUN=runs/<section>/<run> or SECTION=<name> (latest run); neither: runs/index.html across sections
+	$(BIN)/vae-genomics report $(if $(or $(RUN),$(SECTION)),$(or $(RUN),runs/$(SECTION)),--index runs --config $(CONFIG))
 
 sections: $(STAMP)  ## list the sections of the configured VCF
 	$(BIN)/vae-genomics sections --config $(CONFIG) $(ARGS)
+
+cache: $(STAMP)  ## convert the config's data.vcf once into data.cache (or ARGS="VCF --out DIR")
+	$(BIN)/vae-genomics cache --config $(CONFIG) $(ARGS)
 
 test: $(STAMP)  ## the whole test suite
 	$(BIN)/python -m pytest -x -q $(PYTEST_ARGS)
@@ -54,6 +57,10 @@ format: $(STAMP)
 example-data: $(STAMP)  ## regenerate data/example/ with msprime (needs the sim extra)
 	$(BIN)/python -m pip install --quiet -e '.[sim]'
 	$(BIN)/python scripts/simulate_example.py --out-dir data/example
+
+bench: $(STAMP)  ## benchmarks/run_all.py: every benchmarks/bench_*.py, tables for BENCHMARKS.md (needs the sim extra)
+	$(BIN)/python -m pip install --quiet -e '.[sim]'
+	$(BIN)/python benchmarks/run_all.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) .venv-gpu .pytest_cache .ruff_cache *.egg-info

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from vae_genomics import __version__
-from vae_genomics.errors import VaeGenomicsError
+from vae_genomics.errors import RunError, VaeGenomicsError
 
 log = logging.getLogger("vae_genomics")
 
@@ -19,9 +19,13 @@ that show whether the model covers the real haplotype distribution or concentrat
 
 Typical use:
   vae-genomics sections --config configs/example.yaml         # list the sections of the VCF
+  vae-genomics cache data/example/example.vcf.gz --out example.vcz   # convert once (data.cache)
   vae-genomics train --config configs/example.yaml            # train the default section
   vae-genomics train --config configs/example.yaml --section 22_16000069-16391517
   vae-genomics report runs/22_16000069-16391517               # re-draw the latest run's report
+  vae-genomics report --index runs                            # one page across all sections
+  vae-genomics sample runs/22_16000069-16391517 --n 200 --sampler gmm --out synthetic.vcf.gz
+  vae-genomics encode runs/22_16000069-16391517 --vcf other.vcf.gz --out latent.tsv
 
 Configuration: defaults (configs/default.yaml documents every option) <- --config file <-
 configs/sections/<section>.yaml <- command-line options.
@@ -51,15 +55,48 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "sections",
         help="list the sections of a VCF",
-        description="Read the VCF, apply the filters and print its sections as a TSV table "
-        "(name, contig, start, end, n_variants; 1-based inclusive coordinates).",
+        description="Read the VCF (or data.cache), apply the filters and print its sections as a "
+        "TSV table (name, contig, start, end, n_variants; 1-based inclusive coordinates). --out "
+        "writes the full table, which adds n_records (records in the section before filtering) "
+        "and the records each filter removed; --counts prints that too. Sections are SNP-count "
+        "windows, bp windows (--window-bp), BED intervals (--bed) or regions (--region).",
     )
     _add_config(p)
     p.add_argument("--vcf", type=Path, help="VCF/BCF to read (overrides data.vcf)")
+    p.add_argument("--cache", type=Path, help="read this cache instead of the VCF (data.cache)")
+    p.add_argument("--samples", type=Path, help="file of sample IDs to keep (data.samples)")
     p.add_argument("--window-snps", type=int, help="SNPs per section (overrides data.window_snps)")
+    p.add_argument("--window-bp", type=int, help="bp windows of this width (data.window_bp)")
+    p.add_argument("--bed", type=Path, help="one section per BED interval (data.bed)")
+    p.add_argument(
+        "--region", action="append", dest="regions", metavar="CONTIG:START-END",
+        help="a section per region, 1-based inclusive; repeat for more (data.regions)",
+    )  # fmt: skip
     p.add_argument("--min-maf", type=float, help="minimum minor allele frequency (data.min_maf)")
-    p.add_argument("--out", type=Path, help="also write the table to this TSV file")
+    p.add_argument("--min-mac", type=int, help="minimum minor allele count (data.min_mac)")
+    p.add_argument(
+        "--missing", choices=["error", "drop-site", "impute-af"], help="data.missing policy"
+    )
+    p.add_argument("--out", type=Path, help="also write the full table to this TSV file")
+    p.add_argument("--counts", action="store_true", help="print the full table with counts")
     p.add_argument("--names", action="store_true", help="print only the section names")
+
+    p = sub.add_parser(
+        "cache",
+        help="convert a VCF/BCF once into a cache that section jobs read fast",
+        description="Parse VCF once and write DIR, a VCF Zarr store (readable by sgkit and zarr) "
+        "holding its biallelic SNPs with raw calls, per-site counts and a log of every record. "
+        "Set data.cache: DIR (with data.vcf still naming VCF) and every section job reads only "
+        "its slice; results are identical to reading the VCF. Filters apply when sections are "
+        "loaded, so one cache serves every filter setting. VCF and DIR default to data.vcf and "
+        "data.cache of --config. A complete cache of the same file is left as it is.",
+    )
+    p.add_argument("vcf", type=Path, nargs="?", metavar="VCF", help="VCF/BCF (default: data.vcf)")
+    p.add_argument("--out", type=Path, help="cache directory to write (default: data.cache)")
+    _add_config(p)
+    p.add_argument("--samples", type=Path, help="keep only these samples (one ID per line)")
+    p.add_argument("--chunk-variants", type=int, default=1000, help="variants per genotype chunk")
+    p.add_argument("--overwrite", action="store_true", help="replace a cache of another file")
 
     p = sub.add_parser(
         "train",
@@ -81,11 +118,45 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "report",
-        help="re-draw the report of a finished run",
-        description="Recompute the figures and report/index.html of a run from its saved model, "
-        "configuration and split. RUN is runs/<section>/<run-name> or runs/<section> (latest run).",
+        help="re-draw the report of a finished run, or the index across sections",
+        description="Recompute the evaluation (written back into metrics.json), the figures and "
+        "report/index.html of a run from its saved model, configuration and split. RUN is "
+        "runs/<section>/<run-name> or runs/<section> (latest run). With --index RUNS_DIR, write "
+        "RUNS_DIR/index.html instead: one sortable table of every section's latest run, worst "
+        "verdict first, linking each section's report.",
+    )
+    p.add_argument(
+        "run", type=Path, nargs="?", metavar="RUN", help="run directory or section directory"
+    )
+    p.add_argument("--index", type=Path, metavar="RUNS_DIR", help="write the index across sections")
+    _add_config(p)
+
+    p = sub.add_parser(
+        "sample",
+        help="generate synthetic haplotypes as a phased VCF",
+        description="Generate N haplotypes with a run's model and write them as a phased, bgzipped "
+        "VCF with the section's contig, positions, IDs and REF/ALT alleles. Haplotypes are "
+        "Bernoulli draws from the decoder at codes drawn from the prior N(0, I) or from a Gaussian "
+        "mixture fitted to the aggregate posterior of the run's training haplotypes (gmm). "
+        "Haplotypes 2i and 2i+1 form the phased genotype of synthetic sample i, so N must be even.",
     )
     p.add_argument("run", type=Path, metavar="RUN", help="run directory or section directory")
+    p.add_argument("--n", type=int, required=True, help="number of haplotypes (even)")
+    p.add_argument("--sampler", choices=["prior", "gmm"], default="prior", help="default: prior")
+    p.add_argument("--out", type=Path, required=True, help="output .vcf.gz")
+    p.add_argument("--seed", type=int, help="seed of the draws (default: the run's seed)")
+
+    p = sub.add_parser(
+        "encode",
+        help="embed haplotypes with a run's encoder into a latent TSV",
+        description="Write per-haplotype posterior means and sds (columns haplotype, sample, "
+        "population, split, mean_1.., sd_1..). Without --vcf, the run's own haplotypes; with "
+        "--vcf, a phased VCF/BCF's haplotypes at the section's sites (every site must be present "
+        "with the same REF/ALT).",
+    )
+    p.add_argument("run", type=Path, metavar="RUN", help="run directory or section directory")
+    p.add_argument("--vcf", type=Path, help="phased VCF/BCF to embed (default: the run's data)")
+    p.add_argument("--out", type=Path, required=True, help="output TSV")
     return parser
 
 
@@ -93,8 +164,15 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     """Nested config overrides from command-line options that were given."""
     spec = {
         "vcf": ("data", "vcf"),
+        "cache": ("data", "cache"),
+        "samples": ("data", "samples"),
         "window_snps": ("data", "window_snps"),
+        "window_bp": ("data", "window_bp"),
+        "bed": ("data", "bed"),
+        "regions": ("data", "regions"),
         "min_maf": ("data", "min_maf"),
+        "min_mac": ("data", "min_mac"),
+        "missing": ("data", "missing"),
         "epochs": ("training", "epochs"),
         "kl_weight": ("objective", "kl_weight"),
         "seed": ("seed",),
@@ -115,18 +193,43 @@ def _cmd_sections(args: argparse.Namespace) -> None:
     import pandas as pd
 
     from vae_genomics.config import load_config
-    from vae_genomics.data import list_sections
+    from vae_genomics.data import list_sections, section_table
     from vae_genomics.io import atomic_write_text
 
-    config = load_config(args.config, overrides=_overrides(args))
-    _, sections = list_sections(config.data)
-    table = pd.DataFrame([s.to_dict() for s in sections])
-    table = table.reindex(columns=["name", "contig", "start", "end", "n_variants"])
+    overrides = _overrides(args)
+    for option, scheme in (("window_snps", "snp-windows"), ("window_bp", "bp-windows"),
+                           ("bed", "bed"), ("regions", "regions")):  # fmt: skip
+        if getattr(args, option) is not None:
+            overrides.setdefault("data", {})["sections"] = scheme
+    config = load_config(args.config, overrides=overrides)
+    matrix, sections = list_sections(config.data, genotypes=False)
+    columns = ["name", "contig", "start", "end", "n_variants"]
+    full = pd.DataFrame(section_table(matrix, sections))
+    table = full.reindex(columns=columns)
     text = table.to_csv(sep="\t", index=False)
     if args.out:
-        atomic_write_text(args.out, text)
+        atomic_write_text(args.out, full.to_csv(sep="\t", index=False))
         log.info("wrote %d sections to %s", len(table), args.out)
+    if args.counts:
+        text = full.to_csv(sep="\t", index=False)
     sys.stdout.write("\n".join(table["name"]) + "\n" if args.names else text)
+
+
+def _cmd_cache(args: argparse.Namespace) -> None:
+    from vae_genomics.config import load_config
+    from vae_genomics.data.cache import write_cache
+    from vae_genomics.data.vcf import read_sample_file
+
+    config = load_config(args.config)
+    vcf = args.vcf or config.data.vcf
+    out = args.out or config.data.cache
+    if out is None:
+        from vae_genomics.errors import ConfigError
+
+        raise ConfigError("cache: give --out DIR (or set data.cache in the --config file).")
+    samples = read_sample_file(args.samples) if args.samples else None
+    path = write_cache(vcf, out, samples, args.chunk_variants, overwrite=args.overwrite)
+    print(f"cache: {path}")
 
 
 def _cmd_train(args: argparse.Namespace) -> None:
@@ -145,9 +248,32 @@ def _cmd_train(args: argparse.Namespace) -> None:
 
 
 def _cmd_report(args: argparse.Namespace) -> None:
+    if args.index is not None:
+        from vae_genomics.config import load_config
+        from vae_genomics.report.index import write_index
+
+        reconstruction = load_config(args.config).report.reconstruction
+        print(f"index:  {write_index(args.index, reconstruction)}")
+        if args.run is None:
+            return
+    if args.run is None:
+        raise RunError("give a run directory (RUN) or --index RUNS_DIR; see vae-genomics report -h")
     from vae_genomics.training import report_run
 
     print(f"report: {report_run(args.run)}")
+
+
+def _cmd_sample(args: argparse.Namespace) -> None:
+    from vae_genomics.training import sample_run
+
+    path = sample_run(args.run, args.n, args.out, sampler=args.sampler, seed=args.seed)
+    print(f"vcf:    {path}")
+
+
+def _cmd_encode(args: argparse.Namespace) -> None:
+    from vae_genomics.training import encode_run
+
+    print(f"latent: {encode_run(args.run, args.out, vcf=args.vcf)}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -161,7 +287,14 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S"
     )
-    commands = {"sections": _cmd_sections, "train": _cmd_train, "report": _cmd_report}
+    commands = {
+        "sections": _cmd_sections,
+        "cache": _cmd_cache,
+        "train": _cmd_train,
+        "report": _cmd_report,
+        "sample": _cmd_sample,
+        "encode": _cmd_encode,
+    }
     try:
         commands[args.command](args)
     except VaeGenomicsError as exc:

@@ -29,15 +29,37 @@ class _Strict(BaseModel):
 
 
 class DataConfig(_Strict):
-    """Where the cohort comes from and how it is filtered and sectioned."""
+    """Where the cohort comes from, how it is filtered and how it is cut into sections.
+
+    See ``vae_genomics/data/`` (``sites.py`` for the filters and policies, ``sections.py`` for the
+    section schemes, ``cache.py`` for the cache) and ``configs/default.yaml``.
+    """
 
     vcf: Path = Field(Path("data/example/example.vcf.gz"), description="phased VCF/BCF")
+    cache: Path | None = Field(
+        None, description="cache made by `vae-genomics cache`, read instead of the VCF"
+    )
     populations: Path | None = Field(
         Path("data/example/populations.tsv"),
         description="TSV with columns sample, population (optional)",
     )
+    samples: Path | None = Field(None, description="file of sample IDs to keep, one per line")
     min_maf: float = Field(0.01, ge=0.0, le=0.5, description="minimum minor allele frequency")
+    min_mac: int = Field(0, ge=0, description="minimum minor allele count")
+    missing: Literal["error", "drop-site", "impute-af"] = Field(
+        "error", description="what to do with missing genotype calls"
+    )
+    impute_seed: int = Field(0, description="seed of the impute-af draws")
+    allow_unphased: bool = Field(False, description="use unphased heterozygous calls as written")
+    sections: Literal["snp-windows", "bp-windows", "bed", "regions"] = Field(
+        "snp-windows", description="how the cohort is cut into sections"
+    )
     window_snps: int = Field(1000, ge=2, description="SNPs per section window")
+    window_bp: int = Field(1_000_000, ge=1, description="base pairs per bp window")
+    bed: Path | None = Field(None, description="BED file of sections (sections: bed)")
+    regions: list[str] = Field(
+        default_factory=list, description="contig:start-end sections (sections: regions)"
+    )
     default_section: str | None = Field(None, description="section trained when none is given")
 
 
@@ -139,7 +161,50 @@ class ReportConfig(_Strict):
     """What the report draws."""
 
     n_components: int = Field(4, ge=2, description="principal components computed")
-    reconstruction: Literal["probabilities", "samples", "threshold"] = "probabilities"
+    reconstruction: Literal["probabilities", "samples", "threshold"] = Field(
+        "probabilities", description="reconstruction set summarised on the index page"
+    )
+    ld_window: int = Field(100, ge=2, description="variants drawn in the LD heatmaps")
+
+
+class VerdictConfig(_Strict):
+    """Thresholds of the per-set mode-seeking verdict (``evaluation.modeseek.VerdictThresholds``)."""
+
+    collapse_variance_ratio: float = Field(
+        0.05, ge=0.0, le=1.0, description="collapsed when the PC variance ratios are all below this"
+    )
+    min_variance_fraction: float = Field(
+        0.5, ge=0.0, le=1.0, description="mode-seeking when a PC variance ratio < this × ceiling"
+    )
+    min_coverage_fraction: float = Field(
+        0.7, ge=0.0, le=1.0, description="mode-seeking when a coverage < this × ceiling"
+    )
+    n_pcs: int = Field(4, ge=1, description="principal components checked, PC1..PCn")
+
+
+class EvaluationConfig(_Strict):
+    """Numbers computed after training (``evaluation.summary``) and the mode-seeking verdict."""
+
+    verdict: VerdictConfig = VerdictConfig()
+    prdc_k: int = Field(5, ge=1, description="k of the k-NN balls of precision/recall/coverage")
+    ld_max_offset: int = Field(20, ge=1, description="LD agreement over pairs this many SNPs apart")
+    max_points: int = Field(5000, ge=10, description="cap on held-out haplotypes compared")
+    elbo_samples: int = Field(8, ge=1, description="posterior samples per held-out -ELBO")
+    iw_samples: int = Field(100, ge=1, description="K of the importance-weighted NLL")
+    mi_batch_size: int = Field(2048, ge=2, description="minibatch of the MI estimate")
+    gmm_components: int | Literal["bic"] = Field(
+        "bic", description="components of the aggregate-posterior mixture, or bic"
+    )
+    gmm_max_components: int = Field(8, ge=1, description="largest number BIC tries")
+    traversal_steps: int = Field(9, ge=3, description="codes per latent traversal over ±2 sd")
+    traversal_dims: int = Field(8, ge=1, description="most active dimensions traversed")
+
+    @field_validator("gmm_components")
+    @classmethod
+    def _positive_components(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and value < 1:
+            raise ValueError("must be a positive integer or 'bic'")
+        return value
 
 
 class Config(_Strict):
@@ -153,6 +218,7 @@ class Config(_Strict):
     objective: ObjectiveConfig = ObjectiveConfig()
     training: TrainingConfig = TrainingConfig()
     report: ReportConfig = ReportConfig()
+    evaluation: EvaluationConfig = EvaluationConfig()
 
     def to_dict(self) -> dict[str, Any]:
         """Plain, YAML-safe dictionary (paths as strings)."""

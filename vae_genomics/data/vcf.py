@@ -1,248 +1,261 @@
-"""VCF/BCF → :class:`HaplotypeMatrix` with cyvcf2.
+"""VCF/BCF → :class:`HaplotypeMatrix`: file checks, reader choice, sample subsets, regions.
 
-Rows of the matrix are haplotypes: one phased diploid sample gives two rows, ``<sample>_A`` (the allele
-left of ``|``) and ``<sample>_B``. Values are 0 (REF) and 1 (ALT), stored as int8.
+Two readers produce the same records (tested against each other):
 
-Filters applied while reading, each counted in :attr:`HaplotypeMatrix.filter_counts` and logged:
+- the numpy text reader (:mod:`vae_genomics.data.textvcf`) for plain, gzip and BGZF VCF text, used
+  to read whole files and to scan files without an index; about 8 times faster than
+  ``allel.read_vcf`` on a phased 5,000-haplotype file (BENCHMARKS.md);
+- htslib through cyvcf2 (:mod:`vae_genomics.data.htsvcf`) for BCF and for region queries through a
+  ``.tbi``/``.csi`` index.
 
-- ``multiallelic``: records with more than one ALT allele are skipped;
-- ``not_snp``: indels, MNPs and symbolic alleles are skipped;
-- ``monomorphic``: sites where every kept haplotype carries the same allele are skipped;
-- ``below_min_maf``: polymorphic sites whose minor allele frequency is below ``min_maf``.
-
-Missing or unphased genotypes are errors that name the record and the sample: haplotype rows built from
-them would be meaningless.
+Filters, the missing and unphased policies and the record log are shared
+(:mod:`vae_genomics.data.sites`); ploidy and imputation are resolved per section
+(:mod:`vae_genomics.data.matrix`).
 """
 
 from __future__ import annotations
 
+import difflib
 import logging
 import sys
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from tqdm import tqdm
 
+from vae_genomics.data import htsvcf
+from vae_genomics.data.builder import MatrixBuilder
+from vae_genomics.data.header import VcfHeader, sample_index
+from vae_genomics.data.inflate import file_kind
+from vae_genomics.data.matrix import HaplotypeMatrix
+from vae_genomics.data.sections import Region, parse_region
+from vae_genomics.data.sites import Batch, Filters, MissingPolicy
+from vae_genomics.data.textvcf import TextVcfReader
 from vae_genomics.errors import DataError
 
 log = logging.getLogger(__name__)
 
-#: Allele codes cyvcf2 uses for a missing allele and for the padding of a haploid call.
-_MISSING, _VECTOR_END = -1, -2
+Engine = Literal["auto", "text", "htslib"]
 
 
-@dataclass
-class HaplotypeMatrix:
-    """Phased haplotypes of a cohort over a set of biallelic SNPs.
-
-    Attributes:
-        haplotypes: int8 array, shape (n_haplotypes, n_variants), values 0/1 (ALT allele present).
-        chrom: Contig of each variant, shape (n_variants,).
-        positions: 1-based positions, int64, shape (n_variants,).
-        variant_ids: ID column of each variant ("." when absent), shape (n_variants,).
-        ref: REF allele of each variant, shape (n_variants,).
-        alt: ALT allele of each variant, shape (n_variants,).
-        sample_ids: Sample IDs in file order, shape (n_samples,).
-        haplotype_ids: Row names, ``<sample>_A`` / ``<sample>_B``, shape (n_haplotypes,).
-        haplotype_samples: Sample ID of each row, shape (n_haplotypes,).
-        filter_counts: Number of records removed by each filter, and ``records_read``/``kept``.
-        source: The file the matrix was read from.
-    """
-
-    haplotypes: np.ndarray
-    chrom: np.ndarray
-    positions: np.ndarray
-    variant_ids: np.ndarray
-    ref: np.ndarray
-    alt: np.ndarray
-    sample_ids: np.ndarray
-    haplotype_ids: np.ndarray
-    haplotype_samples: np.ndarray
-    filter_counts: dict[str, int] = field(default_factory=dict)
-    source: str = ""
-
-    @property
-    def n_haplotypes(self) -> int:
-        """Number of rows."""
-        return int(self.haplotypes.shape[0])
-
-    @property
-    def n_variants(self) -> int:
-        """Number of columns."""
-        return int(self.haplotypes.shape[1])
-
-    @property
-    def contigs(self) -> list[str]:
-        """Contigs in file order."""
-        _, first = np.unique(self.chrom, return_index=True)
-        return [str(self.chrom[i]) for i in sorted(first)]
-
-    def select_variants(self, start: int, stop: int) -> HaplotypeMatrix:
-        """Columns ``start:stop`` (0-based, half-open) as a new matrix sharing the row metadata."""
-        cols = slice(start, stop)
-        return HaplotypeMatrix(
-            haplotypes=self.haplotypes[:, cols],
-            chrom=self.chrom[cols],
-            positions=self.positions[cols],
-            variant_ids=self.variant_ids[cols],
-            ref=self.ref[cols],
-            alt=self.alt[cols],
-            sample_ids=self.sample_ids,
-            haplotype_ids=self.haplotype_ids,
-            haplotype_samples=self.haplotype_samples,
-            filter_counts=dict(self.filter_counts),
-            source=self.source,
-        )
+def index_path(path: Path) -> Path | None:
+    """The ``.tbi`` or ``.csi`` index next to ``path``, if any."""
+    for suffix in (".tbi", ".csi"):
+        candidate = path.with_name(path.name + suffix)
+        if candidate.is_file():
+            return candidate
+    return None
 
 
-def _open(path: Path):
-    """Open a VCF/BCF with cyvcf2, turning htslib failures into a :class:`DataError`."""
-    from cyvcf2 import VCF
-
+def check_file(path: str | Path) -> Path:
+    """``path`` as a Path; raises a :class:`DataError` when it is missing or empty."""
+    path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: VCF/BCF file not found. Check data.vcf in your config.")
     if path.stat().st_size == 0:
         raise DataError(f"{path}: the file is empty. Expected a VCF, bgzipped VCF or BCF.")
-    try:
-        return VCF(str(path), gts012=False, lazy=True)
-    except (OSError, Exception) as exc:  # cyvcf2 raises plain Exception for bad headers
-        raise DataError(
-            f"{path}: cannot be read as VCF/BCF ({exc}). Check that it is a complete, "
-            "bgzip-compressed (not plain gzip) VCF or a BCF with a '#CHROM' header line."
-        ) from exc
+    return path
+
+
+class VcfSource:
+    """An opened VCF/BCF: its header, index and the reader to use for a request.
+
+    Args:
+        path: The file.
+        engine: ``"auto"`` (text reader for VCF text unless an indexed region is asked for),
+            ``"text"`` or ``"htslib"``.
+    """
+
+    def __init__(self, path: str | Path, engine: Engine = "auto") -> None:
+        self.path = check_file(path)
+        self.kind = file_kind(self.path)
+        self.engine = engine
+        self.index = index_path(self.path)
+        if engine == "text" and self.kind == "bcf":
+            raise ValueError("the text reader cannot read BCF")
+        self.warn_unindexed = True
+        self._text: TextVcfReader | None = None
+        if self.kind != "bcf" and engine != "htslib":
+            self._text = TextVcfReader(self.path, self.kind)
+            self.header: VcfHeader = self._text.header
+            self.indexed_contigs: list[str] = []
+        else:
+            self.header, self.indexed_contigs = htsvcf.read_header(self.path)
+
+    @property
+    def contigs(self) -> list[str]:
+        """Contigs named by the header or the index."""
+        return list(dict.fromkeys([*self.header.contigs, *self.indexed_contigs]))
+
+    def check_contig(self, contig: str) -> None:
+        """Raise a :class:`DataError` when ``contig`` is known not to be in the file."""
+        known = self.contigs
+        if known and contig not in known:
+            raise unknown_contig(self.path, contig, known)
+
+    def record_count(self) -> int:
+        """Records in the file according to its index (0 when unknown)."""
+        if self.index is None:
+            return 0
+        try:
+            vcf = htsvcf.open_vcf(self.path)
+            try:
+                return int(vcf.num_records)
+            finally:
+                vcf.close()
+        except Exception:  # an index without record counts
+            return 0
+
+    def batches(
+        self,
+        columns: np.ndarray | None,
+        region: Region | None,
+        allocate: Callable[[int], np.ndarray],
+        progress: bool | None = None,
+    ) -> Iterator[Batch]:
+        """Batches of the file, or of one region (through the index when there is one)."""
+        bounds = (region.contig, region.start, region.end) if region else None
+        use_index = region is not None and self.index is not None and self.engine != "text"
+        show = sys.stderr.isatty() if progress is None else progress
+        if region is not None and self.index is None:
+            (log.warning if self.warn_unindexed else log.info)(
+                "%s: no index (.tbi/.csi) next to the file, so reading region %s scans the whole "
+                "file. Index it once: `tabix -p vcf %s` (or `bcftools index`).",
+                self.path, region.label, self.path,
+            )  # fmt: skip
+        if self._text is not None and not use_index:
+            reader, self._text = self._text, None
+            if reader is None:  # pragma: no cover - a source is read once
+                raise RuntimeError("VcfSource.batches may be called once")
+            bar = tqdm(
+                desc=f"reading {self.path.name}", unit="B", unit_scale=True, disable=not show
+            )
+            yield from reader.batches(columns, bounds, allocate, progress=bar.update)
+            bar.close()
+            return
+        bar = tqdm(desc=f"reading {self.path.name}", unit=" records", disable=not show)
+        yield from htsvcf.htslib_batches(
+            self.path, self.header, columns, bounds, allocate, bar.update, self.index is not None
+        )
+        bar.close()
+
+
+def unknown_contig(source: Path | str, contig: str, known: list[str], what: str = "") -> DataError:
+    """The error for a contig that is not in a file, with the nearest names.
+
+    Args:
+        source: The file.
+        contig: The contig asked for.
+        known: The file's contigs.
+        what: What asked for it, e.g. ``"region 'x' of data.regions"``.
+    """
+    alternatives = {contig[3:] if contig.startswith("chr") else f"chr{contig}"}
+    close = [c for c in known if c in alternatives] or difflib.get_close_matches(contig, known, 3)
+    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    shown = ", ".join(known[:10]) + (f" and {len(known) - 10} more" if len(known) > 10 else "")
+    asked = f" ({what})" if what else ""
+    return DataError(
+        f"{source}: contig '{contig}'{asked} is not in the file (contigs: {shown}).{hint}"
+    )
 
 
 def read_vcf(
-    path: str | Path,
+    path: str | Path | VcfSource,
     min_maf: float = 0.0,
-    region: str | None = None,
+    region: str | Region | None = None,
     progress: bool | None = None,
+    *,
+    samples: list[str] | None = None,
+    min_mac: int = 0,
+    missing: MissingPolicy = "error",
+    allow_unphased: bool = False,
+    impute_seed: int = 0,
+    genotypes: bool = True,
+    engine: Engine = "auto",
 ) -> HaplotypeMatrix:
     """Read phased biallelic SNPs from a VCF/BCF into a haplotype matrix.
 
     Args:
-        path: VCF, bgzipped VCF or BCF file with a GT FORMAT field.
-        min_maf: Minimum minor allele frequency over haplotypes, in [0, 0.5]. Monomorphic sites are
-            always removed.
-        region: Optional ``contig`` or ``contig:start-end`` (1-based inclusive); needs an index.
+        path: VCF, bgzipped (or gzipped) VCF, or BCF, with a GT FORMAT field (or an unread
+            :class:`VcfSource` of one).
+        min_maf: Minimum minor allele frequency among called alleles, in [0, 0.5].
+        region: ``contig`` or ``contig:start-end`` (1-based inclusive): records whose POS is in the
+            range, through the index when there is one (a full scan with a warning otherwise).
         progress: Show a progress bar (default: when stderr is a terminal).
+        samples: Sample IDs to keep (file order is kept); unknown IDs are an error.
+        min_mac: Minimum minor allele count among called alleles.
+        missing: ``"error"``, ``"drop-site"`` or ``"impute-af"`` (see :mod:`~vae_genomics.data.sites`).
+        allow_unphased: Accept unphased heterozygous calls (alleles taken in the order written).
+        impute_seed: Seed of the imputation draws (``impute-af``).
+        genotypes: ``False`` to apply the filters and count only (the matrix has no columns).
+        engine: Reader choice (for tests and benchmarks): ``"auto"``, ``"text"`` or ``"htslib"``.
 
     Returns:
-        The matrix, haplotypes × variants, with the filter counts.
+        The matrix, haplotypes × kept variants, with the record log and filter counts. Values may
+        include MISSING/ABSENT until a range is selected (see :mod:`~vae_genomics.data.matrix`).
 
     Raises:
-        DataError: The file cannot be read, has no samples or no GT field, or contains a missing or
-            unphased genotype (the message names the record and the sample).
+        DataError: The file cannot be read, has no samples or no GT field, a region names an
+            unknown contig, or a call breaks a policy (the message names the record and sample).
+    """
+    source = path if isinstance(path, VcfSource) else VcfSource(path, engine)
+    wanted = parse_region(region) if isinstance(region, str) else region
+    if wanted is not None:
+        source.check_contig(wanted.contig)
+    columns = sample_index(source.header.samples, samples, str(source.path))
+    filters = Filters(min_maf, min_mac, missing, allow_unphased, impute_seed)
+    capacity = source.record_count() if genotypes and wanted is None else 0
+    builder = MatrixBuilder(
+        str(source.path), source.header.samples[columns], filters, genotypes, capacity
+    )
+    subset = columns if len(columns) < len(source.header.samples) else None
+    for batch in source.batches(subset, wanted, builder.allocate, progress):
+        builder.add(batch)
+    matrix = builder.finish()
+    if wanted is not None and not source.contigs and wanted.contig not in matrix.records.contigs:
+        raise unknown_contig(source.path, wanted.contig, matrix.records.contigs)
+    counts = matrix.filter_counts
+    log.info(
+        "%s%s: read %d records, kept %d biallelic SNPs (skipped %d multi-allelic, %d non-SNP, "
+        "%d with missing calls, %d monomorphic, %d below MAF %.3g, %d below MAC %d) for %d "
+        "haplotypes",
+        source.path.name, f" {wanted.label}" if wanted else "", counts["records_read"],
+        counts["kept"], counts["multiallelic"], counts["not_snp"], counts["missing_dropped"],
+        counts["monomorphic"], counts["below_min_maf"], min_maf, counts["below_min_mac"],
+        min_mac, matrix.n_haplotypes,
+    )  # fmt: skip
+    if counts["missing_calls"] and missing != "error":
+        log.warning(
+            "%s: %d genotype calls with a missing allele (policy %s)",
+            source.path.name, counts["missing_calls"], missing,
+        )  # fmt: skip
+    if counts["unphased_calls"]:
+        log.warning(
+            "%s: %d unphased heterozygous calls used as if phased (data.allow_unphased)",
+            source.path.name, counts["unphased_calls"],
+        )  # fmt: skip
+    return matrix
+
+
+def read_sample_file(path: str | Path) -> list[str]:
+    """Sample IDs from a file with one ID per line (blank lines and ``#`` comments ignored).
+
+    Raises:
+        DataError: The file is missing or lists no IDs.
     """
     path = Path(path)
-    vcf = _open(path)
-    samples = np.asarray(vcf.samples, dtype=object)
-    if samples.size == 0:
-        raise DataError(
-            f"{path}: the VCF has no samples. A cohort with genotype columns is needed."
-        )
-    if "GT" not in {h.info().get("ID") for h in vcf.header_iter() if h.type == "FORMAT"}:
-        raise DataError(f"{path}: the header declares no GT FORMAT field; genotypes are required.")
-
-    counts = {"records_read": 0, "multiallelic": 0, "not_snp": 0}
-    columns: list[np.ndarray] = []
-    chrom: list[str] = []
-    pos: list[int] = []
-    ids: list[str] = []
-    refs: list[str] = []
-    alts: list[str] = []
-    show = sys.stderr.isatty() if progress is None else progress
-    records = vcf(region) if region else vcf
-    try:
-        for rec in tqdm(records, desc=f"reading {path.name}", unit=" records", disable=not show):
-            counts["records_read"] += 1
-            if len(rec.ALT) != 1:
-                counts["multiallelic"] += 1
-                continue
-            if not rec.is_snp:
-                counts["not_snp"] += 1
-                continue
-            gt = rec.genotype.array()
-            alleles = gt[:, :2]
-            if (alleles < 0).any():
-                _raise_bad_call(path, rec, samples, alleles)
-            if not gt[:, 2].all():
-                bad = int(np.flatnonzero(gt[:, 2] == 0)[0])
-                raise DataError(
-                    f"{path}: record {rec.CHROM}:{rec.POS} has an unphased genotype for sample "
-                    f"'{samples[bad]}'. Haplotype rows need phased calls ('0|1'): phase the cohort "
-                    "first (e.g. with SHAPEIT or Beagle)."
-                )
-            columns.append(alleles.reshape(-1).astype(np.int8))
-            chrom.append(rec.CHROM)
-            pos.append(rec.POS)
-            ids.append(rec.ID or ".")
-            refs.append(rec.REF)
-            alts.append(rec.ALT[0])
-    except DataError:
-        raise
-    except Exception as exc:
-        raise DataError(
-            f"{path}: reading stopped after {counts['records_read']} records: {exc}. "
-            "The file may be truncated or corrupt; re-download or re-create it."
-        ) from exc
-    finally:
-        vcf.close()
-
-    n_hap = 2 * samples.size
-    hap = np.stack(columns, axis=1) if columns else np.zeros((n_hap, 0), dtype=np.int8)
-    keep, mono, low = _frequency_filter(hap, min_maf)
-    counts["monomorphic"] = mono
-    counts["below_min_maf"] = low
-    counts["kept"] = int(keep.sum())
-    log.info(
-        "%s: read %d records, kept %d biallelic SNPs (skipped %d multi-allelic, %d non-SNP, "
-        "%d monomorphic, %d below MAF %.3g) for %d haplotypes",
-        path.name, counts["records_read"], counts["kept"], counts["multiallelic"],
-        counts["not_snp"], mono, low, min_maf, n_hap,
-    )  # fmt: skip
-    return HaplotypeMatrix(
-        haplotypes=np.ascontiguousarray(hap[:, keep]),
-        chrom=np.asarray(chrom, dtype=object)[keep],
-        positions=np.asarray(pos, dtype=np.int64)[keep],
-        variant_ids=np.asarray(ids, dtype=object)[keep],
-        ref=np.asarray(refs, dtype=object)[keep],
-        alt=np.asarray(alts, dtype=object)[keep],
-        sample_ids=samples,
-        haplotype_ids=np.asarray([f"{s}_{h}" for s in samples for h in "AB"], dtype=object),
-        haplotype_samples=np.repeat(samples, 2),
-        filter_counts=counts,
-        source=str(path),
-    )
-
-
-def _raise_bad_call(path: Path, rec, samples: np.ndarray, alleles: np.ndarray) -> None:
-    bad_row = int(np.flatnonzero((alleles < 0).any(axis=1))[0])
-    sample = samples[bad_row]
-    if (alleles[bad_row] == _VECTOR_END).any():
-        raise DataError(
-            f"{path}: record {rec.CHROM}:{rec.POS} has a haploid call for sample '{sample}'. "
-            "Only diploid phased calls are supported so far; remove haploid contigs (chrX in "
-            "males, chrY, MT) from the input."
-        )
-    raise DataError(
-        f"{path}: record {rec.CHROM}:{rec.POS} has a missing genotype for sample '{sample}'. "
-        "Impute missing calls before training (e.g. with Beagle), or drop the site."
-    )
-
-
-def _frequency_filter(hap: np.ndarray, min_maf: float) -> tuple[np.ndarray, int, int]:
-    """Mask of sites to keep, and the numbers removed as monomorphic and below ``min_maf``."""
-    if hap.shape[1] == 0:
-        return np.zeros(0, dtype=bool), 0, 0
-    alt_count = hap.sum(axis=0, dtype=np.int64)
-    n = hap.shape[0]
-    mac = np.minimum(alt_count, n - alt_count)
-    monomorphic = mac == 0
-    low = ~monomorphic & (mac / n < min_maf)
-    keep = ~monomorphic & ~low
-    return keep, int(monomorphic.sum()), int(low.sum())
+    if not path.is_file():
+        raise DataError(f"{path}: sample list not found. Fix data.samples or set it to null.")
+    ids = [s.strip() for s in path.read_text().splitlines()]
+    ids = [s.split("\t")[0] for s in ids if s and not s.startswith("#")]
+    if not ids:
+        raise DataError(f"{path}: the sample list is empty; give one sample ID per line.")
+    duplicates = len(ids) - len(set(ids))
+    if duplicates:
+        log.warning("%s: %d duplicate sample IDs ignored", path, duplicates)
+    return list(dict.fromkeys(ids))
 
 
 def read_populations(path: str | Path, sample_ids: np.ndarray) -> np.ndarray:

@@ -1,7 +1,14 @@
-"""Figures (matplotlib, Agg backend): PNG at a readable size, labelled axes, legends, section titles."""
+"""Figures (matplotlib, Agg backend): PNG at a readable size, labelled axes, legends, section titles.
+
+Every function takes numbers and arrays that ``evaluation`` computed and returns a figure; nothing
+here computes a statistic the report states as a number (the LD heatmaps compute the r² matrices
+they draw, the allele-frequency scatter the frequencies it plots).
+"""
 
 from __future__ import annotations
 
+import io
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import matplotlib
@@ -12,77 +19,382 @@ import numpy as np
 
 from vae_genomics.io import atomic_write_bytes
 
-#: What each reconstruction mode shows, for legends and captions.
-RECONSTRUCTION_LABELS = {
-    "probabilities": "decoder probabilities at the posterior mean",
-    "samples": "Bernoulli samples from the decoder at the posterior mean",
-    "threshold": "calls thresholded at 0.5 at the posterior mean",
-}
+#: Colour of real haplotypes without population labels, and of decoded/generated ones.
+REAL_GREY = "0.6"
+OTHER_RED = "tab:red"
+#: Population colours (no reds, so the decoded/generated set stays distinguishable).
+POPULATION_COLOURS = (
+    "#1f77b4", "#2ca02c", "#17becf", "#8c564b", "#bcbd22", "#7f7f7f", "#9467bd", "#aec7e8",
+    "#98df8a", "#c49c94", "#dbdb8d", "#9edae5",
+)  # fmt: skip
 
 
-def save_figure(fig: plt.Figure, path: Path, dpi: int = 110) -> None:
+def save_figure(fig: plt.Figure, path: Path, dpi: int = 100) -> None:
     """Write ``fig`` as PNG atomically and close it."""
-    import io
-
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    # a figure with a layout engine already fits its canvas; "tight" would draw it twice
+    tight = None if fig.get_layout_engine() is not None else "tight"
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches=tight)
     plt.close(fig)
     atomic_write_bytes(path, buffer.getvalue())
 
 
-def pca_overlay(
+def _limits(arrays: Sequence[np.ndarray], pad: float = 0.04) -> tuple[float, float]:
+    values = np.concatenate([np.ravel(a) for a in arrays if np.size(a)])
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return -1.0, 1.0
+    lo, hi = float(values.min()), float(values.max())
+    span = hi - lo or 1.0
+    return lo - pad * span, hi + pad * span
+
+
+def _scatter_real(
+    ax: plt.Axes,
+    coords: np.ndarray,
+    i: int,
+    j: int,
+    populations: np.ndarray | None,
+    label: str,
+) -> None:
+    """Real points: grey, or one colour per population (legend entries say so)."""
+    if populations is None:
+        ax.scatter(coords[:, i], coords[:, j], s=14, c=REAL_GREY, alpha=0.7, lw=0, label=label)
+        return
+    for k, pop in enumerate(sorted(set(populations))):
+        mask = populations == pop
+        ax.scatter(
+            coords[mask, i], coords[mask, j], s=14, alpha=0.55, lw=0,
+            c=POPULATION_COLOURS[k % len(POPULATION_COLOURS)],
+            label=f"{label}: {pop} (n={mask.sum()})",
+        )  # fmt: skip
+
+
+def pca_overlays(
     real: np.ndarray,
-    other: np.ndarray,
+    sets: Mapping[str, np.ndarray],
     explained: np.ndarray,
     title: str,
-    other_label: str,
-    real_label: str = "real held-out haplotypes",
+    populations: np.ndarray | None = None,
+    panel_titles: Mapping[str, str] | None = None,
+    real_label: str = "real held-out",
 ) -> plt.Figure:
-    """Before/after PCA overlay: real haplotypes in grey, decoded or generated ones in red.
+    """Before/after PCA overlays: one row per set, columns PC1–PC2 and PC3–PC4.
+
+    Real held-out haplotypes are grey (or coloured by population when ``populations`` is given);
+    each row's set is drawn over them in red. Axis limits are shared down each column, so the
+    spread of every set can be compared with the real one by eye.
 
     Args:
-        real: PCA coordinates of real haplotypes, shape (n_real, n_components >= 2).
-        other: PCA coordinates of the decoded/generated set, shape (n_other, n_components).
-        explained: Explained variance ratio of each component (of the PCA fitted on real training
-            haplotypes), shape (n_components,).
+        real: PCA coordinates of the real held-out haplotypes, shape (n, n_components >= 2).
+        sets: Legend label → coordinates of a decoded/generated set, shape (m, n_components).
+        explained: Explained variance ratio per component (PCA fitted on real training haplotypes).
         title: Figure title (include the section name).
-        other_label: Legend text of the red set (say what it shows).
-        real_label: Legend text of the grey set.
+        populations: Population label of each real point, shape (n,), or None.
+        panel_titles: Legend label → row title (e.g. the verdict); default: the label.
+        real_label: Legend text of the real points.
 
     Returns:
-        The figure: one panel per component pair (PC1–PC2, PC3–PC4 when available).
+        The figure.
     """
     n_comp = real.shape[1]
     pairs = [(0, 1)] + ([(2, 3)] if n_comp >= 4 else [])
-    fig, axes = plt.subplots(1, len(pairs), figsize=(6.2 * len(pairs), 5.6), squeeze=False)
-    for ax, (i, j) in zip(axes[0], pairs, strict=True):
-        ax.scatter(real[:, i], real[:, j], s=14, c="0.6", alpha=0.7, label=real_label, lw=0)
-        ax.scatter(other[:, i], other[:, j], s=10, c="tab:red", alpha=0.6, label=other_label, lw=0)
-        ax.set_xlabel(f"PC{i + 1} ({100 * explained[i]:.1f}% of variance)")
-        ax.set_ylabel(f"PC{j + 1} ({100 * explained[j]:.1f}% of variance)")
-        ax.set_title(f"PC{i + 1} vs PC{j + 1}")
-        ax.grid(alpha=0.3)
-    axes[0][0].legend(loc="best", fontsize=8, framealpha=0.9)
-    fig.suptitle(title)
-    fig.tight_layout()
+    rows = max(1, len(sets))
+    fig, axes = plt.subplots(
+        rows,
+        len(pairs),
+        figsize=(6.0 * len(pairs), 4.6 * rows),
+        squeeze=False,
+        layout="constrained",
+    )
+    everything = [real, *sets.values()]
+    for col, (i, j) in enumerate(pairs):
+        xlim = _limits([a[:, i] for a in everything])
+        ylim = _limits([a[:, j] for a in everything])
+        for row, (label, coords) in enumerate(sets.items()):
+            ax = axes[row][col]
+            _scatter_real(ax, real, i, j, populations, real_label)
+            ax.scatter(coords[:, i], coords[:, j], s=9, c=OTHER_RED, alpha=0.6, lw=0, label=label)
+            ax.set_xlim(xlim)
+            ax.set_ylim(ylim)
+            ax.set_xlabel(f"PC{i + 1} ({100 * explained[i]:.1f}% of variance)")
+            ax.set_ylabel(f"PC{j + 1} ({100 * explained[j]:.1f}% of variance)")
+            heading = (panel_titles or {}).get(label, label)
+            ax.set_title(f"{heading}\nPC{i + 1} vs PC{j + 1}", fontsize=10)
+            ax.grid(alpha=0.3)
+            if col == 0:
+                ax.legend(loc="best", fontsize=7, framealpha=0.85, markerscale=1.5)
+    fig.suptitle(title, fontsize=12)
     return fig
 
 
-def training_curves(history: dict[str, list[float]], title: str) -> plt.Figure:
-    """Reconstruction, KL and total objective per epoch, training and validation."""
-    panels = [("loss", "objective (nats/haplotype)"), ("reconstruction", "reconstruction NLL"),
-              ("kl", "KL (nats/haplotype)")]  # fmt: skip
-    fig, axes = plt.subplots(1, len(panels), figsize=(15, 4.2))
-    for ax, (key, label) in zip(axes, panels, strict=True):
-        epochs = np.arange(1, len(history.get(key, [])) + 1)
-        if key in history:
-            ax.plot(epochs, history[key], label="training")
-        if f"val_{key}" in history:
-            ax.plot(epochs, history[f"val_{key}"], label="validation")
+def latent_activity(
+    activity: Sequence[float],
+    kl_per_dim: Sequence[float],
+    title: str,
+    threshold: float = 0.01,
+) -> plt.Figure:
+    """Per-dimension activity (log scale, with the active-unit threshold) and KL, as bars.
+
+    Args:
+        activity: ``Var_x E_q[z_j]`` per dimension, shape (L,).
+        kl_per_dim: Mean KL per dimension, nats per haplotype, shape (L,).
+        title: Figure title (include the section name).
+        threshold: Activity above which a dimension is active.
+    """
+    activity = np.asarray(activity, dtype=float)
+    kl = np.asarray(kl_per_dim, dtype=float)
+    dims = np.arange(1, len(activity) + 1)
+    active = activity > threshold
+    colours = np.where(active, "tab:blue", "0.7")
+    fig, axes = plt.subplots(
+        1, 2, figsize=(max(9.0, 0.45 * len(dims) + 6), 4.0), layout="constrained"
+    )
+    ax = axes[0]
+    ax.bar(dims, np.maximum(activity, 1e-6), color=colours)
+    ax.axhline(threshold, color="tab:red", ls="--", lw=1, label=f"active above {threshold:g}")
+    ax.set_yscale("log")
+    ax.set_xlabel("latent dimension")
+    ax.set_ylabel("activity  Var_x E_q[z_j]  (log scale)")
+    ax.set_title(f"activity: {int(active.sum())} of {len(dims)} dimensions active", fontsize=10)
+    ax.legend(fontsize=8)
+    ax = axes[1]
+    ax.bar(dims, kl, color=colours)
+    ax.set_xlabel("latent dimension")
+    ax.set_ylabel("KL(q(z_j|x) || N(0,1))  (nats/haplotype)")
+    ax.set_title(f"KL per dimension (total {kl.sum():.2f} nats); grey = inactive", fontsize=10)
+    for ax in axes:
+        ax.set_xticks(dims)
+        ax.grid(alpha=0.3, axis="y")
+    fig.suptitle(title, fontsize=12)
+    return fig
+
+
+def latent_traversals(
+    traversals: Mapping[str, object],
+    title: str,
+    pca_real: np.ndarray | None = None,
+    pca_paths: np.ndarray | None = None,
+    activity: Sequence[float] | None = None,
+    kl_per_dim: Sequence[float] | None = None,
+) -> plt.Figure:
+    """One row per traversed dimension: change of the decoded ALT probabilities, and the PCA path.
+
+    Args:
+        traversals: From :func:`vae_genomics.evaluation.summary.latent_traversals`: ``values``
+            (steps,), ``dims`` (0-based), ``centre_probabilities`` (n_variants,) and
+            ``probabilities`` (dims, steps, n_variants).
+        title: Figure title (include the section name).
+        pca_real: PCA coordinates of real held-out haplotypes (grey background of the paths).
+        pca_paths: PCA coordinates of the traversal's decoded probabilities, (dims, steps, >= 2).
+        activity: Activity per dimension (for row titles).
+        kl_per_dim: KL per dimension (for row titles).
+    """
+    dims = list(traversals["dims"])
+    values = np.asarray(traversals["values"])
+    if not dims:
+        fig, ax = plt.subplots(figsize=(8, 2.2), layout="constrained")
+        ax.text(0.5, 0.5, "No active latent dimension: nothing to traverse (posterior collapse).",
+                ha="center", va="center", fontsize=11)  # fmt: skip
+        ax.set_axis_off()
+        fig.suptitle(title, fontsize=12)
+        return fig
+    probs = np.asarray(traversals["probabilities"], dtype=float)
+    delta = probs - np.asarray(traversals["centre_probabilities"], dtype=float)[None, None, :]
+    limit = max(float(np.abs(delta).max()), 0.05)
+    with_paths = pca_real is not None and pca_paths is not None
+    fig = plt.figure(
+        figsize=(14 if with_paths else 11, 1.9 * len(dims) + 1.6), layout="constrained"
+    )
+    grid = fig.add_gridspec(len(dims), 2 if with_paths else 1,
+                            width_ratios=[3.4, 1] if with_paths else [1])  # fmt: skip
+    image, heat_axes = None, []
+    for row, d in enumerate(dims):
+        ax = fig.add_subplot(grid[row, 0])
+        heat_axes.append(ax)
+        image = ax.imshow(
+            delta[row], aspect="auto", cmap="RdBu_r", vmin=-limit, vmax=limit,
+            interpolation="nearest", origin="lower",
+            extent=(0.5, delta.shape[2] + 0.5, values[0], values[-1]),
+        )  # fmt: skip
+        heading = f"z{d + 1}"
+        if activity is not None and kl_per_dim is not None:
+            heading += f" (activity {activity[d]:.2f}, KL {kl_per_dim[d]:.2f} nats)"
+        ax.set_title(heading, fontsize=9, loc="left")
+        ax.set_ylabel(f"z{d + 1} value")
+        if row == len(dims) - 1:
+            ax.set_xlabel("variant (index in section)")
+        else:
+            ax.tick_params(labelbottom=False)
+        if with_paths:
+            ax2 = fig.add_subplot(grid[row, 1])
+            ax2.scatter(pca_real[:, 0], pca_real[:, 1], s=6, c=REAL_GREY, alpha=0.5, lw=0,
+                        label="real held-out")  # fmt: skip
+            path = pca_paths[row]
+            ax2.plot(path[:, 0], path[:, 1], c="0.2", lw=1)
+            ax2.scatter(path[:, 0], path[:, 1], c=values, cmap="coolwarm", s=22, edgecolors="k",
+                        linewidths=0.4, zorder=3, label="decoded, z from -2 (blue) to 2 (red)")  # fmt: skip
+            ax2.set_xlabel("PC1", fontsize=8)
+            ax2.set_ylabel("PC2", fontsize=8)
+            ax2.tick_params(labelsize=7)
+            if row == 0:
+                ax2.set_title("decoded path in PC1–PC2", fontsize=9)
+                ax2.legend(fontsize=6, loc="best", framealpha=0.85)
+    fig.suptitle(
+        f"{title}\nlatent traversals: one dimension set to [-2, 2] prior sds, the others at the "
+        "mean code; colour = decoded ALT probability minus that at the mean code",
+        fontsize=11,
+    )
+    if image is not None:
+        fig.colorbar(image, ax=heat_axes, label="Δ P(ALT)", shrink=0.5, location="right")
+    return fig
+
+
+def training_curves(history: Mapping[str, Sequence[float]], title: str) -> plt.Figure:
+    """Objective, reconstruction, KL, β, active units and re-encoding (when logged) per epoch."""
+    panels = [
+        ("loss", "objective (nats/haplotype)"),
+        ("reconstruction", "reconstruction NLL (nats/haplotype)"),
+        ("kl", "KL (nats/haplotype)"),
+        ("kl_weight", "KL weight β"),
+        ("active_units", "active units (held-out)"),
+        ("reencode", "re-encoding term"),
+    ]
+    panels = [(k, lab) for k, lab in panels if k in history or f"val_{k}" in history]
+    cols = 3
+    rows = -(-len(panels) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(15, 3.8 * rows), squeeze=False,
+                             layout="constrained")  # fmt: skip
+    for ax, (key, label) in zip(axes.flat, panels, strict=False):
+        train = history.get(key)
+        val = history.get(f"val_{key}")
+        n = len(train if train is not None else val)
+        epochs = np.arange(1, n + 1)
+        if key == "active_units":  # measured on the held-out set only
+            ax.plot(epochs, train, label="held-out", color="tab:orange")
+        elif key == "kl_weight":
+            ax.plot(epochs, train, label="β(t) at epoch end")
+        else:
+            if train is not None:
+                ax.plot(epochs, train, label="training")
+            if val is not None:
+                ax.plot(epochs, val, label="validation")
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    fig.suptitle(title)
-    fig.tight_layout()
+    for ax in list(axes.flat)[len(panels) :]:
+        ax.set_axis_off()
+    fig.suptitle(title, fontsize=12)
+    return fig
+
+
+def allele_frequency_scatter(
+    real: np.ndarray,
+    sets: Mapping[str, np.ndarray],
+    title: str,
+    annotations: Mapping[str, str] | None = None,
+) -> plt.Figure:
+    """ALT allele frequency per variant: real held-out (x) against each set (y), one panel per set.
+
+    Args:
+        real: Real held-out haplotypes, shape (n, n_variants).
+        sets: Label → haplotypes or probabilities, shape (m, n_variants).
+        title: Figure title (include the section name).
+        annotations: Label → text drawn in the panel (e.g. r and RMSE).
+    """
+    p = np.asarray(real, dtype=float).mean(axis=0)
+    cols = min(3, len(sets))
+    rows = -(-len(sets) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 4.4 * rows), squeeze=False,
+                             layout="constrained")  # fmt: skip
+    for ax, (label, x) in zip(axes.flat, sets.items(), strict=False):
+        q = np.asarray(x, dtype=float).mean(axis=0)
+        ax.plot([0, 1], [0, 1], c="0.4", lw=1, ls="--", label="y = x")
+        ax.scatter(p, q, s=5, alpha=0.5, c=OTHER_RED, lw=0, label="variants")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_aspect("equal")
+        ax.set_xlabel("ALT frequency, real held-out")
+        ax.set_ylabel("ALT frequency in the set")
+        ax.set_title(label, fontsize=9)
+        if annotations and label in annotations:
+            ax.text(0.03, 0.97, annotations[label], transform=ax.transAxes, va="top", fontsize=8,
+                    bbox={"facecolor": "white", "alpha": 0.8, "lw": 0})  # fmt: skip
+        ax.legend(loc="lower right", fontsize=7)
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(sets) :]:
+        ax.set_axis_off()
+    fig.suptitle(title, fontsize=12)
+    return fig
+
+
+def r2_matrix(x: np.ndarray) -> np.ndarray:
+    """r² between every pair of columns of ``x`` (n, v), shape (v, v); NaN where a site is constant."""
+    x = np.asarray(x, dtype=float)
+    centred = x - x.mean(axis=0)
+    sd = np.sqrt((centred**2).mean(axis=0))
+    ok = sd > 1e-12
+    z = np.where(ok, centred / np.where(ok, sd, 1.0), 0.0)
+    r = (z.T @ z) / len(x)
+    r2 = np.minimum(r**2, 1.0)
+    r2[~ok, :] = np.nan
+    r2[:, ~ok] = np.nan
+    return r2
+
+
+def ld_window(n_variants: int, width: int) -> slice:
+    """Columns of a window of ``width`` variants at the centre of the section."""
+    width = min(width, n_variants)
+    start = (n_variants - width) // 2
+    return slice(start, start + width)
+
+
+def ld_heatmaps(
+    real: np.ndarray,
+    sets: Mapping[str, np.ndarray],
+    title: str,
+    window: slice,
+    annotations: Mapping[str, str] | None = None,
+) -> plt.Figure:
+    """LD (r²) heatmaps: below the diagonal real held-out, above it the set, one panel per set.
+
+    Args:
+        real: Real held-out haplotypes, shape (n, n_variants).
+        sets: Label → haplotypes or probabilities, shape (m, n_variants).
+        title: Figure title (include the section name).
+        window: Columns drawn (see :func:`ld_window`).
+        annotations: Label → text added to the panel title (e.g. the LD agreement).
+    """
+    real_r2 = r2_matrix(np.asarray(real)[:, window])
+    lower = np.tril(np.ones_like(real_r2, dtype=bool), k=-1)
+    cols = min(3, len(sets))
+    rows = -(-len(sets) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(5.0 * cols, 4.8 * rows), squeeze=False,
+                             layout="constrained")  # fmt: skip
+    image = None
+    first = window.start or 0
+    extent = (first - 0.5, first + real_r2.shape[0] - 0.5, first + real_r2.shape[0] - 0.5,
+              first - 0.5)  # fmt: skip
+    for ax, (label, x) in zip(axes.flat, sets.items(), strict=False):
+        combined = np.where(lower, real_r2, r2_matrix(np.asarray(x)[:, window]))
+        np.fill_diagonal(combined, np.nan)
+        image = ax.imshow(combined, cmap="magma_r", vmin=0, vmax=1, interpolation="nearest",
+                          extent=extent)  # fmt: skip
+        heading = label + (
+            f"\n{annotations[label]}" if annotations and label in annotations else ""
+        )
+        ax.set_title(heading, fontsize=9)
+        ax.set_xlabel("variant (index in section)")
+        ax.set_ylabel("variant (index in section)")
+        ax.text(0.03, 0.03, "real held-out", transform=ax.transAxes, fontsize=8, va="bottom",
+                bbox={"facecolor": "white", "alpha": 0.8, "lw": 0})  # fmt: skip
+        ax.text(0.97, 0.97, "this set", transform=ax.transAxes, fontsize=8, va="top", ha="right",
+                bbox={"facecolor": "white", "alpha": 0.8, "lw": 0})  # fmt: skip
+    for ax in list(axes.flat)[len(sets) :]:
+        ax.set_axis_off()
+    fig.suptitle(f"{title}\nLD r²: lower triangle real held-out, upper triangle the set "
+                 "(white: a constant site)", fontsize=11)  # fmt: skip
+    if image is not None:
+        fig.colorbar(image, ax=axes.ravel().tolist(), label="r²", shrink=0.6)
     return fig

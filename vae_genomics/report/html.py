@@ -1,35 +1,73 @@
-"""Self-contained HTML report: figures embedded as base64 PNG, no external references."""
+"""Self-contained HTML: a run's report and the index across sections.
+
+The run report embeds every figure as a base64 ``data:`` URI and links to nothing, so the file can be
+copied off a cluster and opened anywhere. The index links to each section's report by a relative path
+and sorts its table with a few lines of inline JavaScript; it embeds nothing else.
+"""
 
 from __future__ import annotations
 
 import base64
 import html
-import json
+import math
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 _STYLE = """
-body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}
-table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}
-th{background:#f3f3f3}img{max-width:100%;border:1px solid #eee}pre{background:#f7f7f7;padding:1em;
-overflow:auto}figcaption{color:#555;font-size:.9em}
+body{font-family:system-ui,sans-serif;max-width:1250px;margin:2em auto;padding:0 1em;color:#222;
+line-height:1.4}
+table{border-collapse:collapse;margin:.8em 0;font-size:.92em}
+td,th{border:1px solid #ccc;padding:3px 7px;text-align:left;vertical-align:top}
+th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums}
+img{max-width:100%;border:1px solid #eee}pre{background:#f7f7f7;padding:1em;overflow:auto}
+figure{margin:1.5em 0}figcaption{color:#444;font-size:.92em;max-width:70em}
+.v{display:inline-block;padding:1px 8px;border-radius:9px;font-weight:600;color:#fff}
+.v-ok{background:#2e7d32}.v-mode-seeking{background:#e65100}.v-collapsed{background:#b71c1c}
+.v-na{background:#757575}td.trip{background:#ffe0cc;font-weight:600}
+.note{color:#555;font-size:.92em;max-width:75em}details{margin:1em 0}
+th.sort{cursor:pointer}th.sort:after{content:" \\2195";color:#999}
+"""
+
+SORT_JS = """
+document.querySelectorAll('table.sortable th.sort').forEach(function(th){
+ th.addEventListener('click',function(){
+  var table=th.closest('table'),body=table.tBodies[0],i=th.cellIndex;
+  var dir=th.dataset.dir==='asc'?'desc':'asc';th.dataset.dir=dir;
+  var rows=Array.from(body.rows);
+  rows.sort(function(a,b){
+   var x=a.cells[i].dataset.v,y=b.cells[i].dataset.v,nx=parseFloat(x),ny=parseFloat(y);
+   var c=(!isNaN(nx)&&!isNaN(ny))?nx-ny:String(x).localeCompare(String(y));
+   return dir==='asc'?c:-c;});
+  rows.forEach(function(r){body.appendChild(r);});});});
 """
 
 
-def _table(rows: dict[str, Any]) -> str:
-    cells = "".join(
-        f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(_fmt(v))}</td></tr>"
-        for k, v in rows.items()
-    )
-    return f"<table>{cells}</table>"
-
-
-def _fmt(value: Any) -> str:
+def fmt(value: Any, digits: int = 4) -> str:
+    """Short text of a number (``—`` for None or NaN), a list of numbers, or anything else."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, float):
-        return f"{value:.4g}"
-    if isinstance(value, list) and value and isinstance(value[0], float):
+        return "—" if not math.isfinite(value) else f"{value:.{digits}g}"
+    if isinstance(value, list) and value and all(isinstance(v, float) for v in value):
         return ", ".join(f"{v:.3g}" for v in value)
     return str(value)
+
+
+def esc(value: Any) -> str:
+    """HTML-escaped :func:`fmt`."""
+    return html.escape(fmt(value))
+
+
+def badge(verdict: str | None) -> str:
+    """A coloured verdict label."""
+    name = verdict or "n/a"
+    css = name if name in ("ok", "mode-seeking", "collapsed") else "na"
+    return f'<span class="v v-{css}">{html.escape(name)}</span>'
 
 
 def embed_png(path: Path) -> str:
@@ -37,32 +75,70 @@ def embed_png(path: Path) -> str:
     return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode("ascii")
 
 
-def render_report(
-    title: str,
-    summary: dict[str, Any],
-    figures: list[tuple[Path, str]],
-    config: dict[str, Any],
-) -> str:
-    """The HTML page of one run.
+def key_value_table(rows: Mapping[str, Any]) -> str:
+    """Two-column table of labelled values."""
+    cells = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{esc(v)}</td></tr>" for k, v in
+                    rows.items())  # fmt: skip
+    return f"<table>{cells}</table>"
 
-    Args:
-        title: Page title (section and run name).
-        summary: Numbers shown in the summary table.
-        figures: ``(png_path, caption)`` pairs, embedded in order.
-        config: The resolved configuration, shown at the end.
 
-    Returns:
-        A complete HTML document.
+def table(header: Sequence[str], rows: Sequence[Sequence[str]], css: str = "") -> str:
+    """A table from already-escaped cell HTML (``<td ...>`` included when a cell starts with it).
+
+    With ``css="sortable"`` the header cells sort the rows on click (:data:`SORT_JS`, by each
+    cell's ``data-v``).
     """
-    figs = "".join(
+    th = '<th class="sort">' if "sortable" in css else "<th>"
+    head = "".join(f"{th}{html.escape(h)}</th>" for h in header)
+    body = "".join(
+        "<tr>" + "".join(c if c.startswith("<td") or c.startswith("<th") else f"<td>{c}</td>"
+                         for c in row) + "</tr>"
+        for row in rows
+    )  # fmt: skip
+    return f'<table class="{css}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def num(value: Any, css: str = "", title: str = "", digits: int = 4) -> str:
+    """A right-aligned numeric cell."""
+    attrs = f' class="num {css}"' + (f' title="{html.escape(title)}"' if title else "")
+    return f"<td{attrs}>{esc(value) if digits == 4 else html.escape(fmt(value, digits))}</td>"
+
+
+def page(title: str, body: str, script: str = "") -> str:
+    """A complete HTML document with the shared style (and an optional inline script)."""
+    tail = f"<script>{script}</script>" if script else ""
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head>"
+        f"<body><h1>{html.escape(title)}</h1>{body}{tail}</body></html>"
+    )
+
+
+def figures_html(figures: Sequence[tuple[Path, str]]) -> str:
+    """Figures embedded as data URIs, each with its caption."""
+    return "".join(
         f'<figure><img src="{embed_png(p)}" alt="{html.escape(c)}">'
         f"<figcaption>{html.escape(c)}</figcaption></figure>"
         for p, c in figures
     )
+
+
+def history_table(history: Mapping[str, Sequence[float]]) -> str:
+    """Per-epoch numbers in a collapsible table (per-dimension KL columns last)."""
+    columns = sorted(history, key=lambda c: "kl_dim_" in c)  # stable: per-dimension KL last
+    n = max((len(v) for v in history.values()), default=0)
+    rows = [
+        [num(epoch + 1, digits=6)] + [num(history[c][epoch] if epoch < len(history[c]) else None)
+                                      for c in columns]
+        for epoch in range(n)
+    ]  # fmt: skip
     return (
-        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-        f"<style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1>"
-        f"<h2>Summary</h2>{_table(summary)}<h2>Figures</h2>{figs}"
-        f"<h2>Configuration</h2><pre>{html.escape(json.dumps(config, indent=2))}</pre>"
-        "</body></html>"
+        f"<details><summary>{n} epochs × {len(columns)} columns (click to open)</summary>"
+        f"{table(['epoch', *columns], rows)}</details>"
     )
+
+
+def config_block(config: Mapping[str, Any]) -> str:
+    """The resolved configuration as YAML."""
+    text = yaml.safe_dump(dict(config), sort_keys=False, default_flow_style=False)
+    return f"<pre>{html.escape(text)}</pre>"

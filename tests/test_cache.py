@@ -1,0 +1,193 @@
+"""The convert-once cache: identical sections, slice-only reads, VCF Zarr layout, stale caches."""
+
+import shutil
+
+import numpy as np
+import pytest
+import zarr
+from vcf_factory import (
+    MESSY_RECORDS,
+    MESSY_SAMPLES,
+    structured_haplotypes,
+    vcf_from_records,
+    vcf_text,
+    write_indexed,
+    write_vcf,
+)
+
+from vae_genomics.config import DataConfig
+from vae_genomics.data import list_sections, load_section, section_table
+from vae_genomics.data.cache import Cache, write_cache
+from vae_genomics.data.zarr_io import LazyGenotypes
+from vae_genomics.errors import DataError
+
+
+@pytest.fixture
+def cohort(tmp_path):
+    """Two contigs: a structured autosome plus the messy records (missing, haploid, indels...)."""
+    hap, _ = structured_haplotypes(n_samples=4, n_variants=60, seed=3)
+    calls = [[f"{hap[2 * s, j]}|{hap[2 * s + 1, j]}" for s in range(4)] for j in range(60)]
+    records = [("2", 1000 + 10 * j, "C", "T", c) for j, c in enumerate(calls)]
+    text = vcf_from_records(MESSY_SAMPLES, MESSY_RECORDS[:12] + records + MESSY_RECORDS[12:],
+                            contigs=("1", "2", "X"))  # fmt: skip
+    vcf = write_indexed(tmp_path / "cohort.vcf.gz", text)
+    cache = write_cache(vcf, tmp_path / "cohort.vcz", chunk_variants=16)
+    pops = tmp_path / "pops.tsv"
+    pops.write_text("sample\tpopulation\nF1\tA\nM1\tB\nF2\tA\nM2\tB\n")
+    return {"vcf": vcf, "cache": cache, "populations": pops, "tmp": tmp_path}
+
+
+def _assert_same_section(a, b) -> None:
+    assert a.section == b.section
+    for field in ("haplotype_ids", "haplotype_samples", "positions", "chrom", "variant_ids"):
+        assert list(getattr(a.matrix, field)) == list(getattr(b.matrix, field)), field
+    assert list(a.matrix.ref) == list(b.matrix.ref) and list(a.matrix.alt) == list(b.matrix.alt)
+    np.testing.assert_array_equal(a.matrix.haplotypes, b.matrix.haplotypes)
+    assert a.matrix.filter_counts == b.matrix.filter_counts
+    assert list(a.populations) == list(b.populations)
+
+
+SETTINGS = [
+    {"missing": "impute-af", "window_snps": 10},
+    {"missing": "drop-site", "min_mac": 2, "window_snps": 12},
+    {"missing": "impute-af", "sections": "bp-windows", "window_bp": 200},
+    {"missing": "impute-af", "sections": "regions", "regions": ["X:1-3000", "2:1100-1400"]},
+    {"missing": "impute-af", "allow_unphased": True, "min_maf": 0.2, "window_snps": 25},
+]
+
+
+@pytest.mark.parametrize("settings", SETTINGS)
+def test_every_section_from_the_cache_equals_the_vcf(cohort, settings):
+    base = {"vcf": cohort["vcf"], "populations": cohort["populations"], "min_maf": 0.0}
+    from_vcf = DataConfig(**{**base, **settings})
+    from_cache = from_vcf.model_copy(update={"cache": cohort["cache"]})
+    matrix_vcf, sections = list_sections(from_vcf)
+    matrix_cache, cached_sections = list_sections(from_cache)
+    assert cached_sections == sections
+    assert section_table(matrix_cache, sections) == section_table(matrix_vcf, sections)
+    for section in sections:
+        _assert_same_section(
+            load_section(from_vcf, section.name), load_section(from_cache, section.name)
+        )
+
+
+def test_sample_subset_from_a_full_cache(cohort):
+    samples = cohort["tmp"] / "ids.txt"
+    samples.write_text("M2\nF1\n")
+    base = DataConfig(vcf=cohort["vcf"], populations=cohort["populations"], min_maf=0.0,
+                      samples=samples, missing="impute-af", window_snps=8)  # fmt: skip
+    cached = base.model_copy(update={"cache": cohort["cache"]})
+    _, sections = list_sections(base)
+    assert list_sections(cached)[1] == sections
+    for section in sections:
+        vcf_data, cache_data = load_section(base, section.name), load_section(cached, section.name)
+        assert set(vcf_data.matrix.haplotype_samples) <= {"F1", "M2"}
+        _assert_same_section(vcf_data, cache_data)
+
+
+def test_a_section_reads_only_its_own_genotype_chunks(cohort, monkeypatch):
+    config = DataConfig(vcf=cohort["vcf"], cache=cohort["cache"], populations=None,
+                        min_maf=0.0, missing="impute-af", window_snps=10)  # fmt: skip
+    _, sections = list_sections(config)
+    target = sections[3]
+    requested = []
+    original = LazyGenotypes.__getitem__
+
+    def spy(self, key):
+        wanted = self.rows[key[1]]
+        requested.append((int(wanted.min()), int(wanted.max())))
+        return original(self, key)
+
+    monkeypatch.setattr(LazyGenotypes, "__getitem__", spy)
+    data = load_section(config, target.name)
+    assert data.matrix.n_variants == target.n_variants
+    ((lo, hi),) = requested
+    assert hi - lo + 1 < 2 * target.n_variants  # its own rows (and filtered ones between), no more
+
+
+def test_cache_is_a_vcf_zarr_store(cohort):
+    root = zarr.open_group(str(cohort["cache"]), mode="r")
+    assert root.attrs["vcf_zarr_version"] == "0.4"
+    assert list(root["sample_id"][:]) == MESSY_SAMPLES
+    assert list(root["contig_id"][:]) == ["1", "2", "X"]
+    n_variants = root["variant_position"].shape[0]
+    assert root["call_genotype"].shape == (n_variants, 4, 2)
+    assert root["call_genotype_phased"].shape == (n_variants, 4)
+    assert root["call_genotype"].attrs["_ARRAY_DIMENSIONS"] == ["variants", "samples", "ploidy"]
+    assert root["variant_allele"].attrs["_ARRAY_DIMENSIONS"] == ["variants", "alleles"]
+    # the first record: 1:100 A>G, calls 0|1 1|1 0|0 1|0
+    assert int(root["variant_position"][0]) == 100 and list(root["variant_allele"][0]) == ["A", "G"]
+    np.testing.assert_array_equal(root["call_genotype"][0], [[0, 1], [1, 1], [0, 0], [1, 0]])
+    # a haploid call is padded with -2, a missing allele is -1 (as bio2zarr writes them)
+    x_rows = np.flatnonzero(root["variant_contig"][:] == 2)
+    np.testing.assert_array_equal(root["call_genotype"][x_rows[1]][1], [1, -2])
+    np.testing.assert_array_equal(root["call_genotype"][x_rows[2]][3], [-1, -2])
+    # only biallelic SNP records hold genotypes; every record is in the record log
+    assert root["vaeg_records"].shape[0] == len(MESSY_RECORDS) + 60
+
+
+def test_cache_made_from_another_vcf_is_detected(cohort, tmp_path):
+    hap, _ = structured_haplotypes(n_samples=4, n_variants=20)
+    other = write_vcf(tmp_path / "other.vcf.gz", vcf_text(hap, samples=MESSY_SAMPLES))
+    config = DataConfig(vcf=other, cache=cohort["cache"], populations=None)
+    with pytest.raises(DataError) as err:
+        list_sections(config)
+    message = str(err.value)
+    assert f"{cohort['cache']}: this cache was made from {cohort['vcf'].resolve()}" in message
+    assert f"not from {other}" in message
+    assert f"vae-genomics cache {other} --out {cohort['cache']} --overwrite" in message
+    # a byte-identical copy of the right file is fine
+    copy = tmp_path / "copy.vcf.gz"
+    shutil.copy(cohort["vcf"], copy)
+    Cache(cohort["cache"]).check_source(copy)
+
+
+def test_existing_caches_are_reused_or_refused(cohort, tmp_path, caplog):
+    before = sorted(p.name for p in cohort["cache"].iterdir())
+    with caplog.at_level("INFO"):
+        write_cache(cohort["vcf"], cohort["cache"])
+    assert "is up to date" in caplog.text
+    assert sorted(p.name for p in cohort["cache"].iterdir()) == before
+    hap, _ = structured_haplotypes(n_samples=4, n_variants=20)
+    other = write_vcf(tmp_path / "other.vcf", vcf_text(hap))
+    with pytest.raises(DataError, match=r"exists and is not a cache of .* Pass --overwrite"):
+        write_cache(other, cohort["cache"])
+    write_cache(other, cohort["cache"], overwrite=True)
+    assert Cache(cohort["cache"]).source["size"] == other.stat().st_size
+    assert not list(tmp_path.glob(".*partial")) and not list(tmp_path.glob(".*old"))
+
+
+def test_not_a_cache(tmp_path):
+    with pytest.raises(DataError, match="cache directory not found"):
+        Cache(tmp_path / "nope.vcz")
+    (tmp_path / "empty.vcz").mkdir()
+    with pytest.raises(DataError, match="not a vae-genomics cache"):
+        Cache(tmp_path / "empty.vcz")
+
+
+def test_policy_errors_from_the_cache_name_record_and_sample(cohort):
+    config = DataConfig(vcf=cohort["vcf"], cache=cohort["cache"], populations=None, min_maf=0.0)
+    with pytest.raises(DataError) as err:
+        list_sections(config)
+    assert "record 1:160 has a missing genotype for sample 'M1'" in str(err.value)
+    assert str(cohort["cache"]) in str(err.value)
+
+
+def test_small_chunks_and_blocks_give_the_same_sections(cohort, monkeypatch):
+    """Binary searches across chunk borders and the streamed SNP windows across blocks."""
+    from vae_genomics.data import cache as cache_module
+    from vae_genomics.data import cache_writer
+
+    monkeypatch.setattr(cache_writer, "META_CHUNK", 8)
+    monkeypatch.setattr(cache_module, "_BLOCK", 5)
+    small = write_cache(cohort["vcf"], cohort["tmp"] / "small.vcz", chunk_variants=4)
+    assert zarr.open_group(str(small), mode="r")["variant_position"].chunks == (8,)
+    for settings in SETTINGS[:4]:
+        base = {"vcf": cohort["vcf"], "populations": cohort["populations"], "min_maf": 0.0}
+        from_vcf = DataConfig(**{**base, **settings})
+        from_cache = from_vcf.model_copy(update={"cache": small})
+        _, sections = list_sections(from_vcf)
+        for section in sections:
+            _assert_same_section(
+                load_section(from_vcf, section.name), load_section(from_cache, section.name)
+            )

@@ -1,0 +1,130 @@
+"""Export: synthetic haplotypes as a phased VCF that cyvcf2 reads back, latent TSVs, site reading."""
+
+import gzip
+
+import numpy as np
+import pandas as pd
+import pytest
+from cyvcf2 import VCF
+from vcf_factory import vcf_text, write_vcf
+
+from vae_genomics.errors import DataError
+from vae_genomics.export import (
+    check_haplotype_count,
+    read_section_haplotypes,
+    write_haplotype_vcf,
+    write_latent_tsv,
+)
+
+POSITIONS = np.array([101, 250, 251, 900, 1500])
+REF = ["A", "C", "G", "T", "A"]
+ALT = ["G", "T", "A", "C", "T"]
+IDS = ["rs1", ".", "rs3", "rs4", "rs5"]
+
+
+def _read_back(path):
+    vcf = VCF(str(path), gts012=False)
+    samples = list(vcf.samples)
+    rows = []
+    for rec in vcf:
+        gt = rec.genotype.array()
+        assert gt[:, 2].all()  # every call phased
+        rows.append((rec.CHROM, rec.POS, rec.ID or ".", rec.REF, rec.ALT[0], gt[:, :2].ravel()))
+    vcf.close()
+    return samples, rows
+
+
+def test_written_vcf_parses_back_with_the_same_sites_and_haplotypes(tmp_path, rng):
+    hap = (rng.random((6, 5)) < 0.5).astype(np.int8)
+    out = write_haplotype_vcf(
+        tmp_path / "syn.vcf.gz", hap, "chr22", POSITIONS, REF, ALT, IDS,
+        header_lines=["##source=test"],
+    )  # fmt: skip
+    with open(out, "rb") as handle:  # BGZF: a gzip member with the 'BC' extra field
+        head = handle.read(16)
+    assert head[:2] == b"\x1f\x8b" and head[12:14] == b"BC"
+    samples, rows = _read_back(out)
+    assert samples == ["syn0001", "syn0002", "syn0003"]
+    assert [r[0] for r in rows] == ["chr22"] * 5
+    assert [r[1] for r in rows] == POSITIONS.tolist()
+    assert [r[3] for r in rows] == REF and [r[4] for r in rows] == ALT
+    assert [r[2] for r in rows] == IDS
+    # sample i carries haplotypes 2i | 2i+1
+    np.testing.assert_array_equal(np.stack([r[5] for r in rows], axis=1), hap)
+    with gzip.open(out, "rt") as handle:
+        text = handle.read()
+    assert "##source=test" in text and "##contig=<ID=chr22>" in text
+    assert not list(tmp_path.glob(".*partial"))
+
+
+@pytest.mark.parametrize("n", [0, 1, 3, 7])
+def test_odd_or_empty_haplotype_counts_are_refused(n):
+    with pytest.raises(DataError, match="must be even"):
+        check_haplotype_count(n)
+
+
+def test_bad_shapes_and_values_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="positions"):
+        write_haplotype_vcf(tmp_path / "x.vcf.gz", np.zeros((2, 4)), "1", POSITIONS, REF, ALT)
+    with pytest.raises(ValueError, match="0 \\(REF\\) and 1"):
+        write_haplotype_vcf(tmp_path / "x.vcf.gz", np.full((2, 5), 2), "1", POSITIONS, REF, ALT)
+
+
+def test_latent_tsv_layout(tmp_path):
+    mean = np.array([[0.5, -1.0], [0.0, 2.0]])
+    log_var = np.log(np.array([[0.25, 1.0], [4.0, 0.01]]))
+    path = write_latent_tsv(tmp_path / "l.tsv", ["s_A", "s_B"], ["s", "s"], mean, log_var,
+                            split=["external", "external"])  # fmt: skip
+    table = pd.read_csv(path, sep="\t")
+    assert list(table.columns) == [
+        "haplotype", "sample", "population", "split", "mean_1", "mean_2", "sd_1", "sd_2",
+    ]  # fmt: skip
+    assert list(table["population"]) == ["unknown", "unknown"]
+    np.testing.assert_allclose(table[["sd_1", "sd_2"]], [[0.5, 1.0], [2.0, 0.1]], rtol=1e-5)
+
+
+def _cohort_vcf(tmp_path, hap, name="c.vcf", **kwargs):
+    return write_vcf(tmp_path / name, vcf_text(hap, positions=POSITIONS, contig="22", **kwargs))
+
+
+def test_reads_the_sites_of_a_section_including_monomorphic_ones(tmp_path, rng):
+    hap = (rng.random((8, 5)) < 0.5).astype(np.int8)
+    hap[:, 2] = 0  # monomorphic here: kept, unlike the training reader
+    path = _cohort_vcf(tmp_path, hap)
+    got = read_section_haplotypes(path, "22", POSITIONS, ["A"] * 5, ["G"] * 5)
+    np.testing.assert_array_equal(got.haplotypes, hap)
+    assert got.haplotype_ids[:2].tolist() == ["S000_A", "S000_B"]
+    # a subset of sites, in the order asked for
+    sub = read_section_haplotypes(path, "22", POSITIONS[[3, 1]], ["A", "A"], ["G", "G"])
+    np.testing.assert_array_equal(sub.haplotypes, hap[:, [3, 1]])
+
+
+def test_missing_sites_are_named(tmp_path, rng):
+    hap = (rng.random((4, 5)) < 0.5).astype(np.int8)
+    path = _cohort_vcf(tmp_path, hap)
+    with pytest.raises(DataError, match=r"1 of the section's 2 sites are missing \(e.g. 22:777"):
+        read_section_haplotypes(path, "22", np.array([101, 777]), ["A", "A"], ["G", "G"])
+    with pytest.raises(DataError, match=r"other alleles, e\.g\. 22:101 A>G"):
+        read_section_haplotypes(path, "22", np.array([101]), ["A"], ["T"])
+    with pytest.raises(DataError, match="check the contig naming"):
+        read_section_haplotypes(path, "chr22", np.array([101]), ["A"], ["G"])
+
+
+def test_missing_and_unphased_calls_are_errors(tmp_path):
+    base = vcf_text(np.zeros((4, 1), dtype=np.int8), positions=np.array([101]), contig="22")
+    missing = base.replace("0|0\t0|0", ".|.\t0|0")
+    with pytest.raises(DataError, match="missing or haploid call for sample 'S000'"):
+        read_section_haplotypes(write_vcf(tmp_path / "m.vcf", missing), "22", [101], ["A"], ["G"])
+    unphased = base.replace("0|0\t0|0", "0|0\t0/1")
+    with pytest.raises(DataError, match="unphased heterozygous call for sample 'S001'"):
+        read_section_haplotypes(write_vcf(tmp_path / "u.vcf", unphased), "22", [101], ["A"], ["G"])
+    with pytest.raises(DataError, match="not found"):
+        read_section_haplotypes(tmp_path / "nope.vcf", "22", [101], ["A"], ["G"])
+
+
+def test_round_trip_through_a_written_vcf(tmp_path, rng):
+    hap = (rng.random((10, 5)) < 0.3).astype(np.int8)
+    out = write_haplotype_vcf(tmp_path / "s.vcf.gz", hap, "22", POSITIONS, REF, ALT)
+    got = read_section_haplotypes(out, "22", POSITIONS, REF, ALT)
+    np.testing.assert_array_equal(got.haplotypes, hap)
+    assert got.sample_ids.tolist() == [f"syn{i:04d}" for i in range(1, 6)]

@@ -1,0 +1,102 @@
+"""KL-weight sweep: the recommendation rule, the config write-back, and resumption."""
+
+import pandas as pd
+import pytest
+import yaml
+
+from vae_genomics.config import load_config
+from vae_genomics.errors import ConfigError
+from vae_genomics.sweep import SweepPoint, grid, is_finished, recommend, write_recommendation
+
+
+def _table(rows):
+    columns = ["point", "beta", "neg_elbo", "active_units", "verdict_reconstruction",
+               "verdict_generated", "diverged"]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
+
+
+def test_recommendation_skips_a_collapsed_best_elbo_point():
+    table = _table(
+        [
+            ["beta-0.03", 0.03, 131.0, 8, "ok", "ok", False],
+            ["beta-0.3", 0.3, 118.0, 8, "ok", "ok", False],
+            ["beta-1", 1.0, 117.5, 7, "ok", "mode-seeking", False],
+            ["beta-3", 3.0, 116.0, 3, "ok", "ok", False],
+            ["beta-10", 10.0, 115.0, 0, "collapsed", "collapsed", False],  # best ELBO, collapsed
+            ["beta-30", 30.0, 90.0, 8, "ok", "ok", True],  # diverged
+        ]
+    )
+    best, reasons = recommend(table, min_active_units=4)
+    assert table.loc[best, "point"] == "beta-0.3"
+    assert reasons["beta-0.3"].startswith("recommended")
+    assert reasons["beta-10"] == "collapsed: 0 active units < 4"
+    assert reasons["beta-3"] == "collapsed: 3 active units < 4"
+    assert reasons["beta-1"] == "generated samples are mode-seeking"
+    assert reasons["beta-30"] == "training diverged"
+    assert reasons["beta-0.03"] == "eligible, but held-out -ELBO 131.00 > 118.00"
+
+
+def test_recommendation_ties_go_to_the_larger_beta_and_none_when_nothing_passes():
+    table = _table(
+        [["a", 0.1, 100.0, 5, "ok", "ok", False], ["b", 1.0, 100.0, 5, "ok", "ok", False]]
+    )
+    best, _ = recommend(table)
+    assert table.loc[best, "point"] == "b"
+    failing = _table([["a", 0.1, 100.0, 0, "collapsed", "ok", False]])
+    assert recommend(failing) == (None, {"a": "collapsed: 0 active units < 2"})
+
+
+def test_grid_and_point_configs():
+    points = grid([0.1, 1.0], [0.0, 0.5])
+    assert [p.name for p in points] == [
+        "beta-0.1_reencode-0",
+        "beta-0.1_reencode-0.5",
+        "beta-1_reencode-0",
+        "beta-1_reencode-0.5",
+    ]
+    config = points[1].apply(load_config(None))
+    assert config.objective.kl_weight == 0.1 and config.objective.reencode.weight == 0.5
+    assert [p.name for p in grid([3])] == ["beta-3"]
+    with pytest.raises(ConfigError, match="at least one KL weight"):
+        grid([])
+
+
+def test_write_back_creates_replaces_refuses_and_merges(tmp_path):
+    sections = tmp_path / "sections"
+    sections.mkdir()
+    config_file = tmp_path / "c.yaml"
+    config_file.write_text(yaml.safe_dump({"sections_dir": str(sections)}))
+    path = sections / "22_1-100.yaml"
+    provenance = {"sweep": "runs/22_1-100/sweeps/sweep", "held-out -ELBO": 118.0}
+
+    assert write_recommendation(path, 0.3, provenance) == "created"
+    assert load_config(config_file, section="22_1-100").objective.kl_weight == 0.3
+    assert "runs/22_1-100/sweeps/sweep" in path.read_text()
+    # untouched since the sweep wrote it: replaced without asking
+    assert write_recommendation(path, 1.0, provenance) == "replaced"
+    assert load_config(config_file, section="22_1-100").objective.kl_weight == 1.0
+
+    # the user edits it: refused, and the file is untouched
+    edited = (
+        path.read_text().replace("kl_weight: 1.0", "kl_weight: 2.0") + "training:\n  epochs: 7\n"
+    )
+    path.write_text(edited)
+    with pytest.raises(ConfigError, match=r"has edits of its own.*--merge"):
+        write_recommendation(path, 0.3, provenance)
+    assert path.read_text() == edited
+    # with merge: the user's other keys survive, kl_weight is set, a backup is kept
+    assert write_recommendation(path, 0.3, provenance, merge=True) == "merged"
+    merged = load_config(config_file, section="22_1-100")
+    assert merged.objective.kl_weight == 0.3 and merged.training.epochs == 7
+    assert (sections / "22_1-100.yaml.bak").read_text() == edited
+
+
+def test_is_finished_compares_the_resolved_config(tmp_path):
+    config = load_config(None)
+    run = tmp_path / "beta-1"
+    assert not is_finished(run, config)
+    run.mkdir()
+    (run / "metrics.json").write_text("{}")
+    (run / "config.yaml").write_text(yaml.safe_dump({**config.to_dict(), "resolved": {"x": 1}}))
+    assert is_finished(run, config)
+    assert not is_finished(run, SweepPoint(0.5).apply(config))

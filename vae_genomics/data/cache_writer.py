@@ -1,0 +1,256 @@
+"""Writing a cache: a VCF/BCF into a new VCF Zarr store (layout in :mod:`~vae_genomics.data.cache`)."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import logging
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from vae_genomics import __version__
+from vae_genomics.data.builder import RecordOrder
+from vae_genomics.data.sites import CANDIDATE, Batch, SiteStats
+from vae_genomics.data.zarr_io import ZarrAppender, open_store
+from vae_genomics.errors import DataError
+
+log = logging.getLogger(__name__)
+
+CACHE_VERSION = 1
+META_CHUNK = 1 << 14  # variants (records) per chunk of the 1-D and per-site arrays
+COUNT_FIELDS = ("alt", "called", "missing", "unphased", "haploid")
+
+
+class CacheWriter:
+    """Streams batches into a new VCF Zarr store (layout in :mod:`~vae_genomics.data.cache`).
+
+    Args:
+        out: Directory to create.
+        header_text: The VCF header (stored as an attribute).
+        sample_ids: Samples of the genotype columns.
+        contig_lengths: Lengths from the header's ``##contig`` lines (``None`` when not given).
+        chunk_variants: Variants per genotype chunk.
+        source: The VCF's name, for messages.
+    """
+
+    def __init__(
+        self, out, header_text, sample_ids, contig_lengths, chunk_variants=1000, source=""
+    ) -> None:
+        self.group = open_store(out, mode="w")
+        self.sample_ids = np.asarray(sample_ids, dtype=object)
+        self.contig_lengths = contig_lengths
+        self.header_text = header_text
+        n = len(sample_ids)
+        samples_chunk = min(n, 10_000)
+        group, meta = self.group, META_CHUNK
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="cache-write")
+        self.genotype = ZarrAppender(
+            group, "call_genotype", (n, 2), "i1", chunk_variants,
+            ("variants", "samples", "ploidy"), (samples_chunk, 2), genotypes=True, pool=self.pool,
+        )  # fmt: skip
+        self.phased = ZarrAppender(
+            group, "call_genotype_phased", (n,), "bool", chunk_variants,
+            ("variants", "samples"), (samples_chunk,), genotypes=True, fill_value=True,
+            pool=self.pool,
+        )  # fmt: skip
+        self.position = ZarrAppender(group, "variant_position", (), "i4", meta, ("variants",))
+        self.contig = ZarrAppender(group, "variant_contig", (), "i4", meta, ("variants",))
+        self.ids = ZarrAppender(group, "variant_id", (), str, meta, ("variants",))
+        self.allele = ZarrAppender(
+            group, "variant_allele", (2,), str, meta, ("variants", "alleles")
+        )
+        self.counts = ZarrAppender(
+            group, "variant_vaeg_counts", (5,), "i4", meta, ("variants", "vaeg_count_fields")
+        )
+        self.records = ZarrAppender(
+            group, "vaeg_records", (3,), "i4", meta, ("vaeg_records", "vaeg_record_fields")
+        )
+        self.order = RecordOrder(source or str(out))
+        self._spans: dict[int, list[int]] = {}
+        self.n_records = self.n_variants = 0
+        self._scratch = np.empty((0, 2 * n), dtype=np.int8)
+
+    def allocate(self, n: int) -> np.ndarray:
+        """Scratch rows a reader decodes the next batch's candidates into."""
+        if len(self._scratch) < n:
+            self._scratch = np.empty((n, self._scratch.shape[1]), dtype=np.int8)
+        return self._scratch[:n]
+
+    def add(self, batch: Batch) -> None:
+        """Append one batch (no filtering: the cache keeps raw calls)."""
+        codes = self.order.codes(batch.chrom, batch.positions)
+        n_rec = len(codes)
+        cand = np.flatnonzero(batch.kind == CANDIDATE)
+        self.records.append(np.stack([codes, batch.positions, batch.kind], axis=1))
+        for code in np.unique(codes):  # [first, last + 1) records and variants of each contig
+            where = np.flatnonzero(codes == code)
+            first_var = int(np.searchsorted(cand, where[0]))
+            end_var = int(np.searchsorted(cand, where[-1], side="right"))
+            span = self._spans.setdefault(
+                int(code), [self.n_records + int(where[0]), 0, self.n_variants + first_var, 0]
+            )
+            span[1] = self.n_records + int(where[-1]) + 1
+            span[3] = self.n_variants + end_var
+        self.n_records += n_rec
+        if cand.size == 0:
+            return
+        genotypes = batch.genotypes
+        stats = SiteStats.compute(genotypes, batch.unphased, batch.clean)
+        n_samples = len(self.sample_ids)
+        self.genotype.append(genotypes.reshape(len(cand), n_samples, 2))
+        phased = (
+            np.ones((len(cand), n_samples), bool) if batch.unphased is None else ~batch.unphased
+        )
+        self.phased.append(phased)
+        self.position.append(batch.positions[cand].astype(np.int32))
+        self.contig.append(codes[cand])
+        self.ids.append(np.asarray([batch.ids[i] for i in cand], dtype=object))
+        alleles = [(batch.ref[i], batch.alt[i]) for i in cand]
+        self.allele.append(np.asarray(alleles, dtype=object).reshape(len(cand), 2))
+        self.counts.append(np.stack(stats.fields(), axis=1))
+        self.n_variants += len(cand)
+
+    def abort(self) -> None:
+        """Stop the background writes (the caller removes the directory)."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def finish(self, source: dict[str, object]) -> None:
+        """Write the remaining chunks and the metadata."""
+        for part in (self.genotype, self.phased, self.position, self.contig, self.ids):
+            part.close()
+        for part in (self.allele, self.counts, self.records):
+            part.close()
+        self.pool.shutdown()
+        names = list(self.order.contigs)
+        lengths = [self.contig_lengths.get(c) or -1 for c in names]
+        for name, values, dtype, dims in (
+            ("sample_id", self.sample_ids, str, ["samples"]),
+            ("contig_id", np.asarray(names, dtype=object), str, ["contigs"]),
+            ("contig_length", np.asarray(lengths, dtype=np.int64), "i8", ["contigs"]),
+        ):
+            array = self.group.create_array(
+                name, shape=values.shape, dtype=dtype, chunks=(max(1, len(values)),),
+                attributes={"_ARRAY_DIMENSIONS": dims},
+            )  # fmt: skip
+            if len(values):
+                array[:] = values
+        spans = {names[code]: span for code, span in self._spans.items()}
+        self.group.attrs.update(
+            {
+                "vcf_zarr_version": "0.4",
+                "source": f"vae-genomics-{__version__}",
+                "vcf_header": self.header_text,
+                "vae_genomics": {
+                    "cache_version": CACHE_VERSION,
+                    "vcf": source,
+                    "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+                    "n_records": self.n_records,
+                    "n_variants": self.n_variants,
+                    "contigs": spans,
+                    "count_fields": list(COUNT_FIELDS),
+                    "record_fields": ["contig", "position", "class"],
+                },
+            }
+        )
+
+
+def fingerprint(path: Path) -> dict[str, object]:
+    """Size and SHA-256 of the first and last MiB and 16 evenly spaced 64 KiB blocks of a file."""
+    size = path.stat().st_size
+    digest = hashlib.sha256(str(size).encode())
+    with path.open("rb") as handle:
+        offsets = [0, max(0, size - (1 << 20))] + [size * k // 17 for k in range(1, 17)]
+        for k, offset in enumerate(offsets):
+            handle.seek(offset)
+            digest.update(handle.read(1 << 20 if k < 2 else 1 << 16))
+    return {"path": str(path.resolve()), "size": size, "sha256": digest.hexdigest()}
+
+
+def write_cache(
+    vcf: str | Path,
+    out: str | Path,
+    samples: list[str] | None = None,
+    chunk_variants: int = 1000,
+    overwrite: bool = False,
+    progress: bool | None = None,
+) -> Path:
+    """Convert a VCF/BCF into a cache directory (see :mod:`~vae_genomics.data.cache`).
+
+    Args:
+        vcf: The VCF/BCF.
+        out: The cache directory to create (conventionally ``<name>.vcz``).
+        samples: Sample IDs to keep (default: all).
+        chunk_variants: Variants per genotype chunk.
+        overwrite: Replace an existing cache made from another file or with other samples.
+        progress: Show a progress bar (default: when stderr is a terminal).
+
+    Returns:
+        ``out``. An existing complete cache of the same file and samples is left as it is.
+
+    Raises:
+        DataError: Unreadable input, or ``out`` exists and ``overwrite`` is false.
+    """
+    from vae_genomics.data.header import sample_index
+    from vae_genomics.data.vcf import VcfSource
+
+    out = Path(out)
+    source = VcfSource(vcf)
+    made_from = fingerprint(source.path)
+    columns = sample_index(source.header.samples, samples, str(source.path))
+    sample_ids = source.header.samples[columns]
+    if out.exists():
+        existing = _existing(out)
+        same = existing is not None and same_file(existing.source, made_from)
+        if same and list(existing.sample_ids) == list(sample_ids):
+            log.info("%s is up to date (made from %s)", out, source.path)
+            return out
+        if not overwrite:
+            raise DataError(
+                f"{out}: exists and is not a cache of {source.path} with these samples. Pass "
+                "--overwrite to replace it, or choose another --out."
+            )
+    partial = out.with_name(f".{out.name}.partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    writer = CacheWriter(
+        partial, source.header.text, sample_ids, source.header.contigs, chunk_variants,
+        str(source.path),
+    )  # fmt: skip
+    subset = columns if len(columns) < len(source.header.samples) else None
+    try:
+        for batch in source.batches(subset, None, writer.allocate, progress):
+            writer.add(batch)
+        writer.finish(made_from)
+    except BaseException:  # leave nothing half-written behind
+        writer.abort()
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    if out.exists():
+        aside = out.with_name(f".{out.name}.old")
+        shutil.rmtree(aside, ignore_errors=True)
+        out.rename(aside)
+        partial.rename(out)
+        shutil.rmtree(aside)
+    else:
+        partial.rename(out)
+    log.info(
+        "%s: cached %d biallelic SNPs of %d records for %d samples in %s",
+        source.path.name, writer.n_variants, writer.n_records, len(sample_ids), out,
+    )  # fmt: skip
+    return out
+
+
+def same_file(a: dict, b: dict) -> bool:
+    """Whether two :func:`fingerprint` s describe the same content."""
+    return a.get("size") == b.get("size") and a.get("sha256") == b.get("sha256")
+
+
+def _existing(path: Path):
+    from vae_genomics.data.cache import Cache
+
+    try:
+        return Cache(path)
+    except DataError:
+        return None
