@@ -100,3 +100,44 @@ def test_is_finished_compares_the_resolved_config(tmp_path):
     (run / "config.yaml").write_text(yaml.safe_dump({**config.to_dict(), "resolved": {"x": 1}}))
     assert is_finished(run, config)
     assert not is_finished(run, SweepPoint(0.5).apply(config))
+
+
+@pytest.mark.slow
+def test_sweep_end_to_end_resumes_and_writes_the_section_config(tiny_config, tmp_path, caplog):
+    import logging
+
+    from vae_genomics.cli import main
+
+    caplog.set_level(logging.INFO)
+    args = ["sweep", "--config", str(tiny_config), "--betas", "0.1,1", "--epochs", "2",
+            "--min-active-units", "1"]  # fmt: skip
+    assert main(args) == 0
+    sweep = tmp_path / "runs" / "1_100-5000" / "sweeps" / "sweep"
+    table = pd.read_csv(sweep / "results.csv")
+    assert list(table["point"]) == ["beta-0.1", "beta-1"]
+    assert {"rate", "distortion", "neg_elbo", "iw_nll", "active_units", "mi",
+            "verdict_generated", "reason"} <= set(table.columns)  # fmt: skip
+    assert (table["neg_elbo"] - table["rate"] - table["distortion"]).abs().max() < 1e-3
+    assert (sweep / "rate_distortion.png").is_file()
+    html = (sweep / "index.html").read_text()
+    assert "data:image/png;base64," in html and "beta-0.1" in html
+    # two epochs on 80 haplotypes do not make a usable model: every point fails a check, so
+    # nothing is recommended and the section's config is not written
+    recommendation = yaml.safe_load((sweep / "recommendation.json").read_text())
+    assert recommendation["recommended"] is None
+    assert all(not r.startswith("recommended") for r in recommendation["reasons"].values())
+    assert not (tmp_path / "sections" / "1_100-5000.yaml").exists()
+    assert "No point qualified" in html
+
+    # resuming: both points are reused, nothing is retrained
+    model = sweep / "beta-1" / "model.keras"
+    stamp = model.stat().st_mtime_ns
+    caplog.clear()
+    assert main(args) == 0
+    assert caplog.text.count("finished earlier, reused") == 2
+    assert model.stat().st_mtime_ns == stamp
+    # a changed configuration invalidates the points
+    caplog.clear()
+    assert main([*args[:-4], "--epochs", "1", *args[-2:]]) == 0
+    assert caplog.text.count("configuration changed since it was trained, retraining") == 2
+    assert model.stat().st_mtime_ns != stamp

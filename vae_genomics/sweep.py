@@ -155,31 +155,30 @@ def results_table(points: list[SweepPoint], run_dirs: dict[str, Path]) -> pd.Dat
 
 
 def point_row(metrics: dict[str, Any]) -> dict[str, Any]:
-    """The numbers of one run that the sweep compares."""
+    """The numbers of one run that the sweep compares (from its ``metrics.json``)."""
     held = metrics["heldout"]
-    summary = metrics.get("evaluation", {})
-    sets = summary.get("mode_seeking", {}).get("sets", {})
+    evaluation = metrics.get("evaluation") or {}
+    sets = (evaluation.get("modeseek") or {}).get("sets", {})
 
     def verdict(name: str) -> str | None:
-        return sets.get(name, {}).get("verdict", {}).get("verdict")
+        return (sets.get(name, {}).get("verdict") or {}).get("verdict")
 
     def coverage(name: str) -> float | None:
-        return sets.get(name, {}).get("stats", {}).get("prdc_pca", {}).get("coverage")
+        return (sets.get(name, {}).get("prdc_pca") or {}).get("coverage")
 
     return {
         "rate": held["kl"],
         "distortion": held["reconstruction"],
         "neg_elbo": held["neg_elbo"],
-        "iw_nll": summary.get("iw_nll", {}).get("nll"),
+        "iw_nll": (evaluation.get("iw_nll") or {}).get("nll"),
         "active_units": metrics["active_units"],
         "latent_dim": metrics["latent_dim"],
-        "mi": summary.get("mutual_information", {}).get("mi"),
-        "coverage_reconstruction": coverage("samples"),
-        "coverage_generated": coverage("gmm"),
-        "verdict_reconstruction": verdict("samples"),
-        "verdict_generated": verdict("gmm"),
+        "mi": (evaluation.get("mutual_information") or {}).get("mi"),
+        "coverage_reconstruction": coverage("reconstruction_samples"),
+        "coverage_generated": coverage("gmm_samples"),
+        "verdict_reconstruction": verdict("reconstruction_samples"),
+        "verdict_generated": verdict("gmm_samples"),
         "diverged": bool(metrics.get("diverged")),
-        "run": metrics.get("run_dir"),
     }
 
 
@@ -328,6 +327,7 @@ def run_sweep(
     min_active_units: int = 2,
     write: bool = True,
     merge: bool = False,
+    overrides: dict[str, Any] | None = None,
 ) -> SweepResult:
     """Sweep the KL weight of one section, recommend one and write it to the section's config.
 
@@ -341,6 +341,7 @@ def run_sweep(
         min_active_units: Fewest active units a recommended model keeps.
         write: Write the recommendation into ``<sections_dir>/<section>.yaml``.
         merge: Merge into a section file that has user edits (see :func:`write_recommendation`).
+        overrides: Command-line config overrides (e.g. epochs).
 
     Returns:
         The sweep's results and where they are.
@@ -350,7 +351,7 @@ def run_sweep(
     from vae_genomics.report.rate_distortion import rate_distortion_figure, sweep_page
     from vae_genomics.training import prepare
 
-    base, data = prepare(config_path, section)
+    base, data = prepare(config_path, section, overrides)
     section_name = data.section.name
     sweep_dir = Path(base.runs_dir) / section_name / "sweeps" / name
     sweep_dir.mkdir(parents=True, exist_ok=True)
