@@ -1,5 +1,6 @@
 # vae-genomics. Every target bootstraps the virtualenv it needs (.venv, or .venv-gpu with GPU=1).
 #   make train [SECTION=name] [CONFIG=configs/example.yaml] [ARGS="--epochs 50"]
+#   make sweep [SECTION=name] [ARGS="--betas 0.1,0.3,1 --jobs 2"]
 #   make test | make lint | make report SECTION=name | make report (index of all sections) | make sections
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -14,10 +15,10 @@ RUN ?=
 ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: install train report sections cache test test-fast lint format example-data bench clean help
+.PHONY: install train report sweep sections cache test test-fast lint format example-data bench clean help
 
 help:
-	@sed -n '1,4p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '1,5p' Makefile | sed 's/^# \{0,1\}//'
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +34,9 @@ train: $(STAMP)  ## train one section (SECTION=..., default: the config's defaul
 
 report: $(STAMP)  ## re-draw a report: RUN=runs/<section>/<run> or SECTION=<name> (latest run); neither: runs/index.html across sections
 	$(BIN)/vae-genomics report $(if $(or $(RUN),$(SECTION)),$(or $(RUN),runs/$(SECTION)),--index runs --config $(CONFIG))
+
+sweep: $(STAMP)  ## KL-weight sweep of one section; writes the recommendation to configs/sections/<SECTION>.yaml
+	$(BIN)/vae-genomics sweep --config $(CONFIG) $(if $(SECTION),--section $(SECTION)) $(ARGS)
 
 sections: $(STAMP)  ## list the sections of the configured VCF
 	$(BIN)/vae-genomics sections --config $(CONFIG) $(ARGS)
