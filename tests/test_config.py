@@ -147,18 +147,3 @@ def test_missing_and_non_mapping_files(tmp_path):
         load_config(tmp_path / "nope.yaml")
     with pytest.raises(ConfigError, match="expected a mapping"):
         load_config(_write(tmp_path / "list.yaml", "- 1\n- 2\n"))
-
-
-def test_atomic_writes_get_ordinary_permissions(tmp_path):
-    import os
-    import stat
-
-    from vae_genomics.io import atomic_write_text
-
-    old = os.umask(0o022)
-    try:
-        atomic_write_text(tmp_path / "a.txt", "x")
-    finally:
-        os.umask(old)
-    assert stat.S_IMODE((tmp_path / "a.txt").stat().st_mode) == 0o644
-    assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]  # no temporary file left behind
