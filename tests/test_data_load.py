@@ -148,3 +148,8 @@ def test_training_from_the_cache_gives_the_same_run(tiny_config, tmp_path):
     metrics = [json.loads((runs / r / "metrics.json").read_text()) for r in ("vcf", "cache")]
     assert metrics[0]["filters"] == metrics[1]["filters"]
     assert metrics[0]["filters"]["kept"] == 50
+
+
+def test_cache_command_needs_an_output(tmp_path, caplog):
+    assert main(["cache", str(tmp_path / "x.vcf.gz")]) == 2
+    assert "cache: give --out DIR (or set data.cache in the --config file)" in caplog.text

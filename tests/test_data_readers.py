@@ -115,3 +115,21 @@ def test_unindexed_region_reads_stop_after_the_region(tmp_path, monkeypatch):
     broken = text.replace("3\t10000\t", "3\tthirty\t")
     assert broken != text
     assert read_vcf(write_vcf(tmp_path / "b.vcf", broken), region="2:1100-2000").n_variants == 10
+
+
+def test_crlf_line_ends_and_blank_lines(tmp_path):
+    hap, _ = structured_haplotypes(n_samples=4, n_variants=12)
+    text = vcf_text(hap)
+    windows = write_vcf(tmp_path / "crlf.vcf", text.replace("\n", "\r\n") + "\r\n")
+    padded = write_vcf(tmp_path / "blank.vcf", text + "\n\n")
+    np.testing.assert_array_equal(read_vcf(windows).haplotypes, hap)
+    np.testing.assert_array_equal(read_vcf(padded).haplotypes, hap)
+
+
+def test_missing_bgzf_end_marker_is_a_warning(tmp_path, caplog):
+    hap, _ = structured_haplotypes(n_samples=4, n_variants=12)
+    path = write_vcf(tmp_path / "noeof.vcf.gz", vcf_text(hap))
+    path.write_bytes(path.read_bytes()[:-28])  # drop the empty end-of-file block
+    with caplog.at_level(logging.WARNING):
+        np.testing.assert_array_equal(read_vcf(path, engine="text").haplotypes, hap)
+    assert "no BGZF end-of-file marker; the file may be truncated" in caplog.text

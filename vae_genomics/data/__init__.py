@@ -260,10 +260,14 @@ def load_section(config: DataConfig, name: str | None = None) -> SectionData:
         matrix = source.read(scope, genotypes=True)
         only = name if scope is not None and config.sections in ("bed", "regions") else None
         sections = build_sections(config, matrix, source.contigs, only=only)
-        if not sections and scope is None:
+        if scope is not None and not any(s.name == name for s in sections):
+            _, everything = list_sections(config, genotypes=False)
+            find_section(everything, name)  # unknown: raises with the nearest names
+            source, scope = _Source(config), None  # known but not where its name says: read all
+            matrix = source.read(None, genotypes=True)
+            sections = build_sections(config, matrix, source.contigs)
+        if not sections:
             raise_no_variants(config)
-        if name and not any(s.name == name for s in sections) and scope is not None:
-            _suggest(config, name)
         section = find_section(sections, name) if name else sections[0]
         sliced = matrix.select_variants(
             section.index_start, section.index_stop, (section.contig, section.start, section.end)
@@ -280,8 +284,9 @@ def _suggest(config: DataConfig, name: str) -> None:
     """Raise the unknown-section error with suggestions from every section of the input."""
     _, everything = list_sections(config, genotypes=False)
     find_section(everything, name)
-    raise DataError(
-        f"section '{name}' could not be located; list them with `vae-genomics sections`."
+    raise DataError(  # listed, yet not found where its name says: a name that fits two contigs
+        f"section '{name}' is listed but could not be located; its contig name is ambiguous "
+        "once made file-name safe. Rename the contigs or use data.sections: regions."
     )
 
 

@@ -43,12 +43,13 @@ from vae_genomics.data.cache_writer import (
     write_cache,
 )
 from vae_genomics.data.matrix import KEPT, HaplotypeMatrix, RecordLog, haplotype_labels
-from vae_genomics.data.sections import Section, section_name, window_bounds
+from vae_genomics.data.sections import Region, Section, section_name, window_bounds
 from vae_genomics.data.sites import (
     CANDIDATE,
     Filters,
     SiteStats,
     first_problem,
+    log_counts,
     problem_error,
     site_status,
 )
@@ -155,6 +156,8 @@ class Cache:
         counts["haploid_calls"] = int(site_counts["haploid"].sum())
         sample_ids = self.sample_ids if subset is None else self.sample_ids[subset]
         hap_ids, hap_samples = haplotype_labels(sample_ids)
+        where = f"{self.path.name}{' ' + Region('', *region).label if region else ''}"
+        log_counts(where, counts, filters, len(hap_ids))
         kept_rows = store_rows[kept]
         return HaplotypeMatrix(
             haplotypes=LazyGenotypes(self.group["call_genotype"], kept_rows, subset),
@@ -217,7 +220,13 @@ class Cache:
             windows.append((section, row0, row1 + 1))
         return windows
 
-    def _contig_part(self, contig: str, region, subset, rows) -> dict:
+    def _contig_part(
+        self,
+        contig: str,
+        region: tuple[str, int, int] | None,
+        subset: np.ndarray | None,
+        rows: tuple[int, int] | None,
+    ) -> dict:
         """Records, candidate rows and their call counts of one contig (within ``region``)."""
         rec_lo, rec_hi, var_lo, var_hi = self.meta["contigs"][contig]
         if region is not None:
@@ -251,7 +260,9 @@ class Cache:
             out[:, a - lo : b - lo] = SiteStats.compute(genotypes, ~phased, clean=False).fields()
         return list(out)
 
-    def _record_log(self, parts, contigs, status, n_missing) -> RecordLog:
+    def _record_log(
+        self, parts: list[dict], contigs: list[str], status: np.ndarray, n_missing: np.ndarray
+    ) -> RecordLog:
         """The record log of the parts: record classes, with candidates' statuses filled in."""
         record_status, record_missing, offset = [], [], 0
         for part in parts:

@@ -8,6 +8,7 @@ import logging
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -16,6 +17,9 @@ from vae_genomics.data.builder import RecordOrder
 from vae_genomics.data.sites import CANDIDATE, Batch, SiteStats
 from vae_genomics.data.zarr_io import ZarrAppender, open_store
 from vae_genomics.errors import DataError
+
+if TYPE_CHECKING:
+    from vae_genomics.data.cache import Cache
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +41,13 @@ class CacheWriter:
     """
 
     def __init__(
-        self, out, header_text, sample_ids, contig_lengths, chunk_variants=1000, source=""
+        self,
+        out: Path,
+        header_text: str,
+        sample_ids: np.ndarray,
+        contig_lengths: dict[str, int | None],
+        chunk_variants: int = 1000,
+        source: str = "",
     ) -> None:
         self.group = open_store(out, mode="w")
         self.sample_ids = np.asarray(sample_ids, dtype=object)
@@ -247,7 +257,7 @@ def same_file(a: dict, b: dict) -> bool:
     return a.get("size") == b.get("size") and a.get("sha256") == b.get("sha256")
 
 
-def _existing(path: Path):
+def _existing(path: Path) -> Cache | None:
     from vae_genomics.data.cache import Cache
 
     try:

@@ -42,7 +42,7 @@ def parse_header(text: str, source: str, complete: bool = True) -> VcfHeader:
         DataError: Not a VCF, no ``#CHROM`` line, unexpected columns, no samples, duplicate sample
             IDs, or no GT FORMAT field.
     """
-    lines = text.rstrip("\n").split("\n") if text else []
+    lines = text.replace("\r", "").rstrip("\n").split("\n") if text else []
     if not lines or not lines[0].startswith("##fileformat=VCF"):
         first = lines[0][:60] if lines else ""
         raise DataError(

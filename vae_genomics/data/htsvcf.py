@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +23,7 @@ _VECTOR_END = -(2**31) + 1
 _BATCH = 1024
 
 
-def open_vcf(path: Path, samples: list[str] | None = None):
+def open_vcf(path: Path, samples: list[str] | None = None) -> Any:
     """A cyvcf2 reader; htslib failures become a :class:`DataError`."""
     from cyvcf2 import VCF
 
@@ -125,7 +126,7 @@ class _Pending:
     def full(self) -> bool:
         return self.size() >= _BATCH
 
-    def add(self, rec, path: Path) -> None:
+    def add(self, rec: Any, path: Path) -> None:
         ref, alt = rec.REF, ",".join(rec.ALT) or "."
         kind = classify(ref, alt)
         for key, value in zip(

@@ -203,3 +203,26 @@ def problem_error(
         "Haplotype rows need phased calls ('0|1'): phase the cohort first (e.g. with SHAPEIT or "
         "Beagle), or set data.allow_unphased: true to take unphased alleles in the order written."
     )
+
+
+def log_counts(where: str, counts: dict[str, int], filters: Filters, n_haplotypes: int) -> None:
+    """Log what reading kept and skipped (and warn about imputed or unphased calls)."""
+    log.info(
+        "%s: read %d records, kept %d biallelic SNPs (skipped %d multi-allelic, %d non-SNP, "
+        "%d with missing calls, %d monomorphic, %d below MAF %.3g, %d below MAC %d) for %d "
+        "haplotypes",
+        where, counts["records_read"], counts["kept"], counts["multiallelic"],
+        counts["not_snp"], counts["missing_dropped"], counts["monomorphic"],
+        counts["below_min_maf"], filters.min_maf, counts["below_min_mac"], filters.min_mac,
+        n_haplotypes,
+    )  # fmt: skip
+    if counts["missing_calls"] and filters.missing != "error":
+        log.warning(
+            "%s: %d genotype calls with a missing allele (policy %s)",
+            where, counts["missing_calls"], filters.missing,
+        )  # fmt: skip
+    if counts["unphased_calls"]:
+        log.warning(
+            "%s: %d unphased heterozygous calls used as if phased (data.allow_unphased)",
+            where, counts["unphased_calls"],
+        )  # fmt: skip

@@ -113,7 +113,16 @@ class TextVcfReader:
             if self._region_done:  # records are grouped and sorted: nothing more can match
                 return
 
-    def _parse_chunk(self, chunk, size, line0, columns, region, allocate):
+    def _parse_chunk(
+        self,
+        chunk: bytes,
+        size: int,
+        line0: int,
+        columns: np.ndarray | None,
+        region: tuple[str, int, int] | None,
+        allocate: Allocate,
+    ) -> tuple[Batch | None, int]:
+        """One chunk's records (``chunk[:size]``, whole lines) as a batch, and its line count."""
         n = len(self.header.samples)
         width = 4 * n
         chrom: list[str] = []
@@ -129,8 +138,8 @@ class TextVcfReader:
         start = n_lines = 0
         while start < size:
             n_lines += 1
-            if chunk[start] == 10:  # a blank line
-                start += 1
+            if chunk[start] in (10, 13):  # a blank line (or a CR-LF one)
+                start = find(b"\n", start) + 1
                 continue
             tab = start
             for _ in range(9):
@@ -199,8 +208,27 @@ class TextVcfReader:
         )  # fmt: skip
         return batch, n_lines
 
-    def _decode(self, arr, fixed, general, chrom, positions, out):
-        """Write alleles to ``out`` (n_candidates, 2n); return unphased flags (or None), clean."""
+    def _decode(
+        self,
+        arr: np.ndarray,
+        fixed: list[tuple[int, int]],
+        general: list[tuple[int, int, int, bytes]],
+        chrom: list[str],
+        positions: list[int],
+        out: np.ndarray,
+    ) -> tuple[np.ndarray | None, bool]:
+        """Write the candidates' alleles to ``out``, shape (n_candidates, 2n).
+
+        Args:
+            arr: The chunk as uint8.
+            fixed: ``(record, offset of its calls)`` of fixed-layout records.
+            general: ``(record, offset, line end, FORMAT)`` of the other candidate records.
+            chrom, positions: Per record (for messages).
+            out: Destination rows, in record order.
+
+        Returns:
+            Unphased flags, shape (n_candidates, n) or ``None``, and whether all alleles are 0/1.
+        """
         n = len(self.header.samples)
         width = 4 * n
         records = sorted([r for r, _ in fixed] + [g[0] for g in general])

@@ -31,7 +31,7 @@ from vae_genomics.data.header import VcfHeader, sample_index
 from vae_genomics.data.inflate import file_kind
 from vae_genomics.data.matrix import HaplotypeMatrix
 from vae_genomics.data.sections import Region, parse_region
-from vae_genomics.data.sites import Batch, Filters, MissingPolicy
+from vae_genomics.data.sites import Batch, Filters, MissingPolicy, log_counts
 from vae_genomics.data.textvcf import TextVcfReader
 from vae_genomics.errors import DataError
 
@@ -216,26 +216,8 @@ def read_vcf(
     matrix = builder.finish()
     if wanted is not None and not source.contigs and wanted.contig not in matrix.records.contigs:
         raise unknown_contig(source.path, wanted.contig, matrix.records.contigs)
-    counts = matrix.filter_counts
-    log.info(
-        "%s%s: read %d records, kept %d biallelic SNPs (skipped %d multi-allelic, %d non-SNP, "
-        "%d with missing calls, %d monomorphic, %d below MAF %.3g, %d below MAC %d) for %d "
-        "haplotypes",
-        source.path.name, f" {wanted.label}" if wanted else "", counts["records_read"],
-        counts["kept"], counts["multiallelic"], counts["not_snp"], counts["missing_dropped"],
-        counts["monomorphic"], counts["below_min_maf"], min_maf, counts["below_min_mac"],
-        min_mac, matrix.n_haplotypes,
-    )  # fmt: skip
-    if counts["missing_calls"] and missing != "error":
-        log.warning(
-            "%s: %d genotype calls with a missing allele (policy %s)",
-            source.path.name, counts["missing_calls"], missing,
-        )  # fmt: skip
-    if counts["unphased_calls"]:
-        log.warning(
-            "%s: %d unphased heterozygous calls used as if phased (data.allow_unphased)",
-            source.path.name, counts["unphased_calls"],
-        )  # fmt: skip
+    where = f"{source.path.name}{f' {wanted.label}' if wanted else ''}"
+    log_counts(where, matrix.filter_counts, filters, matrix.n_haplotypes)
     return matrix
 
 

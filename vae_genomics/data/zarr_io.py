@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -11,14 +13,14 @@ import numpy as np
 _GENOTYPE_LEVEL, _OTHER_LEVEL = 3, 5
 
 
-def open_store(path: str | Path, mode: str):
+def open_store(path: str | Path, mode: str) -> Any:
     """A Zarr format-2 group on disk."""
     import zarr
 
     return zarr.open_group(str(path), mode=mode, zarr_format=2)
 
 
-def _compressor(genotypes: bool):
+def _compressor(genotypes: bool) -> Any:
     from numcodecs import Blosc
 
     if genotypes:
@@ -43,9 +45,18 @@ class ZarrAppender:
     """
 
     def __init__(
-        self, group, name, inner_shape, dtype, chunk, dims, inner_chunks=None, genotypes=False,
-        fill_value=None, pool=None,
-    ) -> None:  # fmt: skip
+        self,
+        group: Any,
+        name: str,
+        inner_shape: tuple[int, ...],
+        dtype: Any,
+        chunk: int,
+        dims: tuple[str, ...],
+        inner_chunks: tuple[int, ...] | None = None,
+        genotypes: bool = False,
+        fill_value: Any = None,
+        pool: Executor | None = None,
+    ) -> None:
         self.inner_shape = tuple(inner_shape)
         self.chunk = chunk
         self.array = group.create_array(
@@ -117,12 +128,12 @@ class LazyGenotypes:
     dtype = np.dtype(np.int8)
     ndim = 2
 
-    def __init__(self, array, rows: np.ndarray, samples: np.ndarray | None) -> None:
+    def __init__(self, array: Any, rows: np.ndarray, samples: np.ndarray | None) -> None:
         self.array, self.rows, self.samples = array, np.asarray(rows, dtype=np.int64), samples
         n = array.shape[1] if samples is None else len(samples)
         self.shape = (2 * n, len(self.rows))
 
-    def __getitem__(self, key) -> np.ndarray:
+    def __getitem__(self, key: Any) -> np.ndarray:
         if not (isinstance(key, tuple) and len(key) == 2 and key[0] == slice(None)):
             raise TypeError("index a LazyGenotypes as view[:, columns]")
         wanted = self.rows[key[1]]
@@ -136,7 +147,7 @@ class LazyGenotypes:
             block = block[wanted - lo]
         return block.reshape(len(wanted), -1).T
 
-    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         out = self[:, :]
         return out if dtype is None else out.astype(dtype)
 
@@ -150,14 +161,14 @@ class LazyStrings:
         column: Column of a 2-D array.
     """
 
-    def __init__(self, array, rows: np.ndarray, column: int | None = None) -> None:
+    def __init__(self, array: Any, rows: np.ndarray, column: int | None = None) -> None:
         self.array, self.rows, self.column = array, np.asarray(rows, dtype=np.int64), column
         self.shape = (len(self.rows),)
 
     def __len__(self) -> int:
         return len(self.rows)
 
-    def __getitem__(self, key) -> np.ndarray:
+    def __getitem__(self, key: Any) -> np.ndarray:
         wanted = self.rows[key]
         if np.ndim(wanted) == 0:
             return self[np.atleast_1d(key)][0]
@@ -167,7 +178,7 @@ class LazyStrings:
         values = self.array[lo:hi] if self.column is None else self.array[lo:hi, self.column]
         return np.asarray(values, dtype=object)[wanted - lo]
 
-    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         return self[:]
 
 
@@ -182,7 +193,7 @@ class SortedColumn:
         column: Column of a 2-D array.
     """
 
-    def __init__(self, array, column: int | None = None) -> None:
+    def __init__(self, array: Any, column: int | None = None) -> None:
         self.array, self.column = array, column
         self.chunk = array.chunks[0]
         self._cached: tuple[int, np.ndarray] = (-1, np.zeros(0))

@@ -1,0 +1,190 @@
+"""Simulate the benchmark cohorts: phased, bgzipped, tabix-indexed VCFs of 5,000 haplotypes.
+
+The genealogy and mutations come from msprime (neutral, one population of size 10,000, recombination
+1e-8 and mutation 1.29e-8 per bp per generation, binary alleles, a discrete genome), so the allele
+frequency spectrum and the compressibility of the text are those of a real cohort. The VCF text is
+written with numpy, one block of variants at a time, and compressed into BGZF blocks on a thread
+pool (zlib releases the GIL); the index is made with pysam (or the htslib ``tabix`` program).
+
+Files, in ``--out-dir`` (default ``benchmarks/data``, git-ignored)::
+
+    sim_<n>.vcf.gz, sim_<n>.vcf.gz.tbi   one contig "1", n variants, 2,500 diploid samples
+
+A file is re-made only when missing or when its parameters (stored in ``sim_<n>.json``) changed.
+Needs the ``sim`` extra: ``pip install -e '.[sim]'``.
+
+Usage::
+
+    python benchmarks/make_data.py --variants 20000 200000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shutil
+import struct
+import subprocess
+import sys
+import time
+import zlib
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger("make_data")
+
+DEFAULT_DIR = Path(__file__).resolve().parent / "data"
+N_SAMPLES = 2_500
+#: Expected segregating sites per bp for 5,000 haplotypes: 4 N mu * sum_{i<n} 1/i.
+_SITES_PER_BP = 4 * 10_000 * 1.29e-8 * 9.1
+_BGZF_BLOCK = 0xFF00
+_BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
+
+
+def _bgzf_block(data: bytes, level: int = 6) -> bytes:
+    """One BGZF block (a gzip member with the BC extra field) holding ``data`` (<= 65,280 bytes)."""
+    compressor = zlib.compressobj(level, zlib.DEFLATED, -15)
+    payload = compressor.compress(data) + compressor.flush()
+    if len(payload) > 65_536 - 26:  # incompressible: store
+        compressor = zlib.compressobj(0, zlib.DEFLATED, -15)
+        payload = compressor.compress(data) + compressor.flush()
+    header = struct.pack("<4BI2BH2BHH", 31, 139, 8, 4, 0, 0, 255, 6, 66, 67, 2, len(payload) + 25)
+    return header + payload + struct.pack("<2I", zlib.crc32(data), len(data))
+
+
+def write_bgzf(chunks: Iterator[bytes], path: Path, threads: int = 2) -> None:
+    """Compress a stream of byte chunks into a BGZF file, blocks compressed in parallel."""
+    buffer = bytearray()
+    with path.open("wb") as out, ThreadPoolExecutor(threads) as pool:
+        for chunk in chunks:
+            buffer += chunk
+            n_full = len(buffer) // _BGZF_BLOCK
+            if n_full:
+                cut = n_full * _BGZF_BLOCK
+                blocks = [bytes(buffer[i : i + _BGZF_BLOCK]) for i in range(0, cut, _BGZF_BLOCK)]
+                del buffer[:cut]
+                for block in pool.map(_bgzf_block, blocks):
+                    out.write(block)
+        if buffer:
+            out.write(_bgzf_block(bytes(buffer)))
+        out.write(_BGZF_EOF)
+
+
+def _index(path: Path) -> None:
+    try:
+        import pysam
+    except ImportError:
+        pysam = None
+    if pysam is not None:
+        pysam.tabix_index(str(path), preset="vcf", force=True)
+    elif shutil.which("tabix"):
+        subprocess.run(["tabix", "-f", "-p", "vcf", str(path)], check=True)
+    else:
+        raise SystemExit("need pysam (pip install -e '.[sim]') or htslib's tabix on PATH")
+
+
+def simulate(n_variants: int, seed: int):
+    """A tree sequence with at least ``n_variants`` sites for 2,500 diploid samples."""
+    import msprime
+
+    length = int(n_variants / _SITES_PER_BP * 1.15) + 10_000
+    while True:
+        ts = msprime.sim_ancestry(
+            samples=N_SAMPLES,
+            population_size=10_000,
+            sequence_length=length,
+            recombination_rate=1e-8,
+            random_seed=seed,
+        )
+        ts = msprime.sim_mutations(
+            ts, rate=1.29e-8, model=msprime.BinaryMutationModel(), random_seed=seed + 1
+        )
+        if ts.num_sites >= n_variants:
+            return ts
+        length = int(length * 1.3)
+
+
+def vcf_chunks(ts, n_variants: int, seed: int, block: int = 2_000) -> Iterator[bytes]:
+    """VCF text of the first ``n_variants`` sites, header first, ``block`` records at a time."""
+    rng = np.random.default_rng(seed)
+    names = "\t".join(f"S{i:05d}" for i in range(N_SAMPLES))
+    yield (
+        "##fileformat=VCFv4.2\n"
+        f"##contig=<ID=1,length={int(ts.sequence_length)}>\n"
+        '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n'
+        f"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t{names}\n"
+    ).encode()
+    bases = np.array(list("ACGT"))
+    n_hap = 2 * N_SAMPLES
+    text = np.empty((block, 4 * N_SAMPLES), dtype=np.uint8)
+    text[:, 1::4] = ord("|")
+    text[:, 3::4] = ord("\t")
+    text[:, -1] = ord("\n")
+    genotypes = np.empty((block, n_hap), dtype=np.int8)
+    lines: list[bytes] = []
+    row = 0
+    for variant in ts.variants(copy=False):
+        if variant.site.id >= n_variants:
+            break
+        genotypes[row] = variant.genotypes
+        ref, alt = rng.choice(bases, size=2, replace=False)
+        lines.append(
+            f"1\t{int(variant.site.position) + 1}\t.\t{ref}\t{alt}\t.\tPASS\t.\tGT\t".encode()
+        )
+        row += 1
+        if row == block:
+            yield _format_block(lines, genotypes, text, row)
+            lines, row = [], 0
+    if row:
+        yield _format_block(lines, genotypes, text, row)
+
+
+def _format_block(lines: list[bytes], genotypes: np.ndarray, text: np.ndarray, n: int) -> bytes:
+    text[:n, 0::4] = genotypes[:n, 0::2] + ord("0")
+    text[:n, 2::4] = genotypes[:n, 1::2] + ord("0")
+    return b"".join(prefix + text[i].tobytes() for i, prefix in enumerate(lines))
+
+
+def make(n_variants: int, out_dir: Path, seed: int = 1) -> Path:
+    """Write ``sim_<n_variants>.vcf.gz`` and its index unless an up-to-date copy exists."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"sim_{n_variants}.vcf.gz"
+    stamp = out_dir / f"sim_{n_variants}.json"
+    params = {"n_variants": n_variants, "n_samples": N_SAMPLES, "seed": seed, "version": 2}
+    index = path.with_name(path.name + ".tbi")
+    ready = path.is_file() and index.is_file() and stamp.is_file()
+    if ready and json.loads(stamp.read_text()) == params:
+        log.info("%s is up to date", path)
+        return path
+    started = time.perf_counter()
+    ts = simulate(n_variants, seed)
+    log.info("simulated %d sites in %.1f s", ts.num_sites, time.perf_counter() - started)
+    write_bgzf(vcf_chunks(ts, n_variants, seed), path)
+    _index(path)
+    stamp.write_text(json.dumps(params))
+    log.info(
+        "wrote %s (%.0f MB) in %.1f s",
+        path, path.stat().st_size / 1e6, time.perf_counter() - started,
+    )  # fmt: skip
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: ``--variants N [N ...] --out-dir DIR --seed S``."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--variants", type=int, nargs="+", default=[20_000, 200_000])
+    parser.add_argument("--out-dir", type=Path, default=DEFAULT_DIR)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    for n in args.variants:
+        make(n, args.out_dir, args.seed)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
