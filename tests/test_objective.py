@@ -126,7 +126,9 @@ def test_reencode_losses_against_numpy(rng):
 def test_gaussian_likelihood_options(x, rng):
     xs, mean = rng.integers(0, 2, size=(4, 7)), rng.random((4, 7))
     reference = (0.5 * (xs - mean) ** 2 / 0.3**2 + np.log(0.3) + 0.5 * np.log(2 * np.pi)).sum(1)
-    np.testing.assert_allclose(np.asarray(gaussian_nll(xs, mean, np.log(0.3))), reference, rtol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(gaussian_nll(xs, mean, np.log(0.3))), reference, rtol=1e-6
+    )
 
     optimal = _model({"likelihood": "gaussian", "sigma": "optimal"})
     terms = optimal.objective(x[:BATCH])

@@ -56,10 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
         "sections",
         help="list the sections of a VCF",
         description="Read the VCF (or data.cache), apply the filters and print its sections as a "
-        "TSV table (name, contig, start, end, n_variants; 1-based inclusive coordinates). --out "
-        "writes the full table, which adds n_records (records in the section before filtering) "
-        "and the records each filter removed; --counts prints that too. Sections are SNP-count "
-        "windows, bp windows (--window-bp), BED intervals (--bed) or regions (--region).",
+        "TSV table: name, contig, start, end (1-based inclusive), n_variants (after filtering), "
+        "n_records (records in the section before filtering) and the records each filter "
+        "removed. --out also writes it to a file. Sections are SNP-count windows, bp windows "
+        "(--window-bp), BED intervals (--bed) or regions (--region).",
     )
     _add_config(p)
     p.add_argument("--vcf", type=Path, help="VCF/BCF to read (overrides data.vcf)")
@@ -78,7 +78,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--missing", choices=["error", "drop-site", "impute-af"], help="data.missing policy"
     )
     p.add_argument("--out", type=Path, help="also write the full table to this TSV file")
-    p.add_argument("--counts", action="store_true", help="print the full table with counts")
     p.add_argument("--names", action="store_true", help="print only the section names")
 
     p = sub.add_parser(
@@ -242,15 +241,11 @@ def _cmd_sections(args: argparse.Namespace) -> None:
             overrides.setdefault("data", {})["sections"] = scheme
     config = load_config(args.config, overrides=overrides)
     matrix, sections = list_sections(config.data, genotypes=False)
-    columns = ["name", "contig", "start", "end", "n_variants"]
-    full = pd.DataFrame(section_table(matrix, sections))
-    table = full.reindex(columns=columns)
+    table = pd.DataFrame(section_table(matrix, sections))
     text = table.to_csv(sep="\t", index=False)
     if args.out:
-        atomic_write_text(args.out, full.to_csv(sep="\t", index=False))
+        atomic_write_text(args.out, text)
         log.info("wrote %d sections to %s", len(table), args.out)
-    if args.counts:
-        text = full.to_csv(sep="\t", index=False)
     sys.stdout.write("\n".join(table["name"]) + "\n" if args.names else text)
 
 
