@@ -1,6 +1,7 @@
 # vae-genomics. Every target bootstraps the virtualenv it needs (.venv, or .venv-gpu with GPU=1).
 #   make train [SECTION=name] [CONFIG=configs/example.yaml] [ARGS="--epochs 50"]
 #   make sweep [SECTION=name] [ARGS="--betas 0.1,0.3,1 --jobs 2"]
+#   make train-all [PROFILE=local|slurm] [CONFIG=...] [ARGS="-n"]   every section via Snakemake (workflow/)
 #   make test | make lint | make report SECTION=name | make report (index of all sections) | make sections
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -14,16 +15,18 @@ SECTION ?=
 RUN ?=
 ARGS ?=
 PYTEST_ARGS ?=
+PROFILE ?= local
+RUN_NAME ?= default
 
-.PHONY: install train report sweep sections cache test test-fast lint format example-data bench clean help
+.PHONY: install train train-all report sweep sections cache test test-fast lint format example-data bench clean help
 
 help:
-	@sed -n '1,5p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '1,6p' Makefile | sed 's/^# \{0,1\}//'
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,$(TF_EXTRA)]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,workflow,$(TF_EXTRA)]'
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
@@ -31,6 +34,10 @@ install: $(STAMP)  ## create the virtualenv and install the package
 
 train: $(STAMP)  ## train one section (SECTION=..., default: the config's default section)
 	$(BIN)/vae-genomics train --config $(CONFIG) $(if $(SECTION),--section $(SECTION)) $(ARGS)
+
+train-all: $(STAMP)  ## every section with Snakemake: PROFILE=local (this machine) or slurm; re-running resumes
+	$(BIN)/snakemake -s workflow/Snakefile --profile workflow/profiles/$(PROFILE) \
+	  --config vae_config=$(CONFIG) run_name=$(RUN_NAME) $(if $(GPU:0=),gpu=1) $(ARGS)
 
 report: $(STAMP)  ## re-draw a report: RUN=runs/<section>/<run> or SECTION=<name> (latest run); neither: runs/index.html across sections
 	$(BIN)/vae-genomics report $(if $(or $(RUN),$(SECTION)),$(or $(RUN),runs/$(SECTION)),--index runs --config $(CONFIG))

@@ -111,9 +111,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--run-name", help="run directory name (default: a timestamp)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing run of that name")
+    p.add_argument(
+        "--resume", action="store_true",
+        help="continue an interrupted run of this --run-name from its last completed epoch, if it "
+        "left a checkpoint (runtime.checkpoint); otherwise start it. Without --resume such a "
+        "checkpoint is discarded",
+    )  # fmt: skip
     p.add_argument("--epochs", type=int, help="maximum epochs (training.epochs)")
     p.add_argument("--kl-weight", type=float, help="KL weight beta (objective.kl_weight)")
     p.add_argument("--seed", type=int, help="seed of split, initialisation and sampling")
+    p.add_argument(
+        "--precision", choices=["float32", "mixed_float16", "mixed_bfloat16"],
+        help="dtype policy of the layers (runtime.precision)",
+    )  # fmt: skip
+    p.add_argument(
+        "--distribute", choices=["none", "mirrored"],
+        help="mirrored: data-parallel over every visible GPU (runtime.distribute)",
+    )  # fmt: skip
 
     p = sub.add_parser(
         "report",
@@ -214,6 +228,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         "epochs": ("training", "epochs"),
         "kl_weight": ("objective", "kl_weight"),
         "seed": ("seed",),
+        "precision": ("runtime", "precision"),
+        "distribute": ("runtime", "distribute"),
     }
     out: dict[str, Any] = {}
     for attr, path in spec.items():
@@ -266,11 +282,30 @@ def _cmd_cache(args: argparse.Namespace) -> None:
     print(f"cache: {path}")
 
 
+def _interrupt_on_sigterm() -> None:
+    """Turn SIGTERM (SLURM walltime, pre-emption, Snakemake cancelling a job) into Ctrl-C, so a
+    training job keeps its checkpoint and exits with 130 instead of vanishing mid-write."""
+    import signal
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, handler)
+
+
 def _cmd_train(args: argparse.Namespace) -> None:
     from vae_genomics.training import prepare, train_section
 
+    if args.resume and not args.run_name:
+        raise RunError(
+            "--resume needs --run-name: the run to continue is found by its name (the default "
+            "name is a new timestamp)."
+        )
+    _interrupt_on_sigterm()
     config, data = prepare(args.config, args.section, _overrides(args))
-    result = train_section(config, data, run_name=args.run_name, overwrite=args.overwrite)
+    result = train_section(
+        config, data, run_name=args.run_name, overwrite=args.overwrite, resume=args.resume
+    )
     held = result.metrics["heldout"]
     log.info(
         "held-out -ELBO %.2f nats/haplotype (reconstruction %.2f, KL %.2f), %d of %d units active",

@@ -151,10 +151,34 @@ class TrainingConfig(_Strict):
     """Optimisation and the held-out split."""
 
     epochs: int = Field(200, ge=1)
-    batch_size: int = Field(64, ge=1)
+    batch_size: int = Field(128, ge=1)
     learning_rate: float = Field(1e-3, gt=0.0)
     validation_fraction: float = Field(0.2, gt=0.0, lt=1.0)
     patience: int = Field(20, ge=1, description="early-stopping patience (epochs)")
+    jit_compile: bool | Literal["auto"] = Field(
+        True, description="compile the train/test steps with XLA (auto: Keras decides)"
+    )
+    steps_per_execution: int = Field(
+        4, ge=1, description="optimiser steps run per call into the compiled graph"
+    )
+
+
+class RuntimeConfig(_Strict):
+    """How training runs: checkpoints for resuming, devices and numeric precision.
+
+    None of these change what is learned (up to floating-point rounding and, after a resume, the
+    order of the shuffled batches); see ``docs/architecture.md``, "Resuming and devices".
+    """
+
+    checkpoint: bool = Field(
+        True, description="save the training state every epoch so `train --resume` can continue"
+    )
+    precision: Literal["float32", "mixed_float16", "mixed_bfloat16"] = Field(
+        "float32", description="Keras dtype policy of the model's layers (mixed: GPU/TPU speed-up)"
+    )
+    distribute: Literal["none", "mirrored"] = Field(
+        "none", description="mirrored: data-parallel over every visible GPU (MirroredStrategy)"
+    )
 
 
 class ReportConfig(_Strict):
@@ -217,6 +241,7 @@ class Config(_Strict):
     model: ModelConfig = ModelConfig()
     objective: ObjectiveConfig = ObjectiveConfig()
     training: TrainingConfig = TrainingConfig()
+    runtime: RuntimeConfig = RuntimeConfig()
     report: ReportConfig = ReportConfig()
     evaluation: EvaluationConfig = EvaluationConfig()
 

@@ -5,11 +5,20 @@ directory beside it (``.<run-name>.partial``) and renames it into place only whe
 complete, so a killed job leaves no directory that looks finished. A finished run is never replaced
 unless the caller asks to overwrite it. ``<runs_dir>/<section>/latest`` points at the newest run.
 Individual files are written to a temporary name and renamed (atomic on POSIX file systems).
+
+Resuming: while training, ``.<run-name>.partial/checkpoint/state.npz`` holds the training state of
+the last completed epoch (written atomically). A job that is killed (SIGKILL, or SIGTERM/Ctrl-C,
+which are turned into an interruption) keeps its staging directory; started again with the same
+run name and ``resume``, it continues from that checkpoint. Any other error removes the staging
+directory. The checkpoint is deleted just before the rename, so a resumed run has exactly the
+layout of an uninterrupted one. A directory without files where the run will land (Snakemake
+creates the parents of its outputs, e.g. ``<run>/report/``) does not count as a finished run.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 from collections.abc import Iterator
@@ -21,6 +30,8 @@ from typing import Any
 
 from vae_genomics.errors import RunError
 
+log = logging.getLogger(__name__)
+
 MODEL_FILE = "model.keras"
 CONFIG_FILE = "config.yaml"
 SPLIT_FILE = "split.json"
@@ -29,6 +40,8 @@ LATENT_FILE = "latent.tsv"
 METRICS_FILE = "metrics.json"
 REPORT_DIR = "report"
 LATEST = "latest"
+CHECKPOINT_DIR = "checkpoint"
+CHECKPOINT_FILE = "state.npz"
 
 
 def default_run_name() -> str:
@@ -44,11 +57,30 @@ class RunStaging:
     final: Path
     overwrite: bool
 
+    @property
+    def checkpoint(self) -> Path:
+        """The training checkpoint inside the staging directory (see the module docstring)."""
+        return self.staging / CHECKPOINT_DIR / CHECKPOINT_FILE
+
     @contextmanager
     def discard_on_error(self) -> Iterator[None]:
-        """Remove the staging directory if the block raises (including Ctrl-C)."""
+        """Remove the staging directory if the block raises.
+
+        An interruption (Ctrl-C, or SIGTERM turned into one by the CLI) keeps it when it holds a
+        checkpoint, so the run can be resumed.
+        """
         try:
             yield
+        except (KeyboardInterrupt, SystemExit):
+            if self.checkpoint.is_file():
+                log.error(
+                    "interrupted: the checkpoint of the last completed epoch is kept in %s; run "
+                    "the same command with --resume (and --run-name %s) to continue",
+                    self.staging, self.final.name,
+                )  # fmt: skip
+            else:
+                shutil.rmtree(self.staging, ignore_errors=True)
+            raise
         except BaseException:
             shutil.rmtree(self.staging, ignore_errors=True)
             raise
@@ -59,6 +91,9 @@ class RunStaging:
         Returns:
             The final run directory.
         """
+        shutil.rmtree(self.staging / CHECKPOINT_DIR, ignore_errors=True)
+        if _is_empty_dir(self.final):
+            shutil.rmtree(self.final)
         if self.final.exists():
             if not self.overwrite:
                 raise RunError(
@@ -80,8 +115,24 @@ class RunStaging:
         return self.final
 
 
-def stage_run(parent: Path, run_name: str | None, overwrite: bool) -> RunStaging:
+def _is_empty_dir(path: Path) -> bool:
+    """A directory tree without a file in it (e.g. ``<run>/report/`` made for a workflow output)."""
+    if not path.is_dir() or path.is_symlink():
+        return False
+    return not any(p.is_file() or p.is_symlink() for p in path.rglob("*"))
+
+
+def stage_run(
+    parent: Path, run_name: str | None, overwrite: bool, resume: bool = False
+) -> RunStaging:
     """Prepare a staging directory for a new run in ``parent`` (usually ``<runs_dir>/<section>``).
+
+    Args:
+        parent: Directory that holds the run.
+        run_name: Name of the run (default: a timestamp).
+        overwrite: Replace a finished run of that name when this one commits.
+        resume: Keep the staging directory of an interrupted run of that name (and its
+            checkpoint); otherwise it is removed and the run starts afresh.
 
     Raises:
         RunError: The run already exists and ``overwrite`` is false.
@@ -90,15 +141,24 @@ def stage_run(parent: Path, run_name: str | None, overwrite: bool) -> RunStaging
     if name == LATEST or name.startswith(".") or "/" in name:
         raise RunError(f"invalid run name '{name}': use letters, digits, '-', '_' or '.'.")
     final = Path(parent) / name
-    if final.exists() and not overwrite:
+    if final.exists() and not _is_empty_dir(final) and not overwrite:
         raise RunError(
             f"{final}: a finished run with this name exists. Choose another --run-name, or pass "
             "--overwrite to replace it."
         )
     staging = final.with_name(f".{name}.partial")
+    run = RunStaging(staging=staging, final=final, overwrite=overwrite)
+    if resume and run.checkpoint.is_file():
+        log.info("resuming the interrupted run in %s", staging)
+        return run
+    if run.checkpoint.is_file():
+        log.warning(
+            "%s: discarding the checkpoint of an interrupted run of this name (pass --resume to "
+            "continue it instead)", staging,
+        )  # fmt: skip
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    return RunStaging(staging=staging, final=final, overwrite=overwrite)
+    return run
 
 
 def resolve_run_dir(path: str | Path) -> Path:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import math
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,8 +19,15 @@ import pandas as pd
 import tensorflow as tf
 
 from vae_genomics import __version__
-from vae_genomics.callbacks import DivergenceGuard, EpochLogger, LatentMonitor
-from vae_genomics.config import Config, load_config, read_yaml
+from vae_genomics.callbacks import (
+    DivergenceGuard,
+    EpochLogger,
+    LatentMonitor,
+    TrainingCheckpoint,
+    load_checkpoint,
+    restore_model_state,
+)
+from vae_genomics.config import Config, RuntimeConfig, load_config, read_yaml
 from vae_genomics.data import SectionData, load_section
 from vae_genomics.errors import RunError, TrainingDivergedError
 from vae_genomics.evaluation.metrics import encode
@@ -89,6 +100,39 @@ def prepare(
     return config, data
 
 
+def distribution_strategy(runtime: RuntimeConfig) -> tf.distribute.Strategy:
+    """The ``tf.distribute`` strategy of ``runtime.distribute`` (the default one for ``none``)."""
+    if runtime.distribute == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+@contextmanager
+def dtype_policy(name: str) -> Iterator[None]:
+    """Build layers under the Keras dtype policy ``name``; the previous global policy is restored."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def log_devices(model: HaplotypeVAE, strategy: tf.distribute.Strategy, label: str = "") -> None:
+    """Log the visible devices, the replicas, the dtype policy and where the weights live."""
+    devices = [d.name for d in tf.config.list_logical_devices()]
+    gpus = [d for d in devices if ":GPU:" in d]
+    first = model.trainable_variables[0]
+    placed = getattr(getattr(first, "value", first), "device", "") or "default"
+    log.info(
+        "%s devices: %s (%d GPU); %s with %d replica(s); dtype policy %s; weights on %s",
+        label, ", ".join(devices), len(gpus), type(strategy).__name__,
+        strategy.num_replicas_in_sync, model.dtype_policy.name, placed,
+    )  # fmt: skip
+    if not gpus:
+        log.debug("no GPU visible to TensorFlow: training on the CPU")
+
+
 @dataclass
 class FitResult:
     """A fitted model with its per-epoch history."""
@@ -106,8 +150,17 @@ def fit_vae(
     x_val: np.ndarray,
     log_dir: Path | None = None,
     label: str = "",
+    checkpoint: Path | None = None,
+    fingerprint: str = "",
 ) -> FitResult:
     """Build a VAE for ``x_train``'s width and fit it with early stopping on ``x_val``.
+
+    With ``checkpoint``, the training state is saved there after every epoch
+    (:class:`~vae_genomics.callbacks.TrainingCheckpoint`), and a checkpoint already there with the
+    same ``fingerprint`` is resumed: model, optimiser (step counter, so β(t) and C(t), and moments),
+    noise seed state, early-stopping and divergence-guard state and history continue from its last
+    completed epoch. Only the order of the shuffled batches restarts (the data pipeline is not part
+    of the state).
 
     Args:
         config: Resolved configuration (model, objective, training, seed).
@@ -115,49 +168,87 @@ def fit_vae(
         x_val: Held-out haplotypes, int8, shape (n_val, n_variants).
         log_dir: TensorBoard directory (none when ``None``).
         label: Name used in log lines and errors (e.g. the section).
+        checkpoint: Checkpoint file to save to and resume from (none when ``None``).
+        fingerprint: Identity of the configuration and data the checkpoint must match.
 
     Returns:
-        The model with its best weights restored, the history and timing.
+        The model with its best weights restored, the history and timing (over every attempt).
 
     Raises:
         TrainingDivergedError: The objective was not finite in the first epoch.
+        RunError: The checkpoint belongs to another configuration or data.
     """
     keras.utils.set_random_seed(config.seed)
     batch = config.training.batch_size
-    model = build_vae(
-        x_train.shape[1], config.model, config.objective, config.training, config.seed,
-        steps_per_epoch=math.ceil(len(x_train) / batch),
-    )  # fmt: skip
+    strategy = distribution_strategy(config.runtime)
+    training_options = config.training
+    if config.runtime.distribute == "mirrored" and training_options.steps_per_execution > 1:
+        # Keras 3 / TF 2.21: the multi-step loop fails on a distributed iterator
+        # (InvalidArgumentError in multi_step_on_iterator), so mirrored runs one step per call
+        log.info("%s runtime.distribute mirrored: steps_per_execution 1 (not %d)",
+                 label, training_options.steps_per_execution)  # fmt: skip
+        training_options = training_options.model_copy(update={"steps_per_execution": 1})
+    with strategy.scope(), dtype_policy(config.runtime.precision):
+        model = build_vae(
+            x_train.shape[1], config.model, config.objective, training_options, config.seed,
+            steps_per_epoch=math.ceil(len(x_train) / batch),
+        )  # fmt: skip
+    log_devices(model, strategy, label)
+    state = load_checkpoint(checkpoint) if checkpoint is not None else None
+    if state is not None:
+        if state.fingerprint != fingerprint:
+            raise RunError(
+                f"{checkpoint}: this checkpoint was written with another configuration or other "
+                "data. Train without --resume to start again, or use another --run-name."
+            )
+        with strategy.scope():
+            restore_model_state(model, state)
+        log.info(
+            "%s resuming after epoch %d of %d (%s)", label, state.epoch, config.training.epochs,
+            "training had ended" if state.stopped else "optimiser step "
+            f"{int(model.optimizer.iterations.numpy())}",
+        )  # fmt: skip
     log.info(
         "%s model: hidden %s, latent %d, %d parameters",
         label, list(model.hidden_units), model.latent_dim, model.count_params(),
     )  # fmt: skip
     guard = DivergenceGuard()
+    early_stopping = keras.callbacks.EarlyStopping(
+        monitor="val_loss",
+        patience=config.training.patience,
+        restore_best_weights=True,
+        # objectives under a still-changing beta(t) or C(t) are not comparable
+        start_from_epoch=model.schedule_end_epoch(),
+    )
     callbacks = [
         LatentMonitor(x_val),  # first: adds per-dimension KL and active units to the logs
         guard,
-        keras.callbacks.EarlyStopping(
-            monitor="val_loss",
-            patience=config.training.patience,
-            restore_best_weights=True,
-            # objectives under a still-changing beta(t) or C(t) are not comparable
-            start_from_epoch=model.schedule_end_epoch(),
-        ),
+        early_stopping,
         EpochLogger(config.training.epochs, every=max(1, config.training.epochs // 20)),
     ]
     if log_dir is not None:
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(log_dir), write_graph=False))
+    saver = None
+    if checkpoint is not None:  # last: saves what the other callbacks updated
+        saver = TrainingCheckpoint(checkpoint, fingerprint, early_stopping, guard, resumed=state)
+        callbacks.append(saver)
+    initial_epoch = state.epoch if state is not None else 0
+    # a run that had ended (early stop, divergence, last epoch) runs no epoch: fit only ends it
+    epochs = initial_epoch if state is not None and state.stopped else config.training.epochs
     started = time.perf_counter()
     fit = model.fit(
         make_dataset(x_train, batch, shuffle=True, seed=config.seed),
         validation_data=make_dataset(x_val, batch, shuffle=False, seed=config.seed),
-        epochs=config.training.epochs,
+        initial_epoch=initial_epoch,
+        epochs=max(epochs, initial_epoch),
         callbacks=callbacks,
         shuffle=False,  # the dataset shuffles itself, seeded
         verbose=0,
     )
     seconds = time.perf_counter() - started
     history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
+    if saver is not None:
+        history, seconds = saver.history, saver.seconds
     if guard.diverged and guard.last_good_epoch == 0:
         raise TrainingDivergedError(
             f"{label}: training diverged in epoch 1 ({guard.term} is not finite) before any good "
@@ -183,6 +274,7 @@ def train_section(
     run_name: str | None = None,
     overwrite: bool = False,
     parent: Path | None = None,
+    resume: bool = False,
 ) -> TrainResult:
     """Train the VAE of one section and write its run directory.
 
@@ -192,12 +284,16 @@ def train_section(
         run_name: Name of the run directory (default: a timestamp).
         overwrite: Replace an existing run of the same name.
         parent: Directory that holds the run (default: ``<runs_dir>/<section>``).
+        resume: Continue an interrupted run of the same name from its checkpoint, if it left one
+            (``runtime.checkpoint``); without it such a checkpoint is discarded.
 
     Returns:
         The run directory, its report and metrics.
     """
     section = data.section
-    staging = stage_run(parent or Path(config.runs_dir) / section.name, run_name, overwrite)
+    staging = stage_run(
+        parent or Path(config.runs_dir) / section.name, run_name, overwrite, resume=resume
+    )
     with staging.discard_on_error():
         out = staging.staging
         x = data.matrix.haplotypes
@@ -219,7 +315,11 @@ def train_section(
                 "validation": data.matrix.haplotype_ids[val_rows].tolist(),
             },
         )
-        fitted = fit_vae(config, x_train, x_val, log_dir=out / "tensorboard", label=section.name)
+        fitted = fit_vae(
+            config, x_train, x_val, log_dir=out / "tensorboard", label=section.name,
+            checkpoint=staging.checkpoint if config.runtime.checkpoint else None,
+            fingerprint=_fingerprint(config, data, x_train, x_val),
+        )  # fmt: skip
         model, history, guard = fitted.model, fitted.history, fitted.guard
         write_yaml(out / CONFIG_FILE, _resolved(config, data, model))
         model.save(out / MODEL_FILE)
@@ -249,6 +349,21 @@ def train_section(
             "or the objective's weights and train again."
         )
     return TrainResult(run_dir, run_dir / REPORT_DIR / report.name, metrics)
+
+
+def _fingerprint(config: Config, data: SectionData, x_train: np.ndarray, x_val: np.ndarray) -> str:
+    """SHA-256 of what a resumed run must share with the interrupted one: the configuration
+    (except ``runtime``, which may change between attempts, e.g. another GPU count), the section
+    and the training and held-out haplotypes."""
+    settings = config.to_dict()
+    settings.pop("runtime", None)
+    digest = hashlib.sha256(
+        json.dumps({"config": settings, "section": data.section.to_dict()}, sort_keys=True).encode()
+    )
+    for x in (x_train, x_val):
+        digest.update(np.ascontiguousarray(x).tobytes())
+        digest.update(str(x.shape).encode())
+    return digest.hexdigest()
 
 
 def _resolved(config: Config, data: SectionData, model: HaplotypeVAE) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 
 import keras
+import tensorflow as tf
 
 from vae_genomics.config import ModelConfig, ObjectiveConfig, TrainingConfig
 from vae_genomics.models.vae import HaplotypeVAE
@@ -82,5 +83,12 @@ def build_vae(
         seed=seed,
         name="haplotype_vae",
     )
-    vae.compile(optimizer=keras.optimizers.Adam(learning_rate=training.learning_rate))
+    # XLA and steps per execution: defaults measured in benchmarks/bench_training.py. XLA was
+    # measured on one device only; under a tf.distribute strategy Keras's "auto" decides (off).
+    jit = "auto" if tf.distribute.has_strategy() else training.jit_compile
+    vae.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=training.learning_rate),
+        jit_compile=jit,
+        steps_per_execution=training.steps_per_execution,
+    )
     return vae

@@ -297,6 +297,13 @@ class HaplotypeVAE(keras.Model):
             loss = terms["loss"]
             if self.losses:
                 loss = loss + ops.sum(self.losses)
+            # Under tf.distribute (runtime.distribute: mirrored) each replica sees a slice of the
+            # global batch and the optimiser SUMS the replicas' gradients, so the per-replica mean
+            # is divided by the number of replicas: the sum is then the gradient of the global
+            # batch mean. Keras does this only for losses it computes itself (compile(loss=...)).
+            replicas = tf.distribute.get_strategy().num_replicas_in_sync
+            if replicas > 1:
+                loss = loss / replicas
             # Loss scaling for mixed precision, as Keras's own train_step does.
             scaled = self.optimizer.scale_loss(loss)
         grads = tape.gradient(scaled, self.trainable_variables)

@@ -1,0 +1,116 @@
+"""workflow/Snakefile: the job graph (snakemake -n) and a real local run over tiny sections."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+from vae_genomics.config import load_config
+from vae_genomics.data import list_sections
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEFILE = ROOT / "workflow" / "Snakefile"
+PROFILES = ROOT / "workflow" / "profiles"
+SNAKEMAKE = Path(sys.executable).with_name("snakemake")
+
+pytestmark = pytest.mark.skipif(
+    not SNAKEMAKE.exists() and shutil.which("snakemake") is None,
+    reason="snakemake is not installed (pip install -e '.[workflow]')",
+)
+
+
+def _snakemake(cwd: Path, config: Path, *args: str, profile: str = "local", **options):
+    exe = str(SNAKEMAKE) if SNAKEMAKE.exists() else "snakemake"
+    pairs = [f"{k}={v}" for k, v in {"vae_config": config, **options}.items()]
+    cmd = [exe, "-s", str(SNAKEFILE), "--profile", str(PROFILES / profile), *args,
+           "--config", *pairs]  # fmt: skip
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
+    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+
+
+def _jobs(output: str) -> Counter:
+    """Rule -> job count from the 'Job stats' table of a dry run."""
+    table = output.split("Job stats:", 1)[1]
+    return Counter(
+        {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
+    )
+
+
+def _example_config(tmp_path: Path) -> Path:
+    raw = yaml.safe_load((ROOT / "configs" / "example.yaml").read_text())
+    for key in ("vcf", "populations"):
+        raw["data"][key] = str(ROOT / raw["data"][key])
+    raw["runs_dir"] = str(tmp_path / "runs")
+    raw["sections_dir"] = str(tmp_path / "sections")
+    path = tmp_path / "example.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+def test_dry_run_on_example_config_lists_a_training_job_per_section(tmp_path):
+    config = _example_config(tmp_path)
+    _, sections = list_sections(load_config(config).data, genotypes=False)
+    result = _snakemake(tmp_path, config, "-n")
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout + result.stderr
+    assert _jobs(out) == Counter(train=len(sections), index=1, all=1, total=len(sections) + 2)
+    for section in sections:
+        assert f"{tmp_path}/runs/{section.name}/default/metrics.json" in out
+        assert f"section={section.name}" in out
+    assert "--resume" in out and "--run-name default" in out
+    # a subset, GPUs, and the optional sweep before each training job
+    one = sections[0].name
+    result = _snakemake(tmp_path, config, "-n", sections=one, gpu=1, sweep=1, run_name="r1")
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-3000:]
+    assert _jobs(out) == Counter(sweep=1, train=1, index=1, all=1, total=4)
+    assert "gpu=1" in out and f"runs/{one}/r1/metrics.json" in out
+    # with data.cache, the cache is converted once, before any training job
+    raw = yaml.safe_load(config.read_text())
+    raw["data"]["cache"] = str(tmp_path / "example.vcz")
+    config.write_text(yaml.safe_dump(raw))
+    result = _snakemake(tmp_path, config, "-n")
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-3000:]
+    assert _jobs(out) == Counter(cache=1, train=len(sections), index=1, all=1,
+                                 total=len(sections) + 3)  # fmt: skip
+
+
+def test_slurm_profile_dry_run(tmp_path):
+    pytest.importorskip("snakemake_executor_plugin_slurm")
+    config = _example_config(tmp_path)
+    result = _snakemake(tmp_path, config, "-n", profile="slurm")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert _jobs(result.stdout + result.stderr)["train"] >= 2
+
+
+@pytest.mark.slow
+def test_local_run_trains_every_section_and_writes_the_index(tmp_path, tiny_config):
+    raw = yaml.safe_load(tiny_config.read_text())
+    raw["training"]["epochs"] = 2
+    raw["evaluation"] = {"iw_samples": 5, "elbo_samples": 2, "traversal_dims": 2}
+    tiny_config.write_text(yaml.safe_dump(raw))
+    _, sections = list_sections(load_config(tiny_config).data, genotypes=False)
+    assert len(sections) >= 2
+    result = _snakemake(tmp_path, tiny_config, "--cores", "2", threads=1)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    runs = Path(raw["runs_dir"])
+    for section in sections:
+        run = runs / section.name / "default"
+        assert (run / "report" / "index.html").is_file()
+        assert (run / "model.keras").is_file() and (run / "metrics.json").is_file()
+        assert not (run / "checkpoint").exists()
+        assert not (runs / section.name / ".default.partial").exists()
+        assert (tmp_path / "logs" / "vae-genomics" / "train" / f"{section.name}.log").is_file()
+    index = (runs / "index.html").read_text()
+    assert all(section.name in index for section in sections)
+    again = _snakemake(tmp_path, tiny_config, "-n")
+    assert "Nothing to be done" in again.stdout + again.stderr
