@@ -151,7 +151,7 @@ class TrainingConfig(_Strict):
     """Optimisation and the held-out split."""
 
     epochs: int = Field(200, ge=1)
-    batch_size: int = Field(128, ge=1)
+    batch_size: int = Field(64, ge=1)
     learning_rate: float = Field(1e-3, gt=0.0)
     validation_fraction: float = Field(0.2, gt=0.0, lt=1.0)
     patience: int = Field(20, ge=1, description="early-stopping patience (epochs)")
