@@ -327,20 +327,20 @@ def _cmd_report(args: argparse.Namespace) -> None:
             return
     if args.run is None:
         raise RunError("give a run directory (RUN) or --index RUNS_DIR; see vae-genomics report -h")
-    from vae_genomics.training import report_run
+    from vae_genomics.finished import report_run
 
     print(f"report: {report_run(args.run)}")
 
 
 def _cmd_sample(args: argparse.Namespace) -> None:
-    from vae_genomics.training import sample_run
+    from vae_genomics.finished import sample_run
 
     path = sample_run(args.run, args.n, args.out, sampler=args.sampler, seed=args.seed)
     print(f"vcf:    {path}")
 
 
 def _cmd_encode(args: argparse.Namespace) -> None:
-    from vae_genomics.training import encode_run
+    from vae_genomics.finished import encode_run
 
     print(f"latent: {encode_run(args.run, args.out, vcf=args.vcf)}")
 
