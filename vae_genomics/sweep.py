@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
 import os
 import shutil
 from collections.abc import Sequence
@@ -33,6 +32,7 @@ import yaml
 
 from vae_genomics.config import Config, deep_merge, read_yaml
 from vae_genomics.errors import ConfigError
+from vae_genomics.evaluation.modeseek import to_jsonable
 from vae_genomics.io import atomic_write_text, write_json
 from vae_genomics.runs import CONFIG_FILE, METRICS_FILE, read_json
 
@@ -292,17 +292,7 @@ def save_results(table: pd.DataFrame, summary: dict[str, Any], sweep_dir: Path) 
     """Write ``results.csv`` and ``recommendation.json``."""
     table = table.assign(reason=table["point"].map(summary["reasons"]))
     atomic_write_text(sweep_dir / RESULTS_FILE, table.to_csv(index=False, float_format="%.6g"))
-    write_json(sweep_dir / RECOMMENDATION_FILE, _jsonable(summary))
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if hasattr(value, "item"):
-        return _jsonable(value.item())
-    return value
+    write_json(sweep_dir / RECOMMENDATION_FILE, to_jsonable(summary))
 
 
 @dataclass
