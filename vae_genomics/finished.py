@@ -18,18 +18,16 @@ from vae_genomics.evaluation.metrics import encode
 from vae_genomics.evaluation.modeseek import to_jsonable
 from vae_genomics.io import write_json
 from vae_genomics.models.vae import HaplotypeVAE
-from vae_genomics.report.build import write_section_report
 from vae_genomics.runs import (
     CONFIG_FILE,
     HISTORY_FILE,
     METRICS_FILE,
     MODEL_FILE,
-    REPORT_DIR,
     SPLIT_FILE,
     read_json,
     resolve_run_dir,
 )
-from vae_genomics.training import evaluate_section, report_summary, run_metrics
+from vae_genomics.training import evaluate_section, run_metrics, write_run_report
 
 log = logging.getLogger(__name__)
 
@@ -106,14 +104,8 @@ def report_run(run_dir: str | Path) -> Path:
     evaluated = ("heldout", "active_units", "activity", "evaluation")
     metrics = {**fresh, **previous, **{k: fresh[k] for k in evaluated}}
     write_json(metrics_path, to_jsonable(metrics))
-    return write_section_report(
-        run.run_dir / REPORT_DIR,
-        title=f"section {data.section.name} · run {run.run_dir.name}",
-        evaluation=evaluation,
-        history=history,
-        summary=report_summary(metrics),
-        config=config.to_dict(),
-        ld_window=config.report.ld_window,
+    return write_run_report(
+        run.run_dir, data.section.name, run.run_dir.name, config, evaluation, history, metrics
     )
 
 

@@ -295,14 +295,8 @@ def train_section(
         metrics["diverged"] = {"epoch": guard.epoch, "term": guard.term} if guard.diverged else None
         write_latent(out / LATENT_FILE, model, data, val_rows)
         write_json(out / METRICS_FILE, metrics)
-        report = write_section_report(
-            out / REPORT_DIR,
-            title=f"section {section.name} · run {staging.final.name}",
-            evaluation=evaluation,
-            history=history,
-            summary=report_summary(metrics),
-            config=config.to_dict(),
-            ld_window=config.report.ld_window,
+        report = write_run_report(
+            out, section.name, staging.final.name, config, evaluation, history, metrics
         )
     run_dir = staging.commit()
     if guard.diverged:
@@ -422,6 +416,27 @@ def run_metrics(
             "filters": data.matrix.filter_counts,
             "evaluation": summary,
         }
+    )
+
+
+def write_run_report(
+    run_dir: Path,
+    section: str,
+    run_name: str,
+    config: Config,
+    evaluation: Evaluation,
+    history: dict[str, list[float]],
+    metrics: dict[str, Any],
+) -> Path:
+    """Write ``<run_dir>/report/`` (figures and index.html) of one run; returns index.html."""
+    return write_section_report(
+        Path(run_dir) / REPORT_DIR,
+        title=f"section {section} · run {run_name}",
+        evaluation=evaluation,
+        history=history,
+        summary=report_summary(metrics),
+        config=config.to_dict(),
+        ld_window=config.report.ld_window,
     )
 
 
