@@ -36,6 +36,7 @@ from vae_genomics.io import atomic_write_text, write_json, write_yaml
 from vae_genomics.models.factory import build_vae
 from vae_genomics.models.vae import HaplotypeVAE
 from vae_genomics.report.build import write_section_report
+from vae_genomics.rundata import store_run_data
 from vae_genomics.runs import (
     CONFIG_FILE,
     HISTORY_FILE,
@@ -239,6 +240,7 @@ def train_section(
     overwrite: bool = False,
     parent: Path | None = None,
     resume: bool = False,
+    origins: dict[str, str] | None = None,
 ) -> TrainResult:
     """Train the VAE of one section and write its run directory.
 
@@ -250,6 +252,8 @@ def train_section(
         parent: Directory that holds the run (default: ``<runs_dir>/<section>``).
         resume: Continue an interrupted run of the same name from its checkpoint, if it left one
             (``runtime.checkpoint``); without it such a checkpoint is discarded.
+        origins: Where settings came from (e.g. ``{"objective.kl_weight": "command line"}``),
+            recorded in ``config.yaml`` and ``metrics.json`` and shown in the report.
 
     Returns:
         The run directory, its report and metrics.
@@ -285,14 +289,16 @@ def train_section(
             fingerprint=_fingerprint(config, data, x_train, x_val),
         )  # fmt: skip
         model, history, guard = fitted.model, fitted.history, fitted.guard
-        write_yaml(out / CONFIG_FILE, _resolved(config, data, model))
+        write_yaml(out / CONFIG_FILE, _resolved(config, data, model, origins))
         model.save(out / MODEL_FILE)
+        store_run_data(out, config, data, model, x_train)
         _write_history(out / HISTORY_FILE, history)
         evaluation = evaluate_section(config, data, model, x_train, x_val, val_rows)
         metrics = run_metrics(
             model, data, x_train, x_val, history, fitted.best_epoch, fitted.seconds, evaluation
         )
         metrics["diverged"] = {"epoch": guard.epoch, "term": guard.term} if guard.diverged else None
+        metrics["origins"] = origins or {}
         write_latent(out / LATENT_FILE, model, data, val_rows)
         write_json(out / METRICS_FILE, metrics)
         report = write_run_report(
@@ -324,13 +330,16 @@ def _fingerprint(config: Config, data: SectionData, x_train: np.ndarray, x_val: 
     return digest.hexdigest()
 
 
-def _resolved(config: Config, data: SectionData, model: HaplotypeVAE) -> dict[str, Any]:
+def _resolved(
+    config: Config, data: SectionData, model: HaplotypeVAE, origins: dict[str, str] | None
+) -> dict[str, Any]:
     resolved = config.to_dict()
     resolved["resolved"] = {
         "version": __version__,
         "section": data.section.to_dict(),
         "hidden_units": list(model.hidden_units),
         "latent_dim": model.latent_dim,
+        "origins": origins or {},
     }
     return resolved
 
