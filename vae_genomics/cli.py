@@ -316,7 +316,7 @@ def _cmd_train(args: argparse.Namespace) -> None:
     }
     result = train_section(
         config, data, run_name=args.run_name, overwrite=args.overwrite, resume=args.resume,
-        origins=origins,
+        origins=origins, command=" ".join(["vae-genomics", *args.argv]),
     )  # fmt: skip
     held = result.metrics["heldout"]
     log.info(
@@ -341,7 +341,7 @@ def _cmd_report(args: argparse.Namespace) -> None:
         raise RunError("give a run directory (RUN) or --index RUNS_DIR; see vae-genomics report -h")
     from vae_genomics.finished import report_run
 
-    print(f"report: {report_run(args.run)}")
+    print(f"report: {report_run(args.run, command=' '.join(['vae-genomics', *args.argv]))}")
 
 
 def _cmd_sample(args: argparse.Namespace) -> None:

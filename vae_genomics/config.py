@@ -189,6 +189,8 @@ class ReportConfig(_Strict):
         "probabilities", description="reconstruction set summarised on the index page"
     )
     ld_window: int = Field(100, ge=2, description="variants drawn in the LD heatmaps")
+    dpi: int = Field(150, ge=50, le=600, description="resolution of the PNG figures")
+    svg: bool = Field(False, description="also write every figure as SVG beside its PNG")
 
 
 class VerdictConfig(_Strict):

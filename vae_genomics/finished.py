@@ -119,7 +119,7 @@ def load_run(run_dir: str | Path) -> LoadedRun:
     )  # fmt: skip
 
 
-def report_run(run_dir: str | Path) -> Path:
+def report_run(run_dir: str | Path, command: str = "") -> Path:
     """Re-compute the evaluation and re-draw the report of a finished run.
 
     The evaluation is seeded by the run's config, so the sets, their numbers and verdicts are those
@@ -130,6 +130,7 @@ def report_run(run_dir: str | Path) -> Path:
 
     Args:
         run_dir: A run directory, or a section directory (its ``latest`` run).
+        command: The command line, shown in the report's header.
 
     Returns:
         Path of the written ``report/index.html``.
@@ -151,9 +152,13 @@ def report_run(run_dir: str | Path) -> Path:
     evaluated = ("heldout", "active_units", "activity", "evaluation")
     metrics = {**fresh, **previous, **{k: fresh[k] for k in evaluated}}
     write_json(metrics_path, to_jsonable(metrics))
+    groups = None
+    if run.superpopulations is not None and data.populations is not None:
+        groups = dict(zip(map(str, data.populations), map(str, run.superpopulations), strict=True))
     return write_run_report(
-        run.run_dir, data.section.name, run.run_dir.name, config, evaluation, history, metrics
-    )
+        run.run_dir, data.section.name, run.run_dir.name, config, evaluation, history, metrics,
+        positions=data.matrix.positions, groups=groups, command=command,
+    )  # fmt: skip
 
 
 SAMPLERS = ("prior", "gmm")

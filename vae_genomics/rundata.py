@@ -226,3 +226,11 @@ def store_run_data(run_dir: Path, config: Any, data: Any, model: Any, x_train: n
     )
     gmm = fit_aggregate_gmm(model, x_train, config.evaluation, seed=config.seed)
     write_gmm(Path(run_dir) / GMM_FILE, gmm)
+
+
+def population_groups(config: Any, data: Any) -> dict[str, str] | None:
+    """Population → superpopulation of a section's labels (``None`` without that column)."""
+    groups = superpopulations(config.data.populations, data.populations)
+    if groups is None:
+        return None
+    return dict(zip(map(str, data.populations), map(str, groups), strict=True))

@@ -36,7 +36,7 @@ from vae_genomics.io import atomic_write_text, write_json, write_yaml
 from vae_genomics.models.factory import build_vae
 from vae_genomics.models.vae import HaplotypeVAE
 from vae_genomics.report.build import write_section_report
-from vae_genomics.rundata import store_run_data
+from vae_genomics.rundata import population_groups, store_run_data
 from vae_genomics.runs import (
     CONFIG_FILE,
     HISTORY_FILE,
@@ -241,6 +241,7 @@ def train_section(
     parent: Path | None = None,
     resume: bool = False,
     origins: dict[str, str] | None = None,
+    command: str = "",
 ) -> TrainResult:
     """Train the VAE of one section and write its run directory.
 
@@ -254,6 +255,7 @@ def train_section(
             (``runtime.checkpoint``); without it such a checkpoint is discarded.
         origins: Where settings came from (e.g. ``{"objective.kl_weight": "command line"}``),
             recorded in ``config.yaml`` and ``metrics.json`` and shown in the report.
+        command: The command line, shown in the report's header.
 
     Returns:
         The run directory, its report and metrics.
@@ -302,8 +304,10 @@ def train_section(
         write_latent(out / LATENT_FILE, model, data, val_rows)
         write_json(out / METRICS_FILE, metrics)
         report = write_run_report(
-            out, section.name, staging.final.name, config, evaluation, history, metrics
-        )
+            out, section.name, staging.final.name, config, evaluation, history, metrics,
+            positions=data.matrix.positions, groups=population_groups(config, data),
+            command=command,
+        )  # fmt: skip
     run_dir = staging.commit()
     if guard.diverged:
         raise TrainingDivergedError(
@@ -436,17 +440,50 @@ def write_run_report(
     evaluation: Evaluation,
     history: dict[str, list[float]],
     metrics: dict[str, Any],
+    positions: np.ndarray | None = None,
+    groups: dict[str, str] | None = None,
+    command: str = "",
 ) -> Path:
-    """Write ``<run_dir>/report/`` (figures and index.html) of one run; returns index.html."""
+    """Write ``<run_dir>/report/`` (figures and index.html) of one run; returns index.html.
+
+    ``positions`` (bp of each variant) put the traversal and LD axes in bp; ``groups``
+    (population → superpopulation) group the population colours; ``command`` is shown in the
+    page's header with the version and date.
+    """
+    from datetime import UTC, datetime
+
+    out = Path(run_dir) / REPORT_DIR
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    header = f"vae-genomics {__version__} · {stamp}" + (f" · {command}" if command else "")
     return write_section_report(
-        Path(run_dir) / REPORT_DIR,
+        out,
         title=f"section {section} · run {run_name}",
         evaluation=evaluation,
         history=history,
         summary=report_summary(metrics),
         config=config.to_dict(),
         ld_window=config.report.ld_window,
+        metrics=metrics,
+        positions=positions,
+        groups=groups,
+        header=header,
+        index_link=_index_link(out, Path(config.runs_dir)),
+        dpi=config.report.dpi,
+        svg=config.report.svg,
     )
+
+
+def _index_link(report_dir: Path, runs_dir: Path) -> str | None:
+    """Relative link from a report to ``<runs_dir>/index.html`` (``None`` outside ``runs_dir``)."""
+    import os
+
+    report_dir, runs_dir = report_dir.resolve(), runs_dir.resolve()
+    if not report_dir.is_relative_to(runs_dir):
+        # a run moved elsewhere: ``<runs>/<section>/<run>/report`` keeps the usual layout
+        runs_dir = report_dir.parent.parent.parent
+        if not (runs_dir / "index.html").is_file():
+            return None
+    return os.path.relpath(runs_dir / "index.html", report_dir)
 
 
 def report_summary(metrics: dict[str, Any]) -> dict[str, Any]:
