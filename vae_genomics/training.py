@@ -7,6 +7,7 @@ import json
 import logging
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,23 +53,40 @@ log = logging.getLogger(__name__)
 
 
 def split_haplotypes(
-    n: int, validation_fraction: float, seed: int
+    n: int,
+    validation_fraction: float,
+    seed: int,
+    ids: Sequence[str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Seeded split of haplotype rows into training and held-out sets.
+    """Seeded split of haplotype rows into training and held-out sets, by haplotype identity.
+
+    Each haplotype gets the key SHA-256(``"<seed>:<id>"``) (its first 8 bytes as an integer); the
+    ``round(validation_fraction * n)`` haplotypes with the smallest keys are held out. The held-out
+    set is a function of the seed and the set of haplotype IDs only, not of their order or of the
+    section: every section of a cohort (the same samples) holds out the same haplotypes, so a
+    region assembled from several sections has one consistent split.
 
     Args:
         n: Number of haplotypes (>= 2).
         validation_fraction: Fraction held out, in (0, 1); at least one row goes to each side.
-        seed: Seed of the permutation.
+        seed: Seed of the split.
+        ids: Haplotype IDs of the rows, shape (n,) (default: the row numbers ``"0".."n-1"``).
 
     Returns:
         ``(train_rows, validation_rows)``, sorted int64 index arrays that partition ``range(n)``.
     """
     if n < 2:
         raise ValueError(f"need at least 2 haplotypes to split, got {n}")
+    ids = [str(i) for i in range(n)] if ids is None else [str(i) for i in ids]
+    if len(ids) != n:
+        raise ValueError(f"{len(ids)} haplotype IDs for {n} haplotypes")
     n_val = min(n - 1, max(1, round(validation_fraction * n)))
-    order = np.random.default_rng(seed).permutation(n)
-    return np.sort(order[n_val:]), np.sort(order[:n_val])
+    keys = np.array(
+        [int.from_bytes(hashlib.sha256(f"{seed}:{h}".encode()).digest()[:8], "big") for h in ids],
+        dtype=np.uint64,
+    )
+    order = np.lexsort((np.asarray(ids, dtype=object).astype(str), keys))  # ties: by ID
+    return np.sort(order[n_val:]).astype(np.int64), np.sort(order[:n_val]).astype(np.int64)
 
 
 def make_dataset(x: np.ndarray, batch_size: int, shuffle: bool, seed: int) -> tf.data.Dataset:
@@ -268,7 +286,7 @@ def train_section(
         out = staging.staging
         x = data.matrix.haplotypes
         train_rows, val_rows = split_haplotypes(
-            len(x), config.training.validation_fraction, config.seed
+            len(x), config.training.validation_fraction, config.seed, data.matrix.haplotype_ids
         )
         x_train, x_val = x[train_rows], x[val_rows]
         log.info(
