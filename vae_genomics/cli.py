@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -72,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--region", action="append", dest="regions", metavar="CONTIG:START-END",
         help="a section per region, 1-based inclusive; repeat for more (data.regions)",
     )  # fmt: skip
-    p.add_argument("--min-maf", type=float, help="minimum minor allele frequency (data.min_maf)")
+    p.add_argument("--min-maf", type=_finite, help="minimum minor allele frequency (data.min_maf)")
     p.add_argument("--min-mac", type=int, help="minimum minor allele count (data.min_mac)")
     p.add_argument(
         "--missing", choices=["error", "drop-site", "impute-af"], help="data.missing policy"
@@ -118,8 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
         "checkpoint is discarded",
     )  # fmt: skip
     p.add_argument("--epochs", type=int, help="maximum epochs (training.epochs)")
-    p.add_argument("--kl-weight", type=float, help="KL weight beta (objective.kl_weight)")
-    p.add_argument("--seed", type=int, help="seed of split, initialisation and sampling")
+    p.add_argument("--kl-weight", type=_finite, help="KL weight beta (objective.kl_weight)")
+    p.add_argument("--seed", type=_seed, help="seed of split, initialisation and sampling")
     p.add_argument(
         "--precision", choices=["float32", "mixed_float16", "mixed_bfloat16"],
         help="dtype policy of the layers (runtime.precision)",
@@ -161,7 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="output .vcf.gz (a tabix index .tbi is written beside it), or - for VCF text on "
         "standard output",
     )  # fmt: skip
-    p.add_argument("--seed", type=int, help="seed of the draws (default: the run's seed)")
+    p.add_argument("--seed", type=_seed, help="seed of the draws (default: the run's seed)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
 
     p = sub.add_parser(
         "encode",
@@ -174,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run", type=Path, metavar="RUN", help="run directory or section directory")
     p.add_argument("--vcf", type=Path, help="phased VCF/BCF to embed (default: the run's data)")
     p.add_argument("--out", type=Path, required=True, help="output TSV")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
 
     p = sub.add_parser(
         "sweep",
@@ -209,11 +212,35 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _floats(text: str) -> list[float]:
-    """Parse ``0.1,1,3`` into floats (argparse type)."""
+    """Parse ``0.1,1,3`` into finite floats (argparse type)."""
     try:
-        return [float(v) for v in text.split(",") if v.strip()]
+        values = [float(v) for v in text.split(",") if v.strip()]
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from exc
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated numbers, got {text[:80]!r}"
+        ) from exc
+    if not all(math.isfinite(v) for v in values):
+        raise argparse.ArgumentTypeError(f"expected finite numbers, got {text[:80]!r}")
+    return values
+
+
+def _seed(text: str) -> int:
+    """A seed: an integer from 0 to 2**32 - 1 (argparse type)."""
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text[:80]!r}") from exc
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"expected an integer from 0 to 2**32 - 1, got {value}")
+    return value
+
+
+def _finite(text: str) -> float:
+    """A finite float (argparse type)."""
+    values = _floats(text)
+    if len(values) != 1:
+        raise argparse.ArgumentTypeError(f"expected one number, got {text[:80]!r}")
+    return values[0]
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -344,9 +371,23 @@ def _cmd_report(args: argparse.Namespace) -> None:
     print(f"report: {report_run(args.run, command=' '.join(['vae-genomics', *args.argv]))}")
 
 
+def _check_out(args: argparse.Namespace, *inputs: Path | None) -> None:
+    """Refuse an --out that is a directory, an input of the run, or exists without --overwrite."""
+    from vae_genomics.io import check_output_path
+    from vae_genomics.runs import resolve_run_dir, run_inputs
+
+    run_dir = resolve_run_dir(args.run)
+    protected = [*run_inputs(run_dir), *(p for p in inputs if p is not None)]
+    check_output_path(args.out, args.overwrite, protected)
+    if args.command == "sample":
+        check_output_path(Path(f"{args.out}.tbi"), args.overwrite, protected)
+
+
 def _cmd_sample(args: argparse.Namespace) -> None:
     from vae_genomics.finished import sample_run
 
+    if str(args.out) != "-":
+        _check_out(args)
     command = " ".join(["vae-genomics", *args.argv])
     path = sample_run(
         args.run, args.n, args.out, sampler=args.sampler, seed=args.seed, command=command
@@ -358,6 +399,7 @@ def _cmd_sample(args: argparse.Namespace) -> None:
 def _cmd_encode(args: argparse.Namespace) -> None:
     from vae_genomics.finished import encode_run
 
+    _check_out(args, args.vcf)
     print(f"latent: {encode_run(args.run, args.out, vcf=args.vcf)}")
 
 
