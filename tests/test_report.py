@@ -14,12 +14,14 @@ from vae_genomics.evaluation.modeseek import VERDICTS
 from vae_genomics.evaluation.summary import SET_NAMES, evaluate_model
 from vae_genomics.models.vae import HaplotypeVAE
 from vae_genomics.report import figures
+from vae_genomics.report.curves import training_curves
 from vae_genomics.report.build import FIGURES, write_section_report
 from vae_genomics.report.html import fmt
 from vae_genomics.report.index import collect_runs, write_index
 from vae_genomics.report.labels import SET_LABELS, SET_SHORT, SEVERITY
 
-EXTERNAL = re.compile(r'(src|href)="(?!data:)')
+# in-page anchors and the link back to the index across sections are the only references
+EXTERNAL = re.compile(r'(src|href)="(?!data:|#|(\.\./)+index\.html")')
 
 
 @pytest.fixture(scope="module")
@@ -70,12 +72,31 @@ def test_ld_window_is_centred():
 
 
 def test_training_curves_show_beta_active_units_and_reencoding():
-    fig = figures.training_curves(_history(reencode=True), "section s")
+    history = _history(reencode=True)
+    history["kl_weight"] = [0.25, 0.5, 0.75, 1.0]  # a warm-up
+    history["active_units"] = [1.0, 2.0, 3.0, 3.0]
+    history["reencode"] = [0.4, 0.3, 0.2, 0.2]
+    fig = training_curves(history, "section s", best_epoch=3)
     labels = {ax.get_ylabel() for ax in fig.axes}
     assert {"KL weight β", "active units (held-out)", "re-encoding term"} <= labels
-    assert len([ax for ax in fig.axes if ax.axison]) == 6
-    fig = figures.training_curves(_history(reencode=False), "section s")
-    assert len([ax for ax in fig.axes if ax.axison]) == 5
+    drawn = [ax for ax in fig.axes if ax.axison]
+    assert len(drawn) == 6
+    for ax in drawn:  # the best epoch is marked on every panel
+        assert any(list(line.get_xdata()) == [3, 3] for line in ax.get_lines())
+    assert len(fig.legends) == 1  # one legend for the figure
+    fig = training_curves(_history(reencode=False), "section s")
+    assert len([ax for ax in fig.axes if ax.axison]) == 3  # constant β and active units: no panel
+    assert "KL weight β = 1 throughout" in fig.get_suptitle()
+    assert "active units = 3 throughout" in fig.get_suptitle()
+
+
+def test_training_curves_use_log_scale_when_the_first_epoch_dominates():
+    history = _history(epochs=20)
+    history["loss"] = history["val_loss"] = [5000.0] + [100.0 - i for i in range(19)]
+    fig = training_curves(history, "section s")
+    scales = {ax.get_ylabel(): ax.get_yscale() for ax in fig.axes if ax.axison}
+    assert scales["objective (nats/haplotype) (log scale)"] == "log"
+    assert scales["KL (nats/haplotype)"] == "linear"
 
 
 def test_pca_overlays_colour_real_points_by_population(rng):
@@ -84,18 +105,30 @@ def test_pca_overlays_colour_real_points_by_population(rng):
     fig = figures.pca_overlays(real, {"set a": real, "set b": real}, np.full(4, 0.1), "section s",
                                populations=pops)  # fmt: skip
     assert fig.axes[0].get_ylabel().startswith("PC2") and fig.axes[1].get_xlabel().startswith("PC3")
-    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert any("CEU" in t for t in legend) and "set a" in legend
+    assert all(ax.get_legend() is None for ax in fig.axes) and len(fig.legends) == 1
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert any("CEU" in t for t in legend) and any("set" in t for t in legend)
     assert "section s" in fig.get_suptitle()
 
 
 def test_section_report_is_self_contained(tmp_path, evaluation):
+    metrics = {
+        "section": {"name": "1_1-40"}, "heldout": {"kl_weight": 1.0}, "evaluation":
+        evaluation.summary, "active_units": 3, "latent_dim": 3, "epochs_run": 4, "best_epoch": 4,
+        "origins": {"objective.kl_weight": "defaults"},
+    }  # fmt: skip
     out = write_section_report(
         tmp_path / "report", "section 1_1-40 · run r", evaluation, _history(),
-        {"section": "1_1-40", "KL weight β": 1.0}, {"seed": 7, "report": {"ld_window": 30}},
-        ld_window=30,
+        {"section": "1_1-40", "KL weight β": 1.0},
+        {"seed": 7, "report": {"ld_window": 30}, "training": {"epochs": 4}},
+        ld_window=30, metrics=metrics, positions=np.arange(40) * 1000 + 5000,
+        header="vae-genomics 0.1.0 · 2026-11-24", index_link="../../../index.html",
     )  # fmt: skip
     page = out.read_text()
+    # the summary: a sentence per verdict, where beta came from, and what to do next
+    assert page.count("<li><span class=\"v v-") == len(SET_NAMES)
+    assert "β = 1 is the built-in default; `make sweep SECTION=1_1-40` tunes it." in page
+    assert "not converged" in page and "ARGS=&quot;--epochs 8&quot;" in page
     assert not EXTERNAL.search(page)  # no file references: copy the one file anywhere
     assert page.count('src="data:image/png;base64,') == len(FIGURES)
     for name in FIGURES:
@@ -108,6 +141,11 @@ def test_section_report_is_self_contained(tmp_path, evaluation):
     assert "4 epochs" in page and "val_reconstruction" in page  # the history table
     assert "ld_window: 30" in page  # the configuration
     assert "min_coverage_fraction" in page  # the thresholds are stated
+    ids = set(re.findall(r'id="([^"]+)"|id=\'([^\']+)\'', page))
+    ids = {a or b for a, b in ids}
+    for anchor in re.findall(r'href="#([^"]+)"', page):  # every contents link has its target
+        assert anchor in ids, anchor
+    assert "fig-latent_space" in ids
 
 
 def _fake_run(runs, section, run, verdict=None, coverage=0.9, latest=True):

@@ -62,7 +62,9 @@ def test_report_rerun_and_index(trained, capsys):
     assert set(ev["modeseek"]["sets"]["prior_samples"]["coverage_by_population"]) == {"P0", "P1"}
     assert metrics["active_units"] == ev["latent"]["active_units"]
     page = (run / "report" / "index.html").read_text()
-    assert not re.search(r'(src|href)="(?!data:)', page)
+    assert not re.search(r'(src|href)="(?!data:|#|\.\./\.\./\.\./index\.html")', page)
+    assert 'href="../../../index.html"' in page  # back to the index across sections
+    assert "What to do next" in page and "vae-genomics 0." in page
     assert "Verdicts" in page and "Numbers per set" in page and "History" in page
 
     # re-drawing recomputes the same numbers (seeded) and keeps what only training knew

@@ -156,7 +156,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run", type=Path, metavar="RUN", help="run directory or section directory")
     p.add_argument("--n", type=int, required=True, help="number of haplotypes (even)")
     p.add_argument("--sampler", choices=["prior", "gmm"], default="prior", help="default: prior")
-    p.add_argument("--out", type=Path, required=True, help="output .vcf.gz")
+    p.add_argument(
+        "--out", type=Path, required=True,
+        help="output .vcf.gz (a tabix index .tbi is written beside it), or - for VCF text on "
+        "standard output",
+    )  # fmt: skip
     p.add_argument("--seed", type=int, help="seed of the draws (default: the run's seed)")
 
     p = sub.add_parser(
@@ -302,10 +306,18 @@ def _cmd_train(args: argparse.Namespace) -> None:
             "name is a new timestamp)."
         )
     _interrupt_on_sigterm()
-    config, data = prepare(args.config, args.section, _overrides(args))
+    from vae_genomics.config import key_origin
+
+    overrides = _overrides(args)
+    config, data = prepare(args.config, args.section, overrides)
+    origins = {
+        key: key_origin(args.config, data.section.name, overrides, key)
+        for key in ("objective.kl_weight", "training.epochs")
+    }
     result = train_section(
-        config, data, run_name=args.run_name, overwrite=args.overwrite, resume=args.resume
-    )
+        config, data, run_name=args.run_name, overwrite=args.overwrite, resume=args.resume,
+        origins=origins, command=" ".join(["vae-genomics", *args.argv]),
+    )  # fmt: skip
     held = result.metrics["heldout"]
     log.info(
         "held-out -ELBO %.2f nats/haplotype (reconstruction %.2f, KL %.2f), %d of %d units active",
@@ -329,14 +341,18 @@ def _cmd_report(args: argparse.Namespace) -> None:
         raise RunError("give a run directory (RUN) or --index RUNS_DIR; see vae-genomics report -h")
     from vae_genomics.finished import report_run
 
-    print(f"report: {report_run(args.run)}")
+    print(f"report: {report_run(args.run, command=' '.join(['vae-genomics', *args.argv]))}")
 
 
 def _cmd_sample(args: argparse.Namespace) -> None:
     from vae_genomics.finished import sample_run
 
-    path = sample_run(args.run, args.n, args.out, sampler=args.sampler, seed=args.seed)
-    print(f"vcf:    {path}")
+    command = " ".join(["vae-genomics", *args.argv])
+    path = sample_run(
+        args.run, args.n, args.out, sampler=args.sampler, seed=args.seed, command=command
+    )
+    if path is not None:  # not when the VCF itself went to standard output
+        print(f"vcf:    {path}")
 
 
 def _cmd_encode(args: argparse.Namespace) -> None:
@@ -367,6 +383,7 @@ def main(argv: list[str] | None = None) -> int:
         0 on success, 2 for bad input (the message says what to fix), 130 when interrupted.
     """
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S"

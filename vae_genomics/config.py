@@ -189,6 +189,8 @@ class ReportConfig(_Strict):
         "probabilities", description="reconstruction set summarised on the index page"
     )
     ld_window: int = Field(100, ge=2, description="variants drawn in the LD heatmaps")
+    dpi: int = Field(150, ge=50, le=600, description="resolution of the PNG figures")
+    svg: bool = Field(False, description="also write every figure as SVG beside its PNG")
 
 
 class VerdictConfig(_Strict):
@@ -389,3 +391,33 @@ def load_config(
 def section_config_path(config: Config, section: str) -> Path:
     """Path of a section's override file (it may not exist)."""
     return config.sections_dir / f"{section}.yaml"
+
+
+def key_origin(
+    path: str | Path | None,
+    section: str | None,
+    overrides: dict[str, Any] | None,
+    dotted: str,
+) -> str:
+    """Where the value of a key comes from in :func:`load_config`'s layering.
+
+    Args:
+        path: User config YAML, or ``None``.
+        section: Section name (its ``<sections_dir>/<section>.yaml`` is a layer when it exists).
+        overrides: Command-line overrides.
+        dotted: Key, e.g. ``objective.kl_weight``.
+
+    Returns:
+        ``command line``, the path of the section file or config file that sets it last, or
+        ``defaults``.
+    """
+    parts = tuple(dotted.split("."))
+    if overrides and _has_key(overrides, parts):
+        return "command line"
+    if section is not None:
+        section_file = section_config_path(load_config(path), section)
+        if section_file.is_file() and _has_key(read_yaml(section_file), parts):
+            return str(section_file)
+    if path is not None and _has_key(read_yaml(Path(path)), parts):
+        return str(path)
+    return "defaults"

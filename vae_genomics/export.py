@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,11 +64,17 @@ def write_haplotype_vcf(
     ids: Sequence[str] | None = None,
     sample_prefix: str = "syn",
     header_lines: Sequence[str] = (),
-) -> Path:
+    contig_length: int | None = None,
+    index: bool = True,
+) -> Path | None:
     """Write 0/1 haplotypes as a phased, BGZF-compressed VCF (cyvcf2 ``Writer``, mode ``wz``).
+
+    A tabix index (``.tbi``, pysam) is written beside the file, so it can be queried by region
+    right away (``bcftools view -r``, ``tabix``).
 
     Args:
         path: Output file (``.vcf.gz``); written to a temporary name and renamed when complete.
+            ``-`` writes uncompressed VCF text to standard output instead (no index).
         haplotypes: Shape (n, n_variants), values 0 (REF) / 1 (ALT); n even (module docstring).
         contig: Contig of every record.
         positions: 1-based positions, increasing, shape (n_variants,).
@@ -76,13 +83,14 @@ def write_haplotype_vcf(
         ids: ID column per variant (``.`` when None).
         sample_prefix: Sample names are ``<prefix><i>``, zero-padded, from 1.
         header_lines: Extra ``##`` lines (provenance).
+        contig_length: Length of the contig for its ``##contig`` line (omitted when ``None``).
+        index: Write the tabix index.
 
     Returns:
-        ``path``.
+        ``path`` (``None`` for standard output).
     """
     from cyvcf2 import Writer
 
-    path = Path(path)
     hap = np.asarray(haplotypes)
     n, n_variants = hap.shape
     check_haplotype_count(n)
@@ -97,24 +105,39 @@ def write_haplotype_vcf(
     ids = ["."] * n_variants if ids is None else [str(i) or "." for i in ids]
     width = max(4, len(str(n // 2)))
     samples = [f"{sample_prefix}{i + 1:0{width}d}" for i in range(n // 2)]
-    header = vcf_header(contig, samples, header_lines)
+    header = vcf_header(contig, samples, header_lines, contig_length=contig_length)
     # GT strings per variant: '0|1' for each sample (rows 2i, 2i+1)
     digits = np.where(hap == 1, "1", "0")
     calls = np.char.add(np.char.add(digits[0::2], "|"), digits[1::2])  # (n/2, n_variants)
-    tmp = path.with_name(f".{path.name}.partial")
+    lines = (
+        f"{contig}\t{positions[j]}\t{ids[j]}\t{ref[j]}\t{alt[j]}\t.\tPASS\t.\tGT\t"
+        + "\t".join(calls[:, j])
+        for j in range(n_variants)
+    )
+    if str(path) == "-":
+        sys.stdout.write(header)
+        for line in lines:
+            sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+        return None
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.partial.gz")
     path.parent.mkdir(parents=True, exist_ok=True)
     writer = Writer.from_string(str(tmp), header, mode="wz")
     try:
-        for j in range(n_variants):
-            line = (
-                f"{contig}\t{positions[j]}\t{ids[j]}\t{ref[j]}\t{alt[j]}\t.\tPASS\t.\tGT\t"
-                + "\t".join(calls[:, j])
-            )
+        for line in lines:
             writer.write_record(writer.variant_from_string(line))
         writer.close()
+        if index:
+            import pysam
+
+            pysam.tabix_index(str(tmp), preset="vcf", force=True)
         os.replace(tmp, path)
+        if index:  # after the data, so the index is never older than the file it indexes
+            os.replace(f"{tmp}.tbi", f"{path}.tbi")
     except BaseException:
         tmp.unlink(missing_ok=True)
+        Path(f"{tmp}.tbi").unlink(missing_ok=True)
         raise
     log.info("wrote %d haplotypes (%d samples) × %d variants to %s", n, n // 2, n_variants, path)
     return path

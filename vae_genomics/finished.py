@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
@@ -18,6 +19,7 @@ from vae_genomics.evaluation.metrics import encode
 from vae_genomics.evaluation.modeseek import to_jsonable
 from vae_genomics.io import write_json
 from vae_genomics.models.vae import HaplotypeVAE
+from vae_genomics.rundata import GMM_FILE, HAPLOTYPES_FILE, read_gmm, read_run_data
 from vae_genomics.runs import (
     CONFIG_FILE,
     HISTORY_FILE,
@@ -34,7 +36,20 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class LoadedRun:
-    """A finished run re-opened: its configuration, data, split and model."""
+    """A finished run re-opened: its configuration, data, split and model.
+
+    Attributes:
+        run_dir: The run directory (absolute).
+        config: The resolved configuration it was trained with.
+        data: The section's haplotypes (int8 0/1, training and held-out rows) and sites.
+        train_rows: Rows of ``data.matrix.haplotypes`` trained on, int64.
+        val_rows: Rows held out, int64.
+        model: The trained model.
+        resolved: What training resolved (version, section, architecture, origins of settings).
+        superpopulations: Superpopulation per haplotype row, or ``None``.
+        contig_length: Length of the section's contig (``None`` when the VCF header gave none).
+        gmm: The stored aggregate-posterior mixture, or ``None`` (an older run: refit on demand).
+    """
 
     run_dir: Path
     config: Config
@@ -42,10 +57,29 @@ class LoadedRun:
     train_rows: np.ndarray
     val_rows: np.ndarray
     model: HaplotypeVAE
+    resolved: dict = field(default_factory=dict)
+    superpopulations: np.ndarray | None = None
+    contig_length: int | None = None
+    gmm: Any = None
+
+    def mixture(self) -> Any:
+        """The aggregate-posterior mixture: the stored one, or refit as the evaluation fits it."""
+        if self.gmm is None:
+            from vae_genomics.evaluation.summary import fit_aggregate_gmm
+
+            x_train = self.data.matrix.haplotypes[self.train_rows]
+            self.gmm = fit_aggregate_gmm(
+                self.model, x_train, self.config.evaluation, seed=self.config.seed
+            )
+        return self.gmm
 
 
 def load_run(run_dir: str | Path) -> LoadedRun:
-    """Re-open a finished run: resolved config, the section's data (re-read), split and model.
+    """Re-open a finished run: resolved config, the section's data, split and model.
+
+    The data comes from the run's own ``haplotypes.npz`` (:mod:`vae_genomics.rundata`), so a run
+    copied elsewhere works without the training VCF and from any working directory; runs written
+    before it was stored re-read the VCF through their configuration.
 
     Args:
         run_dir: A run directory, or a section directory (its ``latest`` run).
@@ -53,11 +87,19 @@ def load_run(run_dir: str | Path) -> LoadedRun:
     Raises:
         RunError: Not a finished run, or the data no longer holds the run's haplotypes.
     """
-    run_dir = resolve_run_dir(run_dir)
+    run_dir = resolve_run_dir(run_dir).resolve()
     config_dict = read_yaml(run_dir / CONFIG_FILE)
-    section_name = config_dict.pop("resolved")["section"]["name"]
+    resolved = config_dict.pop("resolved")
+    section_name = resolved["section"]["name"]
     config = Config.model_validate(config_dict)
-    data = load_section(config.data, section_name)
+    stored = read_run_data(run_dir)
+    if stored is not None:
+        data = SectionData(stored.section, stored.matrix, stored.populations)
+    else:
+        log.info(
+            "%s: no %s (an older run); reading the section from the VCF", run_dir, HAPLOTYPES_FILE
+        )
+        data = load_section(config.data, section_name)
     split = read_json(run_dir / SPLIT_FILE)
     row = {h: i for i, h in enumerate(data.matrix.haplotype_ids)}
     unknown = [h for h in split["train"] + split["validation"] if h not in row]
@@ -69,10 +111,15 @@ def load_run(run_dir: str | Path) -> LoadedRun:
     train_rows = np.asarray([row[h] for h in split["train"]], dtype=np.int64)
     val_rows = np.asarray([row[h] for h in split["validation"]], dtype=np.int64)
     model = keras.models.load_model(run_dir / MODEL_FILE, safe_mode=True)
-    return LoadedRun(run_dir, config, data, train_rows, val_rows, model)
+    return LoadedRun(
+        run_dir, config, data, train_rows, val_rows, model, resolved=resolved,
+        superpopulations=None if stored is None else stored.superpopulations,
+        contig_length=None if stored is None else stored.contig_length,
+        gmm=read_gmm(run_dir / GMM_FILE),
+    )  # fmt: skip
 
 
-def report_run(run_dir: str | Path) -> Path:
+def report_run(run_dir: str | Path, command: str = "") -> Path:
     """Re-compute the evaluation and re-draw the report of a finished run.
 
     The evaluation is seeded by the run's config, so the sets, their numbers and verdicts are those
@@ -83,6 +130,7 @@ def report_run(run_dir: str | Path) -> Path:
 
     Args:
         run_dir: A run directory, or a section directory (its ``latest`` run).
+        command: The command line, shown in the report's header.
 
     Returns:
         Path of the written ``report/index.html``.
@@ -104,9 +152,41 @@ def report_run(run_dir: str | Path) -> Path:
     evaluated = ("heldout", "active_units", "activity", "evaluation")
     metrics = {**fresh, **previous, **{k: fresh[k] for k in evaluated}}
     write_json(metrics_path, to_jsonable(metrics))
+    groups = None
+    if run.superpopulations is not None and data.populations is not None:
+        groups = dict(zip(map(str, data.populations), map(str, run.superpopulations), strict=True))
     return write_run_report(
-        run.run_dir, data.section.name, run.run_dir.name, config, evaluation, history, metrics
-    )
+        run.run_dir, data.section.name, run.run_dir.name, config, evaluation, history, metrics,
+        positions=data.matrix.positions, groups=groups, command=command,
+    )  # fmt: skip
+
+
+SAMPLERS = ("prior", "gmm")
+
+
+def draw_haplotypes(
+    run: LoadedRun, n: int, sampler: str = "prior", seed: int | None = None
+) -> np.ndarray:
+    """Bernoulli draws from the decoder at codes from the prior or the aggregate-posterior mixture.
+
+    Args:
+        run: A loaded run.
+        n: Number of haplotypes.
+        sampler: ``prior`` (z ~ N(0, I)) or ``gmm`` (the run's stored mixture, :meth:`LoadedRun.mixture`).
+        seed: Seed of the draws (default: the run's seed).
+
+    Returns:
+        Haplotypes, int8 0/1, shape (n, n_variants).
+    """
+    from vae_genomics.errors import DataError
+    from vae_genomics.evaluation.samplers import sample_gmm, sample_prior
+
+    if sampler not in SAMPLERS:
+        raise DataError(f"unknown sampler {sampler!r}: use {' or '.join(SAMPLERS)}")
+    seed = run.config.seed if seed is None else seed
+    if sampler == "gmm":
+        return sample_gmm(run.model, run.mixture(), n, seed=seed)["samples"].astype(np.int8)
+    return sample_prior(run.model, n, seed=seed)["samples"].astype(np.int8)
 
 
 def sample_run(
@@ -115,55 +195,50 @@ def sample_run(
     out: str | Path,
     sampler: str = "prior",
     seed: int | None = None,
-) -> Path:
+    command: str = "",
+) -> Path | None:
     """Generate ``n`` haplotypes with a run's model and write them as a phased, bgzipped VCF.
 
     Haplotypes are Bernoulli draws from the decoder probabilities of codes drawn from the prior
-    N(0, I) (``prior``) or from a Gaussian mixture fitted to the aggregate posterior of the run's
-    training haplotypes (``gmm``; ``evaluation.gmm_components`` of the run's config). Haplotypes
-    2i and 2i + 1 become the two phased haplotypes of synthetic sample i (see
-    :func:`vae_genomics.export.write_haplotype_vcf`).
+    N(0, I) (``prior``) or from the Gaussian mixture fitted to the aggregate posterior of the run's
+    training haplotypes (``gmm``; stored in the run). Haplotypes 2i and 2i + 1 become the two
+    phased haplotypes of synthetic sample i (see :func:`vae_genomics.export.write_haplotype_vcf`).
+    The header carries the contig's length, a ``##source`` line with the version and ``command``,
+    and the run's provenance; a tabix index is written beside the file.
 
     Args:
         run_dir: A run directory, or a section directory (its ``latest`` run).
         n: Number of haplotypes, even and positive.
-        out: Output path (``.vcf.gz``).
+        out: Output path (``.vcf.gz``), or ``-`` for uncompressed VCF on standard output.
         sampler: ``prior`` or ``gmm``.
         seed: Seed of the draws (default: the run's seed).
+        command: The command line, for the ``##source`` line.
 
     Returns:
-        The written path.
+        The written path (``None`` for standard output).
     """
-    from vae_genomics.errors import DataError
-    from vae_genomics.evaluation.samplers import sample_gmm, sample_prior
-    from vae_genomics.evaluation.summary import fit_aggregate_gmm
     from vae_genomics.export import check_haplotype_count, write_haplotype_vcf
 
     check_haplotype_count(n)
-    if sampler not in ("prior", "gmm"):
-        raise DataError(f"unknown sampler {sampler!r}: use prior or gmm")
     run = load_run(run_dir)
     seed = run.config.seed if seed is None else seed
-    if sampler == "gmm":
-        x_train = run.data.matrix.haplotypes[run.train_rows]
-        gmm = fit_aggregate_gmm(run.model, x_train, run.config.evaluation, seed=run.config.seed)
-        haplotypes = sample_gmm(run.model, gmm, n, seed=seed)["samples"]
-    else:
-        haplotypes = sample_prior(run.model, n, seed=seed)["samples"]
+    haplotypes = draw_haplotypes(run, n, sampler, seed)
     matrix = run.data.matrix
     return write_haplotype_vcf(
         out,
-        haplotypes.astype(np.int8),
+        haplotypes,
         contig=run.data.section.contig,
         positions=matrix.positions,
         ref=matrix.ref,
         alt=matrix.alt,
         ids=matrix.variant_ids,
         header_lines=[
+            f"##source=vae-genomics {__version__}" + (f" {command}" if command else ""),
             f"##vae_genomics_version={__version__}",
             f"##vae_genomics_sample=<section={run.data.section.name},run={run.run_dir.name},"
             f"sampler={sampler},seed={seed},haplotypes={n}>",
         ],
+        contig_length=run.contig_length,
     )
 
 

@@ -93,7 +93,7 @@ def _train_point(config_dict: dict[str, Any], section: str, parent: str, run_nam
 
     config = Config.model_validate(config_dict)
     train_section(config, load_section(config.data, section), run_name, overwrite=True,
-                  parent=Path(parent))  # fmt: skip
+                  parent=Path(parent), origins={"objective.kl_weight": "sweep point"})  # fmt: skip
     return run_name
 
 

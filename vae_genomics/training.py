@@ -7,6 +7,7 @@ import json
 import logging
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from vae_genomics.io import atomic_write_text, write_json, write_yaml
 from vae_genomics.models.factory import build_vae
 from vae_genomics.models.vae import HaplotypeVAE
 from vae_genomics.report.build import write_section_report
+from vae_genomics.rundata import population_groups, store_run_data
 from vae_genomics.runs import (
     CONFIG_FILE,
     HISTORY_FILE,
@@ -51,23 +53,40 @@ log = logging.getLogger(__name__)
 
 
 def split_haplotypes(
-    n: int, validation_fraction: float, seed: int
+    n: int,
+    validation_fraction: float,
+    seed: int,
+    ids: Sequence[str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Seeded split of haplotype rows into training and held-out sets.
+    """Seeded split of haplotype rows into training and held-out sets, by haplotype identity.
+
+    Each haplotype gets the key SHA-256(``"<seed>:<id>"``) (its first 8 bytes as an integer); the
+    ``round(validation_fraction * n)`` haplotypes with the smallest keys are held out. The held-out
+    set is a function of the seed and the set of haplotype IDs only, not of their order or of the
+    section: every section of a cohort (the same samples) holds out the same haplotypes, so a
+    region assembled from several sections has one consistent split.
 
     Args:
         n: Number of haplotypes (>= 2).
         validation_fraction: Fraction held out, in (0, 1); at least one row goes to each side.
-        seed: Seed of the permutation.
+        seed: Seed of the split.
+        ids: Haplotype IDs of the rows, shape (n,) (default: the row numbers ``"0".."n-1"``).
 
     Returns:
         ``(train_rows, validation_rows)``, sorted int64 index arrays that partition ``range(n)``.
     """
     if n < 2:
         raise ValueError(f"need at least 2 haplotypes to split, got {n}")
+    ids = [str(i) for i in range(n)] if ids is None else [str(i) for i in ids]
+    if len(ids) != n:
+        raise ValueError(f"{len(ids)} haplotype IDs for {n} haplotypes")
     n_val = min(n - 1, max(1, round(validation_fraction * n)))
-    order = np.random.default_rng(seed).permutation(n)
-    return np.sort(order[n_val:]), np.sort(order[:n_val])
+    keys = np.array(
+        [int.from_bytes(hashlib.sha256(f"{seed}:{h}".encode()).digest()[:8], "big") for h in ids],
+        dtype=np.uint64,
+    )
+    order = np.lexsort((np.asarray(ids, dtype=object).astype(str), keys))  # ties: by ID
+    return np.sort(order[n_val:]).astype(np.int64), np.sort(order[:n_val]).astype(np.int64)
 
 
 def make_dataset(x: np.ndarray, batch_size: int, shuffle: bool, seed: int) -> tf.data.Dataset:
@@ -239,6 +258,8 @@ def train_section(
     overwrite: bool = False,
     parent: Path | None = None,
     resume: bool = False,
+    origins: dict[str, str] | None = None,
+    command: str = "",
 ) -> TrainResult:
     """Train the VAE of one section and write its run directory.
 
@@ -250,6 +271,9 @@ def train_section(
         parent: Directory that holds the run (default: ``<runs_dir>/<section>``).
         resume: Continue an interrupted run of the same name from its checkpoint, if it left one
             (``runtime.checkpoint``); without it such a checkpoint is discarded.
+        origins: Where settings came from (e.g. ``{"objective.kl_weight": "command line"}``),
+            recorded in ``config.yaml`` and ``metrics.json`` and shown in the report.
+        command: The command line, shown in the report's header.
 
     Returns:
         The run directory, its report and metrics.
@@ -262,7 +286,7 @@ def train_section(
         out = staging.staging
         x = data.matrix.haplotypes
         train_rows, val_rows = split_haplotypes(
-            len(x), config.training.validation_fraction, config.seed
+            len(x), config.training.validation_fraction, config.seed, data.matrix.haplotype_ids
         )
         x_train, x_val = x[train_rows], x[val_rows]
         log.info(
@@ -285,19 +309,23 @@ def train_section(
             fingerprint=_fingerprint(config, data, x_train, x_val),
         )  # fmt: skip
         model, history, guard = fitted.model, fitted.history, fitted.guard
-        write_yaml(out / CONFIG_FILE, _resolved(config, data, model))
+        write_yaml(out / CONFIG_FILE, _resolved(config, data, model, origins))
         model.save(out / MODEL_FILE)
+        store_run_data(out, config, data, model, x_train)
         _write_history(out / HISTORY_FILE, history)
         evaluation = evaluate_section(config, data, model, x_train, x_val, val_rows)
         metrics = run_metrics(
             model, data, x_train, x_val, history, fitted.best_epoch, fitted.seconds, evaluation
         )
         metrics["diverged"] = {"epoch": guard.epoch, "term": guard.term} if guard.diverged else None
+        metrics["origins"] = origins or {}
         write_latent(out / LATENT_FILE, model, data, val_rows)
         write_json(out / METRICS_FILE, metrics)
         report = write_run_report(
-            out, section.name, staging.final.name, config, evaluation, history, metrics
-        )
+            out, section.name, staging.final.name, config, evaluation, history, metrics,
+            positions=data.matrix.positions, groups=population_groups(config, data),
+            command=command,
+        )  # fmt: skip
     run_dir = staging.commit()
     if guard.diverged:
         raise TrainingDivergedError(
@@ -324,13 +352,16 @@ def _fingerprint(config: Config, data: SectionData, x_train: np.ndarray, x_val: 
     return digest.hexdigest()
 
 
-def _resolved(config: Config, data: SectionData, model: HaplotypeVAE) -> dict[str, Any]:
+def _resolved(
+    config: Config, data: SectionData, model: HaplotypeVAE, origins: dict[str, str] | None
+) -> dict[str, Any]:
     resolved = config.to_dict()
     resolved["resolved"] = {
         "version": __version__,
         "section": data.section.to_dict(),
         "hidden_units": list(model.hidden_units),
         "latent_dim": model.latent_dim,
+        "origins": origins or {},
     }
     return resolved
 
@@ -427,17 +458,50 @@ def write_run_report(
     evaluation: Evaluation,
     history: dict[str, list[float]],
     metrics: dict[str, Any],
+    positions: np.ndarray | None = None,
+    groups: dict[str, str] | None = None,
+    command: str = "",
 ) -> Path:
-    """Write ``<run_dir>/report/`` (figures and index.html) of one run; returns index.html."""
+    """Write ``<run_dir>/report/`` (figures and index.html) of one run; returns index.html.
+
+    ``positions`` (bp of each variant) put the traversal and LD axes in bp; ``groups``
+    (population → superpopulation) group the population colours; ``command`` is shown in the
+    page's header with the version and date.
+    """
+    from datetime import UTC, datetime
+
+    out = Path(run_dir) / REPORT_DIR
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    header = f"vae-genomics {__version__} · {stamp}" + (f" · {command}" if command else "")
     return write_section_report(
-        Path(run_dir) / REPORT_DIR,
+        out,
         title=f"section {section} · run {run_name}",
         evaluation=evaluation,
         history=history,
         summary=report_summary(metrics),
         config=config.to_dict(),
         ld_window=config.report.ld_window,
+        metrics=metrics,
+        positions=positions,
+        groups=groups,
+        header=header,
+        index_link=_index_link(out, Path(config.runs_dir)),
+        dpi=config.report.dpi,
+        svg=config.report.svg,
     )
+
+
+def _index_link(report_dir: Path, runs_dir: Path) -> str | None:
+    """Relative link from a report to ``<runs_dir>/index.html`` (``None`` outside ``runs_dir``)."""
+    import os
+
+    report_dir, runs_dir = report_dir.resolve(), runs_dir.resolve()
+    if not report_dir.is_relative_to(runs_dir):
+        # a run moved elsewhere: ``<runs>/<section>/<run>/report`` keeps the usual layout
+        runs_dir = report_dir.parent.parent.parent
+        if not (runs_dir / "index.html").is_file():
+            return None
+    return os.path.relpath(runs_dir / "index.html", report_dir)
 
 
 def report_summary(metrics: dict[str, Any]) -> dict[str, Any]:

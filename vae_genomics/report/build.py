@@ -20,18 +20,23 @@ import numpy as np
 from vae_genomics.evaluation.summary import Evaluation
 from vae_genomics.io import atomic_write_text
 from vae_genomics.report import figures as figs
+from vae_genomics.report.curves import training_curves
 from vae_genomics.report.html import (
     badge,
     config_block,
+    contents,
     esc,
     figures_html,
     history_table,
     key_value_table,
     num,
     page,
+    provenance,
+    summary_box,
     table,
 )
 from vae_genomics.report.labels import SET_LABELS, SET_SHORT
+from vae_genomics.report.latent_plot import latent_scatter
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +45,7 @@ CEILING = "ceiling: real training haplotypes"
 #: File names of the figures, in page order.
 FIGURES = (
     "pca_overlay.png",
+    "latent_space.png",
     "latent_activity.png",
     "latent_traversals.png",
     "training_curves.png",
@@ -237,8 +243,21 @@ def write_section_report(
     summary: Mapping[str, Any],
     config: Mapping[str, Any],
     ld_window: int = 100,
+    *,
+    metrics: Mapping[str, Any] | None = None,
+    positions: np.ndarray | None = None,
+    groups: Mapping[str, str] | None = None,
+    header: str = "",
+    index_link: str | None = None,
+    dpi: int = 150,
+    svg: bool = False,
 ) -> Path:
     """Write the figures and ``index.html`` of one section's run.
+
+    The page opens with a header (``header``: version, date, command; a link back to the index
+    across sections), a table of contents, a summary in plain sentences (one per verdict, and
+    where β came from) and a "what to do next" box mapping each finding to a command
+    (:mod:`~vae_genomics.report.advice`); then verdicts, numbers, figures, history, configuration.
 
     Args:
         out_dir: Directory to write into (created).
@@ -248,6 +267,13 @@ def write_section_report(
         summary: Headline numbers shown in the model table (label → value).
         config: Resolved configuration, shown at the end.
         ld_window: Variants drawn in the LD heatmaps (a window at the section's centre).
+        metrics: The run's ``metrics.json`` (summary and advice; none without it).
+        positions: bp position of each variant (axes of traversals and LD heatmaps).
+        groups: Population → superpopulation (population colours grouped by it).
+        header: Provenance line under the title.
+        index_link: Relative link to the index across sections.
+        dpi: PNG resolution.
+        svg: Also write each figure as SVG beside the PNG.
 
     Returns:
         Path of ``index.html``.
@@ -278,13 +304,13 @@ def write_section_report(
     figures: list[tuple[Path, str]] = []
 
     def save(fig: Any, name: str, caption: str) -> None:
-        figs.save_figure(fig, out_dir / name)
+        figs.save_figure(fig, out_dir / name, dpi=dpi, svg=svg)
         figures.append((out_dir / name, caption))
 
     save(
         figs.pca_overlays(real, coords, pca.explained_variance_ratio_,
                           f"{title}\nPCA fitted on real training haplotypes", pops, heads,
-                          real_label),
+                          real_label, groups),
         "pca_overlay.png",
         "PCA overlays, PC1–PC2 (left) and PC3–PC4 (right). Real held-out haplotypes in grey"
         + (" (coloured by population)" if pops is not None else "")
@@ -293,6 +319,16 @@ def write_section_report(
         "posterior mean (decoder probabilities, Bernoulli draws from them, calls at 0.5), then "
         "haplotypes generated from the prior and from the aggregate-posterior mixture (Bernoulli "
         "draws). Red piling onto the densest grey modes is mode-seeking.",
+    )  # fmt: skip
+    save(
+        latent_scatter(evaluation.heldout_latent, lat["activity"], lat["active"], title, pops,
+                       groups),
+        "latent_space.png",
+        "Posterior means of the held-out haplotypes"
+        + (", coloured by population" + (" (hue: superpopulation)" if groups else "")
+           if pops is not None else "")
+        + ". Left: the two most active latent dimensions; right: a PCA of all active dimensions. "
+        "Populations that separate here are what the code has learnt to tell apart.",
     )  # fmt: skip
     save(
         figs.latent_activity(lat["activity"], lat["kl_per_dim"], title),
@@ -308,7 +344,9 @@ def write_section_report(
             probs.shape[0], probs.shape[1], -1
         )
     save(
-        figs.latent_traversals(trav, title, real, paths, lat["activity"], lat["kl_per_dim"]),
+        figs.latent_traversals(
+            trav, title, real, paths, lat["activity"], lat["kl_per_dim"], positions
+        ),
         "latent_traversals.png",
         "Latent traversals of the most active dimensions (up to evaluation.traversal_dims): one "
         "dimension set to values over ±2 prior standard deviations, the others at the mean code "
@@ -316,11 +354,13 @@ def write_section_report(
         "relative to the mean code. Right: where the decoded probabilities project in PC1–PC2.",
     )
     save(
-        figs.training_curves(history, title),
+        training_curves(history, title, (metrics or {}).get("best_epoch")),
         "training_curves.png",
         "Per epoch: objective, reconstruction and KL (nats per haplotype, training and "
         "validation), the KL weight β(t), active units on the held-out set, and the re-encoding "
-        "term when it is on.",
+        "term when it is on; the dotted line is the best epoch, whose weights were kept. A number "
+        "that never changed is named in the title instead of drawn; log scale where the first "
+        "epochs dwarf the rest.",
     )
     ceiling_stats = {ceiling_label: modeseek["ceiling"]}
     ceiling_stats.update({SET_SHORT[n]: st for n, st in modeseek["sets"].items()})
@@ -340,27 +380,32 @@ def write_section_report(
     ld_notes = {label: f"LD agreement r = {_f(st['ld']['pearson_r'])}" for label, st in
                 ceiling_stats.items()}  # fmt: skip
     save(
-        figs.ld_heatmaps(evaluation.heldout, labelled, title, window, ld_notes),
+        figs.ld_heatmaps(evaluation.heldout, labelled, title, window, ld_notes, positions),
         "ld_heatmaps.png",
         f"Linkage disequilibrium (r²) over variants {window.start + 1}–{window.stop} of the "
         "section: below the diagonal the real held-out haplotypes, above it each set. The "
         "agreement numbers are over all pairs up to evaluation.ld_max_offset SNPs apart.",
     )
     figure_seconds = time.perf_counter() - started
+    section = (metrics or {}).get("section", {}).get("name", "SECTION")
+    max_epochs = (config.get("training") or {}).get("epochs")
     body = (
-        "<p class='note'>Is the decoded and generated data spread like the real haplotypes, or "
+        provenance(header, index_link)
+        + contents(figures, summary=bool(metrics))
+        + (summary_box(metrics, section, max_epochs) if metrics else "")
+        + "<p class='note'>Is the decoded and generated data spread like the real haplotypes, or "
         "piled onto their densest modes? Each set below is compared with held-out real "
         "haplotypes, beside the same numbers for real training haplotypes (the ceiling).</p>"
-        f"<h2>Verdicts</h2>{_verdict_table(modeseek)}{_thresholds_note(modeseek)}"
-        f"<h2>Model</h2>{key_value_table(summary)}{_model_note(s)}"
-        f"<h2>Numbers per set</h2><p class='note'>Shaded: a check that tripped (hover for its "
+        f"<h2 id='verdicts'>Verdicts</h2>{_verdict_table(modeseek)}{_thresholds_note(modeseek)}"
+        f"<h2 id='model'>Model</h2>{key_value_table(summary)}{_model_note(s)}"
+        f"<h2 id='numbers'>Numbers per set</h2><p class='note'>Shaded: a check that tripped (hover for its "
         "threshold). Variance ratios: a set's variance along each PC over the held-out set's "
         f"(1 = same spread). Precision/recall/density/coverage: Naeem et al. 2020.</p>"
         f"{_numbers_table(modeseek)}{_population_table(modeseek)}"
-        f"<h2>Latent dimensions</h2>{_latent_table(s)}"
-        f"<h2>Figures</h2>{figures_html(figures)}"
-        f"<h2>History</h2>{history_table(history)}"
-        f"<h2>Configuration</h2>{config_block(config)}"
+        f"<h2 id='latent'>Latent dimensions</h2>{_latent_table(s)}"
+        f"<h2 id='figures'>Figures</h2>{figures_html(figures)}"
+        f"<h2 id='history'>History</h2>{history_table(history)}"
+        f"<h2 id='configuration'>Configuration</h2>{config_block(config)}"
         f"<p class='note'>Evaluation took {sum(s['seconds'].values()):.1f} s "
         f"({', '.join(f'{k} {v:.1f} s' for k, v in s['seconds'].items())}); figures "
         f"{figure_seconds:.1f} s. Mode-seeking checks on PC1–PC{n_pcs}.</p>"

@@ -15,28 +15,39 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+import matplotlib.ticker
 import numpy as np
 
 from vae_genomics.io import atomic_write_bytes
+from vae_genomics.report.palette import population_styles
 
 #: Colour of real haplotypes without population labels, and of decoded/generated ones.
 REAL_GREY = "0.6"
 OTHER_RED = "tab:red"
-#: Population colours (no reds, so the decoded/generated set stays distinguishable).
-POPULATION_COLOURS = (
-    "#1f77b4", "#2ca02c", "#17becf", "#8c564b", "#bcbd22", "#7f7f7f", "#9467bd", "#aec7e8",
-    "#98df8a", "#c49c94", "#dbdb8d", "#9edae5",
-)  # fmt: skip
 
 
-def save_figure(fig: plt.Figure, path: Path, dpi: int = 100) -> None:
-    """Write ``fig`` as PNG atomically and close it."""
-    buffer = io.BytesIO()
+def save_figure(fig: plt.Figure, path: Path, dpi: int = 150, svg: bool = False) -> None:
+    """Write ``fig`` as PNG (and, with ``svg``, an SVG beside it) atomically and close it."""
     # a figure with a layout engine already fits its canvas; "tight" would draw it twice
     tight = None if fig.get_layout_engine() is not None else "tight"
-    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches=tight)
+    formats = [("png", Path(path))] + ([("svg", Path(path).with_suffix(".svg"))] if svg else [])
+    for kind, target in formats:
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format=kind, dpi=dpi, bbox_inches=tight)
+        atomic_write_bytes(target, buffer.getvalue())
     plt.close(fig)
-    atomic_write_bytes(path, buffer.getvalue())
+
+
+def bp_axis(axis: matplotlib.axis.Axis, positions: np.ndarray, offset: float = 0.0) -> None:
+    """Label a variant-index axis with bp positions (variant ``i`` drawn at ``i + offset``)."""
+    positions = np.asarray(positions)
+
+    def label(value: float, _: int) -> str:
+        i = round(value - offset)
+        return f"{positions[i]:,}" if 0 <= i < len(positions) else ""
+
+    axis.set_major_locator(matplotlib.ticker.MaxNLocator(5, integer=True))
+    axis.set_major_formatter(matplotlib.ticker.FuncFormatter(label))
 
 
 def _limits(arrays: Sequence[np.ndarray], pad: float = 0.04) -> tuple[float, float]:
@@ -56,17 +67,17 @@ def _scatter_real(
     j: int,
     populations: np.ndarray | None,
     label: str,
+    groups: Mapping[str, str] | None = None,
 ) -> None:
-    """Real points: grey, or one colour per population (legend entries say so)."""
+    """Real points: grey, or one style per population (:mod:`~vae_genomics.report.palette`)."""
     if populations is None:
         ax.scatter(coords[:, i], coords[:, j], s=14, c=REAL_GREY, alpha=0.7, lw=0, label=label)
         return
-    for k, pop in enumerate(sorted(set(populations))):
+    for pop, style in population_styles(populations, groups).items():
         mask = populations == pop
         ax.scatter(
-            coords[mask, i], coords[mask, j], s=14, alpha=0.55, lw=0,
-            c=POPULATION_COLOURS[k % len(POPULATION_COLOURS)],
-            label=f"{label}: {pop} (n={mask.sum()})",
+            coords[mask, i], coords[mask, j], s=14, alpha=0.55, lw=0, color=style.colour,
+            marker=style.marker, label=f"{label}: {style.label} (n={mask.sum()})",
         )  # fmt: skip
 
 
@@ -78,6 +89,7 @@ def pca_overlays(
     populations: np.ndarray | None = None,
     panel_titles: Mapping[str, str] | None = None,
     real_label: str = "real held-out",
+    groups: Mapping[str, str] | None = None,
 ) -> plt.Figure:
     """Before/after PCA overlays: one row per set, columns PC1–PC2 and PC3–PC4.
 
@@ -93,9 +105,10 @@ def pca_overlays(
         populations: Population label of each real point, shape (n,), or None.
         panel_titles: Legend label → row title (e.g. the verdict); default: the label.
         real_label: Legend text of the real points.
+        groups: Population → superpopulation (colours grouped by it), or None.
 
     Returns:
-        The figure.
+        The figure (one legend for all panels).
     """
     n_comp = real.shape[1]
     pairs = [(0, 1)] + ([(2, 3)] if n_comp >= 4 else [])
@@ -113,8 +126,9 @@ def pca_overlays(
         ylim = _limits([a[:, j] for a in everything])
         for row, (label, coords) in enumerate(sets.items()):
             ax = axes[row][col]
-            _scatter_real(ax, real, i, j, populations, real_label)
-            ax.scatter(coords[:, i], coords[:, j], s=9, c=OTHER_RED, alpha=0.6, lw=0, label=label)
+            _scatter_real(ax, real, i, j, populations, real_label, groups)
+            ax.scatter(coords[:, i], coords[:, j], s=9, c=OTHER_RED, alpha=0.6, lw=0,
+                       label="the row's set (named above each panel)")  # fmt: skip
             ax.set_xlim(xlim)
             ax.set_ylim(ylim)
             ax.set_xlabel(f"PC{i + 1} ({100 * explained[i]:.1f}% of variance)")
@@ -122,8 +136,9 @@ def pca_overlays(
             heading = (panel_titles or {}).get(label, label)
             ax.set_title(f"{heading}\nPC{i + 1} vs PC{j + 1}", fontsize=10)
             ax.grid(alpha=0.3)
-            if col == 0:
-                ax.legend(loc="best", fontsize=7, framealpha=0.85, markerscale=1.5)
+    handles, texts = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, texts, loc="outside lower center", fontsize=7, markerscale=1.5,
+               ncol=min(4, len(texts)))  # fmt: skip
     fig.suptitle(title, fontsize=12)
     return fig
 
@@ -177,6 +192,7 @@ def latent_traversals(
     pca_paths: np.ndarray | None = None,
     activity: Sequence[float] | None = None,
     kl_per_dim: Sequence[float] | None = None,
+    positions: np.ndarray | None = None,
 ) -> plt.Figure:
     """One row per traversed dimension: change of the decoded ALT probabilities, and the PCA path.
 
@@ -189,6 +205,7 @@ def latent_traversals(
         pca_paths: PCA coordinates of the traversal's decoded probabilities, (dims, steps, >= 2).
         activity: Activity per dimension (for row titles).
         kl_per_dim: KL per dimension (for row titles).
+        positions: bp position of each variant (x axis in bp; variant index when None).
     """
     dims = list(traversals["dims"])
     values = np.asarray(traversals["values"])
@@ -222,8 +239,13 @@ def latent_traversals(
             heading += f" (activity {activity[d]:.2f}, KL {kl_per_dim[d]:.2f} nats)"
         ax.set_title(heading, fontsize=9, loc="left")
         ax.set_ylabel(f"z{d + 1} value")
+        if positions is not None:
+            bp_axis(ax.xaxis, positions, offset=1.0)
         if row == len(dims) - 1:
-            ax.set_xlabel("variant (index in section)")
+            ax.set_xlabel(
+                "variant (index in section)" if positions is None
+                else "position (bp; variants drawn evenly spaced)"
+            )  # fmt: skip
         else:
             ax.tick_params(labelbottom=False)
         if with_paths:
@@ -247,45 +269,6 @@ def latent_traversals(
     )
     if image is not None:
         fig.colorbar(image, ax=heat_axes, label="Δ P(ALT)", shrink=0.5, location="right")
-    return fig
-
-
-def training_curves(history: Mapping[str, Sequence[float]], title: str) -> plt.Figure:
-    """Objective, reconstruction, KL, β, active units and re-encoding (when logged) per epoch."""
-    panels = [
-        ("loss", "objective (nats/haplotype)"),
-        ("reconstruction", "reconstruction NLL (nats/haplotype)"),
-        ("kl", "KL (nats/haplotype)"),
-        ("kl_weight", "KL weight β"),
-        ("active_units", "active units (held-out)"),
-        ("reencode", "re-encoding term"),
-    ]
-    panels = [(k, lab) for k, lab in panels if k in history or f"val_{k}" in history]
-    cols = 3
-    rows = -(-len(panels) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(15, 3.8 * rows), squeeze=False,
-                             layout="constrained")  # fmt: skip
-    for ax, (key, label) in zip(axes.flat, panels, strict=False):
-        train = history.get(key)
-        val = history.get(f"val_{key}")
-        n = len(train if train is not None else val)
-        epochs = np.arange(1, n + 1)
-        if key == "active_units":  # measured on the held-out set only
-            ax.plot(epochs, train, label="held-out", color="tab:orange")
-        elif key == "kl_weight":
-            ax.plot(epochs, train, label="β(t) at epoch end")
-        else:
-            if train is not None:
-                ax.plot(epochs, train, label="training")
-            if val is not None:
-                ax.plot(epochs, val, label="validation")
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(label)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    for ax in list(axes.flat)[len(panels) :]:
-        ax.set_axis_off()
-    fig.suptitle(title, fontsize=12)
     return fig
 
 
@@ -356,6 +339,7 @@ def ld_heatmaps(
     title: str,
     window: slice,
     annotations: Mapping[str, str] | None = None,
+    positions: np.ndarray | None = None,
 ) -> plt.Figure:
     """LD (r²) heatmaps: below the diagonal real held-out, above it the set, one panel per set.
 
@@ -365,6 +349,7 @@ def ld_heatmaps(
         title: Figure title (include the section name).
         window: Columns drawn (see :func:`ld_window`).
         annotations: Label → text added to the panel title (e.g. the LD agreement).
+        positions: bp position of each variant of the section (axes in bp; index when None).
     """
     real_r2 = r2_matrix(np.asarray(real)[:, window])
     lower = np.tril(np.ones_like(real_r2, dtype=bool), k=-1)
@@ -385,8 +370,13 @@ def ld_heatmaps(
             f"\n{annotations[label]}" if annotations and label in annotations else ""
         )
         ax.set_title(heading, fontsize=9)
-        ax.set_xlabel("variant (index in section)")
-        ax.set_ylabel("variant (index in section)")
+        unit = "variant (index in section)" if positions is None else "position (bp)"
+        ax.set_xlabel(unit, fontsize=8)
+        ax.set_ylabel(unit, fontsize=8)
+        if positions is not None:
+            bp_axis(ax.xaxis, positions)
+            bp_axis(ax.yaxis, positions)
+            ax.tick_params(labelsize=7)
         ax.text(0.03, 0.03, "real held-out", transform=ax.transAxes, fontsize=8, va="bottom",
                 bbox={"facecolor": "white", "alpha": 0.8, "lw": 0})  # fmt: skip
         ax.text(0.97, 0.97, "this set", transform=ax.transAxes, fontsize=8, va="top", ha="right",

@@ -29,6 +29,10 @@ figure{margin:1.5em 0}figcaption{color:#444;font-size:.92em;max-width:70em}
 .v-na{background:#757575}td.trip{background:#ffe0cc;font-weight:600}
 .note{color:#555;font-size:.92em;max-width:75em}details{margin:1em 0}
 th.sort{cursor:pointer}th.sort:after{content:" \\2195";color:#999}
+.box{border:1px solid #bbb;border-left:6px solid #0072B2;background:#f7fbff;padding:.4em 1em;
+margin:1em 0}.box.next{border-left-color:#E69F00;background:#fffaf0}
+.box li{margin:.25em 0}code{background:#eee;padding:0 3px;border-radius:3px}
+.prov{color:#555;font-size:.9em}nav.toc{font-size:.92em}nav.toc a{margin-right:.8em}
 """
 
 SORT_JS = """
@@ -115,12 +119,52 @@ def page(title: str, body: str, script: str = "") -> str:
 
 
 def figures_html(figures: Sequence[tuple[Path, str]]) -> str:
-    """Figures embedded as data URIs, each with its caption."""
+    """Figures embedded as data URIs, each with its caption and an anchor (``#fig-<name>``)."""
     return "".join(
-        f'<figure><img src="{embed_png(p)}" alt="{html.escape(c)}">'
-        f"<figcaption>{html.escape(c)}</figcaption></figure>"
+        f'<figure id="fig-{html.escape(Path(p).stem)}"><img src="{embed_png(p)}" '
+        f'alt="{html.escape(c)}"><figcaption>{html.escape(c)}</figcaption></figure>'
         for p, c in figures
     )
+
+
+def provenance(header: str, index_link: str | None) -> str:
+    """The line under a page's title: version, date, command; a link back to the index."""
+    back = f' · <a href="{html.escape(index_link)}">all sections</a>' if index_link else ""
+    return f"<p class='prov'>{html.escape(header)}{back}</p>" if header or back else ""
+
+
+def contents(figures: Sequence[tuple[Path, str]], summary: bool = True) -> str:
+    """A run report's table of contents (section anchors, then one per figure)."""
+    parts = [("summary", "Summary"), ("next", "What to do next")] if summary else []
+    parts += [("verdicts", "Verdicts"), ("model", "Model"), ("numbers", "Numbers per set"),
+              ("latent", "Latent dimensions"), ("figures", "Figures")]  # fmt: skip
+    parts += [(f"fig-{Path(p).stem}", "· " + Path(p).stem.replace("_", " ")) for p, _ in figures]
+    parts += [("history", "History"), ("configuration", "Configuration")]
+    links = "".join(f'<a href="#{a}">{html.escape(t)}</a>' for a, t in parts)
+    return f"<nav class='toc'>Contents: {links}</nav>"
+
+
+def summary_box(metrics: Mapping[str, Any], section: str, max_epochs: int | None) -> str:
+    """The summary (one sentence per verdict, where β came from) and the "what to do next" box."""
+    from vae_genomics.report.advice import beta_origin, verdict_sentences
+
+    items = "".join(f"<li>{badge(v)} {html.escape(t)}</li>" for v, t in verdict_sentences(metrics))
+    items += f"<li>{html.escape(beta_origin(metrics, section))}</li>"
+    return (
+        f"<h2 id='summary'>Summary</h2><div class='box'><ul>{items}</ul></div>"
+        f"<h2 id='next'>What to do next</h2>{next_steps_html(metrics, section, max_epochs)}"
+    )
+
+
+def next_steps_html(metrics: Mapping[str, Any], section: str, max_epochs: int | None) -> str:
+    """The "what to do next" box: each finding with the command that addresses it."""
+    from vae_genomics.report.advice import next_steps
+
+    rows = "".join(
+        f"<li>{html.escape(finding)}:<br><code>{html.escape(command)}</code></li>"
+        for finding, command in next_steps(metrics, section, max_epochs)
+    )
+    return f"<div class='box next'><ul>{rows}</ul></div>"
 
 
 def history_table(history: Mapping[str, Sequence[float]]) -> str:

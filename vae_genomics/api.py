@@ -1,0 +1,165 @@
+"""Python API: open a finished run and use its model with numpy arrays.
+
+    >>> import vae_genomics
+    >>> run = vae_genomics.load_run("runs/22_392-487449")   # a run, or a section (latest run)
+    >>> means, sds = run.encode(run.haplotypes)              # (n, latent_dim) each
+    >>> probabilities = run.decode(means)                    # (n, n_variants), ALT probabilities
+    >>> synthetic = run.sample(200, sampler="gmm", seed=1)   # (200, n_variants) int8 0/1
+    >>> run.write_vcf("synthetic.vcf.gz", synthetic)
+
+The numbers are those of the command line: ``run.encode`` equals ``vae-genomics encode`` and
+``run.sample(n, sampler, seed)`` the haplotypes ``vae-genomics sample --n n --sampler sampler
+--seed seed`` writes. A run carries its own data (:mod:`vae_genomics.rundata`), so this works on a
+run copied off the cluster, without the training VCF.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from vae_genomics.finished import LoadedRun, draw_haplotypes
+from vae_genomics.finished import load_run as _load
+from vae_genomics.runs import METRICS_FILE, read_json
+
+
+class Run:
+    """A finished run (see the module docstring); build it with :func:`load_run`.
+
+    Attributes:
+        path: The run directory.
+        config: The resolved :class:`~vae_genomics.config.Config` it was trained with.
+        section: The :class:`~vae_genomics.data.sections.Section`.
+        model: The trained :class:`~vae_genomics.models.vae.HaplotypeVAE` (a ``keras.Model``).
+        haplotypes: The section's haplotypes, int8 0/1, shape (n_haplotypes, n_variants).
+        haplotype_ids: Row names, shape (n_haplotypes,).
+        populations: Population per row, or ``None``.
+        train_rows: Rows trained on; ``validation_rows``: rows held out.
+        latent_dim: Dimensions of z.
+    """
+
+    def __init__(self, loaded: LoadedRun) -> None:
+        self._run = loaded
+        self.path: Path = loaded.run_dir
+        self.config = loaded.config
+        self.section = loaded.data.section
+        self.model = loaded.model
+        self.haplotypes: np.ndarray = loaded.data.matrix.haplotypes
+        self.haplotype_ids: np.ndarray = loaded.data.matrix.haplotype_ids
+        self.populations: np.ndarray | None = loaded.data.populations
+        self.train_rows: np.ndarray = loaded.train_rows
+        self.validation_rows: np.ndarray = loaded.val_rows
+        self.latent_dim: int = int(loaded.model.latent_dim)
+
+    def __repr__(self) -> str:
+        return (
+            f"Run({str(self.path)!r}: section {self.section.name}, "
+            f"{self.haplotypes.shape[0]} haplotypes x {self.haplotypes.shape[1]} variants, "
+            f"latent_dim {self.latent_dim})"
+        )
+
+    @property
+    def sites(self) -> pd.DataFrame:
+        """The section's variants: contig, position, id, ref, alt (one row per model input)."""
+        m = self._run.data.matrix
+        return pd.DataFrame(
+            {"contig": m.chrom, "position": m.positions, "id": m.variant_ids,
+             "ref": m.ref, "alt": m.alt}
+        )  # fmt: skip
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        """The run's ``metrics.json`` (held-out numbers, evaluation, verdicts)."""
+        path = self.path / METRICS_FILE
+        return read_json(path) if path.is_file() else {}
+
+    def _check(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x)
+        if x.ndim != 2 or x.shape[1] != self.haplotypes.shape[1]:
+            raise ValueError(
+                f"expected haplotypes of shape (n, {self.haplotypes.shape[1]}) (the section's "
+                f"variants, in the order of run.sites), got {x.shape}"
+            )
+        if not np.isin(x, (0, 1)).all():
+            raise ValueError("haplotypes must hold 0 (REF) and 1 (ALT) only")
+        return x.astype(np.int8)
+
+    def encode(
+        self, haplotypes: np.ndarray, batch_size: int = 1024
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior means and standard deviations of q(z | x).
+
+        Args:
+            haplotypes: 0/1 array, shape (n, n_variants), columns as in :attr:`sites`.
+            batch_size: Haplotypes per forward pass.
+
+        Returns:
+            ``(means, sds)``, float32, each shape (n, latent_dim).
+        """
+        from vae_genomics.evaluation.metrics import encode
+
+        mean, log_var = encode(self.model, self._check(haplotypes), batch_size=batch_size)
+        return mean, np.exp(0.5 * log_var).astype(np.float32)
+
+    def decode(self, z: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+        """ALT-allele probabilities of codes.
+
+        Args:
+            z: Codes, shape (n, latent_dim).
+            batch_size: Codes per forward pass.
+
+        Returns:
+            Probabilities, float32, shape (n, n_variants).
+        """
+        from vae_genomics.evaluation.samplers import decode_probabilities
+
+        z = np.asarray(z, dtype=np.float32)
+        if z.ndim != 2 or z.shape[1] != self.latent_dim:
+            raise ValueError(f"expected codes of shape (n, {self.latent_dim}), got {z.shape}")
+        return decode_probabilities(self.model, z, batch_size=batch_size)
+
+    def sample(self, n: int, sampler: str = "prior", seed: int | None = None) -> np.ndarray:
+        """Synthetic haplotypes: Bernoulli draws from the decoder at generated codes.
+
+        Args:
+            n: Number of haplotypes.
+            sampler: ``prior`` (z ~ N(0, I)) or ``gmm`` (the run's aggregate-posterior mixture).
+            seed: Seed of the draws (default: the run's seed), as ``vae-genomics sample --seed``.
+
+        Returns:
+            Haplotypes, int8 0/1, shape (n, n_variants).
+        """
+        return draw_haplotypes(self._run, int(n), sampler, seed)
+
+    def write_vcf(self, path: str | Path, haplotypes: np.ndarray) -> Path | None:
+        """Write haplotypes at the section's sites as a phased VCF (rows 2i, 2i+1: sample i).
+
+        Args:
+            path: ``.vcf.gz`` (BGZF with a tabix index), or ``-`` for standard output.
+            haplotypes: 0/1 array, shape (n, n_variants), n even.
+
+        Returns:
+            The written path (``None`` for standard output).
+        """
+        from vae_genomics import __version__
+        from vae_genomics.export import write_haplotype_vcf
+
+        m = self._run.data.matrix
+        return write_haplotype_vcf(
+            path, self._check(haplotypes), contig=self.section.contig, positions=m.positions,
+            ref=m.ref, alt=m.alt, ids=m.variant_ids,
+            header_lines=[f"##source=vae-genomics {__version__} (Python API, run {self.path.name})"],
+            contig_length=self._run.contig_length,
+        )  # fmt: skip
+
+
+def load_run(path: str | Path) -> Run:
+    """Open a finished run: a run directory, or a section directory (its ``latest`` run).
+
+    Raises:
+        RunError: Not a finished run.
+    """
+    return Run(_load(path))

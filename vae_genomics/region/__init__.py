@@ -1,0 +1,1 @@
+"""Whole-region synthetic haplotypes: consecutive sections' models joined by a latent chain."""
