@@ -14,8 +14,8 @@ from vae_genomics.evaluation.modeseek import VERDICTS
 from vae_genomics.evaluation.summary import SET_NAMES, evaluate_model
 from vae_genomics.models.vae import HaplotypeVAE
 from vae_genomics.report import figures
-from vae_genomics.report.curves import training_curves
 from vae_genomics.report.build import FIGURES, write_section_report
+from vae_genomics.report.curves import training_curves
 from vae_genomics.report.html import fmt
 from vae_genomics.report.index import collect_runs, write_index
 from vae_genomics.report.labels import SET_LABELS, SET_SHORT, SEVERITY
@@ -126,7 +126,7 @@ def test_section_report_is_self_contained(tmp_path, evaluation):
     )  # fmt: skip
     page = out.read_text()
     # the summary: a sentence per verdict, where beta came from, and what to do next
-    assert page.count("<li><span class=\"v v-") == len(SET_NAMES)
+    assert page.count('<li><span class="v v-') == len(SET_NAMES)
     assert "β = 1 is the built-in default; `make sweep SECTION=1_1-40` tunes it." in page
     assert "not converged" in page and "ARGS=&quot;--epochs 8&quot;" in page
     assert not EXTERNAL.search(page)  # no file references: copy the one file anywhere

@@ -36,7 +36,7 @@ from vae_genomics.io import atomic_write_text, write_json, write_yaml
 from vae_genomics.models.factory import build_vae
 from vae_genomics.models.vae import HaplotypeVAE
 from vae_genomics.report.build import write_section_report
-from vae_genomics.rundata import population_groups, store_run_data
+from vae_genomics.rundata import GMM_FILE, population_groups, store_run_data, write_gmm
 from vae_genomics.runs import (
     CONFIG_FILE,
     HISTORY_FILE,
@@ -293,9 +293,11 @@ def train_section(
         model, history, guard = fitted.model, fitted.history, fitted.guard
         write_yaml(out / CONFIG_FILE, _resolved(config, data, model, origins))
         model.save(out / MODEL_FILE)
-        store_run_data(out, config, data, model, x_train)
+        store_run_data(out, config, data)
         _write_history(out / HISTORY_FILE, history)
         evaluation = evaluate_section(config, data, model, x_train, x_val, val_rows)
+        if evaluation.gmm is not None:  # what `sample --sampler gmm` draws from
+            write_gmm(out / GMM_FILE, evaluation.gmm)
         metrics = run_metrics(
             model, data, x_train, x_val, history, fitted.best_epoch, fitted.seconds, evaluation
         )
