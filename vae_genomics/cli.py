@@ -333,8 +333,11 @@ def _cmd_report(args: argparse.Namespace) -> None:
         from vae_genomics.config import load_config
         from vae_genomics.report.index import write_index
 
-        reconstruction = load_config(args.config).report.reconstruction
-        print(f"index:  {write_index(args.index, reconstruction)}")
+        config = load_config(args.config)
+        configured = _configured_sections(config)
+        command = " ".join(["vae-genomics", *args.argv])
+        path = write_index(args.index, config.report.reconstruction, configured, command=command)
+        print(f"index:  {path}")
         if args.run is None:
             return
     if args.run is None:
@@ -342,6 +345,18 @@ def _cmd_report(args: argparse.Namespace) -> None:
     from vae_genomics.finished import report_run
 
     print(f"report: {report_run(args.run, command=' '.join(['vae-genomics', *args.argv]))}")
+
+
+def _configured_sections(config: Any) -> list[dict[str, Any]]:
+    """Every section of the configured data (name, contig, start, end), or none if unreadable."""
+    from vae_genomics.data import list_sections
+
+    try:
+        _, sections = list_sections(config.data, genotypes=False)
+    except VaeGenomicsError as exc:
+        log.warning("the index lists trained sections only: %s", exc)
+        return []
+    return [{"name": s.name, "contig": s.contig, "start": s.start, "end": s.end} for s in sections]
 
 
 def _cmd_sample(args: argparse.Namespace) -> None:
