@@ -221,7 +221,27 @@ def fit_vae(
             "weights."
         )
     finite = np.where(np.isfinite(history["val_loss"]), history["val_loss"], np.inf)
-    return FitResult(model, history, seconds, int(np.argmin(finite)) + 1, guard)
+    best = int(np.argmin(finite)) + 1
+    _log_stop(label, len(history["val_loss"]), config.training.epochs, best,
+              config.training.patience, guard)  # fmt: skip
+    return FitResult(model, history, seconds, best, guard)
+
+
+def _log_stop(
+    label: str, ran: int, epochs: int, best: int, patience: int, guard: DivergenceGuard
+) -> None:
+    """Say why training ended, at which epoch, and whose weights were kept."""
+    if guard.diverged:
+        why = f"diverged at epoch {guard.epoch} ({guard.term} not finite)"
+    elif ran < epochs:
+        why = (
+            f"early stopping after epoch {ran} of {epochs}: the held-out objective (val_loss) "
+            f"did not improve for {patience} epochs (training.patience)"
+        )
+    else:
+        why = f"reached training.epochs = {epochs}"
+    log.info("%s training ended: %s; keeping the weights of epoch %d (best val_loss)",
+             label, why, best)  # fmt: skip
 
 
 @dataclass
