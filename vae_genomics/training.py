@@ -37,7 +37,7 @@ from vae_genomics.io import atomic_write_text, write_json, write_yaml
 from vae_genomics.models.factory import build_vae
 from vae_genomics.models.vae import HaplotypeVAE
 from vae_genomics.report.build import write_section_report
-from vae_genomics.rundata import population_groups, store_run_data
+from vae_genomics.rundata import GMM_FILE, population_groups, store_run_data, write_gmm
 from vae_genomics.runs import (
     CONFIG_FILE,
     HISTORY_FILE,
@@ -239,7 +239,27 @@ def fit_vae(
             "weights."
         )
     finite = np.where(np.isfinite(history["val_loss"]), history["val_loss"], np.inf)
-    return FitResult(model, history, seconds, int(np.argmin(finite)) + 1, guard)
+    best = int(np.argmin(finite)) + 1
+    _log_stop(label, len(history["val_loss"]), config.training.epochs, best,
+              config.training.patience, guard)  # fmt: skip
+    return FitResult(model, history, seconds, best, guard)
+
+
+def _log_stop(
+    label: str, ran: int, epochs: int, best: int, patience: int, guard: DivergenceGuard
+) -> None:
+    """Say why training ended, at which epoch, and whose weights were kept."""
+    if guard.diverged:
+        why = f"diverged at epoch {guard.epoch} ({guard.term} not finite)"
+    elif ran < epochs:
+        why = (
+            f"early stopping after epoch {ran} of {epochs}: the held-out objective (val_loss) "
+            f"did not improve for {patience} epochs (training.patience)"
+        )
+    else:
+        why = f"reached training.epochs = {epochs}"
+    log.info("%s training ended: %s; keeping the weights of epoch %d (best val_loss)",
+             label, why, best)  # fmt: skip
 
 
 @dataclass
@@ -311,9 +331,11 @@ def train_section(
         model, history, guard = fitted.model, fitted.history, fitted.guard
         write_yaml(out / CONFIG_FILE, _resolved(config, data, model, origins))
         model.save(out / MODEL_FILE)
-        store_run_data(out, config, data, model, x_train)
+        store_run_data(out, config, data)
         _write_history(out / HISTORY_FILE, history)
         evaluation = evaluate_section(config, data, model, x_train, x_val, val_rows)
+        if evaluation.gmm is not None:  # what `sample --sampler gmm` draws from
+            write_gmm(out / GMM_FILE, evaluation.gmm)
         metrics = run_metrics(
             model, data, x_train, x_val, history, fitted.best_epoch, fitted.seconds, evaluation
         )
