@@ -211,13 +211,14 @@ def write_cache(
     made_from = fingerprint(source.path)
     columns = sample_index(source.header.samples, samples, str(source.path))
     sample_ids = source.header.samples[columns]
-    if out.exists():
+    if out.exists() or out.is_symlink():
         existing = _existing(out)
         same = existing is not None and same_file(existing.source, made_from)
         if same and list(existing.sample_ids) == list(sample_ids):
             log.info("%s is up to date (made from %s)", out, source.path)
             return out
-        if not overwrite:
+        check_replaceable(out, source.path)
+        if not overwrite and not _is_empty_dir(out):
             raise DataError(
                 f"{out}: exists and is not a cache of {source.path} with these samples. Pass "
                 "--overwrite to replace it, or choose another --out."
@@ -250,6 +251,53 @@ def write_cache(
         source.path.name, writer.n_variants, writer.n_records, len(sample_ids), out,
     )  # fmt: skip
     return out
+
+
+def is_cache_dir(path: Path) -> bool:
+    """Whether ``path`` is a directory this program wrote as a cache (any version, or an old one).
+
+    The marker is the ``vae_genomics`` entry of the Zarr group's ``.zattrs``; a directory without
+    it (even a Zarr store of another program) is not a cache of this program.
+    """
+    import json
+
+    attrs = Path(path) / ".zattrs"
+    if path.is_symlink() or not path.is_dir() or not attrs.is_file():
+        return False
+    try:
+        meta = json.loads(attrs.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(meta, dict) and isinstance(meta.get("vae_genomics"), dict)
+
+
+def check_replaceable(out: Path, vcf: Path) -> None:
+    """Refuse to replace ``out`` unless it is a cache of this program that does not hold ``vcf``.
+
+    Raises:
+        DataError: ``out`` is a file, a link, a directory that is not such a cache, or the
+            directory holding the VCF being cached (an empty directory may be replaced).
+            ``--overwrite`` does not change this.
+    """
+    if out.is_symlink() or not out.is_dir():
+        raise DataError(
+            f"{out}: exists and is not a directory (a file or a link); a cache is a directory. "
+            "It is never replaced: choose another --out, or move it aside yourself."
+        )
+    if Path(vcf).resolve().is_relative_to(out.resolve()):
+        raise DataError(
+            f"{out}: holds the VCF being cached ({vcf}); it is never replaced. Choose another --out."
+        )
+    if not is_cache_dir(out) and not _is_empty_dir(out):
+        raise DataError(
+            f"{out}: exists and is not a vae-genomics cache (no cache marker in its .zattrs); "
+            "it is never replaced, even with --overwrite. Choose another --out, or remove it "
+            "yourself if it is disposable."
+        )
+
+
+def _is_empty_dir(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink() and not any(path.iterdir())
 
 
 def same_file(a: dict, b: dict) -> bool:
