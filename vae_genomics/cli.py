@@ -391,7 +391,7 @@ def _cmd_sections(args: argparse.Namespace) -> None:
 
 def _cmd_cache(args: argparse.Namespace) -> None:
     from vae_genomics.config import load_config
-    from vae_genomics.data.cache import write_cache
+    from vae_genomics.data import write_cache
     from vae_genomics.data.vcf import read_sample_file
 
     config = load_config(args.config)
