@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import errno
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -12,7 +10,6 @@ import pytest
 from vcf_factory import structured_haplotypes, vcf_text, write_vcf
 
 from vae_genomics import cli
-from vae_genomics.errors import RunError
 
 
 @pytest.fixture
