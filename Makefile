@@ -20,8 +20,8 @@ RUN_NAME ?= default
 
 .PHONY: install train train-all report sweep sections cache test test-fast lint format example-data bench clean help
 
-help:
-	@sed -n '1,6p' Makefile | sed 's/^# \{0,1\}//'
+help:  ## the usage lines at the top of this file
+	@sed -n 's/^#   \(make .*\)/\1/p' Makefile
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

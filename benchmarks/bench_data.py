@@ -163,7 +163,7 @@ def bench(repeats: int, data_dir: Path, work: Path, bio2zarr: str | None) -> dic
     import zarr  # noqa: F401 - imported before timing, like allel
     from make_data import make
 
-    from vae_genomics.data.cache import write_cache
+    from vae_genomics.data import write_cache
     from vae_genomics.data.vcf import read_vcf
 
     small, large = make(20_000, data_dir), make(200_000, data_dir)

@@ -102,7 +102,8 @@ def test_train_then_report_end_to_end(tiny_config, tmp_path, capsys, caplog):
 
     html = (run / "report" / "index.html").read_text()
     assert "data:image/png;base64," in html
-    assert not re.search(r'(src|href)="(?!data:)', html)  # self-contained: no external files
+    # self-contained: no external files (only in-page anchors and the link back to the index)
+    assert not re.search(r'(src|href)="(?!data:|#|\.\./\.\./\.\./index\.html")', html)
 
     # a finished run is never overwritten by accident ...
     model_bytes = (run / "model.keras").read_bytes()

@@ -147,3 +147,23 @@ def test_missing_and_non_mapping_files(tmp_path):
         load_config(tmp_path / "nope.yaml")
     with pytest.raises(ConfigError, match="expected a mapping"):
         load_config(_write(tmp_path / "list.yaml", "- 1\n- 2\n"))
+
+
+def test_every_bad_key_and_value_is_reported_at_once(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        "trainng: {epochs: 3}\nmodel: {latent_dimm: 4}\n"
+        "training: {epochs: many, batch_size: -1}\nobjective: {kl_weight: heavy}\n"
+    )
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    text = str(err.value)
+    assert "unknown key 'trainng'" in text and "unknown key 'model.latent_dimm'" in text
+    assert "2 problems" in text  # unknown keys first: values are checked once the keys are known
+    path.write_text("training: {epochs: many, batch_size: -1}\nobjective: {kl_weight: heavy}\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    text = str(err.value)
+    assert "3 problems" in text
+    for key in ("training.epochs", "training.batch_size", "objective.kl_weight"):
+        assert f"key '{key}'" in text and str(path) in text

@@ -14,8 +14,8 @@ from vae_genomics.evaluation.modeseek import VERDICTS
 from vae_genomics.evaluation.summary import SET_NAMES, evaluate_model
 from vae_genomics.models.vae import HaplotypeVAE
 from vae_genomics.report import figures
-from vae_genomics.report.curves import training_curves
 from vae_genomics.report.build import FIGURES, write_section_report
+from vae_genomics.report.curves import training_curves
 from vae_genomics.report.html import fmt
 from vae_genomics.report.index import collect_runs, write_index
 from vae_genomics.report.labels import SET_LABELS, SET_SHORT, SEVERITY
@@ -126,8 +126,8 @@ def test_section_report_is_self_contained(tmp_path, evaluation):
     )  # fmt: skip
     page = out.read_text()
     # the summary: a sentence per verdict, where beta came from, and what to do next
-    assert page.count("<li><span class=\"v v-") == len(SET_NAMES)
-    assert "β = 1 is the built-in default; `make sweep SECTION=1_1-40` tunes it." in page
+    assert page.count('<li><span class="v v-') == len(SET_NAMES)
+    assert "β = 1 is the built-in default; <code>make sweep SECTION=1_1-40</code> tunes it." in page
     assert "not converged" in page and "ARGS=&quot;--epochs 8&quot;" in page
     assert not EXTERNAL.search(page)  # no file references: copy the one file anywhere
     assert page.count('src="data:image/png;base64,') == len(FIGURES)
@@ -182,9 +182,12 @@ def test_index_lists_sections_worst_first_and_links_their_reports(tmp_path):
     _fake_run(runs, "22_401-500", "old", None)  # written before the evaluation existed
     _fake_run(runs, "22_501-600", "a", "ok", latest=False)  # no link: the newest run is used
     (runs / "22_601-700").mkdir()  # no finished run: skipped
-    out = write_index(runs)
+    configured = [{"name": "22_701-800", "contig": "22", "start": 701, "end": 800},
+                  {"name": "22_1-100", "contig": "22", "start": 1, "end": 100}]  # fmt: skip
+    out = write_index(runs, configured=configured, command="vae-genomics report --index runs")
     page = out.read_text()
-    order = [m.group(1) for m in re.finditer(r'<a href="([^"]+)"', page)]
+    table_part = page[page.index("<h2 id='sections'>") :]
+    order = [m.group(1) for m in re.finditer(r'<a href="([^"]+)"', table_part)]
     assert order == [
         "22_201-300/a/report/index.html",  # collapsed
         "22_301-400/a/report/index.html",  # mode-seeking, lower coverage first
@@ -194,9 +197,26 @@ def test_index_lists_sections_worst_first_and_links_their_reports(tmp_path):
         "22_401-500/old/report/index.html",  # no verdict: last
     ]
     assert all((runs / link).is_file() for link in order)
-    # nothing but the relative links to the sections' reports
-    assert [m.group(0) for m in EXTERNAL.finditer(page)] == ['href="'] * len(order)
+    # a configured section without a run: listed last, marked, with the command that trains it
+    last_row = table_part[table_part.rindex("<tr>") :]
+    assert "22_701-800" in last_row and "not trained" in last_row
+    assert "make train SECTION=22_701-800" in last_row
+    assert table_part.count("not trained") == 1  # 22_1-100 is trained: listed once
+    # what to do next: the collapsed and mode-seeking sections, with their commands
+    advice = page[page.index("<h2 id='next'>") : page.index("<h2 id='track'>")]
+    assert "make sweep SECTION=22_201-300" in advice and "make sweep SECTION=22_1-100" not in advice
+    assert "1 configured section(s) not trained yet" in advice
+    # the chromosome track: one shape per section, untrained ones hatched, with tooltips
+    track = page[page.index("<svg") : page.index("</svg>")]
+    assert (
+        track.count('fill="url(#untrained)"') == 1 and "22_701-800 (701–800): not trained" in track
+    )
+    assert "vae-genomics 0." in page and "vae-genomics report --index runs" in page
+    # nothing but the relative links to the sections' reports (table and track)
+    assert {m.group(0) for m in EXTERNAL.finditer(page)} == {'href="'}
     assert "<script>" in page and "sortable" in page
     for column in ("section", "variants", "β", "held-out −ELBO", "active units", "verdict"):
         assert f">{column}" in page
     assert len(collect_runs(runs)) == 6
+    for link in re.findall(r'href="#([^"]+)"', page):  # every in-page link has its target
+        assert f"id='{link}'" in page or f'id="{link}"' in page, link

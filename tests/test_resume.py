@@ -87,7 +87,8 @@ def test_killed_training_resumes_from_last_completed_epoch(tmp_path, tiny_config
     metrics = yaml.safe_load((run / METRICS_FILE).read_text())
     assert metrics["epochs_run"] == 6
     expected = {"config.yaml", "model.keras", "history.csv", "split.json", "latent.tsv",
-                "metrics.json", "report", "tensorboard"}  # fmt: skip
+                "metrics.json", "report", "tensorboard", "sites.tsv", "haplotypes.npz",
+                "gmm.npz"}  # fmt: skip
     assert {p.name for p in run.iterdir()} == expected  # same layout as an uninterrupted run
     assert (run / REPORT_DIR / "index.html").is_file()
     assert not staging.exists()

@@ -125,6 +125,15 @@ def test_api_matches_cli(moved, monkeypatch):
         gt = np.stack([v.genotype.array()[:, :2] for v in VCF(out)], axis=1)  # (samples, sites, 2)
         from_vcf = gt.transpose(0, 2, 1).reshape(6, 70)  # rows 2i, 2i+1 = sample i
         np.testing.assert_array_equal(drawn, from_vcf)
+    # the stored mixture is the one the evaluation fitted: refitting it gives the same parameters
+    from vae_genomics.evaluation.summary import fit_aggregate_gmm
+
+    loaded = run._run
+    refit = fit_aggregate_gmm(
+        run.model, run.haplotypes[run.train_rows], run.config.evaluation, seed=run.config.seed
+    )
+    np.testing.assert_allclose(loaded.gmm.means_, refit.means_, rtol=1e-6)
+    np.testing.assert_allclose(loaded.gmm.covariances_, refit.covariances_, rtol=1e-6)
     with pytest.raises(ValueError, match=r"shape \(n, 70\)"):
         run.encode(np.zeros((2, 5)))
 

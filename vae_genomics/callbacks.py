@@ -15,6 +15,7 @@ import keras
 import numpy as np
 
 from vae_genomics.evaluation.metrics import active_units, encode
+from vae_genomics.logs import rate_and_eta
 
 log = logging.getLogger("vae_genomics.training")
 
@@ -23,24 +24,36 @@ WATCHED_TERMS = ("reconstruction", "kl", "reencode", "sigma", "capacity", "loss"
 
 
 class EpochLogger(keras.callbacks.Callback):
-    """One log line every ``every`` epochs (cluster-friendly progress)."""
+    """One log line every ``every`` epochs with the time per epoch and the ETA (for SLURM logs).
+
+    The ETA assumes every remaining epoch runs (early stopping may end training sooner).
+    """
 
     def __init__(self, epochs: int, every: int = 1) -> None:
         super().__init__()
         self.epochs, self.every = epochs, every
+        self._started: float | None = None
+        self._first = 0
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        if self._started is None:  # the first epoch of this process (after a resume: not 1)
+            self._started, self._first = time.perf_counter(), epoch
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         logs = logs or {}
         if (epoch + 1) % self.every and epoch + 1 != self.epochs:
             return
         extra = f", re-enc {logs['reencode']:.3f}" if "reencode" in logs else ""
+        elapsed = time.perf_counter() - (self._started or time.perf_counter())
+        done = epoch + 1 - self._first
+        progress = rate_and_eta(done, self.epochs - self._first, elapsed, "epoch")
         log.info(
             "epoch %d/%d  loss %.2f (rec %.2f, KL %.2f%s, beta %.3g)  val_loss %.2f  "
-            "val -ELBO %.2f  active units %s",
+            "val -ELBO %.2f  active units %s  (%s)",
             epoch + 1, self.epochs, logs.get("loss", np.nan), logs.get("reconstruction", np.nan),
             logs.get("kl", np.nan), extra, logs.get("kl_weight", np.nan),
             logs.get("val_loss", np.nan), logs.get("val_neg_elbo", np.nan),
-            logs.get("active_units", "?"),
+            logs.get("active_units", "?"), progress,
         )  # fmt: skip
 
 

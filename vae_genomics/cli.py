@@ -18,19 +18,78 @@ _DESCRIPTION = """\
 Train one variational autoencoder per genomic section of a phased cohort and draw PCA reports
 that show whether the model covers the real haplotype distribution or concentrates on its modes.
 
-Typical use:
+Typical use (on the bundled example, from the project directory):
   vae-genomics sections --config configs/example.yaml         # list the sections of the VCF
   vae-genomics cache data/example/example.vcf.gz --out example.vcz   # convert once (data.cache)
   vae-genomics train --config configs/example.yaml            # train the default section
-  vae-genomics train --config configs/example.yaml --section 22_16000069-16391517
-  vae-genomics report runs/22_16000069-16391517               # re-draw the latest run's report
-  vae-genomics report --index runs                            # one page across all sections
-  vae-genomics sample runs/22_16000069-16391517 --n 200 --sampler gmm --out synthetic.vcf.gz
-  vae-genomics encode runs/22_16000069-16391517 --vcf other.vcf.gz --out latent.tsv
+  vae-genomics train --config configs/example.yaml --section 22_487463-942704 --epochs 50
+  vae-genomics report runs/22_487463-942704                   # re-draw the latest run's report
+  vae-genomics report --index runs --config configs/example.yaml   # one page across sections
+  vae-genomics sample runs/22_487463-942704 --n 200 --sampler gmm --out synthetic.vcf.gz
+  vae-genomics encode runs/22_487463-942704 --out latent.tsv  # the run's own haplotypes
+  vae-genomics <command> --help                               # options and examples of each
+
+A finished run directory holds everything sample, encode and report need (no VCF): copy it off
+the cluster and use it there, or from Python: vae_genomics.load_run("runs/22_487463-942704").
 
 Configuration: defaults (configs/default.yaml documents every option) <- --config file <-
 configs/sections/<section>.yaml <- command-line options.
 """
+
+
+#: Examples under each subcommand's --help (they work on the bundled example data).
+_EXAMPLES: dict[str, tuple[str, ...]] = {
+    "sections": (
+        "vae-genomics sections --config configs/example.yaml",
+        "vae-genomics sections --config configs/example.yaml --names",
+        "vae-genomics sections --config configs/example.yaml --window-bp 200000 --out sections.tsv",
+        "vae-genomics sections --config configs/example.yaml --set data.min_maf=0.05",
+    ),
+    "cache": (
+        "vae-genomics cache data/example/example.vcf.gz --out example.vcz",
+        "vae-genomics cache --config configs/example.yaml --out example.vcz   # its data.vcf",
+    ),
+    "train": (
+        "vae-genomics train --config configs/example.yaml",
+        "vae-genomics train --config configs/example.yaml --section 22_487463-942704 --epochs 50",
+        "vae-genomics train --config configs/example.yaml --kl-weight 0.3 --run-name beta03",
+        "vae-genomics train --config configs/example.yaml --set training.learning_rate=3e-4",
+        "vae-genomics train --config configs/example.yaml --set model.hidden_units=[128,64]",
+        "vae-genomics train --config configs/example.yaml --run-name default --resume   # after a kill",
+    ),
+    "report": (
+        "vae-genomics report runs/22_392-487449            # the latest run of that section",
+        "vae-genomics report runs/22_392-487449/default",
+        "vae-genomics report --index runs --config configs/example.yaml",
+    ),
+    "sample": (
+        "vae-genomics sample runs/22_392-487449 --n 200 --out synthetic.vcf.gz",
+        "vae-genomics sample runs/22_392-487449 --n 1000 --sampler gmm --seed 1 --out synthetic.vcf.gz",
+        "vae-genomics sample runs/22_392-487449 --n 10 --out - | head -20",
+    ),
+    "encode": (
+        "vae-genomics encode runs/22_392-487449 --out latent.tsv",
+        "vae-genomics encode runs/22_392-487449 --vcf data/example/example.vcf.gz --out external.tsv",
+    ),
+    "sweep": (
+        "vae-genomics sweep --config configs/example.yaml --section 22_392-487449",
+        "vae-genomics sweep --config configs/example.yaml --section 22_392-487449 --betas 0.3,1,3",
+        "vae-genomics sweep --config configs/example.yaml --jobs 2 --epochs 40",
+    ),
+}
+
+
+def _examples(command: str) -> str:
+    return "examples:\n" + "\n".join(f"  {line}" for line in _EXAMPLES[command])
+
+
+class _Formatter(argparse.HelpFormatter):
+    """Wraps descriptions as usual; keeps the examples epilog line by line."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith("examples:"):
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
 
 
 def _add_config(p: argparse.ArgumentParser) -> None:
@@ -38,6 +97,48 @@ def _add_config(p: argparse.ArgumentParser) -> None:
         "--config", "-c", type=Path, default=None,
         help="YAML config (default: built-in defaults, which use the bundled example data)",
     )  # fmt: skip
+
+
+def _add_set(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--set", action="append", dest="settings", metavar="KEY=VALUE", default=None,
+        help="set any config key, e.g. --set training.learning_rate=3e-4 --set "
+        "model.hidden_units=[128,64]; the value is read as YAML and validated like the config "
+        "file (repeatable; wins over the other options)",
+    )  # fmt: skip
+
+
+def parse_settings(items: list[str] | None) -> dict[str, Any]:
+    """Nested overrides from ``--set key.sub=value`` items (values parsed as YAML).
+
+    Raises:
+        ConfigError: An item without ``=`` or without a key, or a value that is not valid YAML.
+    """
+    import yaml
+
+    from vae_genomics.errors import ConfigError
+
+    out: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, text = item.partition("=")
+        parts = key.strip().split(".")
+        if not sep or not all(parts):
+            raise ConfigError(
+                f"--set {item!r}: expected KEY=VALUE with a dotted key, e.g. "
+                "--set training.epochs=50 (see configs/default.yaml for the keys)."
+            )
+        try:
+            value = yaml.safe_load(text) if text.strip() else None
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"--set {item!r}: the value is not valid YAML: {exc}") from exc
+        node = out
+        for part in parts[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise ConfigError(f"--set {item!r}: '{part}' was already set to a value above.")
+            node = child
+        node[parts[-1]] = value
+    return out
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,6 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "sections",
+        epilog=_examples("sections"),
+        formatter_class=_Formatter,
         help="list the sections of a VCF",
         description="Read the VCF (or data.cache), apply the filters and print its sections as a "
         "TSV table: name, contig, start, end (1-based inclusive), n_variants (after filtering), "
@@ -80,9 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", type=Path, help="also write the full table to this TSV file")
     p.add_argument("--names", action="store_true", help="print only the section names")
+    _add_set(p)
 
     p = sub.add_parser(
         "cache",
+        epilog=_examples("cache"),
+        formatter_class=_Formatter,
         help="convert a VCF/BCF once into a cache that section jobs read fast",
         description="Parse VCF once and write DIR, a VCF Zarr store (readable by sgkit and zarr) "
         "holding its biallelic SNPs with raw calls, per-site counts and a log of every record. "
@@ -100,6 +206,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "train",
+        epilog=_examples("train"),
+        formatter_class=_Formatter,
         help="train the VAE of one section",
         description="Train one section's VAE and write runs/<section>/<run-name>/ with model.keras, "
         "history.csv, split.json, latent.tsv, metrics.json, config.yaml and report/index.html. "
@@ -129,9 +237,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--distribute", choices=["none", "mirrored"],
         help="mirrored: data-parallel over every visible GPU (runtime.distribute)",
     )  # fmt: skip
+    _add_set(p)
 
     p = sub.add_parser(
         "report",
+        epilog=_examples("report"),
+        formatter_class=_Formatter,
         help="re-draw the report of a finished run, or the index across sections",
         description="Recompute the evaluation (written back into metrics.json), the figures and "
         "report/index.html of a run from its saved model, configuration and split. RUN is "
@@ -147,6 +258,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "sample",
+        epilog=_examples("sample"),
+        formatter_class=_Formatter,
         help="generate synthetic haplotypes as a phased VCF",
         description="Generate N haplotypes with a run's model and write them as a phased, bgzipped "
         "VCF with the section's contig, positions, IDs and REF/ALT alleles. Haplotypes are "
@@ -167,6 +280,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "encode",
+        epilog=_examples("encode"),
+        formatter_class=_Formatter,
         help="embed haplotypes with a run's encoder into a latent TSV",
         description="Write per-haplotype posterior means and sds (columns haplotype, sample, "
         "population, split, mean_1.., sd_1..). Without --vcf, the run's own haplotypes; with "
@@ -180,6 +295,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "sweep",
+        epilog=_examples("sweep"),
+        formatter_class=_Formatter,
         help="sweep the KL weight of one section and recommend one",
         description="Train one run per KL weight (same section, seed and split) into "
         "runs/<section>/sweeps/<name>/beta-<b>/, compare them on held-out haplotypes (rate, "
@@ -208,6 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--merge", action="store_true",
                    help="merge into a section config that has edits of its own (backup kept)")  # fmt: skip
     p.add_argument("--epochs", type=int, help="maximum epochs per point (training.epochs)")
+    _add_set(p)
     return parser
 
 
@@ -271,7 +389,9 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         for key in path[:-1]:
             node = node.setdefault(key, {})
         node[path[-1]] = str(value) if isinstance(value, Path) else value
-    return out
+    from vae_genomics.config import deep_merge
+
+    return deep_merge(out, parse_settings(getattr(args, "settings", None)))
 
 
 def _cmd_sections(args: argparse.Namespace) -> None:
@@ -298,7 +418,7 @@ def _cmd_sections(args: argparse.Namespace) -> None:
 
 def _cmd_cache(args: argparse.Namespace) -> None:
     from vae_genomics.config import load_config
-    from vae_genomics.data.cache import write_cache
+    from vae_genomics.data import write_cache
     from vae_genomics.data.vcf import read_sample_file
 
     config = load_config(args.config)
@@ -324,18 +444,27 @@ def _interrupt_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
+def _tensorflow(args: argparse.Namespace) -> None:
+    """Import TensorFlow now, its start-up notices filtered (all of them shown with -v)."""
+    from vae_genomics.logs import import_tensorflow_quietly
+
+    import_tensorflow_quietly(show_all=args.verbose)
+
+
 def _cmd_train(args: argparse.Namespace) -> None:
-    from vae_genomics.training import prepare, train_section
+    from vae_genomics.config import key_origin, load_config
 
     if args.resume and not args.run_name:
         raise RunError(
             "--resume needs --run-name: the run to continue is found by its name (the default "
             "name is a new timestamp)."
         )
-    _interrupt_on_sigterm()
-    from vae_genomics.config import key_origin
-
     overrides = _overrides(args)
+    load_config(args.config, section=args.section, overrides=overrides)  # errors before TF loads
+    _tensorflow(args)
+    from vae_genomics.training import prepare, train_section
+
+    _interrupt_on_sigterm()
     config, data = prepare(args.config, args.section, overrides)
     origins = {
         key: key_origin(args.config, data.section.name, overrides, key)
@@ -360,12 +489,16 @@ def _cmd_report(args: argparse.Namespace) -> None:
         from vae_genomics.config import load_config
         from vae_genomics.report.index import write_index
 
-        reconstruction = load_config(args.config).report.reconstruction
-        print(f"index:  {write_index(args.index, reconstruction)}")
+        config = load_config(args.config)
+        configured = _configured_sections(config)
+        command = " ".join(["vae-genomics", *args.argv])
+        path = write_index(args.index, config.report.reconstruction, configured, command=command)
+        print(f"index:  {path}")
         if args.run is None:
             return
     if args.run is None:
         raise RunError("give a run directory (RUN) or --index RUNS_DIR; see vae-genomics report -h")
+    _tensorflow(args)
     from vae_genomics.finished import report_run
 
     print(f"report: {report_run(args.run, command=' '.join(['vae-genomics', *args.argv]))}")
@@ -383,7 +516,20 @@ def _check_out(args: argparse.Namespace, *inputs: Path | None) -> None:
         check_output_path(Path(f"{args.out}.tbi"), args.overwrite, protected)
 
 
+def _configured_sections(config: Any) -> list[dict[str, Any]]:
+    """Every section of the configured data (name, contig, start, end), or none if unreadable."""
+    from vae_genomics.data import list_sections
+
+    try:
+        _, sections = list_sections(config.data, genotypes=False)
+    except VaeGenomicsError as exc:
+        log.warning("the index lists trained sections only: %s", exc)
+        return []
+    return [{"name": s.name, "contig": s.contig, "start": s.start, "end": s.end} for s in sections]
+
+
 def _cmd_sample(args: argparse.Namespace) -> None:
+    _tensorflow(args)
     from vae_genomics.finished import sample_run
 
     if str(args.out) != "-":
@@ -397,6 +543,7 @@ def _cmd_sample(args: argparse.Namespace) -> None:
 
 
 def _cmd_encode(args: argparse.Namespace) -> None:
+    _tensorflow(args)
     from vae_genomics.finished import encode_run
 
     _check_out(args, args.vcf)
@@ -404,13 +551,18 @@ def _cmd_encode(args: argparse.Namespace) -> None:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> None:
+    from vae_genomics.config import load_config
+
+    overrides = _overrides(args)
+    load_config(args.config, section=args.section, overrides=overrides)  # errors before TF loads
+    _tensorflow(args)
     from vae_genomics.sweep import DEFAULT_BETAS, run_sweep
 
     result = run_sweep(
         args.config, args.section, betas=args.betas or DEFAULT_BETAS,
         reencode_weights=args.reencode_weights, jobs=args.jobs, name=args.name,
         min_active_units=args.min_active_units, write=not args.no_write, merge=args.merge,
-        overrides=_overrides(args),
+        overrides=overrides,
     )  # fmt: skip
     print(f"sweep:  {result.sweep_dir}")
     print(f"report: {result.report}")
@@ -426,10 +578,9 @@ def main(argv: list[str] | None = None) -> int:
     """
     args = build_parser().parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
-    level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S"
-    )
+    from vae_genomics.logs import setup_logging
+
+    setup_logging(args.verbose, args.quiet)
     commands = {
         "sweep": _cmd_sweep,
         "sections": _cmd_sections,
@@ -442,12 +593,49 @@ def main(argv: list[str] | None = None) -> int:
     try:
         commands[args.command](args)
     except VaeGenomicsError as exc:
-        log.error("%s", exc)
+        log.error("%s", bounded(str(exc)))
         return 2
     except KeyboardInterrupt:
         log.error("interrupted; no finished artifact was replaced")
         return 130
+    except OSError as exc:
+        log.debug("traceback of the error below", exc_info=True)
+        log.error("%s: %s", args.command, os_error_message(exc))
+        return 2
+    except Exception as exc:  # anything else: one line, the traceback only with -v
+        log.debug("traceback of the error below", exc_info=True)
+        log.error(
+            "%s failed unexpectedly: %s: %s. Run it again with -v for the traceback.",
+            args.command, type(exc).__name__, bounded(str(exc) or "(no message)", 300),
+        )  # fmt: skip
+        return 2
     return 0
+
+
+def bounded(text: str, limit: int = 2000) -> str:
+    """``text`` cut to ``limit`` characters (an error message never floods the terminal)."""
+    return (
+        text if len(text) <= limit else f"{text[:limit]}... [{len(text) - limit} more characters]"
+    )
+
+
+def os_error_message(exc: OSError) -> str:
+    """One line for an operating-system error: the file, the cause and what to do."""
+    import errno
+
+    where = f"{exc.filename}: " if exc.filename is not None else ""
+    cause = exc.strerror or str(exc)
+    advice = {
+        errno.ENOSPC: "free some space on that device (or write elsewhere) and run it again",
+        errno.EDQUOT: "free some space within your quota and run it again",
+        errno.EACCES: "check the permissions of that path, or choose another one",
+        errno.EPERM: "check the permissions of that path, or choose another one",
+        errno.EROFS: "the file system is read-only; choose another path",
+        errno.EISDIR: "a directory was given where a file is expected; give a file path",
+        errno.ENOTDIR: "a file was given where a directory is expected; give a directory path",
+        errno.ENOENT: "check that the path exists",
+    }.get(exc.errno or 0, "check the path and run it again (with -v for the traceback)")
+    return bounded(f"{where}{cause}; {advice}.", 600)
 
 
 if __name__ == "__main__":

@@ -292,26 +292,39 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
     return merged
 
 
-def _check_keys(raw: dict[str, Any], model: type[BaseModel], source: str, prefix: str = "") -> None:
-    """Raise on the first key of ``raw`` that ``model`` does not define, naming key and file."""
+def _check_keys(
+    raw: dict[str, Any],
+    model: type[BaseModel],
+    source: str,
+    prefix: str = "",
+    problems: list[str] | None = None,
+) -> list[str]:
+    """Every key of ``raw`` that ``model`` does not define (or that should be a mapping), as
+    messages naming key and file; raises on the first only when ``problems`` is not given."""
+    found: list[str] = [] if problems is None else problems
     for key, value in raw.items():
         dotted = f"{prefix}{key}"
         if key not in model.model_fields:
             known = sorted(model.model_fields)
             close = difflib.get_close_matches(str(key), known, n=1)
             hint = f" Did you mean '{prefix}{close[0]}'?" if close else ""
-            raise ConfigError(
+            found.append(
                 f"{source}: unknown key '{dotted}'.{hint} "
                 f"Known keys here: {', '.join(prefix + k for k in known)} (see configs/default.yaml)."
             )
+            continue
         annotation = model.model_fields[key].annotation
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             if not isinstance(value, dict):
-                raise ConfigError(
+                found.append(
                     f"{source}: key '{dotted}' must be a mapping of options, "
                     f"got {type(value).__name__} {value!r}."
                 )
-            _check_keys(value, annotation, source, prefix=f"{dotted}.")
+                continue
+            _check_keys(value, annotation, source, prefix=f"{dotted}.", problems=found)
+    if problems is None and found:
+        raise ConfigError(found[0])
+    return found
 
 
 def _has_key(raw: dict[str, Any], dotted: tuple[Any, ...]) -> bool:
@@ -333,26 +346,43 @@ def build_config(layers: list[tuple[str, dict[str, Any]]]) -> Config:
         The validated configuration.
 
     Raises:
-        ConfigError: Unknown key or wrong type, naming the key and the layer it came from.
+        ConfigError: Every unknown key and wrong value at once (one per line), each naming the key
+            and the layer it came from.
     """
     merged: dict[str, Any] = {}
+    problems: list[str] = []
     for source, raw in layers:
-        _check_keys(raw, Config, source)
+        _check_keys(raw, Config, source, problems=problems)
         merged = deep_merge(merged, raw)
+    if problems:
+        raise ConfigError(_joined(problems))
     try:
         return Config.model_validate(merged)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        # pydantic appends union-member tags ("int", "literal['auto']") and list indices to the
-        # location: keep only the field names.
-        key_path = tuple(p for p in err["loc"] if isinstance(p, str) and _is_field_name(p))
-        origin = next((src for src, raw in reversed(layers) if _has_key(raw, key_path)), "defaults")
-        dotted = ".".join(key_path)
-        value = err.get("input")
-        raise ConfigError(
-            f"{origin}: invalid value {value!r} for key '{dotted}': {err['msg']}. "
-            "See configs/default.yaml for the expected type."
-        ) from exc
+        seen: set[tuple[str, ...]] = set()
+        for err in exc.errors():
+            # pydantic appends union-member tags ("int", "literal['auto']") and list indices to
+            # the location: keep only the field names.
+            key_path = tuple(p for p in err["loc"] if isinstance(p, str) and _is_field_name(p))
+            origin = next(
+                (src for src, raw in reversed(layers) if _has_key(raw, key_path)), "defaults"
+            )
+            message = (
+                f"{origin}: invalid value {err.get('input')!r} for key '{'.'.join(key_path)}': "
+                f"{err['msg']}. See configs/default.yaml for the expected type."
+            )
+            if key_path not in seen:  # a union reports each member: say it once per key
+                seen.add(key_path)
+                problems.append(message)
+        raise ConfigError(_joined(problems)) from exc
+
+
+def _joined(problems: list[str]) -> str:
+    if len(problems) == 1:
+        return problems[0]
+    return f"{len(problems)} problems in the configuration:\n" + "\n".join(
+        f"  - {p}" for p in problems
+    )
 
 
 def _is_field_name(part: str) -> bool:

@@ -203,19 +203,14 @@ def read_gmm(path: Path) -> Any | None:
     return gmm
 
 
-def store_run_data(run_dir: Path, config: Any, data: Any, model: Any, x_train: np.ndarray) -> None:
-    """Write ``sites.tsv``, ``haplotypes.npz`` and ``gmm.npz`` of a run being trained.
+def store_run_data(run_dir: Path, config: Any, data: Any) -> None:
+    """Write ``sites.tsv`` and ``haplotypes.npz`` of a run being trained.
 
     Args:
         run_dir: The (staging) run directory.
         config: The run's resolved :class:`~vae_genomics.config.Config`.
         data: The section's :class:`~vae_genomics.data.SectionData`.
-        model: The trained model.
-        x_train: Training haplotypes, shape (n_train, n_variants): the mixture is fitted to their
-            aggregate posterior exactly as the evaluation fits it (same options and seed).
     """
-    from vae_genomics.evaluation.summary import fit_aggregate_gmm
-
     write_run_data(
         run_dir,
         data.section,
@@ -224,8 +219,6 @@ def store_run_data(run_dir: Path, config: Any, data: Any, model: Any, x_train: n
         groups=superpopulations(config.data.populations, data.populations),
         length=contig_length(config.data.vcf, data.section.contig),
     )
-    gmm = fit_aggregate_gmm(model, x_train, config.evaluation, seed=config.seed)
-    write_gmm(Path(run_dir) / GMM_FILE, gmm)
 
 
 def population_groups(config: Any, data: Any) -> dict[str, str] | None:

@@ -37,7 +37,7 @@ from vae_genomics.io import atomic_write_text, write_json, write_yaml
 from vae_genomics.models.factory import build_vae
 from vae_genomics.models.vae import HaplotypeVAE
 from vae_genomics.report.build import write_section_report
-from vae_genomics.rundata import population_groups, store_run_data
+from vae_genomics.rundata import GMM_FILE, population_groups, store_run_data, write_gmm
 from vae_genomics.runs import (
     CONFIG_FILE,
     HISTORY_FILE,
@@ -244,7 +244,27 @@ def fit_vae(
             "weights."
         )
     finite = np.where(np.isfinite(history["val_loss"]), history["val_loss"], np.inf)
-    return FitResult(model, history, seconds, int(np.argmin(finite)) + 1, guard)
+    best = int(np.argmin(finite)) + 1
+    _log_stop(label, len(history["val_loss"]), config.training.epochs, best,
+              config.training.patience, guard)  # fmt: skip
+    return FitResult(model, history, seconds, best, guard)
+
+
+def _log_stop(
+    label: str, ran: int, epochs: int, best: int, patience: int, guard: DivergenceGuard
+) -> None:
+    """Say why training ended, at which epoch, and whose weights were kept."""
+    if guard.diverged:
+        why = f"diverged at epoch {guard.epoch} ({guard.term} not finite)"
+    elif ran < epochs:
+        why = (
+            f"early stopping after epoch {ran} of {epochs}: the held-out objective (val_loss) "
+            f"did not improve for {patience} epochs (training.patience)"
+        )
+    else:
+        why = f"reached training.epochs = {epochs}"
+    log.info("%s training ended: %s; keeping the weights of epoch %d (best val_loss)",
+             label, why, best)  # fmt: skip
 
 
 @dataclass
@@ -316,9 +336,11 @@ def train_section(
         model, history, guard = fitted.model, fitted.history, fitted.guard
         write_yaml(out / CONFIG_FILE, _resolved(config, data, model, origins))
         model.save(out / MODEL_FILE)
-        store_run_data(out, config, data, model, x_train)
+        store_run_data(out, config, data)
         _write_history(out / HISTORY_FILE, history)
         evaluation = evaluate_section(config, data, model, x_train, x_val, val_rows)
+        if evaluation.gmm is not None:  # what `sample --sampler gmm` draws from
+            write_gmm(out / GMM_FILE, evaluation.gmm)
         metrics = run_metrics(
             model, data, x_train, x_val, history, fitted.best_epoch, fitted.seconds, evaluation
         )
@@ -468,16 +490,19 @@ def write_run_report(
     positions: np.ndarray | None = None,
     groups: dict[str, str] | None = None,
     command: str = "",
+    report_dir: Path | None = None,
 ) -> Path:
     """Write ``<run_dir>/report/`` (figures and index.html) of one run; returns index.html.
 
     ``positions`` (bp of each variant) put the traversal and LD axes in bp; ``groups``
     (population → superpopulation) group the population colours; ``command`` is shown in the
-    page's header with the version and date.
+    page's header with the version and date. ``report_dir`` writes the report elsewhere (a staging
+    directory later renamed to ``<run_dir>/report``; its links are those of the final place).
     """
     from datetime import UTC, datetime
 
-    out = Path(run_dir) / REPORT_DIR
+    final = Path(run_dir) / REPORT_DIR
+    out = final if report_dir is None else Path(report_dir)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     header = f"vae-genomics {__version__} · {stamp}" + (f" · {command}" if command else "")
     return write_section_report(
@@ -492,7 +517,7 @@ def write_run_report(
         positions=positions,
         groups=groups,
         header=header,
-        index_link=_index_link(out, Path(config.runs_dir)),
+        index_link=_index_link(final, Path(config.runs_dir)),
         dpi=config.report.dpi,
         svg=config.report.svg,
     )

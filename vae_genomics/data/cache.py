@@ -1,6 +1,7 @@
 """Convert-once cache: a VCF Zarr store from which a section job reads only its slice.
 
-``vae-genomics cache VCF --out DIR`` parses the VCF once (with the fast text reader) and writes a
+``vae-genomics cache VCF --out DIR`` (:mod:`~vae_genomics.data.cache_writer`) parses the VCF
+once (with the fast text reader) and writes a
 `VCF Zarr <https://github.com/sgkit-dev/vcf-zarr-spec>`_ store in Zarr format 2, with bio2zarr's
 array names, dimensions and chunking (1,000 variants × 10,000 samples), so sgkit, bio2zarr's tools
 and plain ``zarr`` can read it:
@@ -30,18 +31,13 @@ error. Written into ``.<name>.partial`` and renamed when complete.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from pathlib import Path
 
 import numpy as np
 
-from vae_genomics.data.cache_writer import (
-    CACHE_VERSION,
-    COUNT_FIELDS,
-    fingerprint,
-    same_file,
-    write_cache,
-)
+from vae_genomics.data.header import sample_index
 from vae_genomics.data.matrix import KEPT, HaplotypeMatrix, RecordLog, haplotype_labels
 from vae_genomics.data.sections import Region, Section, section_name, window_bounds
 from vae_genomics.data.sites import (
@@ -56,9 +52,11 @@ from vae_genomics.data.sites import (
 from vae_genomics.data.zarr_io import LazyGenotypes, LazyStrings, SortedColumn, open_store
 from vae_genomics.errors import DataError
 
-__all__ = ["CACHE_VERSION", "COUNT_FIELDS", "Cache", "fingerprint", "write_cache"]
+__all__ = ["CACHE_VERSION", "COUNT_FIELDS", "Cache", "fingerprint", "same_file"]
 
 log = logging.getLogger(__name__)
+CACHE_VERSION = 1
+COUNT_FIELDS = ("alt", "called", "missing", "unphased", "haploid")
 _BLOCK = 1 << 14  # variants per block when streaming (one chunk of the per-site arrays)
 
 
@@ -112,8 +110,6 @@ class Cache:
 
     def columns(self, samples: list[str] | None) -> np.ndarray | None:
         """Sample columns of a subset (``None``: all samples of the cache)."""
-        from vae_genomics.data.header import sample_index
-
         columns = sample_index(self.sample_ids, samples, str(self.path))
         return None if len(columns) == len(self.sample_ids) else columns
 
@@ -294,6 +290,23 @@ class Cache:
         return problem_error(
             str(self.path), kind, str(contig), position, genotypes.reshape(-1), ~phased, sample_ids
         )
+
+
+def fingerprint(path: Path) -> dict[str, object]:
+    """Size and SHA-256 of the first and last MiB and 16 evenly spaced 64 KiB blocks of a file."""
+    size = path.stat().st_size
+    digest = hashlib.sha256(str(size).encode())
+    with path.open("rb") as handle:
+        offsets = [0, max(0, size - (1 << 20))] + [size * k // 17 for k in range(1, 17)]
+        for k, offset in enumerate(offsets):
+            handle.seek(offset)
+            digest.update(handle.read(1 << 20 if k < 2 else 1 << 16))
+    return {"path": str(path.resolve()), "size": size, "sha256": digest.hexdigest()}
+
+
+def same_file(a: dict, b: dict) -> bool:
+    """Whether two :func:`fingerprint` s describe the same content."""
+    return a.get("size") == b.get("size") and a.get("sha256") == b.get("sha256")
 
 
 def _cat(parts: list[np.ndarray], dtype) -> np.ndarray:

@@ -1,31 +1,31 @@
-"""Writing a cache: a VCF/BCF into a new VCF Zarr store (layout in :mod:`~vae_genomics.data.cache`)."""
+"""Writing a cache: a VCF/BCF into a new VCF Zarr store (layout in :mod:`~vae_genomics.data.cache`).
+
+Depends on the reader side (:mod:`~vae_genomics.data.cache`: format version, fingerprint), never
+the other way round.
+"""
 
 from __future__ import annotations
 
 import datetime
-import hashlib
 import logging
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from vae_genomics import __version__
 from vae_genomics.data.builder import RecordOrder
+from vae_genomics.data.cache import CACHE_VERSION, COUNT_FIELDS, Cache, fingerprint, same_file
+from vae_genomics.data.header import sample_index
 from vae_genomics.data.sites import CANDIDATE, Batch, SiteStats
+from vae_genomics.data.vcf import VcfSource
 from vae_genomics.data.zarr_io import ZarrAppender, open_store
 from vae_genomics.errors import DataError
 
-if TYPE_CHECKING:
-    from vae_genomics.data.cache import Cache
-
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 1
 META_CHUNK = 1 << 14  # variants (records) per chunk of the 1-D and per-site arrays
-COUNT_FIELDS = ("alt", "called", "missing", "unphased", "haploid")
 
 
 class CacheWriter:
@@ -167,18 +167,6 @@ class CacheWriter:
         )
 
 
-def fingerprint(path: Path) -> dict[str, object]:
-    """Size and SHA-256 of the first and last MiB and 16 evenly spaced 64 KiB blocks of a file."""
-    size = path.stat().st_size
-    digest = hashlib.sha256(str(size).encode())
-    with path.open("rb") as handle:
-        offsets = [0, max(0, size - (1 << 20))] + [size * k // 17 for k in range(1, 17)]
-        for k, offset in enumerate(offsets):
-            handle.seek(offset)
-            digest.update(handle.read(1 << 20 if k < 2 else 1 << 16))
-    return {"path": str(path.resolve()), "size": size, "sha256": digest.hexdigest()}
-
-
 def write_cache(
     vcf: str | Path,
     out: str | Path,
@@ -203,9 +191,6 @@ def write_cache(
     Raises:
         DataError: Unreadable input, or ``out`` exists and ``overwrite`` is false.
     """
-    from vae_genomics.data.header import sample_index
-    from vae_genomics.data.vcf import VcfSource
-
     out = Path(out)
     source = VcfSource(vcf)
     made_from = fingerprint(source.path)
@@ -300,14 +285,7 @@ def _is_empty_dir(path: Path) -> bool:
     return path.is_dir() and not path.is_symlink() and not any(path.iterdir())
 
 
-def same_file(a: dict, b: dict) -> bool:
-    """Whether two :func:`fingerprint` s describe the same content."""
-    return a.get("size") == b.get("size") and a.get("sha256") == b.get("sha256")
-
-
 def _existing(path: Path) -> Cache | None:
-    from vae_genomics.data.cache import Cache
-
     try:
         return Cache(path)
     except DataError:

@@ -25,7 +25,7 @@ from typing import Literal
 import numpy as np
 from tqdm import tqdm
 
-from vae_genomics.data import htsvcf
+import vae_genomics.data.htsvcf as htsvcf
 from vae_genomics.data.builder import MatrixBuilder
 from vae_genomics.data.header import VcfHeader, sample_index
 from vae_genomics.data.inflate import file_kind

@@ -106,9 +106,12 @@ class AggregatePosteriorGMM:
     """Gaussian mixture fitted to the aggregate posterior of training haplotypes (scikit-learn style).
 
     Args:
-        n_components: Number of mixture components; ``None`` chooses it by BIC over
-            ``1..max_components``.
-        max_components: Largest number tried when choosing by BIC.
+        n_components: Number of mixture components; ``None`` chooses it over
+            ``1..max_components`` by ``criterion``.
+        max_components: Largest number tried when choosing.
+        criterion: ``bic`` (lowest BIC on the fit points) or ``heldout`` (highest mean
+            log-likelihood of a held-out fifth of the points under a mixture fitted to the other
+            four fifths; the chosen number is then refitted on all points).
         source: Fit on ``samples`` (draws z ~ q(z|x), the aggregate posterior itself) or on the
             posterior ``means`` (ignores the posterior spread, so it is narrower than q(z)).
         draws_per_haplotype: Draws per haplotype when ``source="samples"``.
@@ -120,6 +123,8 @@ class AggregatePosteriorGMM:
     Attributes:
         n_components_: Components of the fitted mixture.
         bic_: BIC of each candidate number of components (only when chosen by BIC), ``{k: bic}``.
+        heldout_loglik_: Mean held-out log-likelihood per candidate (only ``criterion="heldout"``),
+            nats per code, ``{k: value}``.
         gmm_: The fitted :class:`sklearn.mixture.GaussianMixture`.
         weights_: Mixture weights, shape (n_components_,).
         means_: Component means, shape (n_components_, latent_dim).
@@ -132,6 +137,7 @@ class AggregatePosteriorGMM:
         n_components: int | None = None,
         max_components: int = 8,
         source: Literal["samples", "means"] = "samples",
+        criterion: Literal["bic", "heldout"] = "bic",
         draws_per_haplotype: int = 1,
         covariance_type: Literal["full", "diag"] = "full",
         reg_covar: float = 1e-6,
@@ -141,6 +147,7 @@ class AggregatePosteriorGMM:
         self.n_components = n_components
         self.max_components = max_components
         self.source = source
+        self.criterion = criterion
         self.draws_per_haplotype = draws_per_haplotype
         self.covariance_type = covariance_type
         self.reg_covar = reg_covar
@@ -182,7 +189,21 @@ class AggregatePosteriorGMM:
         points = self._points(mean, log_var)
         if self.n_components is not None:
             self.gmm_ = self._fit_one(points, self.n_components)
+        elif self.criterion == "heldout" and len(points) >= 10:
+            rng = np.random.default_rng(self.random_state)
+            order = rng.permutation(len(points))
+            cut = len(points) // 5
+            fit_points, test_points = points[order[cut:]], points[order[:cut]]
+            candidates = range(1, min(self.max_components, len(fit_points)) + 1)
+            self.heldout_loglik_ = {
+                k: float(self._fit_one(fit_points, k).score(test_points)) for k in candidates
+            }
+            best = max(self.heldout_loglik_, key=self.heldout_loglik_.get)
+            self.gmm_ = self._fit_one(points, best)
+            log.info("aggregate-posterior GMM: held-out likelihood chose %d components", best)
         else:
+            if self.criterion not in ("bic", "heldout"):
+                raise ValueError(f"criterion must be 'bic' or 'heldout', got {self.criterion!r}")
             candidates = range(1, min(self.max_components, len(points)) + 1)
             fits = {k: self._fit_one(points, k) for k in candidates}
             self.bic_ = {k: float(gmm.bic(points)) for k, gmm in fits.items()}

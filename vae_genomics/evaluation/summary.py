@@ -174,6 +174,7 @@ class Evaluation:
         sets: Set name → haplotypes or probabilities, each (n_ref, n_variants), in report order.
         heldout_latent: Posterior means of the held-out haplotypes, shape (n_ref, latent_dim).
         traversals: See :func:`latent_traversals`.
+        gmm: The aggregate-posterior mixture the mixture samples were drawn from (a run stores it).
     """
 
     summary: dict[str, Any]
@@ -184,6 +185,7 @@ class Evaluation:
     sets: dict[str, np.ndarray]
     heldout_latent: np.ndarray
     traversals: dict[str, Any] = field(default_factory=dict)
+    gmm: AggregatePosteriorGMM | None = None
 
 
 def evaluate_model(
@@ -337,6 +339,7 @@ def evaluate_model(
         sets=sets,
         heldout_latent=mean_val,
         traversals=traversals,
+        gmm=gmm,
     )
 
 

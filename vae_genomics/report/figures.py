@@ -77,7 +77,7 @@ def _scatter_real(
         mask = populations == pop
         ax.scatter(
             coords[mask, i], coords[mask, j], s=14, alpha=0.55, lw=0, color=style.colour,
-            marker=style.marker, label=f"{label}: {style.label} (n={mask.sum()})",
+            marker=style.marker, label=f"{style.label} (n={mask.sum()})",
         )  # fmt: skip
 
 
@@ -128,7 +128,7 @@ def pca_overlays(
             ax = axes[row][col]
             _scatter_real(ax, real, i, j, populations, real_label, groups)
             ax.scatter(coords[:, i], coords[:, j], s=9, c=OTHER_RED, alpha=0.6, lw=0,
-                       label="the row's set (named above each panel)")  # fmt: skip
+                       label="decoded / generated set")  # fmt: skip
             ax.set_xlim(xlim)
             ax.set_ylim(ylim)
             ax.set_xlabel(f"PC{i + 1} ({100 * explained[i]:.1f}% of variance)")
@@ -137,8 +137,11 @@ def pca_overlays(
             ax.set_title(f"{heading}\nPC{i + 1} vs PC{j + 1}", fontsize=10)
             ax.grid(alpha=0.3)
     handles, texts = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, texts, loc="outside lower center", fontsize=7, markerscale=1.5,
-               ncol=min(4, len(texts)))  # fmt: skip
+    fig.legend(
+        handles, texts, loc="outside lower center", fontsize=7, markerscale=1.5,
+        ncol=min(5, len(texts)), title=f"{real_label}; red: the set named above each panel",
+        title_fontsize=8,
+    )  # fmt: skip
     fig.suptitle(title, fontsize=12)
     return fig
 

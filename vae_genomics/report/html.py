@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import html
 import math
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -149,11 +150,16 @@ def summary_box(metrics: Mapping[str, Any], section: str, max_epochs: int | None
     from vae_genomics.report.advice import beta_origin, verdict_sentences
 
     items = "".join(f"<li>{badge(v)} {html.escape(t)}</li>" for v, t in verdict_sentences(metrics))
-    items += f"<li>{html.escape(beta_origin(metrics, section))}</li>"
+    items += f"<li>{_code(html.escape(beta_origin(metrics, section)))}</li>"
     return (
         f"<h2 id='summary'>Summary</h2><div class='box'><ul>{items}</ul></div>"
         f"<h2 id='next'>What to do next</h2>{next_steps_html(metrics, section, max_epochs)}"
     )
+
+
+def _code(text: str) -> str:
+    """`text` in backticks as <code> (after escaping)."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", text)
 
 
 def next_steps_html(metrics: Mapping[str, Any], section: str, max_epochs: int | None) -> str:

@@ -4,7 +4,10 @@ Reads ``metrics.json`` of ``<runs_dir>/<section>/latest`` (or of the newest fini
 is no ``latest`` link) and links each row to that run's ``report/index.html`` by a relative path.
 Rows are ordered worst first: by the worst verdict over the run's sets (collapsed, mode-seeking, ok,
 then runs without an evaluation), then by the lowest PCA-space coverage of its generated and
-reconstructed sets.
+reconstructed sets; configured sections without a run come last, marked "not trained". Above the
+table: a header (version, date, command), the "what to do next" commands of every section with a
+problem (:mod:`~vae_genomics.report.advice`) and the chromosome track
+(:mod:`~vae_genomics.report.track`).
 """
 
 from __future__ import annotations
@@ -12,14 +15,17 @@ from __future__ import annotations
 import html
 import json
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from vae_genomics.io import atomic_write_text
-from vae_genomics.report.html import SORT_JS, badge, num, page, table
+from vae_genomics.report.advice import next_steps
+from vae_genomics.report.html import SORT_JS, badge, num, page, provenance, table
 from vae_genomics.report.labels import SET_SHORT, SEVERITY
-from vae_genomics.runs import LATEST, METRICS_FILE, REPORT_DIR
+from vae_genomics.report.track import TrackSection, chromosome_track
+from vae_genomics.runs import CONFIG_FILE, LATEST, METRICS_FILE, REPORT_DIR
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +40,13 @@ class IndexRow:
     run: str
     link: str
     metrics: dict[str, Any]
+    max_epochs: int | None = None
+    span: tuple[str, int, int] | None = None  # contig, start, end (untrained sections)
+
+    @property
+    def trained(self) -> bool:
+        """Whether the section has a finished run."""
+        return bool(self.metrics)
 
     @property
     def evaluation(self) -> dict[str, Any] | None:
@@ -50,7 +63,9 @@ class IndexRow:
 
     @property
     def severity(self) -> int:
-        """Index of the worst verdict in :data:`SEVERITY`; -1 without an evaluation."""
+        """Index of the worst verdict in :data:`SEVERITY`; -1 without an evaluation, -2 untrained."""
+        if not self.trained:
+            return -2
         ev = self.evaluation
         if not ev or "worst" not in ev:
             return -1
@@ -82,68 +97,164 @@ def collect_runs(runs_dir: str | Path) -> list[IndexRow]:
             log.warning("%s: not valid JSON; section skipped", run / METRICS_FILE)
             continue
         link = f"{section_dir.name}/{run.name}/{REPORT_DIR}/index.html"
-        rows.append(IndexRow(section_dir.name, run.name, link, metrics))
+        rows.append(IndexRow(section_dir.name, run.name, link, metrics, _max_epochs(run)))
     return rows
 
 
+def _max_epochs(run: Path) -> int | None:
+    """``training.epochs`` of a run's ``config.yaml`` (for the "not converged" advice)."""
+    import yaml
+
+    try:
+        return int(yaml.safe_load((run / CONFIG_FILE).read_text())["training"]["epochs"])
+    except (OSError, KeyError, TypeError, ValueError, yaml.YAMLError):
+        return None
+
+
+def add_untrained(rows: list[IndexRow], configured: Sequence[Mapping[str, Any]]) -> list[IndexRow]:
+    """``rows`` plus a "not trained" row for every configured section without a run.
+
+    Args:
+        rows: The sections with runs.
+        configured: Every configured section (``name``, ``contig``, ``start``, ``end``), as
+            :func:`vae_genomics.data.section_table` lists them.
+    """
+    have = {r.section for r in rows}
+    extra = [
+        IndexRow(
+            str(c["name"]), "", "", {}, span=(str(c["contig"]), int(c["start"]), int(c["end"]))
+        )
+        for c in configured
+        if str(c["name"]) not in have
+    ]
+    return rows + extra
+
+
 def _sort_key(row: IndexRow, reconstruction: str) -> tuple[float, float]:
+    if not row.trained:
+        return (3.0, 0.0)
     covs = [row.coverage(n) for n in (reconstruction, "prior_samples", "gmm_samples")]
     known = [c for c in covs if c is not None]
     return (-row.severity, min(known) if known else 2.0)
 
 
-def render_index(rows: list[IndexRow], title: str, reconstruction: str) -> str:
+def render_index(rows: list[IndexRow], title: str, reconstruction: str, header: str = "") -> str:
     """The index page (rows in the order given).
 
     Args:
-        rows: The runs.
+        rows: The sections (with or without runs).
         title: Page title.
         reconstruction: Reconstruction set shown in the coverage column
             (``reconstruction_probabilities``, ``..._samples`` or ``..._threshold``).
+        header: Provenance line under the title (version, date, command).
     """
-    header = ["section", "run", "variants", "β", "held-out −ELBO", "active units",
-              f"coverage: {SET_SHORT[reconstruction]}", "coverage: prior samples",
-              "coverage: mixture samples", "verdict (worst set)", "verdicts per set"]  # fmt: skip
-    body_rows = []
-    for row in rows:
-        m, ev = row.metrics, row.evaluation
-        held = m.get("heldout", {})
-        worst = ev.get("worst") if ev else None
-        verdict_cell = (
-            f'<td data-v="{row.severity}">{badge(worst["verdict"])} '
-            f"{html.escape(SET_SHORT.get(worst['set'], worst['set']))}</td>"
-            if worst
-            else f'<td data-v="-1">{badge(None)} run <code>vae-genomics report</code></td>'
+    columns = ["section", "run", "variants", "β", "held-out −ELBO", "active units",
+               f"coverage: {SET_SHORT[reconstruction]}", "coverage: prior samples",
+               "coverage: mixture samples", "verdict (worst set)", "verdicts per set",
+               "next step"]  # fmt: skip
+    body_rows = [_row(row, reconstruction) for row in rows]
+    trained = [r for r in rows if r.trained]
+    todo = []
+    for row in trained:
+        steps = next_steps(row.metrics, row.section, row.max_epochs)
+        if not steps[0][0].startswith("nothing to fix"):
+            todo += [(row, finding, command) for finding, command in steps]
+    advice = "".join(
+        f'<li><a href="#s-{html.escape(r.section)}">{html.escape(r.section)}</a>: '
+        f"{html.escape(f)}:<br><code>{html.escape(c)}</code></li>"
+        for r, f, c in todo
+    )
+    untrained = len(rows) - len(trained)
+    if untrained:
+        advice += (
+            f"<li>{untrained} configured section(s) not trained yet: <code>make train-all</code> "
+            "(or <code>make train SECTION=…</code> for one)</li>"
         )
-        per_set = "; ".join(
-            f"{SET_SHORT.get(n, n)}: {v}" for n, v in (ev.get("verdicts", {}) if ev else {}).items()
-        )
-        active = m.get("active_units")
-        body_rows.append([
-            f'<td data-v="{html.escape(row.section)}"><a href="{html.escape(row.link)}">'
-            f"{html.escape(row.section)}</a></td>",
-            f'<td data-v="{html.escape(row.run)}">{html.escape(row.run)}</td>',
-            _cell(m.get("section", {}).get("n_variants")),
-            _cell(held.get("kl_weight")),
-            _cell(held.get("neg_elbo")),
-            f'<td class="num" data-v="{active if active is not None else ""}">'
-            f"{active if active is not None else '—'} of {m.get('latent_dim', '—')}</td>",
-            _cell(row.coverage(reconstruction), 3),
-            _cell(row.coverage("prior_samples"), 3),
-            _cell(row.coverage("gmm_samples"), 3),
-            verdict_cell,
-            f"<td>{html.escape(per_set) or '—'}</td>",
-        ])  # fmt: skip
+    advice = advice or "<li>nothing to fix: every trained section's sets are ok.</li>"
     body = (
-        f"<p class='note'>{len(rows)} sections, latest run of each, worst first (collapsed, then "
-        "mode-seeking, then ok; ties by the lowest coverage). Click a column header to sort. "
-        "Coverage: fraction of held-out real haplotypes with a point of the set within their k-NN "
-        "radius in PCA space (Naeem et al. 2020); the verdict is the worst over the sets "
-        "(reconstructions, prior and mixture samples) — open a section's report for the numbers "
-        "that tripped it.</p>"
-        f"{table(header, body_rows, css='sortable')}"
+        provenance(header, None) + "<nav class='toc'>Contents: <a href='#next'>What to do next</a>"
+        "<a href='#track'>Chromosome track</a><a href='#sections'>Sections</a></nav>"
+        f"<h2 id='next'>What to do next</h2><div class='box next'><ul>{advice}</ul></div>"
+        f"<h2 id='track'>Chromosome track</h2>{chromosome_track([_track(r) for r in rows])}"
+        "<p class='note'>Each section over its bp span: the worst verdict of its sets (hatched: "
+        "not trained), the held-out −ELBO per variant (nats per haplotype and variant, so sections "
+        "of different sizes compare; bars scaled to the largest) and the PCA-space coverage of "
+        "its mixture samples (0–1). Hover for numbers, click for the report.</p>"
+        f"<h2 id='sections'>Sections</h2>"
+        f"<p class='note'>{len(rows)} sections ({len(trained)} trained), latest run of each, "
+        "worst first (collapsed, then mode-seeking, then ok; ties by the lowest coverage; "
+        "untrained last). Click a column header to sort. Coverage: fraction of held-out real "
+        "haplotypes with a point of the set within their k-NN radius in PCA space (Naeem et al. "
+        "2020); the verdict is the worst over the sets (reconstructions, prior and mixture "
+        "samples) — open a section's report for the numbers that tripped it.</p>"
+        f"{table(columns, body_rows, css='sortable')}"
     )
     return page(title, body, script=SORT_JS)
+
+
+def _row(row: IndexRow, reconstruction: str) -> list[str]:
+    """The table cells of one section."""
+    m, ev = row.metrics, row.evaluation
+    anchor = f' id="s-{html.escape(row.section)}"'
+    if not row.trained:
+        return [
+            f'<td data-v="{html.escape(row.section)}"{anchor}>{html.escape(row.section)}</td>',
+            '<td data-v="">—</td>', *(_cell(None) for _ in range(7)),
+            f'<td data-v="-2">{badge("not trained")}</td>', "<td>—</td>",
+            f"<td><code>make train SECTION={html.escape(row.section)}</code></td>",
+        ]  # fmt: skip
+    held = m.get("heldout", {})
+    worst = ev.get("worst") if ev else None
+    verdict_cell = (
+        f'<td data-v="{row.severity}">{badge(worst["verdict"])} '
+        f"{html.escape(SET_SHORT.get(worst['set'], worst['set']))}</td>"
+        if worst
+        else f'<td data-v="-1">{badge(None)} run <code>vae-genomics report</code></td>'
+    )
+    per_set = "; ".join(
+        f"{SET_SHORT.get(n, n)}: {v}" for n, v in (ev.get("verdicts", {}) if ev else {}).items()
+    )
+    active = m.get("active_units")
+    command = next_steps(m, row.section, row.max_epochs)[0][1]
+    return [
+        f'<td data-v="{html.escape(row.section)}"{anchor}><a href="{html.escape(row.link)}">'
+        f"{html.escape(row.section)}</a></td>",
+        f'<td data-v="{html.escape(row.run)}">{html.escape(row.run)}</td>',
+        _cell(m.get("section", {}).get("n_variants")),
+        _cell(held.get("kl_weight")),
+        _cell(held.get("neg_elbo")),
+        f'<td class="num" data-v="{active if active is not None else ""}">'
+        f"{active if active is not None else '—'} of {m.get('latent_dim', '—')}</td>",
+        _cell(row.coverage(reconstruction), 3),
+        _cell(row.coverage("prior_samples"), 3),
+        _cell(row.coverage("gmm_samples"), 3),
+        verdict_cell,
+        f"<td>{html.escape(per_set) or '—'}</td>",
+        f"<td><code>{html.escape(command)}</code></td>",
+    ]  # fmt: skip
+
+
+def _track(row: IndexRow) -> TrackSection:
+    section = row.metrics.get("section") or {}
+    contig, start, end = row.span or (
+        str(section.get("contig", "?")), int(section.get("start", 0)), int(section.get("end", 0))
+    )  # fmt: skip
+    if not row.trained:
+        return TrackSection(row.section, contig, start, end, trained=False)
+    ev = row.evaluation or {}
+    held = row.metrics.get("heldout") or {}
+    n = section.get("n_variants")
+    elbo = held.get("neg_elbo")
+    try:
+        ceiling = ev["modeseek"]["ceiling"]["prdc_pca"]["coverage"]
+    except (KeyError, TypeError):
+        ceiling = None
+    return TrackSection(
+        row.section, contig, start, end, trained=True,
+        verdict=(ev.get("worst") or {}).get("verdict"),
+        neg_elbo_per_variant=elbo / n if elbo is not None and n else None,
+        coverage=row.coverage("gmm_samples"), ceiling_coverage=ceiling, link=row.link,
+    )  # fmt: skip
 
 
 def _cell(value: Any, digits: int = 4) -> str:
@@ -152,13 +263,21 @@ def _cell(value: Any, digits: int = 4) -> str:
     return cell.replace("<td", f'<td data-v="{html.escape(v)}"', 1)
 
 
-def write_index(runs_dir: str | Path, reconstruction: str = "probabilities") -> Path:
+def write_index(
+    runs_dir: str | Path,
+    reconstruction: str = "probabilities",
+    configured: Sequence[Mapping[str, Any]] = (),
+    command: str = "",
+) -> Path:
     """Write ``<runs_dir>/index.html`` across all sections (see the module docstring).
 
     Args:
         runs_dir: The runs directory (``runs_dir`` of the config).
         reconstruction: Which reconstruction set the coverage column shows: ``probabilities``,
             ``samples`` or ``threshold`` (``report.reconstruction``).
+        configured: Every configured section (``name``, ``contig``, ``start``, ``end``); those
+            without a run are listed as not trained.
+        command: The command line, for the header.
 
     Returns:
         Path of the page.
@@ -169,9 +288,17 @@ def write_index(runs_dir: str | Path, reconstruction: str = "probabilities") -> 
 
         raise RunError(f"{runs_dir}: no such runs directory. Train a section first (make train).")
     name = f"reconstruction_{reconstruction}"
-    rows = sorted(collect_runs(runs_dir), key=lambda r: _sort_key(r, name))
-    if not rows:
+    runs = collect_runs(runs_dir)
+    if not runs:
         log.warning("%s: no finished runs with metrics.json found", runs_dir)
+    rows = sorted(add_untrained(runs, configured), key=lambda r: _sort_key(r, name))
+    from datetime import UTC, datetime
+
+    from vae_genomics import __version__
+
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    header = f"vae-genomics {__version__} · {stamp}" + (f" · {command}" if command else "")
     out = runs_dir / INDEX_FILE
-    atomic_write_text(out, render_index(rows, f"vae-genomics · {runs_dir.name or runs_dir}", name))
+    title = f"vae-genomics · {runs_dir.name or runs_dir}"
+    atomic_write_text(out, render_index(rows, title, name, header))
     return out

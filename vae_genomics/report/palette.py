@@ -1,7 +1,7 @@
 """Population colours that scale to many populations and stay readable for colour-blind readers.
 
 Hues come from the Okabe–Ito palette (Okabe & Ito 2008, "Color Universal Design") and Paul Tol's
-"muted" scheme, without reds (the report draws decoded and generated haplotypes in red). With
+"muted" scheme, without pure reds (the report draws decoded and generated haplotypes in red). With
 superpopulations (e.g. the 5 of 1000 Genomes), each superpopulation gets one hue and its
 populations differ by marker shape and lightness, so 26 populations stay apart; without them,
 populations cycle through the hues and then through marker shapes. Hue is never the only cue.
@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: Hues without reds: Okabe–Ito blue, orange, bluish green, sky blue, yellow; Tol indigo, teal;
-#: grey.
-HUES = ("#0072B2", "#E69F00", "#009E73", "#56B4E9", "#F0E442", "#332288", "#44AA99", "#999999")
+#: Hues without pure reds, most distinct first: Okabe–Ito blue, orange, bluish green, reddish
+#: purple; Tol olive; Okabe–Ito sky blue; Tol indigo; grey.
+HUES = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#999933", "#56B4E9", "#332288", "#999999")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "h")
 #: Lightness steps within a superpopulation (0 = the hue, >0 towards white, <0 towards black).
 _SHADES = (0.0, -0.35, 0.35, -0.55, 0.55, -0.2, 0.2, -0.7, 0.7)

@@ -1,0 +1,229 @@
+"""Generators of synthetic haplotypes: where latent codes come from, and how codes become 0/1.
+
+A generator is a *code source* and a *decoder*, named ``source/decoder`` (:func:`make_generator`):
+
+Code sources (fitted to the posteriors q(z|x_i) of the training haplotypes):
+
+- ``prior``: z ~ N(0, I).
+- ``gmm``: a Gaussian mixture on the aggregate posterior, components chosen by BIC
+  (:class:`~vae_genomics.evaluation.samplers.AggregatePosteriorGMM`).
+- ``gmm-heldout``: the same mixture, components chosen by the log-likelihood of held-out codes
+  (a fifth of the training posteriors' draws, left out of the fit) instead of BIC.
+- ``aggregate`` / ``aggregate:S``: the aggregate posterior itself, q(z) = 1/n sum_i q(z|x_i): pick a
+  training haplotype i at random and draw z ~ N(mu_i, (S sigma_i)^2). ``S`` (default 1) inflates the
+  posterior spread, a guard against decoding codes so close to a training haplotype's that the
+  result copies it (the panel's exact-copy fraction and privacy loss measure what is left).
+
+Decoders (of decoder probabilities p = sigmoid(logits)):
+
+- ``bernoulli``: independent draws per site (what a Bernoulli decoder defines, but each site's noise
+  is independent, which puts samples away from every real haplotype and weakens LD);
+- ``temperature:T``: draws from the sharpened p^(1/T) / (p^(1/T) + (1 - p)^(1/T)) =
+  sigmoid(logits / T); T = 1 is ``bernoulli``, T -> 0 is ``calls``;
+- ``calls``: p >= 0.5 is ALT, no noise.
+
+:data:`DEFAULT_GENERATOR` is what ``sample``, the report's generated set and the sweep use; it was
+chosen by measurement (docs/experiments.md, "Generators").
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+from scipy.special import expit, logit
+
+from vae_genomics.evaluation.metrics import encode
+from vae_genomics.evaluation.samplers import AggregatePosteriorGMM, decode_probabilities
+from vae_genomics.models.vae import HaplotypeVAE
+
+log = logging.getLogger(__name__)
+
+Seed = int | np.random.Generator | None
+
+#: The generator of ``sample``, of the report's generated set and of the sweep's rule.
+DEFAULT_GENERATOR = "gmm/temperature:0.5"
+
+#: Code sources and decoders by name (``aggregate:S`` and ``temperature:T`` take a number).
+SOURCES = ("prior", "gmm", "gmm-heldout", "aggregate")
+DECODERS = ("bernoulli", "temperature", "calls")
+
+
+class CodeSource(Protocol):
+    """Where latent codes come from: fitted on training posteriors, then drawn."""
+
+    name: str
+
+    def fit(self, mean: np.ndarray, log_var: np.ndarray, seed: Seed = 0) -> CodeSource: ...
+
+    def codes(self, n: int, rng: np.random.Generator) -> np.ndarray: ...
+
+
+@dataclass
+class PriorSource:
+    """z ~ N(0, I) (``prior``)."""
+
+    name: str = "prior"
+    latent_dim: int = 0
+
+    def fit(self, mean: np.ndarray, log_var: np.ndarray, seed: Seed = 0) -> PriorSource:
+        self.latent_dim = int(np.shape(mean)[1])
+        return self
+
+    def codes(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        return rng.standard_normal((n, self.latent_dim))
+
+
+@dataclass
+class MixtureSource:
+    """Gaussian mixture on the aggregate posterior (``gmm``, ``gmm-heldout``)."""
+
+    name: str = "gmm"
+    criterion: str = "bic"
+    max_components: int = 8
+    mixture: AggregatePosteriorGMM | None = None
+
+    def fit(self, mean: np.ndarray, log_var: np.ndarray, seed: Seed = 0) -> MixtureSource:
+        max_k = min(self.max_components, max(1, len(mean) // 2))
+        self.mixture = AggregatePosteriorGMM(
+            max_components=max_k, criterion=self.criterion, random_state=_int_seed(seed)
+        ).fit(mean, log_var)
+        return self
+
+    def codes(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        if self.mixture is None:
+            raise RuntimeError("fit the code source before drawing codes")
+        return self.mixture.sample(n, rng)
+
+
+@dataclass
+class AggregateSource:
+    """The aggregate posterior itself, spread inflated by ``inflate`` (``aggregate:S``)."""
+
+    name: str = "aggregate"
+    inflate: float = 1.0
+    mean: np.ndarray | None = None
+    std: np.ndarray | None = None
+
+    def fit(self, mean: np.ndarray, log_var: np.ndarray, seed: Seed = 0) -> AggregateSource:
+        self.mean = np.asarray(mean, dtype=np.float64)
+        self.std = np.exp(0.5 * np.asarray(log_var, dtype=np.float64))
+        return self
+
+    def codes(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        if self.mean is None or self.std is None:
+            raise RuntimeError("fit the code source before drawing codes")
+        rows = rng.integers(0, len(self.mean), n)
+        eps = rng.standard_normal((n, self.mean.shape[1]))
+        return self.mean[rows] + self.inflate * self.std[rows] * eps
+
+
+def _int_seed(seed: Seed) -> int | None:
+    if isinstance(seed, np.random.Generator):
+        return int(seed.integers(2**31 - 1))
+    return seed
+
+
+def sharpen(probabilities: np.ndarray, temperature: float) -> np.ndarray:
+    """p^(1/T) / (p^(1/T) + (1 - p)^(1/T)) = sigmoid(logit(p) / T), float64, same shape."""
+    if temperature <= 0:
+        raise ValueError(f"temperature must be > 0, got {temperature}")
+    p = np.clip(np.asarray(probabilities, dtype=np.float64), 1e-12, 1 - 1e-12)
+    return expit(logit(p) / temperature)
+
+
+def decode_codes(probabilities: np.ndarray, decoder: str, rng: np.random.Generator) -> np.ndarray:
+    """0/1 haplotypes (int8, same shape) from decoder probabilities with a decoder name."""
+    kind, temperature = parse_decoder(decoder)
+    if kind == "calls":
+        return (np.asarray(probabilities) >= 0.5).astype(np.int8)
+    p = probabilities if kind == "bernoulli" else sharpen(probabilities, temperature)
+    return (rng.random(np.shape(p)) < p).astype(np.int8)
+
+
+def parse_decoder(decoder: str) -> tuple[str, float]:
+    """``(kind, temperature)`` of a decoder name (temperature 1 unless ``temperature:T``)."""
+    kind, _, value = decoder.partition(":")
+    if kind not in DECODERS or (kind == "temperature") != bool(value):
+        raise ValueError(
+            f"unknown decoder {decoder!r}: use bernoulli, calls or temperature:T (e.g. temperature:0.5)"
+        )
+    try:
+        temperature = float(value) if value else 1.0
+    except ValueError:
+        raise ValueError(f"decoder {decoder!r}: T must be a number") from None
+    if temperature <= 0:
+        raise ValueError(f"decoder {decoder!r}: T must be > 0")
+    return kind, temperature
+
+
+def make_source(name: str, max_components: int = 8) -> CodeSource:
+    """The code source of a name (module docstring)."""
+    kind, _, value = name.partition(":")
+    if kind == "prior" and not value:
+        return PriorSource()
+    if kind in ("gmm", "gmm-heldout") and not value:
+        criterion = "bic" if kind == "gmm" else "heldout"
+        return MixtureSource(name=kind, criterion=criterion, max_components=max_components)
+    if kind == "aggregate":
+        try:
+            inflate = float(value) if value else 1.0
+        except ValueError:
+            inflate = -1.0
+        if inflate > 0:
+            return AggregateSource(name=name, inflate=inflate)
+    raise ValueError(
+        f"unknown code source {name!r}: use prior, gmm, gmm-heldout, aggregate or aggregate:S"
+    )
+
+
+@dataclass
+class Generator:
+    """A code source and a decoder (``source/decoder``), fitted to a model's training posteriors."""
+
+    source: CodeSource
+    decoder: str = "bernoulli"
+
+    @property
+    def name(self) -> str:
+        return f"{self.source.name}/{self.decoder}"
+
+    def fit(self, model: HaplotypeVAE, x_train: np.ndarray, seed: Seed = 0) -> Generator:
+        """Fit the code source on the posteriors of ``x_train`` (n_train, n_variants)."""
+        mean, log_var = encode(model, x_train)
+        self.source.fit(mean, log_var, seed)
+        return self
+
+    def sample(
+        self, model: HaplotypeVAE, n: int, seed: Seed = 0, batch_size: int = 1024
+    ) -> dict[str, np.ndarray]:
+        """``latent`` (n, latent_dim), ``probabilities`` (decoder's, before sharpening) and
+        ``samples`` (int8 0/1, (n, n_variants)) of ``n`` generated haplotypes."""
+        rng = np.random.default_rng(seed)
+        z = self.source.codes(n, rng)
+        probabilities = decode_probabilities(model, z, batch_size)
+        return {
+            "latent": np.asarray(z, dtype=np.float32),
+            "probabilities": probabilities,
+            "samples": decode_codes(probabilities, self.decoder, rng),
+        }
+
+
+def make_generator(spec: str, max_components: int = 8) -> Generator:
+    """A generator from its name ``source[/decoder]`` (decoder ``bernoulli`` when omitted).
+
+    Raises:
+        ValueError: An unknown source or decoder (the message lists the names).
+    """
+    source, _, decoder = spec.partition("/")
+    decoder = decoder or "bernoulli"
+    parse_decoder(decoder)
+    return Generator(make_source(source, max_components), decoder)
+
+
+def describe(spec: str) -> dict[str, Any]:
+    """``{"generator", "source", "decoder"}`` of a generator name, for metrics and reports."""
+    gen = make_generator(spec)
+    return {"generator": gen.name, "source": gen.source.name, "decoder": gen.decoder}

@@ -1,0 +1,111 @@
+"""The chromosome track of the index page: sections along their contig, as inline SVG.
+
+Three rows per contig, each section drawn over its bp span: the worst verdict (colour; untrained
+sections hatched grey), the held-out −ELBO per variant (nats per haplotype and variant, so
+sections of different sizes compare) and the PCA-space coverage of the mixture samples beside the
+ceiling's (0–1). Every shape links to the section's report and has a tooltip. Plain SVG written
+here (no plotting library), so the index stays light and crisp at any zoom.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+#: Verdict colours (the badges' colours); ``None``: trained before the evaluation existed.
+VERDICT_COLOURS = {
+    "ok": "#2e7d32",
+    "mode-seeking": "#e65100",
+    "collapsed": "#b71c1c",
+    None: "#757575",
+}
+
+_WIDTH, _LEFT, _ROW, _GAP = 1100, 150, 34, 10
+
+
+@dataclass
+class TrackSection:
+    """One section on the track."""
+
+    name: str
+    contig: str
+    start: int
+    end: int
+    trained: bool
+    verdict: str | None = None
+    neg_elbo_per_variant: float | None = None
+    coverage: float | None = None
+    ceiling_coverage: float | None = None
+    link: str | None = None
+
+
+def _rect(x: float, y: float, w: float, h: float, fill: str, tip: str, link: str | None,
+          extra: str = "") -> str:  # fmt: skip
+    shape = (
+        f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(w, 1.5):.1f}" height="{h:.1f}" '
+        f'fill="{fill}" {extra}><title>{html.escape(tip)}</title></rect>'
+    )
+    return f'<a href="{html.escape(link)}">{shape}</a>' if link else shape
+
+
+def chromosome_track(sections: Sequence[TrackSection]) -> str:
+    """Inline SVG of every contig's sections (empty string without sections)."""
+    if not sections:
+        return ""
+    contigs: dict[str, list[TrackSection]] = {}
+    for s in sections:
+        contigs.setdefault(s.contig, []).append(s)
+    elbos = [s.neg_elbo_per_variant for s in sections if s.neg_elbo_per_variant is not None]
+    top = max(elbos) if elbos else 1.0
+    parts, y = [], 8
+    span_w = _WIDTH - _LEFT - 10
+    for contig, items in contigs.items():
+        lo, hi = min(s.start for s in items), max(s.end for s in items)
+        scale = span_w / max(hi - lo, 1)
+        parts.append(f'<text x="4" y="{y + 12}" font-weight="600">{html.escape(contig)}</text>')
+        labels = ("verdict", "−ELBO / variant", "coverage (mixture)")
+        for row, label in enumerate(labels):
+            ry = y + 18 + row * _ROW
+            parts.append(f'<text x="4" y="{ry + _ROW / 2 + 4:.0f}" font-size="11">{label}</text>')
+            parts.append(f'<line x1="{_LEFT}" x2="{_LEFT + span_w}" y1="{ry + _ROW - 4}" '
+                         f'y2="{ry + _ROW - 4}" stroke="#ccc"/>')  # fmt: skip
+        for s in items:
+            x = _LEFT + (s.start - lo) * scale
+            w = (s.end - s.start + 1) * scale
+            name = f"{s.name} ({s.start:,}–{s.end:,})"
+            if not s.trained:
+                parts.append(_rect(x, y + 18, w, _ROW - 6, "url(#untrained)",
+                                   f"{name}: not trained", None, 'stroke="#999"'))  # fmt: skip
+                continue
+            tip = f"{name}: {s.verdict or 'no evaluation'}"
+            parts.append(_rect(x, y + 18, w, _ROW - 6, VERDICT_COLOURS.get(s.verdict, "#757575"),
+                               tip, s.link))  # fmt: skip
+            if s.neg_elbo_per_variant is not None:
+                h = (_ROW - 6) * s.neg_elbo_per_variant / top
+                ry = y + 18 + _ROW
+                parts.append(_rect(x, ry + _ROW - 6 - h, w, h, "#0072B2",
+                                   f"{name}: held-out −ELBO {s.neg_elbo_per_variant:.4g} "
+                                   "nats per haplotype and variant", s.link))  # fmt: skip
+            if s.coverage is not None:
+                h = (_ROW - 6) * max(0.0, min(1.0, s.coverage))
+                ry = y + 18 + 2 * _ROW
+                ceiling = f" (ceiling {s.ceiling_coverage:.2f})" if s.ceiling_coverage else ""
+                parts.append(_rect(x, ry + _ROW - 6 - h, w, h, "#E69F00",
+                                   f"{name}: mixture-sample coverage {s.coverage:.2f}{ceiling}",
+                                   s.link))  # fmt: skip
+        axis_y = y + 18 + 3 * _ROW + 4
+        parts.append(f'<text x="{_LEFT}" y="{axis_y + 8}" font-size="11">{lo:,} bp</text>')
+        parts.append(f'<text x="{_LEFT + span_w}" y="{axis_y + 8}" font-size="11" '
+                     f'text-anchor="end">{hi:,} bp</text>')  # fmt: skip
+        y = axis_y + 8 + _GAP + 8
+    defs = (
+        '<defs><pattern id="untrained" width="6" height="6" patternUnits="userSpaceOnUse" '
+        'patternTransform="rotate(45)"><rect width="6" height="6" fill="#eee"/>'
+        '<line x1="0" y1="0" x2="0" y2="6" stroke="#aaa" stroke-width="2"/></pattern></defs>'
+    )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="100%" viewBox="0 0 {_WIDTH} {y}" '
+        f'font-family="sans-serif" font-size="12" role="img" aria-label="chromosome track">'
+        f"{defs}{''.join(parts)}</svg>"
+    )
