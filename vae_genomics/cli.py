@@ -237,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--distribute", choices=["none", "mirrored"],
         help="mirrored: data-parallel over every visible GPU (runtime.distribute)",
     )  # fmt: skip
+    _add_threads(p)
     _add_set(p)
 
     p = sub.add_parser(
@@ -255,6 +256,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--index", type=Path, metavar="RUNS_DIR", help="write the index across sections")
     _add_config(p)
+    _add_threads(p)
+    _add_set(p)
 
     p = sub.add_parser(
         "sample",
@@ -325,6 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--merge", action="store_true",
                    help="merge into a section config that has edits of its own (backup kept)")  # fmt: skip
     p.add_argument("--epochs", type=int, help="maximum epochs per point (training.epochs)")
+    _add_threads(p)
     _add_set(p)
     return parser
 
@@ -379,6 +383,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         "seed": ("seed",),
         "precision": ("runtime", "precision"),
         "distribute": ("runtime", "distribute"),
+        "threads": ("runtime", "threads"),
     }
     out: dict[str, Any] = {}
     for attr, path in spec.items():
@@ -444,11 +449,20 @@ def _interrupt_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
-def _tensorflow(args: argparse.Namespace) -> None:
-    """Import TensorFlow now, its start-up notices filtered (all of them shown with -v)."""
+def _add_threads(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--threads", type=int, help="CPU threads of TensorFlow and the evaluation (runtime.threads)"
+    )
+
+
+def _tensorflow(args: argparse.Namespace, threads: int = 0) -> None:
+    """Import TensorFlow now, its start-up notices filtered (all of them shown with -v), and bound
+    its threads and BLAS's to ``threads`` (0: the libraries' defaults)."""
     from vae_genomics.logs import import_tensorflow_quietly
+    from vae_genomics.threads import limit_threads
 
     import_tensorflow_quietly(show_all=args.verbose)
+    limit_threads(threads)
 
 
 def _cmd_train(args: argparse.Namespace) -> None:
@@ -460,8 +474,8 @@ def _cmd_train(args: argparse.Namespace) -> None:
             "name is a new timestamp)."
         )
     overrides = _overrides(args)
-    load_config(args.config, section=args.section, overrides=overrides)  # errors before TF loads
-    _tensorflow(args)
+    checked = load_config(args.config, section=args.section, overrides=overrides)  # before TF
+    _tensorflow(args, checked.runtime.threads)
     from vae_genomics.training import prepare, train_section
 
     _interrupt_on_sigterm()
@@ -489,7 +503,7 @@ def _cmd_report(args: argparse.Namespace) -> None:
         from vae_genomics.config import load_config
         from vae_genomics.report.index import write_index
 
-        config = load_config(args.config)
+        config = load_config(args.config, overrides=_overrides(args))
         configured = _configured_sections(config)
         command = " ".join(["vae-genomics", *args.argv])
         path = write_index(args.index, config.report.reconstruction, configured, command=command)
@@ -498,7 +512,7 @@ def _cmd_report(args: argparse.Namespace) -> None:
             return
     if args.run is None:
         raise RunError("give a run directory (RUN) or --index RUNS_DIR; see vae-genomics report -h")
-    _tensorflow(args)
+    _tensorflow(args, args.threads or 0)
     from vae_genomics.finished import report_run
 
     print(f"report: {report_run(args.run, command=' '.join(['vae-genomics', *args.argv]))}")
@@ -554,8 +568,8 @@ def _cmd_sweep(args: argparse.Namespace) -> None:
     from vae_genomics.config import load_config
 
     overrides = _overrides(args)
-    load_config(args.config, section=args.section, overrides=overrides)  # errors before TF loads
-    _tensorflow(args)
+    checked = load_config(args.config, section=args.section, overrides=overrides)  # before TF
+    _tensorflow(args, checked.runtime.threads)
     from vae_genomics.sweep import DEFAULT_BETAS, run_sweep
 
     result = run_sweep(
