@@ -131,6 +131,23 @@ def test_make_dry_run_installs_nothing(tmp_path):
     assert "gpu=1 -n" in planned.stdout
 
 
+def test_dry_run_with_region_samples_the_sections_after_training_them(tmp_path):
+    config = _example_config(tmp_path)
+    _, sections = list_sections(load_config(config).data, genotypes=False)
+    names = ",".join(sorted(s.name for s in sections))
+    result = _snakemake(tmp_path, config, "-n", region=1, region_n=40)
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-3000:]
+    assert _jobs(out) == Counter(train=len(sections), region=1, index=1, all=1,
+                                 total=len(sections) + 3)  # fmt: skip
+    assert f"sample --runs {tmp_path}/runs --sections {names} --n 40" in out
+    assert f"--out {tmp_path}/runs/regions/all/all.vcf.gz --overwrite" in out
+    result = _snakemake(tmp_path, config, "-n", region="1:1-600000")
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-3000:]
+    assert "--region 1:1-600000" in out and "runs/regions/1_1-600000/1_1-600000.vcf.gz" in out
+
+
 def test_slurm_profile_dry_run(tmp_path):
     pytest.importorskip("snakemake_executor_plugin_slurm")
     config = _example_config(tmp_path)

@@ -66,6 +66,8 @@ _EXAMPLES: dict[str, tuple[str, ...]] = {
         "vae-genomics sample runs/22_392-487449 --n 200 --out synthetic.vcf.gz",
         "vae-genomics sample runs/22_392-487449 --n 1000 --sampler gmm --seed 1 --out synthetic.vcf.gz",
         "vae-genomics sample runs/22_392-487449 --n 10 --out - | head -20",
+        "vae-genomics sample --runs runs --region chr1:2802297-3009019 --n 1000",
+        "vae-genomics sample --runs runs --sections A,B,C --n 1000 --out region.vcf.gz",
     ),
     "encode": (
         "vae-genomics encode runs/22_392-487449 --out latent.tsv",
@@ -270,16 +272,20 @@ def build_parser() -> argparse.ArgumentParser:
         "mixture fitted to the aggregate posterior of the run's training haplotypes (gmm). "
         "Haplotypes 2i and 2i+1 form the phased genotype of synthetic sample i, so N must be even.",
     )
-    p.add_argument("run", type=Path, metavar="RUN", help="run directory or section directory")
+    p.add_argument(
+        "run", type=Path, nargs="?", metavar="RUN",
+        help="run directory or section directory (not with --runs/--region/--sections)",
+    )  # fmt: skip
     p.add_argument("--n", type=int, required=True, help="number of haplotypes (even)")
     p.add_argument("--sampler", choices=["prior", "gmm"], default="prior", help="default: prior")
     p.add_argument(
-        "--out", type=Path, required=True,
+        "--out", type=Path,
         help="output .vcf.gz (a tabix index .tbi is written beside it), or - for VCF text on "
-        "standard output",
+        "standard output; required for RUN (a region: default "
+        "RUNS_DIR/regions/<region>/<region>.vcf.gz)",
     )  # fmt: skip
     p.add_argument("--seed", type=_seed, help="seed of the draws (default: the run's seed)")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
+    _add_region_options(p)
 
     p = sub.add_parser(
         "encode",
@@ -331,6 +337,30 @@ def build_parser() -> argparse.ArgumentParser:
     _add_threads(p)
     _add_set(p)
     return parser
+
+
+def _add_region_options(p: argparse.ArgumentParser) -> None:
+    """``sample`` options of a whole region (vae_genomics.region)."""
+    g = p.add_argument_group(
+        "whole region",
+        "One VCF over consecutive sections, sampled jointly so that haplotypes continue across "
+        "section boundaries: --region or --sections chooses sections of --runs (neither: every "
+        "trained section). The sections must share seed, samples and held-out haplotypes and "
+        "follow one another without gap. Writes the VCF (+ .tbi), region.json and index.html "
+        "(the region panel and LD across boundaries, every joint model beside the ceiling).",
+    )
+    g.add_argument("--runs", type=Path, metavar="RUNS_DIR", help="runs directory (default: runs)")
+    g.add_argument("--region", metavar="CONTIG:START-END", help="the sections overlapping this")
+    g.add_argument("--sections", type=lambda t: [v for v in t.split(",") if v],
+                   metavar="A,B,...", help="these sections (comma-separated)")  # fmt: skip
+    g.add_argument("--joint", choices=["chain", "joint", "independent"], default=None,
+                   help="joint latent model of the VCF: chain (the default, chosen by measurement), "
+                   "joint, or independent (per-section sampling, the floor)")  # fmt: skip
+    g.add_argument("--decoder", metavar="RULE",
+                   help="alleles from decoder probabilities: bernoulli, temperature:T or calls "
+                   "(default: the decoder of sample's default generator)")  # fmt: skip
+    g.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    g.add_argument("--no-report", action="store_true", help="only the VCF, no evaluation/page")
 
 
 def _floats(text: str) -> list[float]:
@@ -544,6 +574,23 @@ def _configured_sections(config: Any) -> list[dict[str, Any]]:
 
 def _cmd_sample(args: argparse.Namespace) -> None:
     _tensorflow(args)
+    if args.runs or args.region or args.sections:
+        if args.run is not None:
+            raise RunError("give either RUN or --runs/--region/--sections, not both")
+        from vae_genomics.region.command import DEFAULT_JOINT, run_region
+
+        result = run_region(
+            args.runs or Path("runs"), args.n, args.out, sections=args.sections,
+            region=args.region, joint=args.joint or DEFAULT_JOINT, seed=args.seed,
+            report=not args.no_report, decoder=args.decoder, overwrite=args.overwrite,
+            command=" ".join(["vae-genomics", *args.argv]),
+        )  # fmt: skip
+        print(f"vcf:    {result.vcf}")
+        if result.page is not None:
+            print(f"report: {result.page}")
+        return
+    if args.run is None or args.out is None:
+        raise RunError("sample: give RUN and --out (or --runs/--region/--sections for a region)")
     from vae_genomics.finished import sample_run
 
     if str(args.out) != "-":
