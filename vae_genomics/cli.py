@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from vae_genomics import __version__
-from vae_genomics.errors import RunError, VaeGenomicsError
+from vae_genomics.errors import DataError, RunError, VaeGenomicsError
 
 log = logging.getLogger("vae_genomics")
 
@@ -394,6 +394,10 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     return deep_merge(out, parse_settings(getattr(args, "settings", None)))
 
 
+_FILTER_COLUMNS = ("multiallelic", "not_snp", "missing_dropped", "monomorphic", "below_min_maf",
+                   "below_min_mac")  # fmt: skip
+
+
 def _cmd_sections(args: argparse.Namespace) -> None:
     import pandas as pd
 
@@ -409,6 +413,14 @@ def _cmd_sections(args: argparse.Namespace) -> None:
     config = load_config(args.config, overrides=overrides)
     matrix, sections = list_sections(config.data, genotypes=False)
     table = pd.DataFrame(section_table(matrix, sections))
+    if table.empty or not (table["n_variants"] > 0).any():
+        counts = matrix.records.counts() if matrix.records is not None else {}
+        removed = ", ".join(f"{c} {counts[c]}" for c in _FILTER_COLUMNS if counts.get(c))
+        raise DataError(
+            f"{config.data.vcf}: no variant survives the filters ({counts.get('records_read', 0)} "
+            f"records read{f'; removed: {removed}' if removed else ''}). Lower data.min_maf / "
+            "data.min_mac, check data.missing, --samples and the regions."
+        )
     text = table.to_csv(sep="\t", index=False)
     if args.out:
         atomic_write_text(args.out, text)

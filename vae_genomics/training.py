@@ -29,7 +29,7 @@ from vae_genomics.callbacks import (
 from vae_genomics.config import Config, load_config
 from vae_genomics.data import SectionData, load_section
 from vae_genomics.devices import distribution_strategy, dtype_policy, log_devices
-from vae_genomics.errors import RunError, TrainingDivergedError
+from vae_genomics.errors import DataError, RunError, TrainingDivergedError
 from vae_genomics.evaluation.metrics import encode
 from vae_genomics.evaluation.modeseek import to_jsonable
 from vae_genomics.evaluation.summary import Evaluation, evaluate_model
@@ -304,6 +304,7 @@ def train_section(
         The run directory, its report and metrics.
     """
     section = data.section
+    check_cohort_size(config, len(data.matrix.haplotypes), section.name)
     staging = stage_run(
         parent or Path(config.runs_dir) / section.name, run_name, overwrite, resume=resume
     )
@@ -362,6 +363,38 @@ def train_section(
             "or the objective's weights and train again."
         )
     return TrainResult(run_dir, run_dir / REPORT_DIR / report.name, metrics)
+
+
+def check_cohort_size(config: Config, n: int, label: str) -> None:
+    """Refuse, before training, a cohort whose held-out set is too small for the evaluation.
+
+    The k-NN statistics (precision/recall/coverage) need more held-out haplotypes than
+    ``evaluation.prdc_k``. The advice fits the case: a cohort that cannot hold out enough even
+    at the largest fraction needs more samples; otherwise the fraction can be raised.
+
+    Raises:
+        DataError: The held-out set would have ``<= evaluation.prdc_k`` haplotypes.
+    """
+    k, fraction = config.evaluation.prdc_k, config.training.validation_fraction
+    n_val = min(n - 1, max(1, round(fraction * n))) if n >= 2 else 0
+    if n_val > k:
+        return
+    if n - 1 <= k:
+        advice = (
+            f"the cohort is too small for the evaluation (a larger validation fraction cannot "
+            f"help): use a VCF with at least {k + 2} haplotypes ({(k + 3) // 2} diploid samples)"
+            f"{'' if n < 3 else f', or lower evaluation.prdc_k to {n - 2}'}"
+        )
+    else:
+        advice = (
+            f"raise training.validation_fraction to at least {(k + 1) / n:.2f}, or lower "
+            f"evaluation.prdc_k to {max(1, n_val - 1)}"
+        )
+    raise DataError(
+        f"section {label}: {n} haplotypes, of which {n_val} would be held out at "
+        f"training.validation_fraction = {fraction}; the evaluation's k-NN statistics need more "
+        f"than evaluation.prdc_k = {k}. Nothing was trained: {advice}."
+    )
 
 
 def _fingerprint(config: Config, data: SectionData, x_train: np.ndarray, x_val: np.ndarray) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -49,11 +50,20 @@ def index_path(path: Path) -> Path | None:
     return None
 
 
+def missing_file(path: Path, what: str) -> str:
+    """Why ``path`` is not a readable file: a directory, a dangling link, or not found."""
+    if path.is_dir():
+        return f"is a directory, not a {what}"
+    if path.is_symlink():
+        return f"is a dangling link (to {os.readlink(path)}); its {what} is gone"
+    return f"{what} not found"
+
+
 def check_file(path: str | Path) -> Path:
     """``path`` as a Path; raises a :class:`DataError` when it is missing or empty."""
     path = Path(path)
     if not path.is_file():
-        raise DataError(f"{path}: VCF/BCF file not found. Check data.vcf in your config.")
+        raise DataError(f"{path}: {missing_file(path, 'VCF/BCF file')}. Check data.vcf or --vcf.")
     if path.stat().st_size == 0:
         raise DataError(f"{path}: the file is empty. Expected a VCF, bgzipped VCF or BCF.")
     return path
@@ -258,9 +268,24 @@ def read_populations(path: str | Path, sample_ids: np.ndarray) -> np.ndarray:
     path = Path(path)
     if not path.is_file():
         raise DataError(
-            f"{path}: population file not found. Fix data.populations or set it to null."
+            f"{path}: {missing_file(path, 'population file')}. Fix data.populations or set it to "
+            "null."
         )
-    table = pd.read_csv(path, sep="\t", dtype=str)
+    try:
+        table = pd.read_csv(path, sep="\t", dtype=str, encoding="utf-8")
+    except pd.errors.EmptyDataError:
+        raise DataError(
+            f"{path}: the population file is empty; it needs a header line 'sample<TAB>population' "
+            "and one line per sample. Fix it or set data.populations to null."
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"{path}: byte {exc.start} is not UTF-8 text; save the population file as UTF-8."
+        ) from None
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise DataError(
+            f"{path}: not a tab-separated table ({str(exc)[:200]}). Fix the population file."
+        ) from None
     missing = {"sample", "population"} - set(table.columns)
     if missing:
         raise DataError(
