@@ -95,7 +95,7 @@ def test_error_messages_are_bounded(monkeypatch, caplog):
 def test_config_values_a_careful_user_would_not_mean_are_refused(tmp_path, text, expected):
     path = tmp_path / "c.yaml"
     path.write_text(text)
-    with pytest.raises(ConfigError, match="c.yaml") as info:
+    with pytest.raises(ConfigError, match=r"c\.yaml") as info:
         from vae_genomics.config import load_config
 
         load_config(path)
@@ -120,7 +120,7 @@ def test_alias_expansion_is_refused_beyond_a_small_limit_and_messages_stay_short
     )
     from vae_genomics.config import load_config
 
-    with pytest.raises(ConfigError, match="training.epochs") as info:
+    with pytest.raises(ConfigError, match=r"training\.epochs") as info:
         load_config(few)
     assert len(str(info.value)) < 1000 and "more characters" in str(info.value)
     assert load_yaml("a: &x 1\nb: *x\n") == {"a": 1, "b": 1}  # ordinary aliases still work

@@ -62,6 +62,9 @@ class DataConfig(_Strict):
     )
     impute_seed: int = Field(0, description="seed of the impute-af draws")
     allow_unphased: bool = Field(False, description="use unphased heterozygous calls as written")
+    allow_truncated: bool = Field(
+        False, description="read a bgzip file without its end-of-file marker (with a warning)"
+    )
     sections: Literal["snp-windows", "bp-windows", "bed", "regions"] = Field(
         "snp-windows", description="how the cohort is cut into sections"
     )

@@ -29,7 +29,7 @@ from tqdm import tqdm
 import vae_genomics.data.htsvcf as htsvcf
 from vae_genomics.data.builder import MatrixBuilder
 from vae_genomics.data.header import VcfHeader, sample_index
-from vae_genomics.data.inflate import file_kind
+from vae_genomics.data.inflate import check_bgzf_eof, file_kind
 from vae_genomics.data.matrix import HaplotypeMatrix
 from vae_genomics.data.sections import Region, parse_region
 from vae_genomics.data.sites import Batch, Filters, MissingPolicy, log_counts
@@ -48,6 +48,31 @@ def index_path(path: Path) -> Path | None:
         if candidate.is_file():
             return candidate
     return None
+
+
+#: Seconds an index may predate its file (copies of both files land a moment apart).
+INDEX_AGE_TOLERANCE = 2.0
+
+
+def check_index_age(path: Path, index: Path | None) -> None:
+    """Refuse an index older than its file: region reads would follow stale offsets.
+
+    A VCF rewritten after it was indexed keeps an index whose blocks point at the old layout, and
+    a region read through it silently skips or repeats records.
+
+    Raises:
+        DataError: ``index`` was last modified more than :data:`INDEX_AGE_TOLERANCE` seconds
+            before ``path``.
+    """
+    if index is None:
+        return
+    age = path.stat().st_mtime - index.stat().st_mtime
+    if age > INDEX_AGE_TOLERANCE:
+        raise DataError(
+            f"{index}: the index is {age:.0f} s older than {path.name}, which changed after it was "
+            f"indexed; region reads through it would miss records. Re-index: `tabix -f -p vcf "
+            f"{path}` (or `bcftools index -f`). If the file did not change, `touch {index}`."
+        )
 
 
 def missing_file(path: Path, what: str) -> str:
@@ -76,13 +101,19 @@ class VcfSource:
         path: The file.
         engine: ``"auto"`` (text reader for VCF text unless an indexed region is asked for),
             ``"text"`` or ``"htslib"``.
+        allow_truncated: Read a BGZF file without its end-of-file marker (a warning); otherwise
+            it is an error, as a copy cut short at a block boundary reads as a shorter file.
     """
 
-    def __init__(self, path: str | Path, engine: Engine = "auto") -> None:
+    def __init__(
+        self, path: str | Path, engine: Engine = "auto", allow_truncated: bool = False
+    ) -> None:
         self.path = check_file(path)
         self.kind = file_kind(self.path)
+        check_bgzf_eof(self.path, allow_truncated)
         self.engine = engine
         self.index = index_path(self.path)
+        check_index_age(self.path, self.index)
         if engine == "text" and self.kind == "bcf":
             raise ValueError("the text reader cannot read BCF")
         self.warn_unindexed = True
