@@ -134,7 +134,7 @@ def test_missing_bgzf_end_marker_is_an_error_unless_allowed(tmp_path, caplog):
     path = write_vcf(tmp_path / "noeof.vcf.gz", vcf_text(hap))
     path.write_bytes(path.read_bytes()[:-28])  # drop the empty end-of-file block
     for engine in ("text", "htslib"):
-        with pytest.raises(DataError, match="no BGZF end-of-file marker.*allow_truncated"):
+        with pytest.raises(DataError, match=r"no BGZF end-of-file marker.*allow_truncated"):
             read_vcf(path, engine=engine)
     with caplog.at_level(logging.WARNING):
         source = VcfSource(path, "text", allow_truncated=True)

@@ -105,4 +105,3 @@ def test_a_hundred_and_more_mutated_vcfs_exit_0_or_2_without_a_traceback(tmp_pat
     assert {"truncate", "flip", "swap", "genotype", "gzip"} <= set(seen)
     codes = [c for cs in seen.values() for c in cs]
     assert 0 in codes and 2 in codes  # some mutations are harmless, some are refused
-

@@ -22,7 +22,13 @@ from vae_genomics.evaluation.metrics import encode
 from vae_genomics.evaluation.modeseek import to_jsonable
 from vae_genomics.io import write_json
 from vae_genomics.models.vae import HaplotypeVAE
-from vae_genomics.rundata import GMM_FILE, HAPLOTYPES_FILE, read_gmm, read_run_data
+from vae_genomics.rundata import (
+    GMM_FILE,
+    HAPLOTYPES_FILE,
+    data_changes,
+    read_gmm,
+    read_run_data,
+)
 from vae_genomics.runs import (
     CONFIG_FILE,
     HISTORY_FILE,
@@ -116,6 +122,15 @@ def load_run(run_dir: str | Path) -> LoadedRun:
             "%s: no %s (an older run); reading the section from the VCF", run_dir, HAPLOTYPES_FILE
         )
         data = load_section(config.data, section_name)
+    fingerprint = resolved.get("data")
+    changed = data_changes(fingerprint, data.matrix) if isinstance(fingerprint, dict) else None
+    if changed:
+        source = HAPLOTYPES_FILE if stored is not None else config.data.vcf
+        raise RunError(
+            f"{run_dir}: the data changed since this run was trained ({changed}; read from "
+            f"{source}). Its numbers would no longer be those of its model's data: restore the "
+            "data, or train the section again."
+        )
     split = read_json(run_dir / SPLIT_FILE)
     if not isinstance(split, dict) or not all(
         isinstance(split.get(k), list) for k in ("train", "validation")

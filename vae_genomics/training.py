@@ -37,7 +37,13 @@ from vae_genomics.io import atomic_write_text, write_json, write_yaml
 from vae_genomics.models.factory import build_vae
 from vae_genomics.models.vae import HaplotypeVAE
 from vae_genomics.report.build import write_section_report
-from vae_genomics.rundata import GMM_FILE, population_groups, store_run_data, write_gmm
+from vae_genomics.rundata import (
+    GMM_FILE,
+    data_fingerprint,
+    population_groups,
+    store_run_data,
+    write_gmm,
+)
 from vae_genomics.runs import (
     CONFIG_FILE,
     HISTORY_FILE,
@@ -355,6 +361,13 @@ def train_section(
             command=command,
         )  # fmt: skip
     run_dir = staging.commit()
+    blown = blow_up(metrics["heldout"].get("neg_elbo"), section.n_variants)
+    if blown and not guard.diverged:
+        raise TrainingDivergedError(
+            f"section {section.name}: training blew up: {blown}. {run_dir} is kept for "
+            "inspection, but its model is not usable. Lower training.learning_rate (or the "
+            "objective's weights) and train again with --overwrite."
+        )
     if guard.diverged:
         raise TrainingDivergedError(
             f"section {section.name}: training diverged at epoch {guard.epoch} ({guard.term} "
@@ -363,6 +376,33 @@ def train_section(
             "or the objective's weights and train again."
         )
     return TrainResult(run_dir, run_dir / REPORT_DIR / report.name, metrics)
+
+
+#: A held-out -ELBO this many times that of a fair coin per allele means training blew up.
+BLOW_UP_FACTOR = 10.0
+
+
+def blow_up(neg_elbo: float | None, n_variants: int) -> str | None:
+    """Why a finished run's held-out -ELBO shows that training blew up, or ``None``.
+
+    A model that guesses every allele by a fair coin costs ``n_variants * ln 2`` nats per
+    haplotype; a trained model is far below that. Far above it (:data:`BLOW_UP_FACTOR` times), or
+    not finite, the weights were thrown off (e.g. a too large learning rate) even when every
+    epoch's loss stayed finite.
+
+    Args:
+        neg_elbo: Held-out -ELBO, nats per haplotype.
+        n_variants: Variants of the section.
+    """
+    coin = n_variants * math.log(2)
+    if neg_elbo is None or not math.isfinite(neg_elbo):
+        return f"the held-out -ELBO is {neg_elbo}"
+    if neg_elbo > BLOW_UP_FACTOR * coin:
+        return (
+            f"the held-out -ELBO is {neg_elbo:.3g} nats per haplotype, more than "
+            f"{BLOW_UP_FACTOR:g} times the {coin:.3g} of guessing each allele by a coin flip"
+        )
+    return None
 
 
 def check_cohort_size(config: Config, n: int, label: str) -> None:
@@ -424,6 +464,7 @@ def _resolved(
         "hidden_units": list(model.hidden_units),
         "latent_dim": model.latent_dim,
         "origins": origins or {},
+        "data": data_fingerprint(data.matrix),
     }
     return resolved
 
