@@ -66,6 +66,8 @@ _EXAMPLES: dict[str, tuple[str, ...]] = {
         "vae-genomics sample runs/22_392-487449 --n 200 --out synthetic.vcf.gz",
         "vae-genomics sample runs/22_392-487449 --n 1000 --sampler gmm --seed 1 --out synthetic.vcf.gz",
         "vae-genomics sample runs/22_392-487449 --n 10 --out - | head -20",
+        "vae-genomics sample --runs runs --region chr1:2802297-3009019 --n 1000",
+        "vae-genomics sample --runs runs --sections A,B,C --n 1000 --out region.vcf.gz",
     ),
     "encode": (
         "vae-genomics encode runs/22_392-487449 --out latent.tsv",
@@ -237,6 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--distribute", choices=["none", "mirrored"],
         help="mirrored: data-parallel over every visible GPU (runtime.distribute)",
     )  # fmt: skip
+    _add_threads(p)
     _add_set(p)
 
     p = sub.add_parser(
@@ -255,6 +258,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--index", type=Path, metavar="RUNS_DIR", help="write the index across sections")
     _add_config(p)
+    _add_threads(p)
+    _add_set(p)
 
     p = sub.add_parser(
         "sample",
@@ -267,16 +272,20 @@ def build_parser() -> argparse.ArgumentParser:
         "mixture fitted to the aggregate posterior of the run's training haplotypes (gmm). "
         "Haplotypes 2i and 2i+1 form the phased genotype of synthetic sample i, so N must be even.",
     )
-    p.add_argument("run", type=Path, metavar="RUN", help="run directory or section directory")
+    p.add_argument(
+        "run", type=Path, nargs="?", metavar="RUN",
+        help="run directory or section directory (not with --runs/--region/--sections)",
+    )  # fmt: skip
     p.add_argument("--n", type=int, required=True, help="number of haplotypes (even)")
     p.add_argument("--sampler", choices=["prior", "gmm"], default="prior", help="default: prior")
     p.add_argument(
-        "--out", type=Path, required=True,
+        "--out", type=Path,
         help="output .vcf.gz (a tabix index .tbi is written beside it), or - for VCF text on "
-        "standard output",
+        "standard output; required for RUN (a region: default "
+        "RUNS_DIR/regions/<region>/<region>.vcf.gz)",
     )  # fmt: skip
     p.add_argument("--seed", type=_seed, help="seed of the draws (default: the run's seed)")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
+    _add_region_options(p)
 
     p = sub.add_parser(
         "encode",
@@ -325,8 +334,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--merge", action="store_true",
                    help="merge into a section config that has edits of its own (backup kept)")  # fmt: skip
     p.add_argument("--epochs", type=int, help="maximum epochs per point (training.epochs)")
+    _add_threads(p)
     _add_set(p)
     return parser
+
+
+def _add_region_options(p: argparse.ArgumentParser) -> None:
+    """``sample`` options of a whole region (vae_genomics.region)."""
+    g = p.add_argument_group(
+        "whole region",
+        "One VCF over consecutive sections, sampled jointly so that haplotypes continue across "
+        "section boundaries: --region or --sections chooses sections of --runs (neither: every "
+        "trained section). The sections must share seed, samples and held-out haplotypes and "
+        "follow one another without gap. Writes the VCF (+ .tbi), region.json and index.html "
+        "(the region panel and LD across boundaries, every joint model beside the ceiling).",
+    )
+    g.add_argument("--runs", type=Path, metavar="RUNS_DIR", help="runs directory (default: runs)")
+    g.add_argument("--region", metavar="CONTIG:START-END", help="the sections overlapping this")
+    g.add_argument("--sections", type=lambda t: [v for v in t.split(",") if v],
+                   metavar="A,B,...", help="these sections (comma-separated)")  # fmt: skip
+    g.add_argument("--joint", choices=["chain", "joint", "independent"], default=None,
+                   help="joint latent model of the VCF: chain (the default, chosen by measurement), "
+                   "joint, or independent (per-section sampling, the floor)")  # fmt: skip
+    g.add_argument("--decoder", metavar="RULE",
+                   help="alleles from decoder probabilities: bernoulli, temperature:T or calls "
+                   "(default: the decoder of sample's default generator)")  # fmt: skip
+    g.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    g.add_argument("--no-report", action="store_true", help="only the VCF, no evaluation/page")
 
 
 def _floats(text: str) -> list[float]:
@@ -379,6 +413,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         "seed": ("seed",),
         "precision": ("runtime", "precision"),
         "distribute": ("runtime", "distribute"),
+        "threads": ("runtime", "threads"),
     }
     out: dict[str, Any] = {}
     for attr, path in spec.items():
@@ -456,11 +491,20 @@ def _interrupt_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
-def _tensorflow(args: argparse.Namespace) -> None:
-    """Import TensorFlow now, its start-up notices filtered (all of them shown with -v)."""
+def _add_threads(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--threads", type=int, help="CPU threads of TensorFlow and the evaluation (runtime.threads)"
+    )
+
+
+def _tensorflow(args: argparse.Namespace, threads: int = 0) -> None:
+    """Import TensorFlow now, its start-up notices filtered (all of them shown with -v), and bound
+    its threads and BLAS's to ``threads`` (0: the libraries' defaults)."""
     from vae_genomics.logs import import_tensorflow_quietly
+    from vae_genomics.threads import limit_threads
 
     import_tensorflow_quietly(show_all=args.verbose)
+    limit_threads(threads)
 
 
 def _cmd_train(args: argparse.Namespace) -> None:
@@ -472,8 +516,8 @@ def _cmd_train(args: argparse.Namespace) -> None:
             "name is a new timestamp)."
         )
     overrides = _overrides(args)
-    load_config(args.config, section=args.section, overrides=overrides)  # errors before TF loads
-    _tensorflow(args)
+    checked = load_config(args.config, section=args.section, overrides=overrides)  # before TF
+    _tensorflow(args, checked.runtime.threads)
     from vae_genomics.training import prepare, train_section
 
     _interrupt_on_sigterm()
@@ -501,7 +545,7 @@ def _cmd_report(args: argparse.Namespace) -> None:
         from vae_genomics.config import load_config
         from vae_genomics.report.index import write_index
 
-        config = load_config(args.config)
+        config = load_config(args.config, overrides=_overrides(args))
         configured = _configured_sections(config)
         command = " ".join(["vae-genomics", *args.argv])
         path = write_index(args.index, config.report.reconstruction, configured, command=command)
@@ -510,7 +554,7 @@ def _cmd_report(args: argparse.Namespace) -> None:
             return
     if args.run is None:
         raise RunError("give a run directory (RUN) or --index RUNS_DIR; see vae-genomics report -h")
-    _tensorflow(args)
+    _tensorflow(args, args.threads or 0)
     from vae_genomics.finished import report_run
 
     print(f"report: {report_run(args.run, command=' '.join(['vae-genomics', *args.argv]))}")
@@ -542,6 +586,23 @@ def _configured_sections(config: Any) -> list[dict[str, Any]]:
 
 def _cmd_sample(args: argparse.Namespace) -> None:
     _tensorflow(args)
+    if args.runs or args.region or args.sections:
+        if args.run is not None:
+            raise RunError("give either RUN or --runs/--region/--sections, not both")
+        from vae_genomics.region.command import DEFAULT_JOINT, run_region
+
+        result = run_region(
+            args.runs or Path("runs"), args.n, args.out, sections=args.sections,
+            region=args.region, joint=args.joint or DEFAULT_JOINT, seed=args.seed,
+            report=not args.no_report, decoder=args.decoder, overwrite=args.overwrite,
+            command=" ".join(["vae-genomics", *args.argv]),
+        )  # fmt: skip
+        print(f"vcf:    {result.vcf}")
+        if result.page is not None:
+            print(f"report: {result.page}")
+        return
+    if args.run is None or args.out is None:
+        raise RunError("sample: give RUN and --out (or --runs/--region/--sections for a region)")
     from vae_genomics.finished import sample_run
 
     if str(args.out) != "-":
@@ -566,8 +627,8 @@ def _cmd_sweep(args: argparse.Namespace) -> None:
     from vae_genomics.config import load_config
 
     overrides = _overrides(args)
-    load_config(args.config, section=args.section, overrides=overrides)  # errors before TF loads
-    _tensorflow(args)
+    checked = load_config(args.config, section=args.section, overrides=overrides)  # before TF
+    _tensorflow(args, checked.runtime.threads)
     from vae_genomics.sweep import DEFAULT_BETAS, run_sweep
 
     result = run_sweep(

@@ -193,6 +193,9 @@ class RuntimeConfig(_Strict):
     distribute: Literal["none", "mirrored"] = Field(
         "none", description="mirrored: data-parallel over every visible GPU (MirroredStrategy)"
     )
+    threads: int = Field(
+        0, ge=0, description="CPU threads of TensorFlow and the evaluation's BLAS (0: all cores)"
+    )
 
 
 class ReportConfig(_Strict):

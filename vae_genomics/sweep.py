@@ -81,9 +81,12 @@ def is_finished(run_dir: Path, config: Config) -> bool:
     """Whether ``run_dir`` is a finished run trained with exactly ``config``."""
     if not (run_dir / METRICS_FILE).is_file() or not (run_dir / CONFIG_FILE).is_file():
         return False
-    saved = read_yaml(run_dir / CONFIG_FILE)
+    saved, wanted = read_yaml(run_dir / CONFIG_FILE), config.to_dict()
     saved.pop("resolved", None)
-    return saved == config.to_dict()
+    for raw in (saved, wanted):  # where the data is read from and on how many threads: not what
+        raw.get("data", {}).pop("cache", None)
+        raw.get("runtime", {}).pop("threads", None)
+    return saved == wanted
 
 
 def _train_point(config_dict: dict[str, Any], section: str, parent: str, run_name: str) -> str:
@@ -99,10 +102,9 @@ def _train_point(config_dict: dict[str, Any], section: str, parent: str, run_nam
 
 def _init_worker(threads: int) -> None:
     """Share the cores between parallel points instead of oversubscribing them."""
-    import tensorflow as tf
+    from vae_genomics.threads import limit_threads
 
-    tf.config.threading.set_intra_op_parallelism_threads(threads)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
+    limit_threads(threads)
 
 
 def run_points(
@@ -134,7 +136,7 @@ def run_points(
             log.info("training point %d/%d: %s", i, len(todo), args[3])
             _train_point(*args)
     else:
-        threads = max(1, (os.cpu_count() or 1) // jobs)
+        threads = max(1, (base.runtime.threads or os.cpu_count() or 1) // jobs)
         context = get_context("spawn")
         with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
                                  initargs=(threads,)) as pool:  # fmt: skip
