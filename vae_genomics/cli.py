@@ -221,12 +221,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--section", "-s", help="section name (default: data.default_section or the first)"
     )
     p.add_argument("--run-name", help="run directory name (default: a timestamp)")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing run of that name")
+    p.add_argument(
+        "--overwrite", action="store_true",
+        help="replace an existing run of that name (and discard an interrupted run's checkpoint)",
+    )  # fmt: skip
     p.add_argument(
         "--resume", action="store_true",
         help="continue an interrupted run of this --run-name from its last completed epoch, if it "
-        "left a checkpoint (runtime.checkpoint); otherwise start it. Without --resume such a "
-        "checkpoint is discarded",
+        "left a checkpoint (runtime.checkpoint); otherwise start it. A checkpoint is kept until "
+        "the run completes: without --resume the command refuses it (--overwrite discards it)",
     )  # fmt: skip
     p.add_argument("--epochs", type=int, help="maximum epochs (training.epochs)")
     p.add_argument("--kl-weight", type=_finite, help="KL weight beta (objective.kl_weight)")
