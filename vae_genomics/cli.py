@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from vae_genomics import __version__
-from vae_genomics.errors import RunError, VaeGenomicsError
+from vae_genomics.errors import DataError, RunError, VaeGenomicsError
 
 log = logging.getLogger("vae_genomics")
 
@@ -221,12 +221,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--section", "-s", help="section name (default: data.default_section or the first)"
     )
     p.add_argument("--run-name", help="run directory name (default: a timestamp)")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing run of that name")
+    p.add_argument(
+        "--overwrite", action="store_true",
+        help="replace an existing run of that name (and discard an interrupted run's checkpoint)",
+    )  # fmt: skip
     p.add_argument(
         "--resume", action="store_true",
         help="continue an interrupted run of this --run-name from its last completed epoch, if it "
-        "left a checkpoint (runtime.checkpoint); otherwise start it. Without --resume such a "
-        "checkpoint is discarded",
+        "left a checkpoint (runtime.checkpoint); otherwise start it. A checkpoint is kept until "
+        "the run completes: without --resume the command refuses it (--overwrite discards it)",
     )  # fmt: skip
     p.add_argument("--epochs", type=int, help="maximum epochs (training.epochs)")
     p.add_argument("--kl-weight", type=_finite, help="KL weight beta (objective.kl_weight)")
@@ -429,6 +432,10 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     return deep_merge(out, parse_settings(getattr(args, "settings", None)))
 
 
+_FILTER_COLUMNS = ("multiallelic", "not_snp", "missing_dropped", "monomorphic", "below_min_maf",
+                   "below_min_mac")  # fmt: skip
+
+
 def _cmd_sections(args: argparse.Namespace) -> None:
     import pandas as pd
 
@@ -444,6 +451,14 @@ def _cmd_sections(args: argparse.Namespace) -> None:
     config = load_config(args.config, overrides=overrides)
     matrix, sections = list_sections(config.data, genotypes=False)
     table = pd.DataFrame(section_table(matrix, sections))
+    if table.empty or not (table["n_variants"] > 0).any():
+        counts = matrix.records.counts() if matrix.records is not None else {}
+        removed = ", ".join(f"{c} {counts[c]}" for c in _FILTER_COLUMNS if counts.get(c))
+        raise DataError(
+            f"{config.data.vcf}: no variant survives the filters ({counts.get('records_read', 0)} "
+            f"records read{f'; removed: {removed}' if removed else ''}). Lower data.min_maf / "
+            "data.min_mac, check data.missing, --samples and the regions."
+        )
     text = table.to_csv(sep="\t", index=False)
     if args.out:
         atomic_write_text(args.out, text)

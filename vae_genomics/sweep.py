@@ -341,8 +341,10 @@ def run_sweep(
     from vae_genomics.report.figures import save_figure
     from vae_genomics.report.html import embed_png
     from vae_genomics.report.rate_distortion import rate_distortion_figure, sweep_page
+    from vae_genomics.runs import check_run_name
     from vae_genomics.training import prepare
 
+    check_run_name(name, "sweep name")  # before any work: never a path outside the section
     base, data = prepare(config_path, section, overrides)
     section_name = data.section.name
     sweep_dir = Path(base.runs_dir) / section_name / "sweeps" / name
