@@ -128,7 +128,26 @@ def test_make_dry_run_installs_nothing(tmp_path):
     planned = subprocess.run([*args, "ARGS=-n"], cwd=tmp_path, capture_output=True, text=True)
     assert "pip install" not in planned.stdout
     assert ".venv/bin/snakemake -s workflow/Snakefile" in planned.stdout
-    assert "gpu=1 -n" in planned.stdout
+    assert re.search(r"gpu=1\s+-n", planned.stdout)
+
+
+def test_dry_run_with_region_samples_the_sections_after_training_them(tmp_path):
+    config = _example_config(tmp_path)
+    data = load_config(config).data
+    _, sections = list_sections(data, genotypes=False)
+    names = ",".join(sorted(s.name for s in sections))
+    write_cache(data.vcf, tmp_path / "runs" / ".cache" / "example.vcf.gz.vcz")  # sections planned
+    result = _snakemake(tmp_path, config, "-n", region=1, region_n=40)
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-3000:]
+    assert _jobs(out) == Counter(train=len(sections), region=1, index=1, all=1,
+                                 total=len(sections) + 3)  # fmt: skip
+    assert f"sample --runs {tmp_path}/runs --sections {names} --n 40" in out
+    assert f"--out {tmp_path}/runs/regions/all/all.vcf.gz --overwrite" in out
+    result = _snakemake(tmp_path, config, "-n", region="1:1-600000")
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-3000:]
+    assert "--region 1:1-600000" in out and "runs/regions/1_1-600000/1_1-600000.vcf.gz" in out
 
 
 def test_slurm_profile_dry_run(tmp_path):

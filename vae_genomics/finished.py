@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,7 @@ from vae_genomics.runs import (
     HISTORY_FILE,
     METRICS_FILE,
     MODEL_FILE,
+    REPORT_DIR,
     SPLIT_FILE,
     read_json,
     resolve_run_dir,
@@ -32,6 +35,9 @@ from vae_genomics.runs import (
 from vae_genomics.training import evaluate_section, run_metrics, write_run_report
 
 log = logging.getLogger(__name__)
+
+#: Where ``report`` writes a run's new metrics and report before renaming them into place.
+STAGING_DIR = ".report.partial"
 
 
 @dataclass
@@ -151,14 +157,32 @@ def report_run(run_dir: str | Path, command: str = "") -> Path:
     # keep what only training knew (e.g. divergence); replace the evaluated numbers
     evaluated = ("heldout", "active_units", "activity", "evaluation")
     metrics = {**fresh, **previous, **{k: fresh[k] for k in evaluated}}
-    write_json(metrics_path, to_jsonable(metrics))
     groups = None
     if run.superpopulations is not None and data.populations is not None:
         groups = dict(zip(map(str, data.populations), map(str, run.superpopulations), strict=True))
-    return write_run_report(
-        run.run_dir, data.section.name, run.run_dir.name, config, evaluation, history, metrics,
-        positions=data.matrix.positions, groups=groups, command=command,
-    )  # fmt: skip
+    # metrics.json and the report are replaced together or not at all: both are written into a
+    # staging directory first (where a full disk fails), then renamed into place
+    staging = run.run_dir / STAGING_DIR
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        write_json(staging / METRICS_FILE, to_jsonable(metrics))
+        page = write_run_report(
+            run.run_dir, data.section.name, run.run_dir.name, config, evaluation, history, metrics,
+            positions=data.matrix.positions, groups=groups, command=command,
+            report_dir=staging / REPORT_DIR,
+        )  # fmt: skip
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    report, old = run.run_dir / REPORT_DIR, run.run_dir / f".{REPORT_DIR}.old"
+    shutil.rmtree(old, ignore_errors=True)
+    if report.exists():
+        os.replace(report, old)
+    os.replace(staging / REPORT_DIR, report)
+    os.replace(staging / METRICS_FILE, metrics_path)
+    shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(staging, ignore_errors=True)
+    return report / page.name
 
 
 SAMPLERS = ("prior", "gmm")

@@ -51,6 +51,9 @@ from vae_genomics.runs import (
 
 log = logging.getLogger(__name__)
 
+#: Top-level config keys a resumed run may change: they do not shape the trained model.
+RESUME_FREE_KEYS = ("runtime", "evaluation", "report", "runs_dir", "sections_dir")
+
 
 def split_haplotypes(
     n: int,
@@ -233,6 +236,8 @@ def fit_vae(
     if saver is not None:
         history, seconds = saver.history, saver.seconds
     if guard.diverged and guard.last_good_epoch == 0:
+        if checkpoint is not None:  # it holds only the diverged state: nothing to resume
+            Path(checkpoint).unlink(missing_ok=True)
         raise TrainingDivergedError(
             f"{label}: training diverged in epoch 1 ({guard.term} is not finite) before any good "
             "weights existed; nothing was saved. Lower training.learning_rate or the objective's "
@@ -360,11 +365,13 @@ def train_section(
 
 
 def _fingerprint(config: Config, data: SectionData, x_train: np.ndarray, x_val: np.ndarray) -> str:
-    """SHA-256 of what a resumed run must share with the interrupted one: the configuration
-    (except ``runtime``, which may change between attempts, e.g. another GPU count), the section
-    and the training and held-out haplotypes."""
+    """SHA-256 of what a resumed run must share with the interrupted one: the configuration that
+    shapes training (not ``runtime``, which may change between attempts, e.g. another GPU count,
+    nor the settings used only after training, ``evaluation`` and ``report``, nor where runs and
+    section files live), the section and the training and held-out haplotypes."""
     settings = config.to_dict()
-    settings.pop("runtime", None)
+    for key in RESUME_FREE_KEYS:
+        settings.pop(key, None)
     digest = hashlib.sha256(
         json.dumps({"config": settings, "section": data.section.to_dict()}, sort_keys=True).encode()
     )
@@ -483,16 +490,19 @@ def write_run_report(
     positions: np.ndarray | None = None,
     groups: dict[str, str] | None = None,
     command: str = "",
+    report_dir: Path | None = None,
 ) -> Path:
     """Write ``<run_dir>/report/`` (figures and index.html) of one run; returns index.html.
 
     ``positions`` (bp of each variant) put the traversal and LD axes in bp; ``groups``
     (population → superpopulation) group the population colours; ``command`` is shown in the
-    page's header with the version and date.
+    page's header with the version and date. ``report_dir`` writes the report elsewhere (a staging
+    directory later renamed to ``<run_dir>/report``; its links are those of the final place).
     """
     from datetime import UTC, datetime
 
-    out = Path(run_dir) / REPORT_DIR
+    final = Path(run_dir) / REPORT_DIR
+    out = final if report_dir is None else Path(report_dir)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     header = f"vae-genomics {__version__} · {stamp}" + (f" · {command}" if command else "")
     return write_section_report(
@@ -507,7 +517,7 @@ def write_run_report(
         positions=positions,
         groups=groups,
         header=header,
-        index_link=_index_link(out, Path(config.runs_dir)),
+        index_link=_index_link(final, Path(config.runs_dir)),
         dpi=config.report.dpi,
         svg=config.report.svg,
     )
