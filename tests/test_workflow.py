@@ -177,6 +177,9 @@ def test_local_run_trains_every_section_and_writes_the_index(tmp_path, tiny_conf
         assert not (run / "checkpoint").exists()
         assert not (runs / section.name / ".default.partial").exists()
         assert (tmp_path / "logs" / "vae-genomics" / "train" / f"{section.name}.log").is_file()
+        usage = tmp_path / "logs" / "vae-genomics" / "benchmarks" / "train" / f"{section.name}.tsv"
+        assert "max_rss" in usage.read_text()  # wall seconds and peak memory of the job
+    assert (runs / ".cache").is_dir()  # converted once, first
     index = (runs / "index.html").read_text()
     assert all(section.name in index for section in sections)
     again = _snakemake(tmp_path, tiny_config, "-n")
