@@ -58,6 +58,21 @@ def test_a_lock_held_by_a_live_job_is_refused_and_a_stale_one_taken_over(tmp_pat
     release_lock(lock)
 
 
+def test_a_stale_lock_replaced_meanwhile_by_a_live_job_is_put_back(tmp_path):
+    from vae_genomics.locks import _remove_stale
+
+    lock = tmp_path / ".r.lock"
+    stale = {"pid": 999_999_999, "host": socket.gethostname(), "started": "t"}
+    live = {"pid": os.getppid(), "host": socket.gethostname(), "started": "u"}
+    lock.write_text(json.dumps(live))  # another job took over between our read and our removal
+    with pytest.raises(RunError, match="being written by another job"):
+        _remove_stale(lock, stale, "run r")
+    assert read_lock(lock) == live and [p.name for p in tmp_path.iterdir()] == [".r.lock"]
+    lock.write_text(json.dumps(stale))
+    _remove_stale(lock, stale, "run r")
+    assert not lock.exists() and not list(tmp_path.iterdir())
+
+
 def test_stage_run_refuses_a_run_name_another_job_is_writing(tmp_path):
     parent = tmp_path / "runs" / "sec"
     first = stage_run(parent, "r", overwrite=False)

@@ -9,6 +9,7 @@ of another host cannot be checked and is refused with the path to delete once th
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -94,10 +95,30 @@ def acquire_lock(path: Path, what: str) -> None:
                     ) from None
                 log.warning("%s: removing the stale lock of a job that no longer runs (%s)",
                             path, held)  # fmt: skip
-                path.unlink(missing_ok=True)
+                _remove_stale(path, held, what)
         raise RunError(f"{path}: could not take the lock of {what}; try again.")
     finally:
         Path(tmp).unlink(missing_ok=True)
+
+
+def _remove_stale(path: Path, held: dict[str, Any] | None, what: str) -> None:
+    """Remove a stale lock, unless another job replaced it meanwhile (then restore theirs).
+
+    The lock is first renamed to a name of this process's own (atomic: one job wins), and its
+    content compared with the stale owner that was read.
+    """
+    aside = path.with_name(f"{path.name}.stale.{os.getpid()}")
+    try:
+        os.rename(path, aside)
+    except FileNotFoundError:
+        return  # another job removed it first
+    try:
+        if read_lock(aside) != held:  # a fresh lock taken in between: put it back
+            with contextlib.suppress(FileExistsError):
+                os.link(aside, path)
+            raise RunError(f"{path}: {what} is being written by another job; try again later.")
+    finally:
+        aside.unlink(missing_ok=True)
 
 
 def release_lock(path: Path) -> None:

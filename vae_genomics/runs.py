@@ -218,8 +218,14 @@ def resolve_run_dir(path: str | Path) -> Path:
         RunError: Not a finished run directory.
     """
     path = Path(path)
-    if (path / LATEST).exists():
-        path = (path / LATEST).resolve()
+    link = path / LATEST
+    if link.is_symlink() and not link.exists():
+        raise RunError(
+            f"{link}: a dangling link (to {os.readlink(link)}, which is gone). Give a run "
+            "directory instead, or train the section again to renew the link."
+        )
+    if link.exists():
+        path = link.resolve()
     missing = [f for f in (CONFIG_FILE, MODEL_FILE, SPLIT_FILE) if not (path / f).is_file()]
     if not path.is_dir() or missing:
         raise RunError(
@@ -230,8 +236,25 @@ def resolve_run_dir(path: str | Path) -> Path:
 
 
 def read_json(path: Path) -> Any:
-    """Read a JSON file."""
-    return json.loads(Path(path).read_text())
+    """Read a JSON file of a run.
+
+    Raises:
+        RunError: The file is not valid UTF-8 JSON (damaged, truncated or edited).
+    """
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise damaged(path, exc) from None
+
+
+def damaged(path: Path, cause: Exception | str) -> RunError:
+    """The error for a damaged file of a run: which file, why, and what to do."""
+    reason = str(cause).splitlines()[0][:200] if str(cause) else type(cause).__name__
+    return RunError(
+        f"{path}: damaged or not written by vae-genomics ({reason}). Restore it from a copy, "
+        "or train the section again (`train --overwrite` with this run name)."
+    )
 
 
 def run_inputs(run_dir: Path) -> list[Path]:
