@@ -374,6 +374,8 @@ def _floats(text: str) -> list[float]:
         raise argparse.ArgumentTypeError(
             f"expected comma-separated numbers, got {text[:80]!r}"
         ) from exc
+    if not values:
+        raise argparse.ArgumentTypeError(f"expected at least one number, got {text[:80]!r}")
     if not all(math.isfinite(v) for v in values):
         raise argparse.ArgumentTypeError(f"expected finite numbers, got {text[:80]!r}")
     return values
