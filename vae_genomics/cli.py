@@ -11,6 +11,7 @@ from typing import Any
 
 from vae_genomics import __version__
 from vae_genomics.errors import DataError, RunError, VaeGenomicsError
+from vae_genomics.evaluation import DEFAULT_GENERATOR
 
 log = logging.getLogger("vae_genomics")
 
@@ -25,11 +26,12 @@ Typical use (on the bundled example, from the project directory):
   vae-genomics train --config configs/example.yaml --section 22_487463-942704 --epochs 50
   vae-genomics report runs/22_487463-942704                   # re-draw the latest run's report
   vae-genomics report --index runs --config configs/example.yaml   # one page across sections
-  vae-genomics sample runs/22_487463-942704 --n 200 --sampler gmm --out synthetic.vcf.gz
+  vae-genomics sample runs/22_487463-942704 --n 200 --out synthetic.vcf.gz   # default generator
+  vae-genomics evaluate runs/22_487463-942704 --synthetic other.vcf.gz   # score any generator
   vae-genomics encode runs/22_487463-942704 --out latent.tsv  # the run's own haplotypes
   vae-genomics <command> --help                               # options and examples of each
 
-A finished run directory holds everything sample, encode and report need (no VCF): copy it off
+A finished run directory holds everything sample, evaluate, encode and report need (no VCF): copy it off
 the cluster and use it there, or from Python: vae_genomics.load_run("runs/22_487463-942704").
 
 Configuration: defaults (configs/default.yaml documents every option) <- --config file <-
@@ -68,6 +70,10 @@ _EXAMPLES: dict[str, tuple[str, ...]] = {
         "vae-genomics sample runs/22_392-487449 --n 10 --out - | head -20",
         "vae-genomics sample --runs runs --region chr1:2802297-3009019 --n 1000",
         "vae-genomics sample --runs runs --sections A,B,C --n 1000 --out region.vcf.gz",
+    ),
+    "evaluate": (
+        "vae-genomics evaluate runs/22_392-487449 --synthetic gan_output.vcf.gz",
+        "vae-genomics evaluate runs/22_392-487449 --synthetic synthetic.vcf.gz --out scores.json",
     ),
     "encode": (
         "vae-genomics encode runs/22_392-487449 --out latent.tsv",
@@ -270,9 +276,14 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=_Formatter,
         help="generate synthetic haplotypes as a phased VCF",
         description="Generate N haplotypes with a run's model and write them as a phased, bgzipped "
-        "VCF with the section's contig, positions, IDs and REF/ALT alleles. Haplotypes are "
-        "Bernoulli draws from the decoder at codes drawn from the prior N(0, I) or from a Gaussian "
-        "mixture fitted to the aggregate posterior of the run's training haplotypes (gmm). "
+        "VCF with the section's contig, positions, IDs and REF/ALT alleles. A generator is a code "
+        "source and a decoder, SOURCE/DECODER: sources prior (N(0, I)), gmm or gmm-heldout "
+        "(Gaussian mixtures on the aggregate posterior of the run's training haplotypes, "
+        "components by BIC or by held-out likelihood), aggregate[:S] (the aggregate posterior "
+        "itself, spread inflated S times); decoders bernoulli (independent draws per site), "
+        "temperature:T (draws from sharpened probabilities) or calls (p >= 0.5). The default is "
+        "the generator the report evaluates, chosen by measurement (docs/experiments.md); prior "
+        "and gmm are Bernoulli draws from the prior and from the run's stored mixture. "
         "Haplotypes 2i and 2i+1 form the phased genotype of synthetic sample i, so N must be even.",
     )
     p.add_argument(
@@ -280,7 +291,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="run directory or section directory (not with --runs/--region/--sections)",
     )  # fmt: skip
     p.add_argument("--n", type=int, required=True, help="number of haplotypes (even)")
-    p.add_argument("--sampler", choices=["prior", "gmm"], default="prior", help="default: prior")
+    p.add_argument(
+        "--sampler", metavar="GENERATOR", default=None,
+        help=f"generator, e.g. prior, gmm, gmm/calls, aggregate:2/calls (default: {DEFAULT_GENERATOR})",
+    )  # fmt: skip
     p.add_argument(
         "--out", type=Path,
         help="output .vcf.gz (a tabix index .tbi is written beside it), or - for VCF text on "
@@ -289,6 +303,25 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     p.add_argument("--seed", type=_seed, help="seed of the draws (default: the run's seed)")
     _add_region_options(p)
+
+    p = sub.add_parser(
+        "evaluate",
+        epilog=_examples("evaluate"),
+        formatter_class=_Formatter,
+        help="score another generator's haplotypes (a VCF) against a run's held-out haplotypes",
+        description="Read a phased VCF/BCF's haplotypes at the run's sites (every site must be "
+        "present with the same REF/ALT) and score them like the run's generated samples: "
+        "coverage, precision and variance ratios in PCA and Hamming space, LD, AATS, privacy "
+        "loss and exact training copies, LD decay, site frequency spectrum and pairwise "
+        "distances, each beside the real-vs-real ceiling, and the verdict with the number that "
+        "tripped it. Uses only the run directory (its stored sites and haplotypes). Writes JSON.",
+    )
+    p.add_argument("run", type=Path, metavar="RUN", help="run directory or section directory")
+    p.add_argument(
+        "--synthetic", type=Path, required=True, metavar="VCF",
+        help="phased VCF/BCF to score (e.g. a GAN's, another VAE's or a simulator's output)",
+    )  # fmt: skip
+    p.add_argument("--out", type=Path, help="write the JSON here (default: standard output)")
 
     p = sub.add_parser(
         "encode",
@@ -620,6 +653,23 @@ def _cmd_sample(args: argparse.Namespace) -> None:
         print(f"vcf:    {path}")
 
 
+def _cmd_evaluate(args: argparse.Namespace) -> None:
+    _tensorflow(args)
+    import json
+
+    from vae_genomics.external import evaluate_external
+    from vae_genomics.io import write_json
+
+    scores = evaluate_external(args.run, args.synthetic)
+    if args.out is None:
+        print(json.dumps(scores, indent=1))
+    else:
+        write_json(args.out, scores)
+        v = scores["verdict"]
+        why = f" ({v['tripped_by']} = {v['value']:.3g})" if v["tripped_by"] else ""
+        print(f"verdict: {v['verdict']}{why}\nscores:  {args.out}")
+
+
 def _cmd_encode(args: argparse.Namespace) -> None:
     _tensorflow(args)
     from vae_genomics.finished import encode_run
@@ -667,6 +717,7 @@ def main(argv: list[str] | None = None) -> int:
         "report": _cmd_report,
         "sample": _cmd_sample,
         "encode": _cmd_encode,
+        "evaluate": _cmd_evaluate,
     }
     try:
         commands[args.command](args)

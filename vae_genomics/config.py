@@ -211,7 +211,7 @@ class ReportConfig(_Strict):
 
 
 class VerdictConfig(_Strict):
-    """Thresholds of the per-set mode-seeking verdict (``evaluation.modeseek.VerdictThresholds``)."""
+    """Thresholds of the per-set verdict (``evaluation.modeseek.VerdictThresholds``)."""
 
     collapse_variance_ratio: float = Field(
         0.05, ge=0.0, le=1.0, description="collapsed when the PC variance ratios are all below this"
@@ -221,6 +221,18 @@ class VerdictConfig(_Strict):
     )
     min_coverage_fraction: float = Field(
         0.7, ge=0.0, le=1.0, description="mode-seeking when a coverage < this × ceiling"
+    )
+    min_precision_fraction: float = Field(
+        0.7, ge=0.0, le=1.0, description="off-distribution when a precision < this × ceiling"
+    )
+    max_privacy_loss: float = Field(
+        0.1, ge=0.0, le=1.0, description="copies-training-data when the privacy loss > this"
+    )
+    max_copy_excess: float = Field(
+        0.1,
+        ge=0.0,
+        le=1.0,
+        description="copies-training-data when exact training copies > held-out's fraction + this",
     )
     n_pcs: int = Field(4, ge=1, description="principal components checked, PC1..PCn")
 

@@ -245,43 +245,59 @@ SAMPLERS = ("prior", "gmm")
 
 
 def draw_haplotypes(
-    run: LoadedRun, n: int, sampler: str = "prior", seed: int | None = None
+    run: LoadedRun, n: int, sampler: str | None = None, seed: int | None = None
 ) -> np.ndarray:
-    """Bernoulli draws from the decoder at codes from the prior or the aggregate-posterior mixture.
+    """Generated haplotypes of a run's model.
 
     Args:
         run: A loaded run.
         n: Number of haplotypes.
-        sampler: ``prior`` (z ~ N(0, I)) or ``gmm`` (the run's stored mixture, :meth:`LoadedRun.mixture`).
+        sampler: A generator name (``source/decoder``,
+            :func:`~vae_genomics.evaluation.generators.make_generator`), fitted to the posteriors of
+            the run's training haplotypes; ``None`` is
+            :data:`~vae_genomics.evaluation.generators.DEFAULT_GENERATOR`, what the report
+            evaluates. Two short names are kept: ``prior`` (Bernoulli draws at z ~ N(0, I)) and
+            ``gmm`` (Bernoulli draws at codes from the run's stored BIC mixture,
+            :meth:`LoadedRun.mixture`).
         seed: Seed of the draws (default: the run's seed).
 
     Returns:
         Haplotypes, int8 0/1, shape (n, n_variants).
+
+    Raises:
+        DataError: An unknown generator name.
     """
     from vae_genomics.errors import DataError
+    from vae_genomics.evaluation.generators import DEFAULT_GENERATOR, make_generator
     from vae_genomics.evaluation.samplers import sample_gmm, sample_prior
 
-    if sampler not in SAMPLERS:
-        raise DataError(f"unknown sampler {sampler!r}: use {' or '.join(SAMPLERS)}")
     seed = run.config.seed if seed is None else seed
+    sampler = sampler or DEFAULT_GENERATOR
     if sampler == "gmm":
         return sample_gmm(run.model, run.mixture(), n, seed=seed)["samples"].astype(np.int8)
-    return sample_prior(run.model, n, seed=seed)["samples"].astype(np.int8)
+    if sampler == "prior":
+        return sample_prior(run.model, n, seed=seed)["samples"].astype(np.int8)
+    try:
+        gen = make_generator(sampler, run.config.evaluation.gmm_max_components)
+    except ValueError as err:
+        raise DataError(f"--sampler: {err}") from None
+    x_train = run.data.matrix.haplotypes[run.train_rows]
+    gen.fit(run.model, x_train, seed=run.config.seed)
+    return gen.sample(run.model, n, seed=seed)["samples"].astype(np.int8)
 
 
 def sample_run(
     run_dir: str | Path,
     n: int,
     out: str | Path,
-    sampler: str = "prior",
+    sampler: str | None = None,
     seed: int | None = None,
     command: str = "",
 ) -> Path | None:
     """Generate ``n`` haplotypes with a run's model and write them as a phased, bgzipped VCF.
 
-    Haplotypes are Bernoulli draws from the decoder probabilities of codes drawn from the prior
-    N(0, I) (``prior``) or from the Gaussian mixture fitted to the aggregate posterior of the run's
-    training haplotypes (``gmm``; stored in the run). Haplotypes 2i and 2i + 1 become the two
+    Haplotypes come from a generator (:func:`draw_haplotypes`; the default generator when
+    ``sampler`` is None, the one the report evaluates). Haplotypes 2i and 2i + 1 become the two
     phased haplotypes of synthetic sample i (see :func:`vae_genomics.export.write_haplotype_vcf`).
     The header carries the contig's length, a ``##source`` line with the version and ``command``,
     and the run's provenance; a tabix index is written beside the file.
@@ -290,7 +306,7 @@ def sample_run(
         run_dir: A run directory, or a section directory (its ``latest`` run).
         n: Number of haplotypes, even and positive.
         out: Output path (``.vcf.gz``), or ``-`` for uncompressed VCF on standard output.
-        sampler: ``prior`` or ``gmm``.
+        sampler: A generator name, or None for the default (:func:`draw_haplotypes`).
         seed: Seed of the draws (default: the run's seed).
         command: The command line, for the ``##source`` line.
 
@@ -303,6 +319,10 @@ def sample_run(
     run = load_run(run_dir)
     seed = run.config.seed if seed is None else seed
     haplotypes = draw_haplotypes(run, n, sampler, seed)
+    if sampler is None:
+        from vae_genomics.evaluation.generators import DEFAULT_GENERATOR
+
+        sampler = DEFAULT_GENERATOR
     matrix = run.data.matrix
     return write_haplotype_vcf(
         out,

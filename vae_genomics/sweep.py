@@ -7,7 +7,8 @@ interrupted sweep resumes where it stopped; a point whose configuration changed 
 
 Recommendation rule (:func:`recommend`): a point is eligible when training did not diverge, at least
 ``min_active_units`` latent dimensions are active, and neither its Bernoulli-sampled
-reconstructions nor its generated samples are judged ``mode-seeking`` or ``collapsed``. Among the
+reconstructions nor its generated samples (the default generator) are judged ``off-distribution``,
+``mode-seeking`` or ``collapsed`` (:data:`~vae_genomics.evaluation.modeseek.FAILING`). Among the
 eligible points the one with the best (lowest) held-out −ELBO wins; ties go to the larger β. The
 maximum-likelihood point can be a collapsed one (rate ≈ 0), which is why the best −ELBO alone is
 not the rule. Every other point gets the reason it lost.
@@ -32,7 +33,7 @@ import yaml
 
 from vae_genomics.config import Config, deep_merge, read_yaml
 from vae_genomics.errors import ConfigError
-from vae_genomics.evaluation.modeseek import to_jsonable
+from vae_genomics.evaluation.modeseek import FAILING, to_jsonable
 from vae_genomics.io import atomic_write_text, write_json
 from vae_genomics.runs import CONFIG_FILE, METRICS_FILE, read_json
 
@@ -168,6 +169,8 @@ def point_row(metrics: dict[str, Any]) -> dict[str, Any]:
     def coverage(name: str) -> float | None:
         return (sets.get(name, {}).get("prdc_pca") or {}).get("coverage")
 
+    generated = "generated_samples" if "generated_samples" in sets else "gmm_samples"
+
     return {
         "rate": held["kl"],
         "distortion": held["reconstruction"],
@@ -177,9 +180,9 @@ def point_row(metrics: dict[str, Any]) -> dict[str, Any]:
         "latent_dim": metrics["latent_dim"],
         "mi": (evaluation.get("mutual_information") or {}).get("mi"),
         "coverage_reconstruction": coverage("reconstruction_samples"),
-        "coverage_generated": coverage("gmm_samples"),
+        "coverage_generated": coverage(generated),
         "verdict_reconstruction": verdict("reconstruction_samples"),
-        "verdict_generated": verdict("gmm_samples"),
+        "verdict_generated": verdict(generated),
         "diverged": bool(metrics.get("diverged")),
     }
 
@@ -204,9 +207,9 @@ def recommend(table: pd.DataFrame, min_active_units: int = 2) -> tuple[int | Non
             reasons[row["point"]] = (
                 f"collapsed: {row['active_units']} active units < {min_active_units}"
             )
-        elif row["verdict_reconstruction"] in ("mode-seeking", "collapsed"):
+        elif row["verdict_reconstruction"] in FAILING:
             reasons[row["point"]] = f"reconstructions are {row['verdict_reconstruction']}"
-        elif row["verdict_generated"] in ("mode-seeking", "collapsed"):
+        elif row["verdict_generated"] in FAILING:
             reasons[row["point"]] = f"generated samples are {row['verdict_generated']}"
         else:
             eligible.append(i)

@@ -518,6 +518,7 @@ def evaluate_section(
         populations=populations,
         n_components=config.report.n_components,
         seed=config.seed,
+        positions=data.matrix.positions,
     )
 
 
