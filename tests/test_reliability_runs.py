@@ -195,6 +195,12 @@ def test_sample_and_encode_never_overwrite_an_output_or_an_input(trained, tiny_c
     mtime = sample.stat().st_mtime_ns
     assert cli.main(["sample", str(trained), "--n", "4", "--out", str(sample)]) == 2
     assert sample.stat().st_mtime_ns == mtime
+    # evaluate --out: never the VCF it scores nor the run's VCF; an existing one needs --overwrite
+    evaluate = ["evaluate", str(trained), "--synthetic", str(sample), "--out"]
+    for target in (sample, vcf):
+        assert cli.main([*evaluate, str(target), "--overwrite"]) == 2
+    assert sample.stat().st_mtime_ns == mtime and vcf.read_bytes() == before
+    assert cli.main([*evaluate, str(out)]) == 2 and "Pass --overwrite" in caplog.text
 
 
 @pytest.mark.slow
