@@ -497,6 +497,13 @@ def _cmd_sections(args: argparse.Namespace) -> None:
         )
     text = table.to_csv(sep="\t", index=False)
     if args.out:
+        from vae_genomics.io import check_output_path
+
+        d = config.data
+        inputs = [d.vcf, Path(f"{d.vcf}.tbi"), Path(f"{d.vcf}.csi"), d.cache, d.samples, d.bed,
+                  d.populations]  # fmt: skip
+        # the table is regenerated, so an existing one is replaced; an input never is
+        check_output_path(args.out, True, [p for p in inputs if p is not None])
         atomic_write_text(args.out, text)
         log.info("wrote %d sections to %s", len(table), args.out)
     sys.stdout.write("\n".join(table["name"]) + "\n" if args.names else text)
