@@ -352,8 +352,10 @@ def _add_region_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--sections", type=lambda t: [v for v in t.split(",") if v],
                    metavar="A,B,...", help="these sections (comma-separated)")  # fmt: skip
     g.add_argument("--joint", choices=["chain", "joint", "independent"], default=None,
-                   help="joint latent model of the VCF: chain (the default, chosen by measurement), "
-                   "joint, or independent (per-section sampling, the floor)")  # fmt: skip
+                   help="joint latent model of the VCF: joint (one mixture over all codes; the "
+                   "default, chosen by measurement), chain (a Markov chain of mixtures along the "
+                   "genome: better boundary LD, lower coverage, slower to fit), or independent "
+                   "(each section on its own, the floor)")  # fmt: skip
     g.add_argument("--decoder", metavar="RULE",
                    help="alleles from decoder probabilities: bernoulli, temperature:T or calls "
                    "(default: the decoder of sample's default generator)")  # fmt: skip

@@ -28,7 +28,7 @@ from vae_genomics.report.regions import REGION_JSON, REGION_PAGE
 log = logging.getLogger(__name__)
 
 #: Joint latent model of ``sample --region`` (chosen by measurement: docs/experiments.md, "Regions").
-DEFAULT_JOINT = "chain"
+DEFAULT_JOINT = "joint"
 
 
 @dataclass
