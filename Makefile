@@ -39,8 +39,14 @@ install: $(STAMP)  ## create the virtualenv and install the package
 train: $(STAMP)  ## train one section (SECTION=..., default: the config's default section)
 	$(BIN)/vae-genomics train --config $(CONFIG) $(if $(SECTION),--section $(SECTION)) $(ARGS)
 
-train-all: $(STAMP)  ## every section with Snakemake: PROFILE=local (this machine) or slurm; re-running resumes
-	$(BIN)/snakemake -s workflow/Snakefile --profile workflow/profiles/$(PROFILE) \
+# A dry run (ARGS="-n") only plans: it installs nothing and uses whichever environment has snakemake.
+DRY_RUN := $(filter -n --dry-run --dryrun,$(ARGS))
+PLAN_BIN := $(firstword $(foreach v,$(VENV) .venv .venv-gpu,$(if $(wildcard $(v)/bin/snakemake),$(v)/bin)))
+TRAIN_ALL_BIN := $(if $(DRY_RUN),$(PLAN_BIN),$(BIN))
+
+train-all: $(if $(DRY_RUN),,$(STAMP))  ## every section with Snakemake: PROFILE=local (this machine) or slurm; re-running resumes
+	@test -n "$(TRAIN_ALL_BIN)" || { echo "no environment with snakemake yet: run make install first" >&2; exit 2; }
+	$(TRAIN_ALL_BIN)/snakemake -s workflow/Snakefile --profile workflow/profiles/$(PROFILE) \
 	  --config vae_config=$(CONFIG) run_name=$(RUN_NAME) $(if $(GPU:0=),gpu=1) $(if $(REGION),region=$(REGION)) $(ARGS)
 
 sample-region: $(STAMP)  ## sample trained sections as one region: REGION=contig:start-end, SECTIONS=a,b,c, or neither (every trained section)

@@ -8,6 +8,7 @@ import pytest
 from vae_genomics.evaluation.modeseek import (
     VerdictThresholds,
     compare_sets,
+    headline,
     judge,
     mode_seeking_report,
     to_jsonable,
@@ -103,12 +104,12 @@ def test_report_subsamples_to_the_heldout_size(cohort):
     assert report["ceiling"]["n"] == 150 and report["sets"]["big"]["n"] == 150
 
 
-def _stats(ratios, coverage=0.95, site=1.0):
+def _stats(ratios, coverage=0.95, site=1.0, precision=0.95):
     return {
         "variance_ratio": ratios,
         "site_variance_ratio": site,
-        "prdc_pca": {"coverage": coverage},
-        "prdc_hamming": {"coverage": coverage},
+        "prdc_pca": {"coverage": coverage, "precision": precision},
+        "prdc_hamming": {"coverage": coverage, "precision": precision},
     }
 
 
@@ -134,7 +135,7 @@ def test_judge_thresholds_and_precedence():
     # collapse wins over mode-seeking, and the worst check (relative to its threshold) is named
     got = judge(_stats([0.01, 0.04, 0.02, 0.03], coverage=0.0, site=0.03), ceiling, t)
     assert got["verdict"] == "collapsed" and got["tripped_by"] == "site_variance_ratio"
-    assert set(got["tripped"]) == {"max_variance_ratio", "site_variance_ratio"}
+    assert {"max_variance_ratio", "site_variance_ratio"} <= set(got["tripped"])  # every failure
     # only the first n_pcs are checked; a missing number never trips
     assert (
         judge(_stats([0.9, 0.8, 0.7, 0.01]), ceiling, VerdictThresholds(n_pcs=3))["verdict"] == "ok"
@@ -145,6 +146,68 @@ def test_judge_thresholds_and_precedence():
     assert (
         judge(_stats([0.9, 0.8, 0.9, 0.9]), ceiling, strict)["tripped_by"] == "variance_ratio_pc2"
     )
+
+
+def test_off_distribution_names_the_precision_that_tripped_it():
+    ceiling = _stats([1.0, 1.0, 1.0, 1.0], precision=0.9)
+    # over-dispersed: ratios above 1, precision below 0.7 x 0.9 = 0.63
+    got = judge(_stats([2.1, 1.3, 1.2, 1.8], precision=0.4), ceiling)
+    assert (got["verdict"], got["tripped_by"], got["value"]) == (
+        "off-distribution",
+        "precision_pca",
+        0.4,
+    )
+    assert got["threshold"] == pytest.approx(0.63)
+    # precision just above the threshold: ok; with a shrunk PC it is mode-seeking instead
+    assert judge(_stats([2.1, 1.3, 1.2, 1.8], precision=0.64), ceiling)["verdict"] == "ok"
+    got = judge(_stats([0.2, 1.0, 1.0, 1.0], precision=0.99), ceiling)
+    assert (got["verdict"], got["tripped_by"]) == ("mode-seeking", "variance_ratio_pc1")
+    # collapse still comes first
+    got = judge(_stats([0.01, 0.01, 0.01, 0.01], site=0.01, precision=0.1), ceiling)
+    assert got["verdict"] == "collapsed" and "precision_pca" in got["tripped"]
+
+
+def test_copies_training_data_from_privacy_numbers():
+    ceiling = _stats([1.0, 1.0, 1.0, 1.0])
+    good = _stats([1.0, 1.0, 1.0, 1.0])
+    t = VerdictThresholds()
+    privacy = {
+        "privacy_loss": 0.01,
+        "exact_copy_fraction": 0.25,
+        "heldout_exact_copy_fraction": 0.2,
+    }
+    assert judge(good, ceiling, t, privacy)["verdict"] == "ok"
+    assert judge(good, ceiling, t, {**privacy, "privacy_loss": 0.09})["verdict"] == "ok"
+    got = judge(good, ceiling, t, {**privacy, "privacy_loss": 0.12})
+    assert (got["verdict"], got["tripped_by"], got["value"], got["threshold"]) == (
+        "copies-training-data", "privacy_loss", 0.12, 0.1,
+    )  # fmt: skip
+    # exact copies are judged against the held-out haplotypes' own fraction (0.2 + 0.1)
+    got = judge(good, ceiling, t, {**privacy, "exact_copy_fraction": 0.35})
+    assert (got["verdict"], got["tripped_by"]) == ("copies-training-data", "exact_copy_fraction")
+    assert got["threshold"] == pytest.approx(0.3)
+    assert judge(good, ceiling, t, {**privacy, "exact_copy_fraction": 0.29})["verdict"] == "ok"
+    # without a panel (reconstructions) there is no privacy check; a model failure comes first
+    assert judge(good, ceiling, t, None)["verdict"] == "ok"
+    shrunk = _stats([0.1, 1.0, 1.0, 1.0])
+    got = judge(shrunk, ceiling, t, {**privacy, "privacy_loss": 0.5})
+    assert got["verdict"] == "mode-seeking" and set(got["tripped"]) == {
+        "variance_ratio_pc1", "privacy_loss",
+    }  # fmt: skip
+
+
+def test_headline_uses_reconstructions_and_the_default_generator_only():
+    verdicts = {
+        "reconstruction_samples": "ok",
+        "prior_samples": "off-distribution",
+        "generated_samples": "ok",
+    }
+    assert headline(verdicts) == {"set": "reconstruction_samples", "verdict": "ok"}
+    verdicts["generated_samples"] = "copies-training-data"
+    assert headline(verdicts) == {"set": "generated_samples", "verdict": "copies-training-data"}
+    verdicts["reconstruction_samples"] = "mode-seeking"
+    assert headline(verdicts) == {"set": "reconstruction_samples", "verdict": "mode-seeking"}
+    assert headline({"prior_samples": "collapsed"}) == {"set": None, "verdict": None}
 
 
 def test_thresholds_are_validated():

@@ -9,7 +9,8 @@ from vcf_factory import structured_haplotypes
 
 from vae_genomics.config import EvaluationConfig, VerdictConfig, load_config
 from vae_genomics.errors import ConfigError
-from vae_genomics.evaluation.modeseek import VerdictThresholds
+from vae_genomics.evaluation import DEFAULT_GENERATOR
+from vae_genomics.evaluation.modeseek import VERDICTS, VerdictThresholds
 from vae_genomics.evaluation.prdc import prdc
 from vae_genomics.evaluation.samplers import decode_probabilities
 from vae_genomics.evaluation.summary import (
@@ -110,7 +111,22 @@ def test_evaluate_model_summary_is_complete_and_json_safe(model, cohort):
     assert len(s["latent"]["activity"]) == 3 and len(s["reencoding"]["per_dim"]) == 3
     assert s["gmm"] == {**s["gmm"], "n_components": 2, "chosen_by": "config", "bic": None}
     assert set(s["verdicts"]) == set(SET_NAMES)
-    assert s["worst"]["verdict"] in {"ok", "mode-seeking", "collapsed"}
+    assert s["worst"]["verdict"] in VERDICTS
+    # the headline is the worse of the reconstructions' and the default generator's verdicts
+    pair = [s["verdicts"]["reconstruction_samples"], s["verdicts"]["generated_samples"]]
+    assert s["headline"]["verdict"] == max(pair, key=VERDICTS.index)
+    assert s["generator"]["name"] == DEFAULT_GENERATOR
+    # the realism and privacy panel of the generated sets, beside its ceiling, feeds their verdicts
+    assert set(s["realism"]["sets"]) == {"prior_samples", "generated_samples"}
+    for name, panel in s["realism"]["sets"].items():
+        assert panel["n"] == s["realism"]["ceiling"]["n"] == n
+        assert panel["privacy_loss"] == pytest.approx(panel["aats_heldout"] - panel["aats_train"])
+        checks = {c["name"]: c for c in s["modeseek"]["sets"][name]["verdict"]["checks"]}
+        assert checks["privacy_loss"]["value"] == panel["privacy_loss"]
+    names = {
+        c["name"] for c in s["modeseek"]["sets"]["reconstruction_samples"]["verdict"]["checks"]
+    }
+    assert "privacy_loss" not in names  # reconstructions are not judged for copying
     # per-population coverage uses the balls of prdc_pca: its weighted mean is that coverage
     for stats in s["modeseek"]["sets"].values():
         by_pop = stats["coverage_by_population"]
@@ -165,7 +181,8 @@ def test_thresholds_from_the_config_reach_the_verdict(model, cohort):
     strict = FAST.model_copy(update={"verdict": VerdictConfig(min_coverage_fraction=1.0)})
     lenient = FAST.model_copy(
         update={"verdict": VerdictConfig(min_coverage_fraction=0.0, min_variance_fraction=0.0,
-                                         collapse_variance_ratio=0.0)}
+                                         collapse_variance_ratio=0.0, min_precision_fraction=0.0,
+                                         max_privacy_loss=1.0, max_copy_excess=1.0)}
     )  # fmt: skip
     got = evaluate_model(model, cohort["train"], cohort["held"], lenient, seed=1).summary
     assert set(got["verdicts"].values()) == {"ok"}

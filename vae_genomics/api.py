@@ -121,12 +121,14 @@ class Run:
             raise ValueError(f"expected codes of shape (n, {self.latent_dim}), got {z.shape}")
         return decode_probabilities(self.model, z, batch_size=batch_size)
 
-    def sample(self, n: int, sampler: str = "prior", seed: int | None = None) -> np.ndarray:
-        """Synthetic haplotypes: Bernoulli draws from the decoder at generated codes.
+    def sample(self, n: int, sampler: str | None = None, seed: int | None = None) -> np.ndarray:
+        """Synthetic haplotypes from a generator (codes, then 0/1 haplotypes from the decoder).
 
         Args:
             n: Number of haplotypes.
-            sampler: ``prior`` (z ~ N(0, I)) or ``gmm`` (the run's aggregate-posterior mixture).
+            sampler: A generator name (``source/decoder``, as ``vae-genomics sample --sampler``):
+                None for the default generator, ``prior``, ``gmm`` (the run's stored mixture),
+                ``aggregate:2/calls``, ...
             seed: Seed of the draws (default: the run's seed), as ``vae-genomics sample --seed``.
 
         Returns:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,19 +22,30 @@ from vae_genomics.evaluation.metrics import encode
 from vae_genomics.evaluation.modeseek import to_jsonable
 from vae_genomics.io import write_json
 from vae_genomics.models.vae import HaplotypeVAE
-from vae_genomics.rundata import GMM_FILE, HAPLOTYPES_FILE, read_gmm, read_run_data
+from vae_genomics.rundata import (
+    GMM_FILE,
+    HAPLOTYPES_FILE,
+    data_changes,
+    read_gmm,
+    read_run_data,
+)
 from vae_genomics.runs import (
     CONFIG_FILE,
     HISTORY_FILE,
     METRICS_FILE,
     MODEL_FILE,
+    REPORT_DIR,
     SPLIT_FILE,
+    damaged,
     read_json,
     resolve_run_dir,
 )
 from vae_genomics.training import evaluate_section, run_metrics, write_run_report
 
 log = logging.getLogger(__name__)
+
+#: Where ``report`` writes a run's new metrics and report before renaming them into place.
+STAGING_DIR = ".report.partial"
 
 
 @dataclass
@@ -89,10 +103,18 @@ def load_run(run_dir: str | Path) -> LoadedRun:
     """
     run_dir = resolve_run_dir(run_dir).resolve()
     config_dict = read_yaml(run_dir / CONFIG_FILE)
-    resolved = config_dict.pop("resolved")
-    section_name = resolved["section"]["name"]
-    config = Config.model_validate(config_dict)
-    stored = read_run_data(run_dir)
+    resolved = config_dict.pop("resolved", None)
+    if not isinstance(resolved, dict) or not isinstance(resolved.get("section"), dict):
+        raise damaged(run_dir / CONFIG_FILE, "no 'resolved' entry naming the section")
+    section_name = resolved["section"].get("name")
+    try:
+        config = Config.model_validate(config_dict)
+    except ValueError as exc:
+        raise damaged(run_dir / CONFIG_FILE, exc) from None
+    try:
+        stored = read_run_data(run_dir)
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        raise damaged(run_dir / HAPLOTYPES_FILE, exc) from None
     if stored is not None:
         data = SectionData(stored.section, stored.matrix, stored.populations)
     else:
@@ -100,7 +122,20 @@ def load_run(run_dir: str | Path) -> LoadedRun:
             "%s: no %s (an older run); reading the section from the VCF", run_dir, HAPLOTYPES_FILE
         )
         data = load_section(config.data, section_name)
+    fingerprint = resolved.get("data")
+    changed = data_changes(fingerprint, data.matrix) if isinstance(fingerprint, dict) else None
+    if changed:
+        source = HAPLOTYPES_FILE if stored is not None else config.data.vcf
+        raise RunError(
+            f"{run_dir}: the data changed since this run was trained ({changed}; read from "
+            f"{source}). Its numbers would no longer be those of its model's data: restore the "
+            "data, or train the section again."
+        )
     split = read_json(run_dir / SPLIT_FILE)
+    if not isinstance(split, dict) or not all(
+        isinstance(split.get(k), list) for k in ("train", "validation")
+    ):
+        raise damaged(run_dir / SPLIT_FILE, "expected lists 'train' and 'validation'")
     row = {h: i for i, h in enumerate(data.matrix.haplotype_ids)}
     unknown = [h for h in split["train"] + split["validation"] if h not in row]
     if unknown:
@@ -110,13 +145,37 @@ def load_run(run_dir: str | Path) -> LoadedRun:
         )
     train_rows = np.asarray([row[h] for h in split["train"]], dtype=np.int64)
     val_rows = np.asarray([row[h] for h in split["validation"]], dtype=np.int64)
-    model = keras.models.load_model(run_dir / MODEL_FILE, safe_mode=True)
+    model = load_model(run_dir / MODEL_FILE)
     return LoadedRun(
         run_dir, config, data, train_rows, val_rows, model, resolved=resolved,
         superpopulations=None if stored is None else stored.superpopulations,
         contig_length=None if stored is None else stored.contig_length,
-        gmm=read_gmm(run_dir / GMM_FILE),
+        gmm=_read_gmm(run_dir / GMM_FILE),
     )  # fmt: skip
+
+
+def _read_gmm(path: Path) -> Any:
+    try:
+        return read_gmm(path)
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        raise damaged(path, exc) from None
+
+
+def load_model(path: Path) -> HaplotypeVAE:
+    """Load a run's ``model.keras`` in Keras safe mode (no code in the file runs).
+
+    Raises:
+        RunError: The file is damaged (not a zip archive, truncated) or holds another model.
+    """
+    if not zipfile.is_zipfile(path):
+        raise damaged(path, "not a .keras zip archive; truncated or overwritten")
+    try:
+        model = keras.models.load_model(path, safe_mode=True)
+    except Exception as exc:  # Keras raises many kinds for a damaged or foreign archive
+        raise damaged(path, f"Keras could not load it: {exc}") from None
+    if not isinstance(model, HaplotypeVAE):
+        raise damaged(path, f"it holds a {type(model).__name__}, not this program's HaplotypeVAE")
+    return model
 
 
 def report_run(run_dir: str | Path, command: str = "") -> Path:
@@ -139,7 +198,10 @@ def report_run(run_dir: str | Path, command: str = "") -> Path:
     config, data, x = run.config, run.data, run.data.matrix.haplotypes
     x_train, x_val = x[run.train_rows], x[run.val_rows]
     evaluation = evaluate_section(config, data, run.model, x_train, x_val, run.val_rows)
-    history_table = pd.read_csv(run.run_dir / HISTORY_FILE)
+    try:
+        history_table = pd.read_csv(run.run_dir / HISTORY_FILE, encoding="utf-8")
+    except (UnicodeDecodeError, ValueError, pd.errors.ParserError) as exc:
+        raise damaged(run.run_dir / HISTORY_FILE, exc) from None
     history = {c: history_table[c].tolist() for c in history_table.columns if c != "epoch"}
     metrics_path = run.run_dir / METRICS_FILE
     previous = read_json(metrics_path) if metrics_path.is_file() else {}
@@ -151,57 +213,91 @@ def report_run(run_dir: str | Path, command: str = "") -> Path:
     # keep what only training knew (e.g. divergence); replace the evaluated numbers
     evaluated = ("heldout", "active_units", "activity", "evaluation")
     metrics = {**fresh, **previous, **{k: fresh[k] for k in evaluated}}
-    write_json(metrics_path, to_jsonable(metrics))
     groups = None
     if run.superpopulations is not None and data.populations is not None:
         groups = dict(zip(map(str, data.populations), map(str, run.superpopulations), strict=True))
-    return write_run_report(
-        run.run_dir, data.section.name, run.run_dir.name, config, evaluation, history, metrics,
-        positions=data.matrix.positions, groups=groups, command=command,
-    )  # fmt: skip
+    # metrics.json and the report are replaced together or not at all: both are written into a
+    # staging directory first (where a full disk fails), then renamed into place
+    staging = run.run_dir / STAGING_DIR
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        write_json(staging / METRICS_FILE, to_jsonable(metrics))
+        page = write_run_report(
+            run.run_dir, data.section.name, run.run_dir.name, config, evaluation, history, metrics,
+            positions=data.matrix.positions, groups=groups, command=command,
+            report_dir=staging / REPORT_DIR,
+        )  # fmt: skip
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    report, old = run.run_dir / REPORT_DIR, run.run_dir / f".{REPORT_DIR}.old"
+    shutil.rmtree(old, ignore_errors=True)
+    if report.exists():
+        os.replace(report, old)
+    os.replace(staging / REPORT_DIR, report)
+    os.replace(staging / METRICS_FILE, metrics_path)
+    shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(staging, ignore_errors=True)
+    return report / page.name
 
 
 SAMPLERS = ("prior", "gmm")
 
 
 def draw_haplotypes(
-    run: LoadedRun, n: int, sampler: str = "prior", seed: int | None = None
+    run: LoadedRun, n: int, sampler: str | None = None, seed: int | None = None
 ) -> np.ndarray:
-    """Bernoulli draws from the decoder at codes from the prior or the aggregate-posterior mixture.
+    """Generated haplotypes of a run's model.
 
     Args:
         run: A loaded run.
         n: Number of haplotypes.
-        sampler: ``prior`` (z ~ N(0, I)) or ``gmm`` (the run's stored mixture, :meth:`LoadedRun.mixture`).
+        sampler: A generator name (``source/decoder``,
+            :func:`~vae_genomics.evaluation.generators.make_generator`), fitted to the posteriors of
+            the run's training haplotypes; ``None`` is
+            :data:`~vae_genomics.evaluation.generators.DEFAULT_GENERATOR`, what the report
+            evaluates. Two short names are kept: ``prior`` (Bernoulli draws at z ~ N(0, I)) and
+            ``gmm`` (Bernoulli draws at codes from the run's stored BIC mixture,
+            :meth:`LoadedRun.mixture`).
         seed: Seed of the draws (default: the run's seed).
 
     Returns:
         Haplotypes, int8 0/1, shape (n, n_variants).
+
+    Raises:
+        DataError: An unknown generator name.
     """
     from vae_genomics.errors import DataError
+    from vae_genomics.evaluation.generators import DEFAULT_GENERATOR, make_generator
     from vae_genomics.evaluation.samplers import sample_gmm, sample_prior
 
-    if sampler not in SAMPLERS:
-        raise DataError(f"unknown sampler {sampler!r}: use {' or '.join(SAMPLERS)}")
     seed = run.config.seed if seed is None else seed
+    sampler = sampler or DEFAULT_GENERATOR
     if sampler == "gmm":
         return sample_gmm(run.model, run.mixture(), n, seed=seed)["samples"].astype(np.int8)
-    return sample_prior(run.model, n, seed=seed)["samples"].astype(np.int8)
+    if sampler == "prior":
+        return sample_prior(run.model, n, seed=seed)["samples"].astype(np.int8)
+    try:
+        gen = make_generator(sampler, run.config.evaluation.gmm_max_components)
+    except ValueError as err:
+        raise DataError(f"--sampler: {err}") from None
+    x_train = run.data.matrix.haplotypes[run.train_rows]
+    gen.fit(run.model, x_train, seed=run.config.seed)
+    return gen.sample(run.model, n, seed=seed)["samples"].astype(np.int8)
 
 
 def sample_run(
     run_dir: str | Path,
     n: int,
     out: str | Path,
-    sampler: str = "prior",
+    sampler: str | None = None,
     seed: int | None = None,
     command: str = "",
 ) -> Path | None:
     """Generate ``n`` haplotypes with a run's model and write them as a phased, bgzipped VCF.
 
-    Haplotypes are Bernoulli draws from the decoder probabilities of codes drawn from the prior
-    N(0, I) (``prior``) or from the Gaussian mixture fitted to the aggregate posterior of the run's
-    training haplotypes (``gmm``; stored in the run). Haplotypes 2i and 2i + 1 become the two
+    Haplotypes come from a generator (:func:`draw_haplotypes`; the default generator when
+    ``sampler`` is None, the one the report evaluates). Haplotypes 2i and 2i + 1 become the two
     phased haplotypes of synthetic sample i (see :func:`vae_genomics.export.write_haplotype_vcf`).
     The header carries the contig's length, a ``##source`` line with the version and ``command``,
     and the run's provenance; a tabix index is written beside the file.
@@ -210,7 +306,7 @@ def sample_run(
         run_dir: A run directory, or a section directory (its ``latest`` run).
         n: Number of haplotypes, even and positive.
         out: Output path (``.vcf.gz``), or ``-`` for uncompressed VCF on standard output.
-        sampler: ``prior`` or ``gmm``.
+        sampler: A generator name, or None for the default (:func:`draw_haplotypes`).
         seed: Seed of the draws (default: the run's seed).
         command: The command line, for the ``##source`` line.
 
@@ -223,6 +319,10 @@ def sample_run(
     run = load_run(run_dir)
     seed = run.config.seed if seed is None else seed
     haplotypes = draw_haplotypes(run, n, sampler, seed)
+    if sampler is None:
+        from vae_genomics.evaluation.generators import DEFAULT_GENERATOR
+
+        sampler = DEFAULT_GENERATOR
     matrix = run.data.matrix
     return write_haplotype_vcf(
         out,

@@ -7,7 +7,8 @@ interrupted sweep resumes where it stopped; a point whose configuration changed 
 
 Recommendation rule (:func:`recommend`): a point is eligible when training did not diverge, at least
 ``min_active_units`` latent dimensions are active, and neither its Bernoulli-sampled
-reconstructions nor its generated samples are judged ``mode-seeking`` or ``collapsed``. Among the
+reconstructions nor its generated samples (the default generator) are judged ``off-distribution``,
+``mode-seeking`` or ``collapsed`` (:data:`~vae_genomics.evaluation.modeseek.FAILING`). Among the
 eligible points the one with the best (lowest) held-out −ELBO wins; ties go to the larger β. The
 maximum-likelihood point can be a collapsed one (rate ≈ 0), which is why the best −ELBO alone is
 not the rule. Every other point gets the reason it lost.
@@ -32,7 +33,7 @@ import yaml
 
 from vae_genomics.config import Config, deep_merge, read_yaml
 from vae_genomics.errors import ConfigError
-from vae_genomics.evaluation.modeseek import to_jsonable
+from vae_genomics.evaluation.modeseek import FAILING, to_jsonable
 from vae_genomics.io import atomic_write_text, write_json
 from vae_genomics.runs import CONFIG_FILE, METRICS_FILE, read_json
 
@@ -81,9 +82,12 @@ def is_finished(run_dir: Path, config: Config) -> bool:
     """Whether ``run_dir`` is a finished run trained with exactly ``config``."""
     if not (run_dir / METRICS_FILE).is_file() or not (run_dir / CONFIG_FILE).is_file():
         return False
-    saved = read_yaml(run_dir / CONFIG_FILE)
+    saved, wanted = read_yaml(run_dir / CONFIG_FILE), config.to_dict()
     saved.pop("resolved", None)
-    return saved == config.to_dict()
+    for raw in (saved, wanted):  # where the data is read from and on how many threads: not what
+        raw.get("data", {}).pop("cache", None)
+        raw.get("runtime", {}).pop("threads", None)
+    return saved == wanted
 
 
 def _train_point(config_dict: dict[str, Any], section: str, parent: str, run_name: str) -> str:
@@ -99,10 +103,9 @@ def _train_point(config_dict: dict[str, Any], section: str, parent: str, run_nam
 
 def _init_worker(threads: int) -> None:
     """Share the cores between parallel points instead of oversubscribing them."""
-    import tensorflow as tf
+    from vae_genomics.threads import limit_threads
 
-    tf.config.threading.set_intra_op_parallelism_threads(threads)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
+    limit_threads(threads)
 
 
 def run_points(
@@ -134,7 +137,7 @@ def run_points(
             log.info("training point %d/%d: %s", i, len(todo), args[3])
             _train_point(*args)
     else:
-        threads = max(1, (os.cpu_count() or 1) // jobs)
+        threads = max(1, (base.runtime.threads or os.cpu_count() or 1) // jobs)
         context = get_context("spawn")
         with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
                                  initargs=(threads,)) as pool:  # fmt: skip
@@ -166,6 +169,8 @@ def point_row(metrics: dict[str, Any]) -> dict[str, Any]:
     def coverage(name: str) -> float | None:
         return (sets.get(name, {}).get("prdc_pca") or {}).get("coverage")
 
+    generated = "generated_samples" if "generated_samples" in sets else "gmm_samples"
+
     return {
         "rate": held["kl"],
         "distortion": held["reconstruction"],
@@ -175,9 +180,9 @@ def point_row(metrics: dict[str, Any]) -> dict[str, Any]:
         "latent_dim": metrics["latent_dim"],
         "mi": (evaluation.get("mutual_information") or {}).get("mi"),
         "coverage_reconstruction": coverage("reconstruction_samples"),
-        "coverage_generated": coverage("gmm_samples"),
+        "coverage_generated": coverage(generated),
         "verdict_reconstruction": verdict("reconstruction_samples"),
-        "verdict_generated": verdict("gmm_samples"),
+        "verdict_generated": verdict(generated),
         "diverged": bool(metrics.get("diverged")),
     }
 
@@ -202,9 +207,9 @@ def recommend(table: pd.DataFrame, min_active_units: int = 2) -> tuple[int | Non
             reasons[row["point"]] = (
                 f"collapsed: {row['active_units']} active units < {min_active_units}"
             )
-        elif row["verdict_reconstruction"] in ("mode-seeking", "collapsed"):
+        elif row["verdict_reconstruction"] in FAILING:
             reasons[row["point"]] = f"reconstructions are {row['verdict_reconstruction']}"
-        elif row["verdict_generated"] in ("mode-seeking", "collapsed"):
+        elif row["verdict_generated"] in FAILING:
             reasons[row["point"]] = f"generated samples are {row['verdict_generated']}"
         else:
             eligible.append(i)
@@ -339,8 +344,10 @@ def run_sweep(
     from vae_genomics.report.figures import save_figure
     from vae_genomics.report.html import embed_png
     from vae_genomics.report.rate_distortion import rate_distortion_figure, sweep_page
+    from vae_genomics.runs import check_run_name
     from vae_genomics.training import prepare
 
+    check_run_name(name, "sweep name")  # before any work: never a path outside the section
     base, data = prepare(config_path, section, overrides)
     section_name = data.section.name
     sweep_dir = Path(base.runs_dir) / section_name / "sweeps" / name

@@ -35,16 +35,17 @@ from typing import Any, Protocol
 import numpy as np
 from scipy.special import expit, logit
 
+from vae_genomics.evaluation import DEFAULT_GENERATOR
 from vae_genomics.evaluation.metrics import encode
 from vae_genomics.evaluation.samplers import AggregatePosteriorGMM, decode_probabilities
 from vae_genomics.models.vae import HaplotypeVAE
 
 log = logging.getLogger(__name__)
 
+__all__ = ["DEFAULT_GENERATOR", "Generator", "describe", "make_generator", "make_source"]
+
 Seed = int | np.random.Generator | None
 
-#: The generator of ``sample``, of the report's generated set and of the sweep's rule.
-DEFAULT_GENERATOR = "gmm/temperature:0.5"
 
 #: Code sources and decoders by name (``aggregate:S`` and ``temperature:T`` take a number).
 SOURCES = ("prior", "gmm", "gmm-heldout", "aggregate")

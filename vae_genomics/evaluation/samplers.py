@@ -168,13 +168,19 @@ class AggregatePosteriorGMM:
         return (mean[None] + std[None] * eps).reshape(-1, mean.shape[1])
 
     def _fit_one(self, points: np.ndarray, k: int) -> GaussianMixture:
-        return GaussianMixture(
-            n_components=k,
-            covariance_type=self.covariance_type,
-            reg_covar=self.reg_covar,
-            n_init=self.n_init,
-            random_state=self.random_state,
-        ).fit(points)
+        from threadpoolctl import threadpool_limits
+
+        # latent_dim x latent_dim algebra and a k-means start: one BLAS and one OpenMP thread are
+        # faster (threads on busy cores spin-wait; 60x slower on a loaded 2-core machine and
+        # another 7x from OpenMP, BENCHMARKS.md)
+        with threadpool_limits(limits=1):
+            return GaussianMixture(
+                n_components=k,
+                covariance_type=self.covariance_type,
+                reg_covar=self.reg_covar,
+                n_init=self.n_init,
+                random_state=self.random_state,
+            ).fit(points)
 
     def fit(self, mean: np.ndarray, log_var: np.ndarray | None = None) -> AggregatePosteriorGMM:
         """Fit on the posteriors of training haplotypes.

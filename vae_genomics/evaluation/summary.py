@@ -11,9 +11,15 @@ two small views of existing ones (coverage per population, latent traversals):
   all haplotypes given, training and held-out together, so its minibatches (and its ``log b`` upper
   bound) are as large as the data allow (:mod:`~vae_genomics.evaluation.latent`);
 - the "after" sets of :data:`SET_NAMES` (reconstructions of the held-out haplotypes from the
-  posterior mean as decoder probabilities, Bernoulli draws and 0.5 calls; prior and mixture samples
-  as Bernoulli draws), their mode-seeking numbers and verdicts beside the real-train vs
-  real-held-out ceiling (:func:`~vae_genomics.evaluation.modeseek.mode_seeking_report`);
+  posterior mean as decoder probabilities, Bernoulli draws and 0.5 calls; prior samples as
+  Bernoulli draws; ``generated_samples`` from the default generator,
+  :data:`~vae_genomics.evaluation.generators.DEFAULT_GENERATOR`, what ``sample`` writes), their
+  mode-seeking numbers and verdicts beside the real-train vs real-held-out ceiling
+  (:func:`~vae_genomics.evaluation.modeseek.mode_seeking_report`);
+- the realism and privacy panel of the generated sets, beside its real-vs-real ceiling
+  (:mod:`~vae_genomics.evaluation.realism`), whose privacy numbers feed their verdicts; the
+  ``headline`` verdict of the section, from the reconstructions and the default generator
+  (:func:`~vae_genomics.evaluation.modeseek.headline`, the sweep's rule; prior samples are advisory);
 - PCA-space coverage of each population's held-out haplotypes, when labels are given: which
   populations a mode-seeking set misses (the same balls as ``prdc_pca.coverage``, so the
   count-weighted mean over populations is that coverage);
@@ -36,22 +42,24 @@ from typing import Any
 import numpy as np
 
 from vae_genomics.config import EvaluationConfig
+from vae_genomics.evaluation.generators import DEFAULT_GENERATOR, make_generator
 from vae_genomics.evaluation.latent import latent_statistics, mutual_information, reencoding_error
 from vae_genomics.evaluation.likelihood import importance_weighted_nll
 from vae_genomics.evaluation.metrics import encode, heldout_objective
 from vae_genomics.evaluation.modeseek import (
     VERDICTS,
     VerdictThresholds,
+    headline,
     mode_seeking_report,
     to_jsonable,
 )
 from vae_genomics.evaluation.pca import HaplotypePCA
 from vae_genomics.evaluation.prdc import kth_neighbour_distances, pairwise_distances
+from vae_genomics.evaluation.realism import common_size, realism_ceiling, realism_panel
 from vae_genomics.evaluation.samplers import (
     AggregatePosteriorGMM,
     decode_probabilities,
     posterior_reconstructions,
-    sample_gmm,
     sample_prior,
 )
 from vae_genomics.models.vae import HaplotypeVAE
@@ -64,8 +72,11 @@ SET_NAMES = (
     "reconstruction_samples",
     "reconstruction_threshold",
     "prior_samples",
-    "gmm_samples",
+    "generated_samples",
 )
+
+#: The generated sets that get the realism and privacy panel (reconstructions are not generated).
+GENERATED_SETS = ("prior_samples", "generated_samples")
 
 
 def thresholds_from_config(config: EvaluationConfig) -> VerdictThresholds:
@@ -196,6 +207,8 @@ def evaluate_model(
     populations: np.ndarray | None = None,
     n_components: int = 4,
     seed: int = 0,
+    positions: np.ndarray | None = None,
+    generator: str = DEFAULT_GENERATOR,
 ) -> Evaluation:
     """Evaluate a trained model against real training and held-out haplotypes.
 
@@ -207,6 +220,10 @@ def evaluate_model(
         populations: Population label of each held-out haplotype, shape (n_heldout,), or None.
         n_components: Principal components fitted (at least ``config.verdict.n_pcs`` are).
         seed: Seed of every draw (subsampling, posterior draws, generated sets, mixture fit).
+        positions: Site positions (bp), shape (n_variants,), for the LD decay; the variant index
+            when None.
+        generator: Generator of ``generated_samples`` (a name of
+            :func:`~vae_genomics.evaluation.generators.make_generator`).
 
     Returns:
         An :class:`Evaluation`. Its ``summary`` (JSON-safe: NaN and inf become None) holds
@@ -214,9 +231,12 @@ def evaluate_model(
         nats per haplotype), ``iw_nll`` (nll, neg_elbo of the same draws, n_samples), ``latent``
         (active_units, activity, active, kl_per_dim, kl; held-out), ``mutual_information``,
         ``reencoding`` (mean, per_dim, sample_mean, sample_per_dim), ``gmm`` (n_components, bic),
+        ``generator`` (the generator of ``generated_samples``: name, source, decoder),
         ``modeseek`` (ceiling, sets with their verdicts, thresholds, settings; each set also has
-        ``coverage_by_population`` when labels are given), ``verdicts`` (set → verdict),
-        ``worst`` (the worst set and its verdict), ``traversal_dims`` and ``seconds`` per part.
+        ``coverage_by_population`` when labels are given), ``realism`` (``ceiling`` and ``sets``:
+        the realism and privacy panel of the generated sets), ``verdicts`` (set → verdict),
+        ``worst`` (the worst set and its verdict), ``headline`` (reconstructions and the
+        default generator: the set and its verdict), ``traversal_dims`` and ``seconds`` per part.
     """
     config = config or EvaluationConfig()
     thresholds = thresholds_from_config(config)
@@ -224,8 +244,8 @@ def evaluate_model(
     # depend on the data and the seed only, not on what a model's samplers consumed before them
     rng = dict(
         zip(
-            ("subsample", "reconstruction", "prior", "gmm", "modeseek", "figure"),
-            (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(6)),
+            ("subsample", "reconstruction", "prior", "gmm", "modeseek", "figure", "realism"),
+            (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(7)),
             strict=True,
         )
     )
@@ -275,13 +295,29 @@ def evaluate_model(
             "bic": getattr(gmm, "bic_", None),
             "n_fit_points": gmm.n_fit_points_,
         }
+        gen = make_generator(generator, config.gmm_max_components)
+        gen.source.fit(mean_train, log_var_train, seed)
+        summary["generator"] = {"name": gen.name, "source": gen.source.name, "decoder": gen.decoder}
         recon = posterior_reconstructions(model, x_heldout, seed=rng["reconstruction"])
         sets = {
             "reconstruction_probabilities": recon["probabilities"],
             "reconstruction_samples": recon["samples"],
             "reconstruction_threshold": recon["threshold"],
             "prior_samples": sample_prior(model, n_ref, seed=rng["prior"])["samples"],
-            "gmm_samples": sample_gmm(model, gmm, n_ref, seed=rng["gmm"])["samples"],
+            "generated_samples": gen.sample(model, n_ref, seed=rng["gmm"])["samples"],
+        }
+    with timer("realism"):
+        size = common_size(n_ref, n_ref, len(x_train), config.max_points)
+        summary["realism"] = {
+            "ceiling": realism_ceiling(
+                x_train, x_heldout, positions, seed=rng["realism"], size=size
+            ),
+            "sets": {
+                name: realism_panel(
+                    sets[name], x_train, x_heldout, positions, seed=rng["realism"], size=size
+                )
+                for name in GENERATED_SETS
+            },
         }
     with timer("pca"):
         pca = HaplotypePCA(n_components=max(n_components, thresholds.n_pcs)).fit(x_train)
@@ -296,6 +332,7 @@ def evaluate_model(
             ld_max_offset=config.ld_max_offset,
             max_points=config.max_points,
             seed=rng["modeseek"],
+            privacy=summary["realism"]["sets"],
         )
         if populations is not None:
             n_pcs = modeseek["settings"]["n_pcs"]
@@ -309,6 +346,7 @@ def evaluate_model(
     worst = max(verdicts, key=lambda name: VERDICTS.index(verdicts[name]))
     summary["verdicts"] = verdicts
     summary["worst"] = {"set": worst, "verdict": verdicts[worst]}
+    summary["headline"] = headline(verdicts)
     with timer("traversals"):
         activity = np.asarray(summary["latent"]["activity"])
         active = [int(d) for d in np.argsort(-activity) if summary["latent"]["active"][d]]

@@ -2,9 +2,11 @@
 
 From a run's ``metrics.json`` (and the configured maximum of epochs): one sentence per set's
 verdict, and a list of (finding, command) pairs that map each problem to the command that
-addresses it — a KL-weight sweep for mode-seeking reconstructions or samples, the mixture sampler
-when only prior samples fail, more epochs when training stopped while still improving, a lower
-learning rate after a divergence.
+addresses it — a KL-weight sweep for mode-seeking or collapsed reconstructions or generated
+samples, a sharper or less noisy generator for off-distribution samples, a stronger copy guard
+when generated samples copy training haplotypes, the default generator when only prior samples
+fail (advisory), more epochs when training stopped while still improving, a lower learning rate
+after a divergence. Each finding carries the number that tripped it.
 """
 
 from __future__ import annotations
@@ -18,10 +20,15 @@ SET_SUBJECTS: dict[str, str] = {
     "reconstruction_samples": "Reconstructions drawn as 0/1 haplotypes",
     "reconstruction_threshold": "Reconstructions called at 0.5",
     "prior_samples": "Haplotypes generated from the prior",
+    "generated_samples": "Generated haplotypes (the default generator)",
     "gmm_samples": "Haplotypes generated from the aggregate-posterior mixture",
 }
 
 _RECONSTRUCTIONS = ("reconstruction_probabilities", "reconstruction_samples")
+_GENERATED = ("generated_samples", "gmm_samples")
+
+#: Epochs from the end of ``training.epochs`` within which a best epoch means "not converged".
+NOT_CONVERGED_EPOCHS = 5
 
 
 def _number(value: Any) -> str:
@@ -54,6 +61,10 @@ def verdict_sentences(metrics: Mapping[str, Any]) -> list[tuple[str, str]]:
             )
         elif v["verdict"] == "collapsed":
             text = f"{subject} barely vary from one haplotype to the next: {why}."
+        elif v["verdict"] == "off-distribution":
+            text = f"{subject} lie where no real haplotype does (over-dispersed or noisy): {why}."
+        elif v["verdict"] == "copies-training-data":
+            text = f"{subject} copy training haplotypes more than real held-out ones do: {why}."
         else:
             text = f"{subject}: {v['verdict']} ({why})."
         out.append((v["verdict"], text))
@@ -81,6 +92,8 @@ def next_steps(
             f"make train SECTION={section} ARGS=\"--set training.learning_rate=0.0003\"",
         ))  # fmt: skip
     bad = {n: v for n, v in verdicts.items() if v != "ok"}
+    sets = (ev.get("modeseek") or {}).get("sets") or {}
+    generated = next((n for n in _GENERATED if n in verdicts), "generated_samples")
     active, latent = metrics.get("active_units"), metrics.get("latent_dim")
     if "collapsed" in bad.values() or (active is not None and active < 2):
         steps.append((
@@ -89,39 +102,71 @@ def next_steps(
             "too little — lower the KL weight β (a sweep finds the best one)",
             sweep,
         ))  # fmt: skip
-    elif any(bad.get(n) == "mode-seeking" for n in (*_RECONSTRUCTIONS, "gmm_samples")):
+    elif any(bad.get(n) == "mode-seeking" for n in (*_RECONSTRUCTIONS, generated)):
+        name = next(n for n in (*_RECONSTRUCTIONS, generated) if bad.get(n) == "mode-seeking")
         steps.append((
-            "reconstructions or mixture samples are mode-seeking: tune the KL weight β (the "
-            "sweep recommends the best β whose samples are not mode-seeking), or add the "
-            "re-encoding term (objective.reencode.weight)",
+            f"{SET_SUBJECTS.get(name, name).lower()} are mode-seeking ({_tripped(sets, name)}): "
+            "tune the KL weight β (the sweep recommends the best β whose samples are not "
+            "mode-seeking), or add the re-encoding term (objective.reencode.weight)",
             sweep,
         ))  # fmt: skip
-    if bad.get("prior_samples") and verdicts.get("gmm_samples") == "ok":
+    if bad.get(generated) == "off-distribution":
         steps.append((
-            "prior samples fail but mixture samples are ok: the prior has holes the aggregate "
-            "posterior does not fill — sample from the mixture",
-            f"vae-genomics sample runs/{section} --n 1000 --sampler gmm --out synthetic.vcf.gz",
+            f"generated haplotypes are off-distribution ({_tripped(sets, generated)}): draw them "
+            "with less per-site noise",
+            f"vae-genomics sample runs/{section} --n 1000 --sampler aggregate:1.5/calls "
+            "--out synthetic.vcf.gz",
         ))  # fmt: skip
-    for name, verdict in bad.items():
-        if verdict not in ("mode-seeking", "collapsed"):
-            steps.append((
-                f"{SET_SUBJECTS.get(name, name)}: {verdict} — try another sampler, or a larger β "
-                "(a sweep compares them)",
-                sweep,
-            ))  # fmt: skip
-    epochs_run, best = metrics.get("epochs_run"), metrics.get("best_epoch")
-    if max_epochs and epochs_run and best and epochs_run >= max_epochs and best > 0.9 * epochs_run:
+    if bad.get(generated) == "copies-training-data":
         steps.append((
-            f"not converged: the best epoch ({best}) is near the last of {epochs_run}, so the "
-            "held-out objective was still improving",
-            f'make train SECTION={section} ARGS="--epochs {2 * max_epochs}"',
+            f"generated haplotypes copy training haplotypes ({_tripped(sets, generated)}): "
+            "spread the codes wider before decoding, or sample from the mixture",
+            f"vae-genomics sample runs/{section} --n 1000 --sampler gmm-heldout/calls "
+            "--out synthetic.vcf.gz",
+        ))  # fmt: skip
+    if bad.get("prior_samples") and verdicts.get(generated) == "ok":
+        steps.append((
+            f"prior samples are {bad['prior_samples']} ({_tripped(sets, 'prior_samples')}) but "
+            "the generated samples are ok: the prior has holes the aggregate posterior does not "
+            "fill — use the default generator (advisory; the headline verdict does not count "
+            "prior samples)",
+            f"vae-genomics sample runs/{section} --n 1000 --out synthetic.vcf.gz",
+        ))  # fmt: skip
+    converged = not_converged(metrics, max_epochs)
+    if converged:
+        steps.append((
+            converged,
+            f'make train SECTION={section} ARGS="--epochs {2 * (max_epochs or 0)}"',
         ))  # fmt: skip
     if not steps:
         steps.append((
             "nothing to fix: every set is ok — generate synthetic haplotypes",
-            f"vae-genomics sample runs/{section} --n 1000 --sampler gmm --out synthetic.vcf.gz",
+            f"vae-genomics sample runs/{section} --n 1000 --out synthetic.vcf.gz",
         ))  # fmt: skip
     return steps
+
+
+def _tripped(sets: Mapping[str, Any], name: str) -> str:
+    """``tripped_by = value (threshold t)`` of a set's verdict, for a finding."""
+    v = (sets.get(name) or {}).get("verdict") or {}
+    if not v.get("tripped_by"):
+        return "no number recorded"
+    return f"{v['tripped_by']} = {_number(v.get('value'))}, threshold {_number(v.get('threshold'))}"
+
+
+def not_converged(metrics: Mapping[str, Any], max_epochs: int | None) -> str | None:
+    """The "not converged" finding, or None: training ran to ``max_epochs`` and its best epoch is
+    within the last :data:`NOT_CONVERGED_EPOCHS` of them (the held-out objective was still
+    improving when the limit stopped it)."""
+    epochs_run, best = metrics.get("epochs_run"), metrics.get("best_epoch")
+    if not (max_epochs and epochs_run and best) or epochs_run < max_epochs:
+        return None
+    if best <= epochs_run - NOT_CONVERGED_EPOCHS:
+        return None
+    return (
+        f"not converged: best epoch {best} is within the last {NOT_CONVERGED_EPOCHS} of the "
+        f"{max_epochs}-epoch limit (training.epochs), so the held-out objective was still improving"
+    )
 
 
 def beta_origin(metrics: Mapping[str, Any], section: str) -> str:

@@ -37,6 +37,7 @@ from vae_genomics.report.html import (
 )
 from vae_genomics.report.labels import SET_LABELS, SET_SHORT
 from vae_genomics.report.latent_plot import latent_scatter
+from vae_genomics.report.realism_table import realism_section
 
 log = logging.getLogger(__name__)
 
@@ -207,15 +208,22 @@ def _thresholds_note(modeseek: Mapping[str, Any]) -> str:
         f"only; k = {s['k']} nearest neighbours; LD over pairs up to {s['ld_max_offset']} SNPs "
         f"apart). <b>collapsed</b>: the largest variance ratio over PC1–PC{s['n_pcs']}, or the "
         f"site variance ratio, is below {t['collapse_variance_ratio']:g} (evaluation.verdict."
-        "collapse_variance_ratio). <b>mode-seeking</b>: a per-PC variance ratio below "
+        "collapse_variance_ratio). <b>off-distribution</b>: precision (PCA space, or Hamming space "
+        "for 0/1 sets) below "
+        f"{t.get('min_precision_fraction', 0.7):g} × the ceiling's (min_precision_fraction): many "
+        "points lie where no real haplotype does (over-dispersed or noisy sets, variance ratios "
+        "at or above 1). <b>mode-seeking</b>: a per-PC variance ratio below "
         f"{t['min_variance_fraction']:g} × the ceiling's (capped at 1; min_variance_fraction), or "
         f"a coverage (PCA or Hamming space) below {t['min_coverage_fraction']:g} × the ceiling's "
-        "(min_coverage_fraction). Otherwise <b>ok</b>. The deciding number is the tripped check "
-        "furthest below its threshold. The Hamming distance from decoder probabilities is the "
-        "expected distance of a draw from them, so uncertain probabilities can have a low Hamming "
-        "coverage without any mode-seeking in PCA space. Low coverage together with low precision "
-        "and variance ratios above 1 means samples off the real distribution (e.g. prior samples "
-        "in holes of the aggregate posterior) rather than piled onto its modes; "
+        "(min_coverage_fraction). <b>copies-training-data</b> (generated sets): privacy loss above "
+        f"{t.get('max_privacy_loss', 0.1):g} (max_privacy_loss), or exact training copies more "
+        f"than {t.get('max_copy_excess', 0.1):g} above the held-out haplotypes' own fraction "
+        "(max_copy_excess). The first that applies, in that order; otherwise <b>ok</b>. The "
+        "deciding number is the check of that verdict furthest past its threshold. The section's "
+        "headline verdict is the worse of the Bernoulli-drawn reconstructions' and the generated "
+        "samples' (prior samples are advisory). The Hamming distance from decoder probabilities "
+        "is the expected distance of a draw from them, so uncertain probabilities can have a low "
+        "Hamming coverage without any mode-seeking in PCA space; "
         f"the ceiling's PCA numbers are {s['ceiling_pca']} (measured in a PCA that did not see the "
         "ceiling sample). Allele-frequency and LD agreement are shown, not judged.</p>"
     )
@@ -402,6 +410,7 @@ def write_section_report(
         "threshold). Variance ratios: a set's variance along each PC over the held-out set's "
         f"(1 = same spread). Precision/recall/density/coverage: Naeem et al. 2020.</p>"
         f"{_numbers_table(modeseek)}{_population_table(modeseek)}"
+        f"{realism_section(s)}"
         f"<h2 id='latent'>Latent dimensions</h2>{_latent_table(s)}"
         f"<h2 id='figures'>Figures</h2>{figures_html(figures)}"
         f"<h2 id='history'>History</h2>{history_table(history)}"

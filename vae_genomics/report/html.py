@@ -17,6 +17,8 @@ from typing import Any
 
 import yaml
 
+from vae_genomics.report.labels import SEVERITY
+
 _STYLE = """
 body{font-family:system-ui,sans-serif;max-width:1250px;margin:2em auto;padding:0 1em;color:#222;
 line-height:1.4}
@@ -27,6 +29,7 @@ img{max-width:100%;border:1px solid #eee}pre{background:#f7f7f7;padding:1em;over
 figure{margin:1.5em 0}figcaption{color:#444;font-size:.92em;max-width:70em}
 .v{display:inline-block;padding:1px 8px;border-radius:9px;font-weight:600;color:#fff}
 .v-ok{background:#2e7d32}.v-mode-seeking{background:#e65100}.v-collapsed{background:#b71c1c}
+.v-off-distribution{background:#6a1b9a}.v-copies-training-data{background:#0d47a1}
 .v-na{background:#757575}td.trip{background:#ffe0cc;font-weight:600}
 .note{color:#555;font-size:.92em;max-width:75em}details{margin:1em 0}
 th.sort{cursor:pointer}th.sort:after{content:" \\2195";color:#999}
@@ -71,7 +74,7 @@ def esc(value: Any) -> str:
 def badge(verdict: str | None) -> str:
     """A coloured verdict label."""
     name = verdict or "n/a"
-    css = name if name in ("ok", "mode-seeking", "collapsed") else "na"
+    css = name if name in SEVERITY else "na"
     return f'<span class="v v-{css}">{html.escape(name)}</span>'
 
 
@@ -138,7 +141,8 @@ def contents(figures: Sequence[tuple[Path, str]], summary: bool = True) -> str:
     """A run report's table of contents (section anchors, then one per figure)."""
     parts = [("summary", "Summary"), ("next", "What to do next")] if summary else []
     parts += [("verdicts", "Verdicts"), ("model", "Model"), ("numbers", "Numbers per set"),
-              ("latent", "Latent dimensions"), ("figures", "Figures")]  # fmt: skip
+              ("realism", "Realism and privacy"), ("latent", "Latent dimensions"),
+              ("figures", "Figures")]  # fmt: skip
     parts += [(f"fig-{Path(p).stem}", "· " + Path(p).stem.replace("_", " ")) for p, _ in figures]
     parts += [("history", "History"), ("configuration", "Configuration")]
     links = "".join(f'<a href="#{a}">{html.escape(t)}</a>' for a, t in parts)

@@ -2,13 +2,14 @@
 
 Reads ``metrics.json`` of ``<runs_dir>/<section>/latest`` (or of the newest finished run when there
 is no ``latest`` link) and links each row to that run's ``report/index.html`` by a relative path.
-Rows are ordered worst first: by the worst verdict over the run's sets (collapsed, mode-seeking, ok,
-then runs without an evaluation), then by the lowest PCA-space coverage of its generated and
-reconstructed sets; configured sections without a run come last, marked "not trained". Above the
-table: a header (version, date, command), the "what to do next" commands of every section with a
-problem (:mod:`~vae_genomics.report.advice`) and the chromosome track
-(:mod:`~vae_genomics.report.track`); below it, the sampled regions of ``<runs_dir>/regions/``
-(:mod:`~vae_genomics.report.regions`).
+Rows are ordered worst first: by the headline verdict (the worse of the reconstructions' and the
+default generator's, :func:`~vae_genomics.evaluation.modeseek.headline`; order
+:data:`~vae_genomics.report.labels.SEVERITY`, then runs without an evaluation), then by the lowest
+PCA-space coverage of its generated and reconstructed sets; configured sections without a run come
+last, marked "not trained". Above the table: a header (version, date, command), the "what to do
+next" commands of every section with a problem (:mod:`~vae_genomics.report.advice`) and the
+chromosome track (:mod:`~vae_genomics.report.track`); below it, the sampled regions of
+``<runs_dir>/regions/`` (:mod:`~vae_genomics.report.regions`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 from vae_genomics.io import atomic_write_text
 from vae_genomics.report.advice import next_steps
 from vae_genomics.report.html import SORT_JS, badge, num, page, provenance, table
-from vae_genomics.report.labels import SET_SHORT, SEVERITY
+from vae_genomics.report.labels import GENERATED, SET_SHORT, SEVERITY
 from vae_genomics.report.track import TrackSection, chromosome_track
 from vae_genomics.runs import CONFIG_FILE, LATEST, METRICS_FILE, REPORT_DIR
 
@@ -62,15 +63,32 @@ class IndexRow:
         except (KeyError, TypeError):
             return None
 
+    def generated_coverage(self) -> float | None:
+        """PCA-space coverage of the generated set (``gmm_samples`` in runs of older versions)."""
+        known = [self.coverage(n) for n in GENERATED]
+        return next((c for c in known if c is not None), None)
+
+    @property
+    def headline(self) -> dict[str, Any] | None:
+        """``{"set", "verdict"}`` of the section's headline verdict (reconstructions and the
+        default generator; the worst set for runs of older versions), or None."""
+        ev = self.evaluation
+        if not ev:
+            return None
+        head = ev.get("headline")
+        if head and head.get("verdict"):
+            return head
+        return ev.get("worst")
+
     @property
     def severity(self) -> int:
-        """Index of the worst verdict in :data:`SEVERITY`; -1 without an evaluation, -2 untrained."""
+        """Index of the headline verdict in :data:`SEVERITY`; -1 without an evaluation, -2 untrained."""
         if not self.trained:
             return -2
-        ev = self.evaluation
-        if not ev or "worst" not in ev:
+        head = self.headline
+        if not head or head.get("verdict") not in SEVERITY:
             return -1
-        return SEVERITY.index(ev["worst"]["verdict"])
+        return SEVERITY.index(head["verdict"])
 
 
 def _latest_run(section_dir: Path) -> Path | None:
@@ -134,7 +152,7 @@ def add_untrained(rows: list[IndexRow], configured: Sequence[Mapping[str, Any]])
 def _sort_key(row: IndexRow, reconstruction: str) -> tuple[float, float]:
     if not row.trained:
         return (3.0, 0.0)
-    covs = [row.coverage(n) for n in (reconstruction, "prior_samples", "gmm_samples")]
+    covs = [row.coverage(n) for n in (reconstruction, "prior_samples", *GENERATED)]
     known = [c for c in covs if c is not None]
     return (-row.severity, min(known) if known else 2.0)
 
@@ -154,7 +172,7 @@ def render_index(
     """
     columns = ["section", "run", "variants", "β", "held-out −ELBO", "active units",
                f"coverage: {SET_SHORT[reconstruction]}", "coverage: prior samples",
-               "coverage: mixture samples", "verdict (worst set)", "verdicts per set",
+               "coverage: generated samples", "verdict (headline)", "verdicts per set",
                "next step"]  # fmt: skip
     body_rows = [_row(row, reconstruction) for row in rows]
     trained = [r for r in rows if r.trained]
@@ -182,17 +200,19 @@ def render_index(
         + "</nav>"
         f"<h2 id='next'>What to do next</h2><div class='box next'><ul>{advice}</ul></div>"
         f"<h2 id='track'>Chromosome track</h2>{chromosome_track([_track(r) for r in rows])}"
-        "<p class='note'>Each section over its bp span: the worst verdict of its sets (hatched: "
+        "<p class='note'>Each section over its bp span: its headline verdict (hatched: "
         "not trained), the held-out −ELBO per variant (nats per haplotype and variant, so sections "
         "of different sizes compare; bars scaled to the largest) and the PCA-space coverage of "
-        "its mixture samples (0–1). Hover for numbers, click for the report.</p>"
+        "its generated samples (0–1). Hover for numbers, click for the report.</p>"
         f"<h2 id='sections'>Sections</h2>"
         f"<p class='note'>{len(rows)} sections ({len(trained)} trained), latest run of each, "
-        "worst first (collapsed, then mode-seeking, then ok; ties by the lowest coverage; "
+        "worst first (collapsed, mode-seeking, off-distribution, copies-training-data, ok; ties "
+        "by the lowest coverage; "
         "untrained last). Click a column header to sort. Coverage: fraction of held-out real "
         "haplotypes with a point of the set within their k-NN radius in PCA space (Naeem et al. "
-        "2020); the verdict is the worst over the sets (reconstructions, prior and mixture "
-        "samples) — open a section's report for the numbers that tripped it.</p>"
+        "2020); the headline verdict is the worse of the reconstructions' and the generated "
+        "samples' (the default generator, what <code>sample</code> writes); prior samples are "
+        "advisory (listed per set) — open a section's report for the numbers that tripped it.</p>"
         f"{table(columns, body_rows, css='sortable')}{regions}"
     )
     return page(title, body, script=SORT_JS)
@@ -210,7 +230,7 @@ def _row(row: IndexRow, reconstruction: str) -> list[str]:
             f"<td><code>make train SECTION={html.escape(row.section)}</code></td>",
         ]  # fmt: skip
     held = m.get("heldout", {})
-    worst = ev.get("worst") if ev else None
+    worst = row.headline
     verdict_cell = (
         f'<td data-v="{row.severity}">{badge(worst["verdict"])} '
         f"{html.escape(SET_SHORT.get(worst['set'], worst['set']))}</td>"
@@ -233,7 +253,7 @@ def _row(row: IndexRow, reconstruction: str) -> list[str]:
         f"{active if active is not None else '—'} of {m.get('latent_dim', '—')}</td>",
         _cell(row.coverage(reconstruction), 3),
         _cell(row.coverage("prior_samples"), 3),
-        _cell(row.coverage("gmm_samples"), 3),
+        _cell(row.generated_coverage(), 3),
         verdict_cell,
         f"<td>{html.escape(per_set) or '—'}</td>",
         f"<td><code>{html.escape(command)}</code></td>",
@@ -257,9 +277,9 @@ def _track(row: IndexRow) -> TrackSection:
         ceiling = None
     return TrackSection(
         row.section, contig, start, end, trained=True,
-        verdict=(ev.get("worst") or {}).get("verdict"),
+        verdict=(row.headline or {}).get("verdict"),
         neg_elbo_per_variant=elbo / n if elbo is not None and n else None,
-        coverage=row.coverage("gmm_samples"), ceiling_coverage=ceiling, link=row.link,
+        coverage=row.generated_coverage(), ceiling_coverage=ceiling, link=row.link,
     )  # fmt: skip
 
 

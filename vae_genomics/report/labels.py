@@ -8,7 +8,7 @@ SET_LABELS: dict[str, str] = {
     "reconstruction_samples": "reconstructions: Bernoulli draws from those probabilities",
     "reconstruction_threshold": "reconstructions: calls thresholded at 0.5",
     "prior_samples": "generated: z ~ N(0, I), decoded, Bernoulli draws",
-    "gmm_samples": "generated: z ~ mixture fitted to the aggregate posterior, Bernoulli draws",
+    "generated_samples": "generated: the default generator (metrics: evaluation.generator)",
 }
 
 #: Short names for tables, legends and panel titles.
@@ -17,11 +17,14 @@ SET_SHORT: dict[str, str] = {
     "reconstruction_samples": "recon. Bernoulli draws",
     "reconstruction_threshold": "recon. thresholded",
     "prior_samples": "prior samples",
-    "gmm_samples": "mixture samples",
+    "generated_samples": "generated samples",
 }
 
 #: Verdicts from best to worst (``evaluation.modeseek.VERDICTS``); the index sorts by this.
-SEVERITY = ("ok", "mode-seeking", "collapsed")
+SEVERITY = ("ok", "copies-training-data", "off-distribution", "mode-seeking", "collapsed")
+
+#: Runs from older versions call the generated set ``gmm_samples``.
+GENERATED = ("generated_samples", "gmm_samples")
 
 
 def short(name: str) -> str:

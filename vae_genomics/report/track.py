@@ -18,6 +18,8 @@ VERDICT_COLOURS = {
     "ok": "#2e7d32",
     "mode-seeking": "#e65100",
     "collapsed": "#b71c1c",
+    "off-distribution": "#6a1b9a",
+    "copies-training-data": "#0d47a1",
     None: "#757575",
 }
 
