@@ -387,15 +387,27 @@ def _add_region_options(p: argparse.ArgumentParser) -> None:
         "(the region panel and LD across boundaries, every joint model beside the ceiling).",
     )
     g.add_argument("--runs", type=Path, metavar="RUNS_DIR", help="runs directory (default: runs)")
-    g.add_argument("--region", metavar="CONTIG:START-END", help="the sections overlapping this")
+    g.add_argument(
+        "--region",
+        metavar="CONTIG:START-END",
+        help="the sections overlapping this range (sites outside it are left out)",
+    )
     g.add_argument("--sections", type=lambda t: [v for v in t.split(",") if v],
                    metavar="A,B,...", help="these sections (comma-separated)")  # fmt: skip
     g.add_argument("--joint", choices=["chain", "joint", "independent"], default=None,
-                   help="joint latent model of the VCF: chain (the default, chosen by measurement), "
-                   "joint, or independent (per-section sampling, the floor)")  # fmt: skip
+                   help="joint latent model of the VCF: joint (one mixture over all codes; the "
+                   "default, chosen by measurement), chain (a Markov chain of mixtures along the "
+                   "genome: better boundary LD, lower coverage, slower to fit), or independent "
+                   "(each section on its own, the floor)")  # fmt: skip
     g.add_argument("--decoder", metavar="RULE",
                    help="alleles from decoder probabilities: bernoulli, temperature:T or calls "
                    "(default: the decoder of sample's default generator)")  # fmt: skip
+    g.add_argument("--codes", choices=["means", "samples"],
+                   help="codes the joint model is fitted on: posterior means (default) or one "
+                   "draw z ~ q(z|x) per training haplotype")  # fmt: skip
+    g.add_argument("--components", type=int, metavar="K",
+                   help="largest number of components of each Gaussian mixture, chosen by BIC "
+                   "(default: 24)")  # fmt: skip
     g.add_argument("--overwrite", action="store_true", help="replace an existing --out")
     g.add_argument("--no-report", action="store_true", help="only the VCF, no evaluation/page")
 
@@ -641,6 +653,7 @@ def _cmd_sample(args: argparse.Namespace) -> None:
             args.runs or Path("runs"), args.n, args.out, sections=args.sections,
             region=args.region, joint=args.joint or DEFAULT_JOINT, seed=args.seed,
             report=not args.no_report, decoder=args.decoder, overwrite=args.overwrite,
+            source=args.codes, max_components=args.components,
             command=" ".join(["vae-genomics", *args.argv]),
         )  # fmt: skip
         print(f"vcf:    {result.vcf}")
