@@ -1,7 +1,8 @@
 # vae-genomics. Every target bootstraps the virtualenv it needs (.venv, or .venv-gpu with GPU=1).
 #   make train [SECTION=name] [CONFIG=configs/example.yaml] [ARGS="--epochs 50"]
 #   make sweep [SECTION=name] [ARGS="--betas 0.1,0.3,1 --jobs 2"]
-#   make train-all [PROFILE=local|slurm] [CONFIG=...] [ARGS="-n"]   every section via Snakemake (workflow/)
+#   make train-all [PROFILE=local|slurm] [CONFIG=...] [REGION=1] [ARGS="-n"]   every section via Snakemake (workflow/)
+#   make sample-region [REGION=contig:start-end | SECTIONS=a,b,c] [N=1000] [ARGS="--joint joint"]   one VCF across sections
 #   make test | make lint | make report SECTION=name | make report (index of all sections) | make sections
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -17,8 +18,11 @@ ARGS ?=
 PYTEST_ARGS ?=
 PROFILE ?= local
 RUN_NAME ?= default
+REGION ?=
+SECTIONS ?=
+N ?= 1000
 
-.PHONY: install train train-all report sweep sections cache test test-fast lint format example-data bench clean help
+.PHONY: install train train-all sample-region report sweep sections cache test test-fast lint format example-data bench clean help
 
 help:  ## the usage lines at the top of this file
 	@sed -n 's/^#   \(make .*\)/\1/p' Makefile
@@ -35,9 +39,18 @@ install: $(STAMP)  ## create the virtualenv and install the package
 train: $(STAMP)  ## train one section (SECTION=..., default: the config's default section)
 	$(BIN)/vae-genomics train --config $(CONFIG) $(if $(SECTION),--section $(SECTION)) $(ARGS)
 
-train-all: $(STAMP)  ## every section with Snakemake: PROFILE=local (this machine) or slurm; re-running resumes
-	$(BIN)/snakemake -s workflow/Snakefile --profile workflow/profiles/$(PROFILE) \
-	  --config vae_config=$(CONFIG) run_name=$(RUN_NAME) $(if $(GPU:0=),gpu=1) $(ARGS)
+# A dry run (ARGS="-n") only plans: it installs nothing and uses whichever environment has snakemake.
+DRY_RUN := $(filter -n --dry-run --dryrun,$(ARGS))
+PLAN_BIN := $(firstword $(foreach v,$(VENV) .venv .venv-gpu,$(if $(wildcard $(v)/bin/snakemake),$(v)/bin)))
+TRAIN_ALL_BIN := $(if $(DRY_RUN),$(PLAN_BIN),$(BIN))
+
+train-all: $(if $(DRY_RUN),,$(STAMP))  ## every section with Snakemake: PROFILE=local (this machine) or slurm; re-running resumes
+	@test -n "$(TRAIN_ALL_BIN)" || { echo "no environment with snakemake yet: run make install first" >&2; exit 2; }
+	$(TRAIN_ALL_BIN)/snakemake -s workflow/Snakefile --profile workflow/profiles/$(PROFILE) \
+	  --config vae_config=$(CONFIG) run_name=$(RUN_NAME) $(if $(GPU:0=),gpu=1) $(if $(REGION),region=$(REGION)) $(ARGS)
+
+sample-region: $(STAMP)  ## sample trained sections as one region: REGION=contig:start-end, SECTIONS=a,b,c, or neither (every trained section)
+	$(BIN)/vae-genomics sample --runs runs $(if $(REGION),--region $(REGION)) $(if $(SECTIONS),--sections $(SECTIONS)) --n $(N) $(ARGS)
 
 report: $(STAMP)  ## re-draw a report: RUN=runs/<section>/<run> or SECTION=<name> (latest run); neither: runs/index.html across sections
 	$(BIN)/vae-genomics report $(if $(or $(RUN),$(SECTION)),$(or $(RUN),runs/$(SECTION)),--index runs --config $(CONFIG))

@@ -108,13 +108,32 @@ def simulate(n_variants: int, seed: int):
         length = int(length * 1.3)
 
 
-def vcf_chunks(ts, n_variants: int, seed: int, block: int = 2_000) -> Iterator[bytes]:
+def simulate_chromosome(length_bp: int, population_size: int, seed: int):
+    """A chromosome-length tree sequence for 2,500 diploid samples (same model as
+    :func:`simulate`, with the population size as a parameter)."""
+    import msprime
+
+    ts = msprime.sim_ancestry(
+        samples=N_SAMPLES,
+        population_size=population_size,
+        sequence_length=length_bp,
+        recombination_rate=1e-8,
+        random_seed=seed,
+    )
+    return msprime.sim_mutations(
+        ts, rate=1.29e-8, model=msprime.BinaryMutationModel(), random_seed=seed + 1
+    )
+
+
+def vcf_chunks(
+    ts, n_variants: int, seed: int, block: int = 2_000, contig: str = "1"
+) -> Iterator[bytes]:
     """VCF text of the first ``n_variants`` sites, header first, ``block`` records at a time."""
     rng = np.random.default_rng(seed)
     names = "\t".join(f"S{i:05d}" for i in range(N_SAMPLES))
     yield (
         "##fileformat=VCFv4.2\n"
-        f"##contig=<ID=1,length={int(ts.sequence_length)}>\n"
+        f"##contig=<ID={contig},length={int(ts.sequence_length)}>\n"
         '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n'
         f"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t{names}\n"
     ).encode()
@@ -133,7 +152,7 @@ def vcf_chunks(ts, n_variants: int, seed: int, block: int = 2_000) -> Iterator[b
         genotypes[row] = variant.genotypes
         ref, alt = rng.choice(bases, size=2, replace=False)
         lines.append(
-            f"1\t{int(variant.site.position) + 1}\t.\t{ref}\t{alt}\t.\tPASS\t.\tGT\t".encode()
+            f"{contig}\t{int(variant.site.position) + 1}\t.\t{ref}\t{alt}\t.\tPASS\t.\tGT\t".encode()
         )
         row += 1
         if row == block:
@@ -170,6 +189,34 @@ def make(n_variants: int, out_dir: Path, seed: int = 1) -> Path:
         "wrote %s (%.0f MB) in %.1f s",
         path, path.stat().st_size / 1e6, time.perf_counter() - started,
     )  # fmt: skip
+    return path
+
+
+def make_chromosome(
+    length_mb: float, out_dir: Path, population_size: int = 20_000, seed: int = 1
+) -> Path:
+    """Write ``chrom_<length_mb>Mb.vcf.gz`` (contig ``22``) and its index unless up to date."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"chrom_{length_mb:g}Mb"
+    path, stamp = out_dir / f"{stem}.vcf.gz", out_dir / f"{stem}.json"
+    params = {"length_mb": length_mb, "population_size": population_size, "seed": seed,
+              "n_samples": N_SAMPLES, "version": 1}  # fmt: skip
+    index = path.with_name(path.name + ".tbi")
+    if path.is_file() and index.is_file() and stamp.is_file():
+        saved = json.loads(stamp.read_text())
+        if {k: saved.get(k) for k in params} == params:
+            log.info("%s is up to date", path)
+            return path
+    started = time.perf_counter()
+    ts = simulate_chromosome(int(length_mb * 1e6), population_size, seed)
+    log.info("simulated %d sites over %g Mb in %.1f s", ts.num_sites, length_mb,
+             time.perf_counter() - started)  # fmt: skip
+    write_bgzf(vcf_chunks(ts, ts.num_sites, seed, contig="22"), path)
+    _index(path)
+    stamp.write_text(json.dumps({**params, "sites": ts.num_sites,
+                                 "seconds": round(time.perf_counter() - started, 1)}))  # fmt: skip
+    log.info("wrote %s (%.0f MB) in %.1f s", path, path.stat().st_size / 1e6,
+             time.perf_counter() - started)  # fmt: skip
     return path
 
 

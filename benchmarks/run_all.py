@@ -4,7 +4,10 @@ Each benchmark is a script that prints a Markdown section (a heading, the machin
 and exits with 0. Arguments after the runner's own are passed to every script, which should
 ignore the ones it does not know (``argparse``'s ``parse_known_args``), e.g. ``--repeats 5``.
 Add a benchmark by adding a ``bench_<topic>.py`` file.
-Present: ``bench_data.py`` (data layer), ``bench_training.py`` (training speed; ``--only training``).
+Present: ``bench_data.py`` (data layer), ``bench_training.py`` (training speed; ``--only training``),
+``bench_chromosome.py`` (a 5,000-haplotype chromosome through the cache and the workflow;
+``--only chromosome``), ``bench_overhead.py`` (the phases of one real section job; ``--only
+overhead``, reads ``--data``, default ``../shared/data``).
 
 Usage: ``python benchmarks/run_all.py [--only data] [--repeats 5 ...]``
 (``make bench ARGS="--only data --repeats 5"``)

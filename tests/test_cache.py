@@ -86,6 +86,26 @@ def test_sample_subset_from_a_full_cache(cohort):
         _assert_same_section(vcf_data, cache_data)
 
 
+@pytest.mark.parametrize("settings", SETTINGS[:3])
+def test_listing_from_the_cache_parses_no_vcf_and_reads_no_genotypes(cohort, settings, monkeypatch):
+    base = {"vcf": cohort["vcf"], "populations": cohort["populations"], "min_maf": 0.0}
+    from_vcf = DataConfig(**{**base, **settings})
+    expected = section_table(*list_sections(from_vcf, genotypes=False))
+    import vae_genomics.data.pipeline as pipeline
+    import vae_genomics.data.vcf as vcf
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the VCF was opened for parsing")
+
+    monkeypatch.setattr(pipeline, "read_vcf", refuse)
+    monkeypatch.setattr(pipeline, "VcfSource", refuse)
+    monkeypatch.setattr(vcf, "read_vcf", refuse)
+    monkeypatch.setattr(LazyGenotypes, "__getitem__", refuse)
+    monkeypatch.setattr(LazyGenotypes, "__array__", refuse)
+    from_cache = from_vcf.model_copy(update={"cache": cohort["cache"]})
+    assert section_table(*list_sections(from_cache, genotypes=False)) == expected
+
+
 def test_a_section_reads_only_its_own_genotype_chunks(cohort, monkeypatch):
     config = DataConfig(vcf=cohort["vcf"], cache=cohort["cache"], populations=None,
                         min_maf=0.0, missing="impute-af", window_snps=10)  # fmt: skip

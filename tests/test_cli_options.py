@@ -110,3 +110,25 @@ def test_make_help_prints_the_usage_lines_only():
         pytest.skip("make is not installed")
     lines = make.stdout.splitlines()
     assert lines and all(line.startswith("make ") for line in lines)
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_threads_bound_tensorflow_and_the_evaluation_libraries(threads):
+    code = textwrap.dedent(f"""
+        import numpy
+        from vae_genomics.cli import _overrides, _tensorflow, build_parser
+        from vae_genomics.config import load_config
+        args = build_parser().parse_args(["train", "--threads", "{threads}"])
+        config = load_config(None, overrides=_overrides(args))
+        _tensorflow(args, config.runtime.threads)
+        import sklearn.neighbors, tensorflow as tf, threadpoolctl  # sklearn after: its OpenMP too
+        pools = sorted({{p["num_threads"] for p in threadpoolctl.threadpool_info()}})
+        print(config.runtime.threads, tf.config.threading.get_intra_op_parallelism_threads(),
+              tf.config.threading.get_inter_op_parallelism_threads(), *pools)
+    """)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env.pop(name, None)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == [str(threads), str(threads), "1", str(threads)]

@@ -15,6 +15,7 @@ from vcf_factory import (
 )
 
 from vae_genomics.data.vcf import read_vcf
+from vae_genomics.errors import DataError
 
 
 def _same(a, b) -> None:
@@ -126,10 +127,16 @@ def test_crlf_line_ends_and_blank_lines(tmp_path):
     np.testing.assert_array_equal(read_vcf(padded).haplotypes, hap)
 
 
-def test_missing_bgzf_end_marker_is_a_warning(tmp_path, caplog):
+def test_missing_bgzf_end_marker_is_an_error_unless_allowed(tmp_path, caplog):
+    from vae_genomics.data.vcf import VcfSource
+
     hap, _ = structured_haplotypes(n_samples=4, n_variants=12)
     path = write_vcf(tmp_path / "noeof.vcf.gz", vcf_text(hap))
     path.write_bytes(path.read_bytes()[:-28])  # drop the empty end-of-file block
+    for engine in ("text", "htslib"):
+        with pytest.raises(DataError, match=r"no BGZF end-of-file marker.*allow_truncated"):
+            read_vcf(path, engine=engine)
     with caplog.at_level(logging.WARNING):
-        np.testing.assert_array_equal(read_vcf(path, engine="text").haplotypes, hap)
+        source = VcfSource(path, "text", allow_truncated=True)
+        np.testing.assert_array_equal(read_vcf(source).haplotypes, hap)
     assert "no BGZF end-of-file marker; the file may be truncated" in caplog.text

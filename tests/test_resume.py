@@ -108,8 +108,10 @@ def test_sigterm_becomes_an_interruption_that_keeps_the_checkpoint(tmp_path):
             os.kill(os.getpid(), signal.SIGTERM)  # the handler raises at the next bytecode
     finally:
         signal.signal(signal.SIGTERM, previous)
-    assert run.checkpoint.is_file()
-    assert stage_run(tmp_path / "runs" / "sec", "r", overwrite=False, resume=True).staging.is_dir()
+    assert run.checkpoint.is_file() and not run.lock.exists()
+    again = stage_run(tmp_path / "runs" / "sec", "r", overwrite=False, resume=True)
+    assert again.staging.is_dir()
+    again.release()
 
 
 def _tiny_model(config, n_variants=20):
@@ -166,22 +168,32 @@ def test_checkpoint_of_other_config_is_refused(tmp_path, tiny_config):
         fit_vae(config, x[:32], x[32:], checkpoint=path, fingerprint="b")
 
 
-def test_staging_keeps_checkpoint_only_when_resuming(tmp_path):
+def test_staging_keeps_a_checkpoint_until_commit_or_overwrite(tmp_path):
     parent = tmp_path / "runs" / "sec"
     run = stage_run(parent, "r", overwrite=False)
     run.checkpoint.parent.mkdir()
     run.checkpoint.write_bytes(b"x")
-    assert stage_run(parent, "r", overwrite=False, resume=True).checkpoint.is_file()
-    assert not stage_run(parent, "r", overwrite=False).checkpoint.exists()
-    # an interruption keeps a staging dir with a checkpoint; another error removes it
-    run.checkpoint.parent.mkdir()
-    run.checkpoint.write_bytes(b"x")
-    with pytest.raises(KeyboardInterrupt), run.discard_on_error():
-        raise KeyboardInterrupt
-    assert run.checkpoint.is_file()
-    with pytest.raises(ValueError), run.discard_on_error():
+    run.release()
+    resumed = stage_run(parent, "r", overwrite=False, resume=True)
+    assert resumed.checkpoint.is_file()
+    resumed.release()
+    # neither --resume nor --overwrite: refused, the checkpoint stays
+    with pytest.raises(RunError, match="Pass --resume to continue it, or --overwrite"):
+        stage_run(parent, "r", overwrite=False)
+    assert run.checkpoint.is_file() and not run.lock.exists()
+    # any error keeps a staging dir with a checkpoint (an interruption, or any other error)
+    for error in (KeyboardInterrupt, ValueError, OSError):
+        again = stage_run(parent, "r", overwrite=False, resume=True)
+        with pytest.raises(error), again.discard_on_error():
+            raise error
+        assert run.checkpoint.is_file() and not run.lock.exists()
+    # --overwrite asks for a fresh start
+    fresh = stage_run(parent, "r", overwrite=True)
+    assert not fresh.checkpoint.exists()
+    # a staging dir without a checkpoint holds nothing worth keeping
+    with pytest.raises(ValueError), fresh.discard_on_error():
         raise ValueError
-    assert not run.staging.exists()
+    assert not fresh.staging.exists() and not fresh.lock.exists()
     # an empty directory where the run lands (made by a workflow engine) is not a finished run
     (parent / "s" / "report").mkdir(parents=True)
     done = stage_run(parent, "s", overwrite=False)

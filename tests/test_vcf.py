@@ -69,6 +69,8 @@ def test_filters_are_counted(tmp_path):
         "missing_calls": 0,
         "unphased_calls": 0,
         "haploid_calls": 0,
+        "duplicate_positions": 0,
+        "duplicate_kept": 0,
     }
     # a minor allele count threshold: the singleton (MAC 1) goes, the MAF-0.5 sites stay
     by_mac = read_vcf(path, min_mac=2).filter_counts

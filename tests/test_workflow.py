@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from vae_genomics.config import load_config
-from vae_genomics.data import list_sections
+from vae_genomics.data import list_sections, write_cache
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEFILE = ROOT / "workflow" / "Snakefile"
@@ -55,39 +55,106 @@ def _example_config(tmp_path: Path) -> Path:
     return path
 
 
-def test_dry_run_on_example_config_lists_a_training_job_per_section(tmp_path):
+def test_dry_run_converts_first_then_lists_sections_from_the_cache(tmp_path):
     config = _example_config(tmp_path)
-    _, sections = list_sections(load_config(config).data, genotypes=False)
+    data = load_config(config).data
+    _, sections = list_sections(data, genotypes=False)
+    cache = tmp_path / "runs" / ".cache" / "example.vcf.gz.vcz"
+    # before the cache exists, only the conversion is planned (the cache job is a checkpoint)
     result = _snakemake(tmp_path, config, "-n")
-    assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-3000:]
+    assert _jobs(out) == Counter(cache=1, all=1, total=2)
+    assert f"cache --config {config} --out {cache}" in out
+    assert not cache.exists() and not (tmp_path / "runs").exists()  # a dry run writes nothing
+    # once converted, every section's job is planned from the cache, and every job reads it
+    write_cache(data.vcf, cache)
+    result = _snakemake(tmp_path, config, "-n")
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-3000:]
     assert _jobs(out) == Counter(train=len(sections), index=1, all=1, total=len(sections) + 2)
     for section in sections:
         assert f"{tmp_path}/runs/{section.name}/default/metrics.json" in out
         assert f"section={section.name}" in out
+    train = [line for line in out.splitlines() if " train --config " in line]
+    assert len(train) == len(sections)
+    assert all(f"--set data.cache={cache} --threads 2" in line for line in train)
     assert "--resume" in out and "--run-name default" in out
-    # a subset, GPUs, and the optional sweep before each training job
+    assert f"report --index {tmp_path}/runs --config {config} --set data.cache={cache}" in out
+    # a subset, GPUs, threads, and the optional sweep before each training job
     one = sections[0].name
-    result = _snakemake(tmp_path, config, "-n", sections=one, gpu=1, sweep=1, run_name="r1")
+    result = _snakemake(
+        tmp_path, config, "-n", sections=one, gpu=1, sweep=1, run_name="r1", threads=1
+    )
     out = result.stdout + result.stderr
     assert result.returncode == 0, out[-3000:]
     assert _jobs(out) == Counter(sweep=1, train=1, index=1, all=1, total=4)
-    assert "gpu=1" in out and f"runs/{one}/r1/metrics.json" in out
-    # with data.cache, the cache is converted once, before any training job
+    assert "gpu=1" in out and f"runs/{one}/r1/metrics.json" in out and "--threads 1" in out
+    # an unknown section is named
+    result = _snakemake(tmp_path, config, "-n", sections="nope")
+    assert result.returncode != 0 and "sections not in" in result.stdout + result.stderr
+
+
+def test_dry_run_uses_the_configured_cache(tmp_path):
+    config = _example_config(tmp_path)
     raw = yaml.safe_load(config.read_text())
     raw["data"]["cache"] = str(tmp_path / "example.vcz")
     config.write_text(yaml.safe_dump(raw))
     result = _snakemake(tmp_path, config, "-n")
     out = result.stdout + result.stderr
     assert result.returncode == 0, out[-3000:]
-    assert _jobs(out) == Counter(cache=1, train=len(sections), index=1, all=1,
+    assert _jobs(out) == Counter(cache=1, all=1, total=2)
+    assert f"--out {tmp_path / 'example.vcz'}" in out
+    # the workflow's own option wins over data.cache
+    result = _snakemake(tmp_path, config, "-n", cache=tmp_path / "elsewhere.vcz")
+    assert f"--out {tmp_path / 'elsewhere.vcz'}" in result.stdout + result.stderr
+
+
+def test_make_dry_run_installs_nothing(tmp_path):
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("make is not installed")
+    shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
+    (tmp_path / "pyproject.toml").write_text("")
+    args = [make, "-n", "train-all", "GPU=1"]
+    # no environment yet: the real run would build the GPU one; the dry run refuses instead
+    built = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True).stdout
+    assert "pip install" in built and ".venv-gpu" in built
+    planned = subprocess.run([*args, "ARGS=-n"], cwd=tmp_path, capture_output=True, text=True)
+    assert "pip install" not in planned.stdout and "make install" in planned.stdout
+    # with the CPU environment present, the GPU dry run plans with it
+    (tmp_path / ".venv" / "bin").mkdir(parents=True)
+    (tmp_path / ".venv" / "bin" / "snakemake").write_text("")
+    planned = subprocess.run([*args, "ARGS=-n"], cwd=tmp_path, capture_output=True, text=True)
+    assert "pip install" not in planned.stdout
+    assert ".venv/bin/snakemake -s workflow/Snakefile" in planned.stdout
+    assert re.search(r"gpu=1\s+-n", planned.stdout)
+
+
+def test_dry_run_with_region_samples_the_sections_after_training_them(tmp_path):
+    config = _example_config(tmp_path)
+    data = load_config(config).data
+    _, sections = list_sections(data, genotypes=False)
+    names = ",".join(sorted(s.name for s in sections))
+    write_cache(data.vcf, tmp_path / "runs" / ".cache" / "example.vcf.gz.vcz")  # sections planned
+    result = _snakemake(tmp_path, config, "-n", region=1, region_n=40)
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-3000:]
+    assert _jobs(out) == Counter(train=len(sections), region=1, index=1, all=1,
                                  total=len(sections) + 3)  # fmt: skip
+    assert f"sample --runs {tmp_path}/runs --sections {names} --n 40" in out
+    assert f"--out {tmp_path}/runs/regions/all/all.vcf.gz --overwrite" in out
+    result = _snakemake(tmp_path, config, "-n", region="1:1-600000")
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-3000:]
+    assert "--region 1:1-600000" in out and "runs/regions/1_1-600000/1_1-600000.vcf.gz" in out
 
 
 def test_slurm_profile_dry_run(tmp_path):
     pytest.importorskip("snakemake_executor_plugin_slurm")
     config = _example_config(tmp_path)
-    result = _snakemake(tmp_path, config, "-n", profile="slurm")
+    write_cache(load_config(config).data.vcf, tmp_path / "example.vcz")
+    result = _snakemake(tmp_path, config, "-n", profile="slurm", cache=tmp_path / "example.vcz")
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     assert _jobs(result.stdout + result.stderr)["train"] >= 2
 
@@ -110,6 +177,9 @@ def test_local_run_trains_every_section_and_writes_the_index(tmp_path, tiny_conf
         assert not (run / "checkpoint").exists()
         assert not (runs / section.name / ".default.partial").exists()
         assert (tmp_path / "logs" / "vae-genomics" / "train" / f"{section.name}.log").is_file()
+        usage = tmp_path / "logs" / "vae-genomics" / "benchmarks" / "train" / f"{section.name}.tsv"
+        assert "max_rss" in usage.read_text()  # wall seconds and peak memory of the job
+    assert (runs / ".cache").is_dir()  # converted once, first
     index = (runs / "index.html").read_text()
     assert all(section.name in index for section in sections)
     again = _snakemake(tmp_path, tiny_config, "-n")

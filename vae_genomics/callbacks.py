@@ -7,6 +7,7 @@ import logging
 import math
 import os
 import time
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -197,6 +198,18 @@ def load_checkpoint(path: Path) -> CheckpointState | None:
     """Read a checkpoint written by :func:`save_checkpoint` (``None`` when there is none)."""
     if not path.is_file():
         return None
+    try:
+        return _read_checkpoint(path)
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as exc:
+        from vae_genomics.errors import RunError
+
+        raise RunError(
+            f"{path}: the checkpoint is damaged ({str(exc)[:200]}). Start afresh with --overwrite "
+            "instead of --resume."
+        ) from None
+
+
+def _read_checkpoint(path: Path) -> CheckpointState | None:
     with np.load(path, allow_pickle=False) as archive:
         meta = json.loads(str(archive["meta"]))
         if meta.get("version") != CHECKPOINT_VERSION:

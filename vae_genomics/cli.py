@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
 from pathlib import Path
 from typing import Any
 
 from vae_genomics import __version__
-from vae_genomics.errors import RunError, VaeGenomicsError
+from vae_genomics.errors import DataError, RunError, VaeGenomicsError
 from vae_genomics.evaluation import DEFAULT_GENERATOR
 
 log = logging.getLogger("vae_genomics")
@@ -67,6 +68,8 @@ _EXAMPLES: dict[str, tuple[str, ...]] = {
         "vae-genomics sample runs/22_392-487449 --n 200 --out synthetic.vcf.gz",
         "vae-genomics sample runs/22_392-487449 --n 1000 --sampler gmm --seed 1 --out synthetic.vcf.gz",
         "vae-genomics sample runs/22_392-487449 --n 10 --out - | head -20",
+        "vae-genomics sample --runs runs --region chr1:2802297-3009019 --n 1000",
+        "vae-genomics sample --runs runs --sections A,B,C --n 1000 --out region.vcf.gz",
     ),
     "evaluate": (
         "vae-genomics evaluate runs/22_392-487449 --synthetic gan_output.vcf.gz",
@@ -181,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--region", action="append", dest="regions", metavar="CONTIG:START-END",
         help="a section per region, 1-based inclusive; repeat for more (data.regions)",
     )  # fmt: skip
-    p.add_argument("--min-maf", type=float, help="minimum minor allele frequency (data.min_maf)")
+    p.add_argument("--min-maf", type=_finite, help="minimum minor allele frequency (data.min_maf)")
     p.add_argument("--min-mac", type=int, help="minimum minor allele count (data.min_mac)")
     p.add_argument(
         "--missing", choices=["error", "drop-site", "impute-af"], help="data.missing policy"
@@ -224,16 +227,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--section", "-s", help="section name (default: data.default_section or the first)"
     )
     p.add_argument("--run-name", help="run directory name (default: a timestamp)")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing run of that name")
+    p.add_argument(
+        "--overwrite", action="store_true",
+        help="replace an existing run of that name (and discard an interrupted run's checkpoint)",
+    )  # fmt: skip
     p.add_argument(
         "--resume", action="store_true",
         help="continue an interrupted run of this --run-name from its last completed epoch, if it "
-        "left a checkpoint (runtime.checkpoint); otherwise start it. Without --resume such a "
-        "checkpoint is discarded",
+        "left a checkpoint (runtime.checkpoint); otherwise start it. A checkpoint is kept until "
+        "the run completes: without --resume the command refuses it (--overwrite discards it)",
     )  # fmt: skip
     p.add_argument("--epochs", type=int, help="maximum epochs (training.epochs)")
-    p.add_argument("--kl-weight", type=float, help="KL weight beta (objective.kl_weight)")
-    p.add_argument("--seed", type=int, help="seed of split, initialisation and sampling")
+    p.add_argument("--kl-weight", type=_finite, help="KL weight beta (objective.kl_weight)")
+    p.add_argument("--seed", type=_seed, help="seed of split, initialisation and sampling")
     p.add_argument(
         "--precision", choices=["float32", "mixed_float16", "mixed_bfloat16"],
         help="dtype policy of the layers (runtime.precision)",
@@ -242,6 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--distribute", choices=["none", "mirrored"],
         help="mirrored: data-parallel over every visible GPU (runtime.distribute)",
     )  # fmt: skip
+    _add_threads(p)
     _add_set(p)
 
     p = sub.add_parser(
@@ -260,6 +267,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--index", type=Path, metavar="RUNS_DIR", help="write the index across sections")
     _add_config(p)
+    _add_threads(p)
+    _add_set(p)
 
     p = sub.add_parser(
         "sample",
@@ -277,18 +286,23 @@ def build_parser() -> argparse.ArgumentParser:
         "and gmm are Bernoulli draws from the prior and from the run's stored mixture. "
         "Haplotypes 2i and 2i+1 form the phased genotype of synthetic sample i, so N must be even.",
     )
-    p.add_argument("run", type=Path, metavar="RUN", help="run directory or section directory")
+    p.add_argument(
+        "run", type=Path, nargs="?", metavar="RUN",
+        help="run directory or section directory (not with --runs/--region/--sections)",
+    )  # fmt: skip
     p.add_argument("--n", type=int, required=True, help="number of haplotypes (even)")
     p.add_argument(
         "--sampler", metavar="GENERATOR", default=None,
         help=f"generator, e.g. prior, gmm, gmm/calls, aggregate:2/calls (default: {DEFAULT_GENERATOR})",
     )  # fmt: skip
     p.add_argument(
-        "--out", type=Path, required=True,
+        "--out", type=Path,
         help="output .vcf.gz (a tabix index .tbi is written beside it), or - for VCF text on "
-        "standard output",
+        "standard output; required for RUN (a region: default "
+        "RUNS_DIR/regions/<region>/<region>.vcf.gz)",
     )  # fmt: skip
-    p.add_argument("--seed", type=int, help="seed of the draws (default: the run's seed)")
+    p.add_argument("--seed", type=_seed, help="seed of the draws (default: the run's seed)")
+    _add_region_options(p)
 
     p = sub.add_parser(
         "evaluate",
@@ -322,6 +336,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run", type=Path, metavar="RUN", help="run directory or section directory")
     p.add_argument("--vcf", type=Path, help="phased VCF/BCF to embed (default: the run's data)")
     p.add_argument("--out", type=Path, required=True, help="output TSV")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
 
     p = sub.add_parser(
         "sweep",
@@ -355,16 +370,65 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--merge", action="store_true",
                    help="merge into a section config that has edits of its own (backup kept)")  # fmt: skip
     p.add_argument("--epochs", type=int, help="maximum epochs per point (training.epochs)")
+    _add_threads(p)
     _add_set(p)
     return parser
 
 
+def _add_region_options(p: argparse.ArgumentParser) -> None:
+    """``sample`` options of a whole region (vae_genomics.region)."""
+    g = p.add_argument_group(
+        "whole region",
+        "One VCF over consecutive sections, sampled jointly so that haplotypes continue across "
+        "section boundaries: --region or --sections chooses sections of --runs (neither: every "
+        "trained section). The sections must share seed, samples and held-out haplotypes and "
+        "follow one another without gap. Writes the VCF (+ .tbi), region.json and index.html "
+        "(the region panel and LD across boundaries, every joint model beside the ceiling).",
+    )
+    g.add_argument("--runs", type=Path, metavar="RUNS_DIR", help="runs directory (default: runs)")
+    g.add_argument("--region", metavar="CONTIG:START-END", help="the sections overlapping this")
+    g.add_argument("--sections", type=lambda t: [v for v in t.split(",") if v],
+                   metavar="A,B,...", help="these sections (comma-separated)")  # fmt: skip
+    g.add_argument("--joint", choices=["chain", "joint", "independent"], default=None,
+                   help="joint latent model of the VCF: chain (the default, chosen by measurement), "
+                   "joint, or independent (per-section sampling, the floor)")  # fmt: skip
+    g.add_argument("--decoder", metavar="RULE",
+                   help="alleles from decoder probabilities: bernoulli, temperature:T or calls "
+                   "(default: the decoder of sample's default generator)")  # fmt: skip
+    g.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    g.add_argument("--no-report", action="store_true", help="only the VCF, no evaluation/page")
+
+
 def _floats(text: str) -> list[float]:
-    """Parse ``0.1,1,3`` into floats (argparse type)."""
+    """Parse ``0.1,1,3`` into finite floats (argparse type)."""
     try:
-        return [float(v) for v in text.split(",") if v.strip()]
+        values = [float(v) for v in text.split(",") if v.strip()]
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from exc
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated numbers, got {text[:80]!r}"
+        ) from exc
+    if not all(math.isfinite(v) for v in values):
+        raise argparse.ArgumentTypeError(f"expected finite numbers, got {text[:80]!r}")
+    return values
+
+
+def _seed(text: str) -> int:
+    """A seed: an integer from 0 to 2**32 - 1 (argparse type)."""
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text[:80]!r}") from exc
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"expected an integer from 0 to 2**32 - 1, got {value}")
+    return value
+
+
+def _finite(text: str) -> float:
+    """A finite float (argparse type)."""
+    values = _floats(text)
+    if len(values) != 1:
+        raise argparse.ArgumentTypeError(f"expected one number, got {text[:80]!r}")
+    return values[0]
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -385,6 +449,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         "seed": ("seed",),
         "precision": ("runtime", "precision"),
         "distribute": ("runtime", "distribute"),
+        "threads": ("runtime", "threads"),
     }
     out: dict[str, Any] = {}
     for attr, path in spec.items():
@@ -398,6 +463,10 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     from vae_genomics.config import deep_merge
 
     return deep_merge(out, parse_settings(getattr(args, "settings", None)))
+
+
+_FILTER_COLUMNS = ("multiallelic", "not_snp", "missing_dropped", "monomorphic", "below_min_maf",
+                   "below_min_mac")  # fmt: skip
 
 
 def _cmd_sections(args: argparse.Namespace) -> None:
@@ -415,6 +484,14 @@ def _cmd_sections(args: argparse.Namespace) -> None:
     config = load_config(args.config, overrides=overrides)
     matrix, sections = list_sections(config.data, genotypes=False)
     table = pd.DataFrame(section_table(matrix, sections))
+    if table.empty or not (table["n_variants"] > 0).any():
+        counts = matrix.records.counts() if matrix.records is not None else {}
+        removed = ", ".join(f"{c} {counts[c]}" for c in _FILTER_COLUMNS if counts.get(c))
+        raise DataError(
+            f"{config.data.vcf}: no variant survives the filters ({counts.get('records_read', 0)} "
+            f"records read{f'; removed: {removed}' if removed else ''}). Lower data.min_maf / "
+            "data.min_mac, check data.missing, --samples and the regions."
+        )
     text = table.to_csv(sep="\t", index=False)
     if args.out:
         atomic_write_text(args.out, text)
@@ -450,11 +527,20 @@ def _interrupt_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
-def _tensorflow(args: argparse.Namespace) -> None:
-    """Import TensorFlow now, its start-up notices filtered (all of them shown with -v)."""
+def _add_threads(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--threads", type=int, help="CPU threads of TensorFlow and the evaluation (runtime.threads)"
+    )
+
+
+def _tensorflow(args: argparse.Namespace, threads: int = 0) -> None:
+    """Import TensorFlow now, its start-up notices filtered (all of them shown with -v), and bound
+    its threads and BLAS's to ``threads`` (0: the libraries' defaults)."""
     from vae_genomics.logs import import_tensorflow_quietly
+    from vae_genomics.threads import limit_threads
 
     import_tensorflow_quietly(show_all=args.verbose)
+    limit_threads(threads)
 
 
 def _cmd_train(args: argparse.Namespace) -> None:
@@ -466,8 +552,8 @@ def _cmd_train(args: argparse.Namespace) -> None:
             "name is a new timestamp)."
         )
     overrides = _overrides(args)
-    load_config(args.config, section=args.section, overrides=overrides)  # errors before TF loads
-    _tensorflow(args)
+    checked = load_config(args.config, section=args.section, overrides=overrides)  # before TF
+    _tensorflow(args, checked.runtime.threads)
     from vae_genomics.training import prepare, train_section
 
     _interrupt_on_sigterm()
@@ -495,7 +581,7 @@ def _cmd_report(args: argparse.Namespace) -> None:
         from vae_genomics.config import load_config
         from vae_genomics.report.index import write_index
 
-        config = load_config(args.config)
+        config = load_config(args.config, overrides=_overrides(args))
         configured = _configured_sections(config)
         command = " ".join(["vae-genomics", *args.argv])
         path = write_index(args.index, config.report.reconstruction, configured, command=command)
@@ -504,10 +590,22 @@ def _cmd_report(args: argparse.Namespace) -> None:
             return
     if args.run is None:
         raise RunError("give a run directory (RUN) or --index RUNS_DIR; see vae-genomics report -h")
-    _tensorflow(args)
+    _tensorflow(args, args.threads or 0)
     from vae_genomics.finished import report_run
 
     print(f"report: {report_run(args.run, command=' '.join(['vae-genomics', *args.argv]))}")
+
+
+def _check_out(args: argparse.Namespace, *inputs: Path | None) -> None:
+    """Refuse an --out that is a directory, an input of the run, or exists without --overwrite."""
+    from vae_genomics.io import check_output_path
+    from vae_genomics.runs import resolve_run_dir, run_inputs
+
+    run_dir = resolve_run_dir(args.run)
+    protected = [*run_inputs(run_dir), *(p for p in inputs if p is not None)]
+    check_output_path(args.out, args.overwrite, protected)
+    if args.command == "sample":
+        check_output_path(Path(f"{args.out}.tbi"), args.overwrite, protected)
 
 
 def _configured_sections(config: Any) -> list[dict[str, Any]]:
@@ -524,8 +622,27 @@ def _configured_sections(config: Any) -> list[dict[str, Any]]:
 
 def _cmd_sample(args: argparse.Namespace) -> None:
     _tensorflow(args)
+    if args.runs or args.region or args.sections:
+        if args.run is not None:
+            raise RunError("give either RUN or --runs/--region/--sections, not both")
+        from vae_genomics.region.command import DEFAULT_JOINT, run_region
+
+        result = run_region(
+            args.runs or Path("runs"), args.n, args.out, sections=args.sections,
+            region=args.region, joint=args.joint or DEFAULT_JOINT, seed=args.seed,
+            report=not args.no_report, decoder=args.decoder, overwrite=args.overwrite,
+            command=" ".join(["vae-genomics", *args.argv]),
+        )  # fmt: skip
+        print(f"vcf:    {result.vcf}")
+        if result.page is not None:
+            print(f"report: {result.page}")
+        return
+    if args.run is None or args.out is None:
+        raise RunError("sample: give RUN and --out (or --runs/--region/--sections for a region)")
     from vae_genomics.finished import sample_run
 
+    if str(args.out) != "-":
+        _check_out(args)
     command = " ".join(["vae-genomics", *args.argv])
     path = sample_run(
         args.run, args.n, args.out, sampler=args.sampler, seed=args.seed, command=command
@@ -555,6 +672,7 @@ def _cmd_encode(args: argparse.Namespace) -> None:
     _tensorflow(args)
     from vae_genomics.finished import encode_run
 
+    _check_out(args, args.vcf)
     print(f"latent: {encode_run(args.run, args.out, vcf=args.vcf)}")
 
 
@@ -562,8 +680,8 @@ def _cmd_sweep(args: argparse.Namespace) -> None:
     from vae_genomics.config import load_config
 
     overrides = _overrides(args)
-    load_config(args.config, section=args.section, overrides=overrides)  # errors before TF loads
-    _tensorflow(args)
+    checked = load_config(args.config, section=args.section, overrides=overrides)  # before TF
+    _tensorflow(args, checked.runtime.threads)
     from vae_genomics.sweep import DEFAULT_BETAS, run_sweep
 
     result = run_sweep(
@@ -602,12 +720,49 @@ def main(argv: list[str] | None = None) -> int:
     try:
         commands[args.command](args)
     except VaeGenomicsError as exc:
-        log.error("%s", exc)
+        log.error("%s", bounded(str(exc)))
         return 2
     except KeyboardInterrupt:
         log.error("interrupted; no finished artifact was replaced")
         return 130
+    except OSError as exc:
+        log.debug("traceback of the error below", exc_info=True)
+        log.error("%s: %s", args.command, os_error_message(exc))
+        return 2
+    except Exception as exc:  # anything else: one line, the traceback only with -v
+        log.debug("traceback of the error below", exc_info=True)
+        log.error(
+            "%s failed unexpectedly: %s: %s. Run it again with -v for the traceback.",
+            args.command, type(exc).__name__, bounded(str(exc) or "(no message)", 300),
+        )  # fmt: skip
+        return 2
     return 0
+
+
+def bounded(text: str, limit: int = 2000) -> str:
+    """``text`` cut to ``limit`` characters (an error message never floods the terminal)."""
+    return (
+        text if len(text) <= limit else f"{text[:limit]}... [{len(text) - limit} more characters]"
+    )
+
+
+def os_error_message(exc: OSError) -> str:
+    """One line for an operating-system error: the file, the cause and what to do."""
+    import errno
+
+    where = f"{exc.filename}: " if exc.filename is not None else ""
+    cause = exc.strerror or str(exc)
+    advice = {
+        errno.ENOSPC: "free some space on that device (or write elsewhere) and run it again",
+        errno.EDQUOT: "free some space within your quota and run it again",
+        errno.EACCES: "check the permissions of that path, or choose another one",
+        errno.EPERM: "check the permissions of that path, or choose another one",
+        errno.EROFS: "the file system is read-only; choose another path",
+        errno.EISDIR: "a directory was given where a file is expected; give a file path",
+        errno.ENOTDIR: "a file was given where a directory is expected; give a directory path",
+        errno.ENOENT: "check that the path exists",
+    }.get(exc.errno or 0, "check the path and run it again (with -v for the traceback)")
+    return bounded(f"{where}{cause}; {advice}.", 600)
 
 
 if __name__ == "__main__":

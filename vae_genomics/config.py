@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 import difflib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -25,7 +25,18 @@ from vae_genomics.errors import ConfigError
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_boolean_numbers(cls, value: Any, info: Any) -> Any:
+        """``epochs: true`` is a mistake, not 1: refuse booleans for number fields."""
+        if isinstance(value, bool) and info.field_name in cls.model_fields:
+            annotation = cls.model_fields[info.field_name].annotation
+            members = get_args(annotation) or (annotation,)
+            if bool not in members and any(m in (int, float) for m in members):
+                raise ValueError("expected a number, got true/false")
+        return value
 
 
 class DataConfig(_Strict):
@@ -51,6 +62,9 @@ class DataConfig(_Strict):
     )
     impute_seed: int = Field(0, description="seed of the impute-af draws")
     allow_unphased: bool = Field(False, description="use unphased heterozygous calls as written")
+    allow_truncated: bool = Field(
+        False, description="read a bgzip file without its end-of-file marker (with a warning)"
+    )
     sections: Literal["snp-windows", "bp-windows", "bed", "regions"] = Field(
         "snp-windows", description="how the cohort is cut into sections"
     )
@@ -179,6 +193,9 @@ class RuntimeConfig(_Strict):
     distribute: Literal["none", "mirrored"] = Field(
         "none", description="mirrored: data-parallel over every visible GPU (MirroredStrategy)"
     )
+    threads: int = Field(
+        0, ge=0, description="CPU threads of TensorFlow and the evaluation's BLAS (0: all cores)"
+    )
 
 
 class ReportConfig(_Strict):
@@ -276,13 +293,28 @@ def read_yaml(path: Path) -> dict[str, Any]:
     Raises:
         ConfigError: The file is missing, is not valid YAML, or is not a mapping.
     """
+    from vae_genomics.yamlio import load_yaml
+
     path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a directory, not a config file. Give the YAML file's path.")
     if not path.is_file():
-        raise ConfigError(f"{path}: config file not found. Check the path given with --config.")
+        what = "a dangling link" if path.is_symlink() else "config file not found"
+        raise ConfigError(f"{path}: {what}. Check the path given with --config.")
     try:
-        content = yaml.safe_load(path.read_text())
+        content = load_yaml(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: byte {exc.start} is not UTF-8 text; save the file as UTF-8."
+        ) from None
+    except OSError as exc:
+        raise ConfigError(
+            f"{path}: cannot be read ({exc.strerror}). Check its permissions."
+        ) from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+        raise ConfigError(
+            f"{path}: not valid YAML: {_bounded(' '.join(str(exc).split()), 600)}"
+        ) from None
     if content is None:
         return {}
     if not isinstance(content, dict):
@@ -380,13 +412,21 @@ def build_config(layers: list[tuple[str, dict[str, Any]]]) -> Config:
                 (src for src, raw in reversed(layers) if _has_key(raw, key_path)), "defaults"
             )
             message = (
-                f"{origin}: invalid value {err.get('input')!r} for key '{'.'.join(key_path)}': "
+                f"{origin}: invalid value {_bounded(repr(err.get('input')), 120)} for key "
+                f"'{'.'.join(key_path)}': "
                 f"{err['msg']}. See configs/default.yaml for the expected type."
             )
             if key_path not in seen:  # a union reports each member: say it once per key
                 seen.add(key_path)
                 problems.append(message)
         raise ConfigError(_joined(problems)) from exc
+
+
+def _bounded(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, saying how much was left out."""
+    return (
+        text if len(text) <= limit else f"{text[:limit]}... ({len(text) - limit} more characters)"
+    )
 
 
 def _joined(problems: list[str]) -> str:

@@ -240,7 +240,9 @@ def read_section_haplotypes(
 
     path = Path(path)
     if not path.is_file():
-        raise DataError(f"{path}: VCF/BCF file not found.")
+        from vae_genomics.data.vcf import missing_file
+
+        raise DataError(f"{path}: {missing_file(path, 'VCF/BCF file')}.")
     try:
         vcf = VCF(str(path), gts012=False, lazy=True)
     except Exception as exc:  # cyvcf2 raises plain Exception for unreadable files

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,19 +22,30 @@ from vae_genomics.evaluation.metrics import encode
 from vae_genomics.evaluation.modeseek import to_jsonable
 from vae_genomics.io import write_json
 from vae_genomics.models.vae import HaplotypeVAE
-from vae_genomics.rundata import GMM_FILE, HAPLOTYPES_FILE, read_gmm, read_run_data
+from vae_genomics.rundata import (
+    GMM_FILE,
+    HAPLOTYPES_FILE,
+    data_changes,
+    read_gmm,
+    read_run_data,
+)
 from vae_genomics.runs import (
     CONFIG_FILE,
     HISTORY_FILE,
     METRICS_FILE,
     MODEL_FILE,
+    REPORT_DIR,
     SPLIT_FILE,
+    damaged,
     read_json,
     resolve_run_dir,
 )
 from vae_genomics.training import evaluate_section, run_metrics, write_run_report
 
 log = logging.getLogger(__name__)
+
+#: Where ``report`` writes a run's new metrics and report before renaming them into place.
+STAGING_DIR = ".report.partial"
 
 
 @dataclass
@@ -89,10 +103,18 @@ def load_run(run_dir: str | Path) -> LoadedRun:
     """
     run_dir = resolve_run_dir(run_dir).resolve()
     config_dict = read_yaml(run_dir / CONFIG_FILE)
-    resolved = config_dict.pop("resolved")
-    section_name = resolved["section"]["name"]
-    config = Config.model_validate(config_dict)
-    stored = read_run_data(run_dir)
+    resolved = config_dict.pop("resolved", None)
+    if not isinstance(resolved, dict) or not isinstance(resolved.get("section"), dict):
+        raise damaged(run_dir / CONFIG_FILE, "no 'resolved' entry naming the section")
+    section_name = resolved["section"].get("name")
+    try:
+        config = Config.model_validate(config_dict)
+    except ValueError as exc:
+        raise damaged(run_dir / CONFIG_FILE, exc) from None
+    try:
+        stored = read_run_data(run_dir)
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        raise damaged(run_dir / HAPLOTYPES_FILE, exc) from None
     if stored is not None:
         data = SectionData(stored.section, stored.matrix, stored.populations)
     else:
@@ -100,7 +122,20 @@ def load_run(run_dir: str | Path) -> LoadedRun:
             "%s: no %s (an older run); reading the section from the VCF", run_dir, HAPLOTYPES_FILE
         )
         data = load_section(config.data, section_name)
+    fingerprint = resolved.get("data")
+    changed = data_changes(fingerprint, data.matrix) if isinstance(fingerprint, dict) else None
+    if changed:
+        source = HAPLOTYPES_FILE if stored is not None else config.data.vcf
+        raise RunError(
+            f"{run_dir}: the data changed since this run was trained ({changed}; read from "
+            f"{source}). Its numbers would no longer be those of its model's data: restore the "
+            "data, or train the section again."
+        )
     split = read_json(run_dir / SPLIT_FILE)
+    if not isinstance(split, dict) or not all(
+        isinstance(split.get(k), list) for k in ("train", "validation")
+    ):
+        raise damaged(run_dir / SPLIT_FILE, "expected lists 'train' and 'validation'")
     row = {h: i for i, h in enumerate(data.matrix.haplotype_ids)}
     unknown = [h for h in split["train"] + split["validation"] if h not in row]
     if unknown:
@@ -110,13 +145,37 @@ def load_run(run_dir: str | Path) -> LoadedRun:
         )
     train_rows = np.asarray([row[h] for h in split["train"]], dtype=np.int64)
     val_rows = np.asarray([row[h] for h in split["validation"]], dtype=np.int64)
-    model = keras.models.load_model(run_dir / MODEL_FILE, safe_mode=True)
+    model = load_model(run_dir / MODEL_FILE)
     return LoadedRun(
         run_dir, config, data, train_rows, val_rows, model, resolved=resolved,
         superpopulations=None if stored is None else stored.superpopulations,
         contig_length=None if stored is None else stored.contig_length,
-        gmm=read_gmm(run_dir / GMM_FILE),
+        gmm=_read_gmm(run_dir / GMM_FILE),
     )  # fmt: skip
+
+
+def _read_gmm(path: Path) -> Any:
+    try:
+        return read_gmm(path)
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        raise damaged(path, exc) from None
+
+
+def load_model(path: Path) -> HaplotypeVAE:
+    """Load a run's ``model.keras`` in Keras safe mode (no code in the file runs).
+
+    Raises:
+        RunError: The file is damaged (not a zip archive, truncated) or holds another model.
+    """
+    if not zipfile.is_zipfile(path):
+        raise damaged(path, "not a .keras zip archive; truncated or overwritten")
+    try:
+        model = keras.models.load_model(path, safe_mode=True)
+    except Exception as exc:  # Keras raises many kinds for a damaged or foreign archive
+        raise damaged(path, f"Keras could not load it: {exc}") from None
+    if not isinstance(model, HaplotypeVAE):
+        raise damaged(path, f"it holds a {type(model).__name__}, not this program's HaplotypeVAE")
+    return model
 
 
 def report_run(run_dir: str | Path, command: str = "") -> Path:
@@ -139,7 +198,10 @@ def report_run(run_dir: str | Path, command: str = "") -> Path:
     config, data, x = run.config, run.data, run.data.matrix.haplotypes
     x_train, x_val = x[run.train_rows], x[run.val_rows]
     evaluation = evaluate_section(config, data, run.model, x_train, x_val, run.val_rows)
-    history_table = pd.read_csv(run.run_dir / HISTORY_FILE)
+    try:
+        history_table = pd.read_csv(run.run_dir / HISTORY_FILE, encoding="utf-8")
+    except (UnicodeDecodeError, ValueError, pd.errors.ParserError) as exc:
+        raise damaged(run.run_dir / HISTORY_FILE, exc) from None
     history = {c: history_table[c].tolist() for c in history_table.columns if c != "epoch"}
     metrics_path = run.run_dir / METRICS_FILE
     previous = read_json(metrics_path) if metrics_path.is_file() else {}
@@ -151,14 +213,32 @@ def report_run(run_dir: str | Path, command: str = "") -> Path:
     # keep what only training knew (e.g. divergence); replace the evaluated numbers
     evaluated = ("heldout", "active_units", "activity", "evaluation")
     metrics = {**fresh, **previous, **{k: fresh[k] for k in evaluated}}
-    write_json(metrics_path, to_jsonable(metrics))
     groups = None
     if run.superpopulations is not None and data.populations is not None:
         groups = dict(zip(map(str, data.populations), map(str, run.superpopulations), strict=True))
-    return write_run_report(
-        run.run_dir, data.section.name, run.run_dir.name, config, evaluation, history, metrics,
-        positions=data.matrix.positions, groups=groups, command=command,
-    )  # fmt: skip
+    # metrics.json and the report are replaced together or not at all: both are written into a
+    # staging directory first (where a full disk fails), then renamed into place
+    staging = run.run_dir / STAGING_DIR
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        write_json(staging / METRICS_FILE, to_jsonable(metrics))
+        page = write_run_report(
+            run.run_dir, data.section.name, run.run_dir.name, config, evaluation, history, metrics,
+            positions=data.matrix.positions, groups=groups, command=command,
+            report_dir=staging / REPORT_DIR,
+        )  # fmt: skip
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    report, old = run.run_dir / REPORT_DIR, run.run_dir / f".{REPORT_DIR}.old"
+    shutil.rmtree(old, ignore_errors=True)
+    if report.exists():
+        os.replace(report, old)
+    os.replace(staging / REPORT_DIR, report)
+    os.replace(staging / METRICS_FILE, metrics_path)
+    shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(staging, ignore_errors=True)
+    return report / page.name
 
 
 SAMPLERS = ("prior", "gmm")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,8 @@ import yaml
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` via a temporary file in the same directory and a rename."""
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a directory, expected a file path", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -46,3 +50,51 @@ def write_json(path: Path, obj: Any) -> None:
 def write_yaml(path: Path, obj: Any) -> None:
     """Atomically write ``obj`` as block-style YAML."""
     atomic_write_text(path, yaml.safe_dump(obj, sort_keys=False, default_flow_style=False))
+
+
+def check_output_path(
+    out: str | Path, overwrite: bool, protected: Iterable[str | Path] = (), option: str = "--out"
+) -> Path:
+    """Check that ``out`` may be written: a file path, not an input, new unless ``overwrite``.
+
+    Args:
+        out: The output file.
+        overwrite: Whether an existing file may be replaced.
+        protected: Inputs that are never written over (files, or directories whose files are all
+            protected, e.g. a run directory), whatever ``overwrite`` says.
+        option: The option that named ``out``, for messages.
+
+    Returns:
+        ``out`` as a path.
+
+    Raises:
+        RunError: ``out`` is a directory, an input, or exists without ``overwrite``.
+    """
+    from vae_genomics.errors import RunError
+
+    out = Path(out)
+    if out.is_dir():
+        raise RunError(
+            f"{out}: {option} is a directory; give a file name inside it (e.g. {out / 'out.tsv'})."
+        )
+    target = out.resolve()
+    for item in protected:
+        item = Path(item)
+        inside = item.is_dir() and target.is_relative_to(item.resolve())
+        if inside or target == item.resolve() or _same_file(out, item):
+            raise RunError(
+                f"{out}: {option} would write over an input of this command ({item}); it is never "
+                "replaced. Choose another output path."
+            )
+    if (out.exists() or out.is_symlink()) and not overwrite:
+        raise RunError(
+            f"{out}: exists. Pass --overwrite to replace it, or choose another {option}."
+        )
+    return out
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False

@@ -18,6 +18,7 @@ through the configuration; runs written before these files existed fall back to 
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 import re
@@ -227,3 +228,38 @@ def population_groups(config: Any, data: Any) -> dict[str, str] | None:
     if groups is None:
         return None
     return dict(zip(map(str, data.populations), map(str, groups), strict=True))
+
+
+def data_fingerprint(matrix: HaplotypeMatrix) -> dict[str, Any]:
+    """What a run was trained on, in a few numbers: its size and SHA-256 digests of its sites
+    (contig, position, REF, ALT) and of its haplotypes (with their IDs).
+
+    Stored in ``config.yaml`` (``resolved.data``); a run re-opened on other data is refused
+    (:func:`data_changes`).
+    """
+    sites = "\n".join(
+        f"{c}\t{p}\t{r}\t{a}"
+        for c, p, r, a in zip(matrix.chrom, matrix.positions, matrix.ref, matrix.alt, strict=True)
+    )
+    haplotypes = hashlib.sha256("\n".join(map(str, matrix.haplotype_ids)).encode())
+    haplotypes.update(np.ascontiguousarray(matrix.haplotypes, dtype=np.int8).tobytes())
+    return {
+        "n_haplotypes": int(matrix.haplotypes.shape[0]),
+        "n_variants": int(matrix.haplotypes.shape[1]),
+        "sites_sha256": hashlib.sha256(sites.encode()).hexdigest(),
+        "haplotypes_sha256": haplotypes.hexdigest(),
+    }
+
+
+def data_changes(stored: dict[str, Any], matrix: HaplotypeMatrix) -> str | None:
+    """What differs between a run's stored fingerprint and ``matrix``, or ``None`` if nothing."""
+    now = data_fingerprint(matrix)
+    changes = []
+    for key, what in (("n_haplotypes", "haplotypes"), ("n_variants", "variants")):
+        if stored.get(key) != now[key]:
+            changes.append(f"{stored.get(key)} {what} at training, {now[key]} now")
+    if not changes and stored.get("sites_sha256") != now["sites_sha256"]:
+        changes.append("the same number of variants, but other sites (positions or alleles)")
+    if not changes and stored.get("haplotypes_sha256") != now["haplotypes_sha256"]:
+        changes.append("the same sites and haplotype IDs, but other genotypes")
+    return "; ".join(changes) or None

@@ -7,12 +7,20 @@ unless the caller asks to overwrite it. ``<runs_dir>/<section>/latest`` points a
 Individual files are written to a temporary name and renamed (atomic on POSIX file systems).
 
 Resuming: while training, ``.<run-name>.partial/checkpoint/state.npz`` holds the training state of
-the last completed epoch (written atomically). A job that is killed (SIGKILL, or SIGTERM/Ctrl-C,
-which are turned into an interruption) keeps its staging directory; started again with the same
-run name and ``resume``, it continues from that checkpoint. Any other error removes the staging
-directory. The checkpoint is deleted just before the rename, so a resumed run has exactly the
-layout of an uninterrupted one. A directory without files where the run will land (Snakemake
-creates the parents of its outputs, e.g. ``<run>/report/``) does not count as a finished run.
+the last completed epoch (written atomically). A job that fails for any reason (killed, SIGTERM or
+Ctrl-C, a full disk, an error after training) keeps its staging directory when it holds a
+checkpoint; started again with the same run name and ``resume``, it continues from that
+checkpoint. The checkpoint is removed only when the run commits (just before the rename, so a
+resumed run has exactly the layout of an uninterrupted one) or when the user asks for a fresh start
+with ``overwrite``; started again with neither flag, the job refuses. A staging directory without
+a checkpoint holds nothing worth keeping and is removed on an error. A directory without files
+where the run will land (Snakemake creates the parents of its outputs, e.g. ``<run>/report/``) does
+not count as a finished run.
+
+Locking: one job at a time writes a run name. ``.<run-name>.lock`` beside the staging directory
+(:mod:`vae_genomics.locks`: pid and host) is taken before the staging directory is touched and
+released after the commit or the error; a second job of the same name is refused while it is held,
+and a lock left by a killed job on this host is taken over.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from vae_genomics.errors import RunError
+from vae_genomics.locks import acquire_lock, release_lock
 
 log = logging.getLogger(__name__)
 
@@ -62,35 +71,51 @@ class RunStaging:
         """The training checkpoint inside the staging directory (see the module docstring)."""
         return self.staging / CHECKPOINT_DIR / CHECKPOINT_FILE
 
+    @property
+    def lock(self) -> Path:
+        """The lock file of this run name (see the module docstring)."""
+        return self.final.with_name(f".{self.final.name}.lock")
+
+    def release(self) -> None:
+        """Release the run name's lock (after :meth:`commit` or an error)."""
+        release_lock(self.lock)
+
     @contextmanager
     def discard_on_error(self) -> Iterator[None]:
-        """Remove the staging directory if the block raises.
+        """On an error in the block, keep the staging directory if it holds a checkpoint.
 
-        An interruption (Ctrl-C, or SIGTERM turned into one by the CLI) keeps it when it holds a
-        checkpoint, so the run can be resumed.
+        Whatever the error (an interruption, a full disk, a refused resume, an error after
+        training), a checkpoint is kept for ``--resume``; a staging directory without one is
+        removed. The lock is released either way.
         """
         try:
             yield
-        except (KeyboardInterrupt, SystemExit):
+        except BaseException as exc:
             if self.checkpoint.is_file():
                 log.error(
-                    "interrupted: the checkpoint of the last completed epoch is kept in %s; run "
-                    "the same command with --resume (and --run-name %s) to continue",
-                    self.staging, self.final.name,
+                    "%s: the checkpoint of the last completed epoch is kept in %s; run the same "
+                    "command with --resume (and --run-name %s) to continue, or with --overwrite "
+                    "to start afresh",
+                    "interrupted" if isinstance(exc, KeyboardInterrupt | SystemExit) else
+                    "failed", self.staging, self.final.name,
                 )  # fmt: skip
             else:
                 shutil.rmtree(self.staging, ignore_errors=True)
-            raise
-        except BaseException:
-            shutil.rmtree(self.staging, ignore_errors=True)
+            self.release()
             raise
 
     def commit(self) -> Path:
-        """Move the finished staging directory into place and update ``latest``.
+        """Move the finished staging directory into place, update ``latest``, release the lock.
 
         Returns:
             The final run directory.
         """
+        try:
+            return self._commit()
+        finally:
+            self.release()
+
+    def _commit(self) -> Path:
         shutil.rmtree(self.staging / CHECKPOINT_DIR, ignore_errors=True)
         if _is_empty_dir(self.final):
             shutil.rmtree(self.final)
@@ -131,15 +156,18 @@ def stage_run(
         parent: Directory that holds the run.
         run_name: Name of the run (default: a timestamp).
         overwrite: Replace a finished run of that name when this one commits.
-        resume: Keep the staging directory of an interrupted run of that name (and its
-            checkpoint); otherwise it is removed and the run starts afresh.
+        resume: Continue from the checkpoint of an interrupted run of that name.
+
+    Returns:
+        The staging, holding the run name's lock (release it with :meth:`RunStaging.release`).
 
     Raises:
-        RunError: The run already exists and ``overwrite`` is false.
+        RunError: The run already exists, or an interrupted run left a checkpoint, and neither
+            ``overwrite`` nor (for the checkpoint) ``resume`` is given; or another job holds the
+            lock.
     """
     name = run_name or default_run_name()
-    if name == LATEST or name.startswith(".") or "/" in name:
-        raise RunError(f"invalid run name '{name}': use letters, digits, '-', '_' or '.'.")
+    check_run_name(name, "run name")
     final = Path(parent) / name
     if final.exists() and not _is_empty_dir(final) and not overwrite:
         raise RunError(
@@ -148,17 +176,39 @@ def stage_run(
         )
     staging = final.with_name(f".{name}.partial")
     run = RunStaging(staging=staging, final=final, overwrite=overwrite)
-    if resume and run.checkpoint.is_file():
-        log.info("resuming the interrupted run in %s", staging)
-        return run
-    if run.checkpoint.is_file():
-        log.warning(
-            "%s: discarding the checkpoint of an interrupted run of this name (pass --resume to "
-            "continue it instead)", staging,
-        )  # fmt: skip
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
+    acquire_lock(run.lock, f"run {final}")
+    try:
+        if resume and run.checkpoint.is_file():
+            log.info("resuming the interrupted run in %s", staging)
+            return run
+        if run.checkpoint.is_file():
+            if not overwrite:
+                raise RunError(
+                    f"{staging}: an interrupted run of this name left a checkpoint. Pass --resume "
+                    "to continue it, or --overwrite to discard it and start afresh."
+                )
+            log.warning(
+                "%s: discarding the checkpoint of an interrupted run (--overwrite)", staging
+            )
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+    except BaseException:
+        run.release()
+        raise
     return run
+
+
+def check_run_name(name: str, what: str = "run name") -> None:
+    """Refuse names that would leave their directory (``..``, ``/``) or clash with the layout.
+
+    Raises:
+        RunError: ``name`` is empty, ``latest``, hidden, or holds a path separator.
+    """
+    if not name or name == LATEST or name.startswith(".") or "/" in name or "\\" in name:
+        raise RunError(
+            f"invalid {what} {name[:80]!r}: use letters, digits, '-', '_' or '.' (not starting "
+            "with '.', no '/', not 'latest')."
+        )
 
 
 def resolve_run_dir(path: str | Path) -> Path:
@@ -168,8 +218,14 @@ def resolve_run_dir(path: str | Path) -> Path:
         RunError: Not a finished run directory.
     """
     path = Path(path)
-    if (path / LATEST).exists():
-        path = (path / LATEST).resolve()
+    link = path / LATEST
+    if link.is_symlink() and not link.exists():
+        raise RunError(
+            f"{link}: a dangling link (to {os.readlink(link)}, which is gone). Give a run "
+            "directory instead, or train the section again to renew the link."
+        )
+    if link.exists():
+        path = link.resolve()
     missing = [f for f in (CONFIG_FILE, MODEL_FILE, SPLIT_FILE) if not (path / f).is_file()]
     if not path.is_dir() or missing:
         raise RunError(
@@ -180,5 +236,41 @@ def resolve_run_dir(path: str | Path) -> Path:
 
 
 def read_json(path: Path) -> Any:
-    """Read a JSON file."""
-    return json.loads(Path(path).read_text())
+    """Read a JSON file of a run.
+
+    Raises:
+        RunError: The file is not valid UTF-8 JSON (damaged, truncated or edited).
+    """
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise damaged(path, exc) from None
+
+
+def damaged(path: Path, cause: Exception | str) -> RunError:
+    """The error for a damaged file of a run: which file, why, and what to do."""
+    reason = str(cause).splitlines()[0][:200] if str(cause) else type(cause).__name__
+    return RunError(
+        f"{path}: damaged or not written by vae-genomics ({reason}). Restore it from a copy, "
+        "or train the section again (`train --overwrite` with this run name)."
+    )
+
+
+def run_inputs(run_dir: Path) -> list[Path]:
+    """What a command reading a finished run must never write over: the run directory and the
+    data files its configuration names (VCF and its index, cache, populations, samples, BED)."""
+    from vae_genomics.config import read_yaml
+
+    run_dir = Path(run_dir)
+    inputs = [run_dir]
+    try:
+        data = read_yaml(run_dir / CONFIG_FILE).get("data") or {}
+    except Exception:  # a broken config is reported when the run is loaded
+        data = {}
+    for key in ("vcf", "cache", "populations", "samples", "bed"):
+        if isinstance(data.get(key), str):
+            inputs.append(Path(data[key]))
+    if isinstance(data.get("vcf"), str):
+        inputs += [Path(data["vcf"] + ".tbi"), Path(data["vcf"] + ".csi")]
+    return inputs

@@ -82,9 +82,12 @@ def is_finished(run_dir: Path, config: Config) -> bool:
     """Whether ``run_dir`` is a finished run trained with exactly ``config``."""
     if not (run_dir / METRICS_FILE).is_file() or not (run_dir / CONFIG_FILE).is_file():
         return False
-    saved = read_yaml(run_dir / CONFIG_FILE)
+    saved, wanted = read_yaml(run_dir / CONFIG_FILE), config.to_dict()
     saved.pop("resolved", None)
-    return saved == config.to_dict()
+    for raw in (saved, wanted):  # where the data is read from and on how many threads: not what
+        raw.get("data", {}).pop("cache", None)
+        raw.get("runtime", {}).pop("threads", None)
+    return saved == wanted
 
 
 def _train_point(config_dict: dict[str, Any], section: str, parent: str, run_name: str) -> str:
@@ -100,10 +103,9 @@ def _train_point(config_dict: dict[str, Any], section: str, parent: str, run_nam
 
 def _init_worker(threads: int) -> None:
     """Share the cores between parallel points instead of oversubscribing them."""
-    import tensorflow as tf
+    from vae_genomics.threads import limit_threads
 
-    tf.config.threading.set_intra_op_parallelism_threads(threads)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
+    limit_threads(threads)
 
 
 def run_points(
@@ -135,7 +137,7 @@ def run_points(
             log.info("training point %d/%d: %s", i, len(todo), args[3])
             _train_point(*args)
     else:
-        threads = max(1, (os.cpu_count() or 1) // jobs)
+        threads = max(1, (base.runtime.threads or os.cpu_count() or 1) // jobs)
         context = get_context("spawn")
         with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
                                  initargs=(threads,)) as pool:  # fmt: skip
@@ -342,8 +344,10 @@ def run_sweep(
     from vae_genomics.report.figures import save_figure
     from vae_genomics.report.html import embed_png
     from vae_genomics.report.rate_distortion import rate_distortion_figure, sweep_page
+    from vae_genomics.runs import check_run_name
     from vae_genomics.training import prepare
 
+    check_run_name(name, "sweep name")  # before any work: never a path outside the section
     base, data = prepare(config_path, section, overrides)
     section_name = data.section.name
     sweep_dir = Path(base.runs_dir) / section_name / "sweeps" / name

@@ -29,7 +29,7 @@ from vae_genomics.callbacks import (
 from vae_genomics.config import Config, load_config
 from vae_genomics.data import SectionData, load_section
 from vae_genomics.devices import distribution_strategy, dtype_policy, log_devices
-from vae_genomics.errors import RunError, TrainingDivergedError
+from vae_genomics.errors import DataError, RunError, TrainingDivergedError
 from vae_genomics.evaluation.metrics import encode
 from vae_genomics.evaluation.modeseek import to_jsonable
 from vae_genomics.evaluation.summary import Evaluation, evaluate_model
@@ -37,7 +37,13 @@ from vae_genomics.io import atomic_write_text, write_json, write_yaml
 from vae_genomics.models.factory import build_vae
 from vae_genomics.models.vae import HaplotypeVAE
 from vae_genomics.report.build import write_section_report
-from vae_genomics.rundata import GMM_FILE, population_groups, store_run_data, write_gmm
+from vae_genomics.rundata import (
+    GMM_FILE,
+    data_fingerprint,
+    population_groups,
+    store_run_data,
+    write_gmm,
+)
 from vae_genomics.runs import (
     CONFIG_FILE,
     HISTORY_FILE,
@@ -50,6 +56,9 @@ from vae_genomics.runs import (
 )
 
 log = logging.getLogger(__name__)
+
+#: Top-level config keys a resumed run may change: they do not shape the trained model.
+RESUME_FREE_KEYS = ("runtime", "evaluation", "report", "runs_dir", "sections_dir")
 
 
 def split_haplotypes(
@@ -233,6 +242,8 @@ def fit_vae(
     if saver is not None:
         history, seconds = saver.history, saver.seconds
     if guard.diverged and guard.last_good_epoch == 0:
+        if checkpoint is not None:  # it holds only the diverged state: nothing to resume
+            Path(checkpoint).unlink(missing_ok=True)
         raise TrainingDivergedError(
             f"{label}: training diverged in epoch 1 ({guard.term} is not finite) before any good "
             "weights existed; nothing was saved. Lower training.learning_rate or the objective's "
@@ -299,6 +310,7 @@ def train_section(
         The run directory, its report and metrics.
     """
     section = data.section
+    check_cohort_size(config, len(data.matrix.haplotypes), section.name)
     staging = stage_run(
         parent or Path(config.runs_dir) / section.name, run_name, overwrite, resume=resume
     )
@@ -349,6 +361,13 @@ def train_section(
             command=command,
         )  # fmt: skip
     run_dir = staging.commit()
+    blown = blow_up(metrics["heldout"].get("neg_elbo"), section.n_variants)
+    if blown and not guard.diverged:
+        raise TrainingDivergedError(
+            f"section {section.name}: training blew up: {blown}. {run_dir} is kept for "
+            "inspection, but its model is not usable. Lower training.learning_rate (or the "
+            "objective's weights) and train again with --overwrite."
+        )
     if guard.diverged:
         raise TrainingDivergedError(
             f"section {section.name}: training diverged at epoch {guard.epoch} ({guard.term} "
@@ -359,12 +378,73 @@ def train_section(
     return TrainResult(run_dir, run_dir / REPORT_DIR / report.name, metrics)
 
 
+#: A held-out -ELBO this many times that of a fair coin per allele means training blew up.
+BLOW_UP_FACTOR = 10.0
+
+
+def blow_up(neg_elbo: float | None, n_variants: int) -> str | None:
+    """Why a finished run's held-out -ELBO shows that training blew up, or ``None``.
+
+    A model that guesses every allele by a fair coin costs ``n_variants * ln 2`` nats per
+    haplotype; a trained model is far below that. Far above it (:data:`BLOW_UP_FACTOR` times), or
+    not finite, the weights were thrown off (e.g. a too large learning rate) even when every
+    epoch's loss stayed finite.
+
+    Args:
+        neg_elbo: Held-out -ELBO, nats per haplotype.
+        n_variants: Variants of the section.
+    """
+    coin = n_variants * math.log(2)
+    if neg_elbo is None or not math.isfinite(neg_elbo):
+        return f"the held-out -ELBO is {neg_elbo}"
+    if neg_elbo > BLOW_UP_FACTOR * coin:
+        return (
+            f"the held-out -ELBO is {neg_elbo:.3g} nats per haplotype, more than "
+            f"{BLOW_UP_FACTOR:g} times the {coin:.3g} of guessing each allele by a coin flip"
+        )
+    return None
+
+
+def check_cohort_size(config: Config, n: int, label: str) -> None:
+    """Refuse, before training, a cohort whose held-out set is too small for the evaluation.
+
+    The k-NN statistics (precision/recall/coverage) need more held-out haplotypes than
+    ``evaluation.prdc_k``. The advice fits the case: a cohort that cannot hold out enough even
+    at the largest fraction needs more samples; otherwise the fraction can be raised.
+
+    Raises:
+        DataError: The held-out set would have ``<= evaluation.prdc_k`` haplotypes.
+    """
+    k, fraction = config.evaluation.prdc_k, config.training.validation_fraction
+    n_val = min(n - 1, max(1, round(fraction * n))) if n >= 2 else 0
+    if n_val > k:
+        return
+    if n - 1 <= k:
+        advice = (
+            f"the cohort is too small for the evaluation (a larger validation fraction cannot "
+            f"help): use a VCF with at least {k + 2} haplotypes ({(k + 3) // 2} diploid samples)"
+            f"{'' if n < 3 else f', or lower evaluation.prdc_k to {n - 2}'}"
+        )
+    else:
+        advice = (
+            f"raise training.validation_fraction to at least {(k + 1) / n:.2f}, or lower "
+            f"evaluation.prdc_k to {max(1, n_val - 1)}"
+        )
+    raise DataError(
+        f"section {label}: {n} haplotypes, of which {n_val} would be held out at "
+        f"training.validation_fraction = {fraction}; the evaluation's k-NN statistics need more "
+        f"than evaluation.prdc_k = {k}. Nothing was trained: {advice}."
+    )
+
+
 def _fingerprint(config: Config, data: SectionData, x_train: np.ndarray, x_val: np.ndarray) -> str:
-    """SHA-256 of what a resumed run must share with the interrupted one: the configuration
-    (except ``runtime``, which may change between attempts, e.g. another GPU count), the section
-    and the training and held-out haplotypes."""
+    """SHA-256 of what a resumed run must share with the interrupted one: the configuration that
+    shapes training (not ``runtime``, which may change between attempts, e.g. another GPU count,
+    nor the settings used only after training, ``evaluation`` and ``report``, nor where runs and
+    section files live), the section and the training and held-out haplotypes."""
     settings = config.to_dict()
-    settings.pop("runtime", None)
+    for key in RESUME_FREE_KEYS:
+        settings.pop(key, None)
     digest = hashlib.sha256(
         json.dumps({"config": settings, "section": data.section.to_dict()}, sort_keys=True).encode()
     )
@@ -384,6 +464,7 @@ def _resolved(
         "hidden_units": list(model.hidden_units),
         "latent_dim": model.latent_dim,
         "origins": origins or {},
+        "data": data_fingerprint(data.matrix),
     }
     return resolved
 
@@ -484,16 +565,19 @@ def write_run_report(
     positions: np.ndarray | None = None,
     groups: dict[str, str] | None = None,
     command: str = "",
+    report_dir: Path | None = None,
 ) -> Path:
     """Write ``<run_dir>/report/`` (figures and index.html) of one run; returns index.html.
 
     ``positions`` (bp of each variant) put the traversal and LD axes in bp; ``groups``
     (population → superpopulation) group the population colours; ``command`` is shown in the
-    page's header with the version and date.
+    page's header with the version and date. ``report_dir`` writes the report elsewhere (a staging
+    directory later renamed to ``<run_dir>/report``; its links are those of the final place).
     """
     from datetime import UTC, datetime
 
-    out = Path(run_dir) / REPORT_DIR
+    final = Path(run_dir) / REPORT_DIR
+    out = final if report_dir is None else Path(report_dir)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     header = f"vae-genomics {__version__} · {stamp}" + (f" · {command}" if command else "")
     return write_section_report(
@@ -508,7 +592,7 @@ def write_run_report(
         positions=positions,
         groups=groups,
         header=header,
-        index_link=_index_link(out, Path(config.runs_dir)),
+        index_link=_index_link(final, Path(config.runs_dir)),
         dpi=config.report.dpi,
         svg=config.report.svg,
     )

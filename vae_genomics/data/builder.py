@@ -113,6 +113,7 @@ class MatrixBuilder:
         counts = records.counts()
         counts["unphased_calls"] = int(site_counts["unphased"].sum())
         counts["haploid_calls"] = int(site_counts["haploid"].sum())
+        counts.update(records.duplicates())
         hap_ids, hap_samples = haplotype_labels(self.sample_ids)
         obj = lambda key: np.asarray(self._meta[key], dtype=object)  # noqa: E731
         return HaplotypeMatrix(

@@ -150,6 +150,7 @@ class Cache:
         counts = records.counts()
         counts["unphased_calls"] = int(site_counts["unphased"].sum())
         counts["haploid_calls"] = int(site_counts["haploid"].sum())
+        counts.update(records.duplicates())
         sample_ids = self.sample_ids if subset is None else self.sample_ids[subset]
         hap_ids, hap_samples = haplotype_labels(sample_ids)
         where = f"{self.path.name}{' ' + Region('', *region).label if region else ''}"

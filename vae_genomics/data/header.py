@@ -64,6 +64,13 @@ def parse_header(text: str, source: str, complete: bool = True) -> VcfHeader:
             f"{list(FIXED_COLUMNS)} followed by sample IDs, separated by tabs."
         )
     samples = np.asarray(columns[9:], dtype=object)
+    mangled = [str(v) for v in samples if "\ufffd" in v]
+    if mangled:
+        raise DataError(
+            f"{source}: {len(mangled)} sample IDs on the '#CHROM' line hold bytes that are not "
+            f"UTF-8 text (e.g. {mangled[0][:40]!r}, undecodable bytes shown as '\ufffd'). Rename "
+            "them (e.g. `bcftools reheader --samples`) so that IDs match the population file."
+        )
     if samples.size == 0:
         raise DataError(
             f"{source}: the VCF has no samples (no columns after FORMAT on the '#CHROM' line). "

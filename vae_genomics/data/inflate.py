@@ -3,7 +3,7 @@
 BGZF (what ``bgzip`` writes) is a series of gzip members of at most 64 KiB each; they are inflated
 with :mod:`zlib` on a background thread (zlib releases the GIL) while the caller parses the previous
 chunk. Truncation is detected: a file that ends inside a block (or a gzip member) is an error, and a
-BGZF file without its end-of-file marker is a warning.
+BGZF file without its end-of-file marker is one too unless allowed (:func:`check_bgzf_eof`).
 """
 
 from __future__ import annotations
@@ -38,6 +38,38 @@ def file_kind(path: Path) -> str:
     return "bcf" if head.startswith(b"BCF") else "text"
 
 
+#: The empty block that ends every BGZF file (SAM/BAM format specification, section 4.1.2).
+BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
+
+
+def check_bgzf_eof(path: Path, allow: bool = False) -> None:
+    """Refuse a BGZF file that lacks its end-of-file marker (plain gzip and text pass).
+
+    Most blocks end at a record boundary, so a file cut short between blocks decompresses without
+    an error: only the missing marker shows that the rest of the cohort is gone.
+
+    Raises:
+        DataError: The marker is missing and ``allow`` is false (with ``allow``: a warning).
+    """
+    with path.open("rb") as handle:
+        head = handle.read(18)
+        if not (head[:4] == _BGZF_MAGIC and head[12:14] == b"BC"):
+            return
+        handle.seek(0, 2)
+        size = handle.tell()
+        handle.seek(max(0, size - len(BGZF_EOF)))
+        if handle.read() == BGZF_EOF:
+            return
+    if allow:
+        log.warning("%s: no BGZF end-of-file marker; the file may be truncated", path)
+        return
+    raise DataError(
+        f"{path}: no BGZF end-of-file marker: the file is probably truncated (a download or copy "
+        "cut short), and only its first part would be read. Fetch or re-create it and check its "
+        "size or checksum; if you know it is complete, set data.allow_truncated: true."
+    )
+
+
 def _inflate_blocks(path: Path, limit: int | None = None) -> Iterator[bytes]:
     """Decompressed BGZF blocks in order; raises on a truncated or corrupt block."""
     with path.open("rb") as handle:
@@ -67,8 +99,8 @@ def _inflate_blocks(path: Path, limit: int | None = None) -> Iterator[bytes]:
             if not more:
                 if available:
                     raise truncated(path)
-                if not eof_marker:
-                    log.warning("%s: no BGZF end-of-file marker; the file may be truncated", path)
+                if not eof_marker:  # refused up front unless allowed (check_bgzf_eof)
+                    log.debug("%s: no BGZF end-of-file marker", path)
                 return
             buffer, offset = buffer[offset:] + more, 0
 

@@ -87,6 +87,22 @@ class RecordLog:
         out["missing_calls"] = int(self.missing_calls[lo:hi].sum())
         return out
 
+    def duplicates(self) -> dict[str, int]:
+        """Records at the position of the record before them (sorted within a contig).
+
+        Returns:
+            ``duplicate_positions`` over all records and ``duplicate_kept`` among the kept SNPs.
+        """
+
+        def repeats(contig: np.ndarray, positions: np.ndarray) -> int:
+            return int(((contig[1:] == contig[:-1]) & (positions[1:] == positions[:-1])).sum())
+
+        kept = self.status == KEPT
+        return {
+            "duplicate_positions": repeats(self.contig, self.positions),
+            "duplicate_kept": repeats(self.contig[kept], self.positions[kept]),
+        }
+
     def _span(self, contig: str) -> tuple[int, int]:
         """Index range of one contig's records (empty for an unknown contig)."""
         if contig not in self.contigs:

@@ -110,7 +110,7 @@ class InputSource:
             self.cache.check_source(config.vcf)
             self.contigs = self.cache.contigs
         else:
-            self._vcf = VcfSource(config.vcf)
+            self._vcf = VcfSource(config.vcf, allow_truncated=config.allow_truncated)
             self._vcf.warn_unindexed = False  # a section scope is an optimisation, not a request
             self.contigs = self._vcf.contigs
 

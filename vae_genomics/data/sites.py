@@ -216,6 +216,13 @@ def log_counts(where: str, counts: dict[str, int], filters: Filters, n_haplotype
         counts["below_min_maf"], filters.min_maf, counts["below_min_mac"], filters.min_mac,
         n_haplotypes,
     )  # fmt: skip
+    if counts.get("duplicate_positions"):
+        log.warning(
+            "%s: %d records repeat the position of the record before them (%d among the kept "
+            "SNPs, each kept as its own column): duplicated records or a split multi-allelic "
+            "site. Check with `bcftools norm -d exact` (or `bcftools norm -m +any`).",
+            where, counts["duplicate_positions"], counts.get("duplicate_kept", 0),
+        )  # fmt: skip
     if counts["missing_calls"] and filters.missing != "error":
         log.warning(
             "%s: %d genotype calls with a missing allele (policy %s)",

@@ -136,58 +136,65 @@ class TextVcfReader:
         find = chunk.find
         last_chrom_b, last_chrom = b"", ""
         start = n_lines = 0
-        while start < size:
-            n_lines += 1
-            if chunk[start] in (10, 13):  # a blank line (or a CR-LF one)
-                start = find(b"\n", start) + 1
-                continue
-            tab = start
-            for _ in range(9):
-                tab = find(b"\t", tab, size) + 1
-                if tab == 0:
-                    break
-            if tab == 0 or find(b"\n", start, tab) != -1:
-                self._columns_error(chunk[start : find(b"\n", start)], line0 + n_lines)
-            fields = chunk[start : tab - 1].split(b"\t")
-            end = tab + width - 1
-            if end >= size or chunk[end] != 10 or find(b"\n", tab, end) != -1:
-                end = find(b"\n", tab)
-            if fields[0] != last_chrom_b:
-                last_chrom_b, last_chrom = fields[0], fields[0].decode()
-            try:
-                pos = int(fields[1])
-            except ValueError:
-                raise DataError(
-                    f"{self.path}: line {line0 + n_lines}: POS {fields[1][:20]!r} is not a whole "
-                    "number; the file is damaged."
-                ) from None
-            start = end + 1
-            if region is not None and (
-                last_chrom != region[0] or pos < region[1] or pos > region[2]
-            ):
-                if last_chrom == region[0]:
+        try:
+            while start < size:
+                n_lines += 1
+                if chunk[start] in (10, 13):  # a blank line (or a CR-LF one)
+                    start = find(b"\n", start) + 1
+                    continue
+                tab = start
+                for _ in range(9):
+                    tab = find(b"\t", tab, size) + 1
+                    if tab == 0:
+                        break
+                if tab == 0 or find(b"\n", start, tab) != -1:
+                    self._columns_error(chunk[start : find(b"\n", start)], line0 + n_lines)
+                fields = chunk[start : tab - 1].split(b"\t")
+                end = tab + width - 1
+                if end >= size or chunk[end] != 10 or find(b"\n", tab, end) != -1:
+                    end = find(b"\n", tab)
+                if fields[0] != last_chrom_b:
+                    last_chrom_b, last_chrom = fields[0], fields[0].decode()
+                try:
+                    pos = int(fields[1])
+                except ValueError:
+                    raise DataError(
+                        f"{self.path}: line {line0 + n_lines}: POS {fields[1][:20]!r} is not a whole "
+                        "number; the file is damaged."
+                    ) from None
+                start = end + 1
+                if region is not None and (
+                    last_chrom != region[0] or pos < region[1] or pos > region[2]
+                ):
+                    if last_chrom == region[0]:
+                        self._region_seen = True
+                        self._region_done = pos > region[2]
+                    elif self._region_seen:
+                        self._region_done = True
+                    if self._region_done:
+                        break
+                    continue
+                if region is not None:
                     self._region_seen = True
-                    self._region_done = pos > region[2]
-                elif self._region_seen:
-                    self._region_done = True
-                if self._region_done:
-                    break
-                continue
-            if region is not None:
-                self._region_seen = True
-            ref, alt = fields[3].decode(), fields[4].decode()
-            kind = classify(ref, alt)
-            if kind == CANDIDATE:
-                if end - tab == width - 1 and fields[8] == b"GT":
-                    fixed.append((len(kinds), tab))
-                else:
-                    general.append((len(kinds), tab, end, fields[8]))
-            chrom.append(last_chrom)
-            positions.append(pos)
-            ids.append(fields[2].decode())
-            refs.append(ref)
-            alts.append(alt)
-            kinds.append(kind)
+                ref, alt = fields[3].decode(), fields[4].decode()
+                kind = classify(ref, alt)
+                if kind == CANDIDATE:
+                    if end - tab == width - 1 and fields[8] == b"GT":
+                        fixed.append((len(kinds), tab))
+                    else:
+                        general.append((len(kinds), tab, end, fields[8]))
+                chrom.append(last_chrom)
+                positions.append(pos)
+                ids.append(fields[2].decode())
+                refs.append(ref)
+                alts.append(alt)
+                kinds.append(kind)
+        except UnicodeDecodeError as exc:
+            raise DataError(
+                f"{self.path}: line {line0 + n_lines} holds bytes that are not UTF-8 text "
+                f"({exc.object[max(0, exc.start - 10) : exc.end + 10]!r}); the file is damaged or "
+                "in another encoding. Check it with `bcftools view` or re-export it."
+            ) from None
         if not kinds:
             return None, n_lines
         n_cand = len(fixed) + len(general)
@@ -342,7 +349,8 @@ def parse_calls(
         cut = np.where(nxt < colons.size, colons[np.minimum(nxt, colons.size - 1)], blk.size)
         ends = np.minimum(ends, cut)
     length = ends - starts
-    first = _ALLELE[blk[starts]] if blk.size else np.zeros(0, np.int8)
+    # an empty last column starts at blk.size: clip (its length 0 sends it to _parse_one)
+    first = _ALLELE[blk[np.minimum(starts, blk.size - 1)]] if blk.size else np.zeros(n, np.int8)
     haploid = length == 1
     out[haploid, 0] = first[haploid]
     diploid = np.flatnonzero(length == 3)

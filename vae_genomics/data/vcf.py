@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -28,7 +29,7 @@ from tqdm import tqdm
 import vae_genomics.data.htsvcf as htsvcf
 from vae_genomics.data.builder import MatrixBuilder
 from vae_genomics.data.header import VcfHeader, sample_index
-from vae_genomics.data.inflate import file_kind
+from vae_genomics.data.inflate import check_bgzf_eof, file_kind
 from vae_genomics.data.matrix import HaplotypeMatrix
 from vae_genomics.data.sections import Region, parse_region
 from vae_genomics.data.sites import Batch, Filters, MissingPolicy, log_counts
@@ -49,11 +50,45 @@ def index_path(path: Path) -> Path | None:
     return None
 
 
+#: Seconds an index may predate its file (copies of both files land a moment apart).
+INDEX_AGE_TOLERANCE = 2.0
+
+
+def check_index_age(path: Path, index: Path | None) -> None:
+    """Refuse an index older than its file: region reads would follow stale offsets.
+
+    A VCF rewritten after it was indexed keeps an index whose blocks point at the old layout, and
+    a region read through it silently skips or repeats records.
+
+    Raises:
+        DataError: ``index`` was last modified more than :data:`INDEX_AGE_TOLERANCE` seconds
+            before ``path``.
+    """
+    if index is None:
+        return
+    age = path.stat().st_mtime - index.stat().st_mtime
+    if age > INDEX_AGE_TOLERANCE:
+        raise DataError(
+            f"{index}: the index is {age:.0f} s older than {path.name}, which changed after it was "
+            f"indexed; region reads through it would miss records. Re-index: `tabix -f -p vcf "
+            f"{path}` (or `bcftools index -f`). If the file did not change, `touch {index}`."
+        )
+
+
+def missing_file(path: Path, what: str) -> str:
+    """Why ``path`` is not a readable file: a directory, a dangling link, or not found."""
+    if path.is_dir():
+        return f"is a directory, not a {what}"
+    if path.is_symlink():
+        return f"is a dangling link (to {os.readlink(path)}); its {what} is gone"
+    return f"{what} not found"
+
+
 def check_file(path: str | Path) -> Path:
     """``path`` as a Path; raises a :class:`DataError` when it is missing or empty."""
     path = Path(path)
     if not path.is_file():
-        raise DataError(f"{path}: VCF/BCF file not found. Check data.vcf in your config.")
+        raise DataError(f"{path}: {missing_file(path, 'VCF/BCF file')}. Check data.vcf or --vcf.")
     if path.stat().st_size == 0:
         raise DataError(f"{path}: the file is empty. Expected a VCF, bgzipped VCF or BCF.")
     return path
@@ -66,13 +101,19 @@ class VcfSource:
         path: The file.
         engine: ``"auto"`` (text reader for VCF text unless an indexed region is asked for),
             ``"text"`` or ``"htslib"``.
+        allow_truncated: Read a BGZF file without its end-of-file marker (a warning); otherwise
+            it is an error, as a copy cut short at a block boundary reads as a shorter file.
     """
 
-    def __init__(self, path: str | Path, engine: Engine = "auto") -> None:
+    def __init__(
+        self, path: str | Path, engine: Engine = "auto", allow_truncated: bool = False
+    ) -> None:
         self.path = check_file(path)
         self.kind = file_kind(self.path)
+        check_bgzf_eof(self.path, allow_truncated)
         self.engine = engine
         self.index = index_path(self.path)
+        check_index_age(self.path, self.index)
         if engine == "text" and self.kind == "bcf":
             raise ValueError("the text reader cannot read BCF")
         self.warn_unindexed = True
@@ -258,9 +299,24 @@ def read_populations(path: str | Path, sample_ids: np.ndarray) -> np.ndarray:
     path = Path(path)
     if not path.is_file():
         raise DataError(
-            f"{path}: population file not found. Fix data.populations or set it to null."
+            f"{path}: {missing_file(path, 'population file')}. Fix data.populations or set it to "
+            "null."
         )
-    table = pd.read_csv(path, sep="\t", dtype=str)
+    try:
+        table = pd.read_csv(path, sep="\t", dtype=str, encoding="utf-8")
+    except pd.errors.EmptyDataError:
+        raise DataError(
+            f"{path}: the population file is empty; it needs a header line 'sample<TAB>population' "
+            "and one line per sample. Fix it or set data.populations to null."
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"{path}: byte {exc.start} is not UTF-8 text; save the population file as UTF-8."
+        ) from None
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise DataError(
+            f"{path}: not a tab-separated table ({str(exc)[:200]}). Fix the population file."
+        ) from None
     missing = {"sample", "population"} - set(table.columns)
     if missing:
         raise DataError(

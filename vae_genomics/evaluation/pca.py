@@ -43,7 +43,10 @@ class HaplotypePCA:
         self.mean_ = p[self.keep_]
         self.scale_ = np.sqrt(self.mean_ * (1.0 - self.mean_))
         n_comp = min(self.n_components, x.shape[0] - 1, int(self.keep_.sum()))
-        self.pca_ = PCA(n_components=n_comp, svd_solver="full", random_state=self.random_state)
+        # at most as many variants as haplotypes (the usual section): the eigendecomposition of the
+        # variants' covariance gives the same components ~4x faster than the SVD of the data
+        solver = "covariance_eigh" if self.keep_.sum() <= x.shape[0] else "full"
+        self.pca_ = PCA(n_components=n_comp, svd_solver=solver, random_state=self.random_state)
         self.pca_.fit(self._scale(x))
         self.explained_variance_ratio_ = self.pca_.explained_variance_ratio_
         return self

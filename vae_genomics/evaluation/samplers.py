@@ -168,13 +168,18 @@ class AggregatePosteriorGMM:
         return (mean[None] + std[None] * eps).reshape(-1, mean.shape[1])
 
     def _fit_one(self, points: np.ndarray, k: int) -> GaussianMixture:
-        return GaussianMixture(
-            n_components=k,
-            covariance_type=self.covariance_type,
-            reg_covar=self.reg_covar,
-            n_init=self.n_init,
-            random_state=self.random_state,
-        ).fit(points)
+        from threadpoolctl import threadpool_limits
+
+        # latent_dim x latent_dim algebra: one BLAS thread is faster (several threads on busy
+        # cores spin-wait; 60x slower measured on a loaded 2-core machine, BENCHMARKS.md)
+        with threadpool_limits(limits=1, user_api="blas"):
+            return GaussianMixture(
+                n_components=k,
+                covariance_type=self.covariance_type,
+                reg_covar=self.reg_covar,
+                n_init=self.n_init,
+                random_state=self.random_state,
+            ).fit(points)
 
     def fit(self, mean: np.ndarray, log_var: np.ndarray | None = None) -> AggregatePosteriorGMM:
         """Fit on the posteriors of training haplotypes.

@@ -15,8 +15,9 @@ section, z_k of dimension L_k. Fitted on the training haplotypes' posterior code
   each section on its own gives (a haplotype becomes an unrelated one at every boundary).
 
 The chain is the Gaussian-mixture analogue of the joint latent model H2G2 fits across sections
-(there a WGAN over neighbouring sections' codes). Components are chosen by BIC over
-``1..max_components`` unless fixed. Draws are seeded with numpy generators.
+(there a WGAN over neighbouring sections' codes). Components are chosen by BIC among 1, 2, 4, ...
+and the largest count the training set supports (at most ``max_components``; ~5 points per
+parameter block), unless fixed. Draws are seeded with numpy generators.
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ def fit_mixture(
         candidates = [min(n_components, len(points))]
     else:  # at least ~5 points per parameter block keeps a full covariance estimable
         limit = max(1, min(max_components, len(points) // (5 * (points.shape[1] + 1))))
-        candidates = list(range(1, limit + 1))
+        candidates = sorted({*(2**i for i in range(limit.bit_length()) if 2**i <= limit), limit})
     best, best_bic = None, np.inf
     for k in candidates:
         gmm = GaussianMixture(k, covariance_type="full", reg_covar=reg_covar, random_state=seed)
@@ -203,12 +204,15 @@ class RegionLatentModel:
                 ConditionalMixture(self.n_components, self.max_components, self.seed).fit(a, b)
                 for a, b in itertools.pairwise(codes)
             ]
-        log.info(
-            "%s latent model over %d sections: components %s", self.kind, len(codes),
-            [m.n_components for m in self.mixtures_]
-            + [link.gmm_.n_components for link in getattr(self, "links_", [])],
-        )  # fmt: skip
+        log.info("%s latent model over %d sections: components %s", self.kind, len(codes),
+                 self.components())  # fmt: skip
         return self
+
+    def components(self) -> list[int]:
+        """Mixture components: of each mixture (chain: p(z_1) first, then each link)."""
+        return [int(m.n_components) for m in self.mixtures_] + [
+            int(link.gmm_.n_components) for link in getattr(self, "links_", [])
+        ]
 
     def sample(self, n: int, seed: Seed = 0) -> list[np.ndarray]:
         """``n`` code tuples: a list of K arrays, the k-th of shape (n, L_k)."""

@@ -7,8 +7,9 @@ default generator's, :func:`~vae_genomics.evaluation.modeseek.headline`; order
 :data:`~vae_genomics.report.labels.SEVERITY`, then runs without an evaluation), then by the lowest
 PCA-space coverage of its generated and reconstructed sets; configured sections without a run come
 last, marked "not trained". Above the table: a header (version, date, command), the "what to do
-next" commands of every section with a problem (:mod:`~vae_genomics.report.advice`) and the chromosome track
-(:mod:`~vae_genomics.report.track`).
+next" commands of every section with a problem (:mod:`~vae_genomics.report.advice`) and the
+chromosome track (:mod:`~vae_genomics.report.track`); below it, the sampled regions of
+``<runs_dir>/regions/`` (:mod:`~vae_genomics.report.regions`).
 """
 
 from __future__ import annotations
@@ -156,7 +157,9 @@ def _sort_key(row: IndexRow, reconstruction: str) -> tuple[float, float]:
     return (-row.severity, min(known) if known else 2.0)
 
 
-def render_index(rows: list[IndexRow], title: str, reconstruction: str, header: str = "") -> str:
+def render_index(
+    rows: list[IndexRow], title: str, reconstruction: str, header: str = "", regions: str = ""
+) -> str:
     """The index page (rows in the order given).
 
     Args:
@@ -165,6 +168,7 @@ def render_index(rows: list[IndexRow], title: str, reconstruction: str, header: 
         reconstruction: Reconstruction set shown in the coverage column
             (``reconstruction_probabilities``, ``..._samples`` or ``..._threshold``).
         header: Provenance line under the title (version, date, command).
+        regions: HTML of the sampled regions' table (:func:`vae_genomics.report.regions.regions_html`).
     """
     columns = ["section", "run", "variants", "β", "held-out −ELBO", "active units",
                f"coverage: {SET_SHORT[reconstruction]}", "coverage: prior samples",
@@ -191,7 +195,9 @@ def render_index(rows: list[IndexRow], title: str, reconstruction: str, header: 
     advice = advice or "<li>nothing to fix: every trained section's sets are ok.</li>"
     body = (
         provenance(header, None) + "<nav class='toc'>Contents: <a href='#next'>What to do next</a>"
-        "<a href='#track'>Chromosome track</a><a href='#sections'>Sections</a></nav>"
+        "<a href='#track'>Chromosome track</a><a href='#sections'>Sections</a>"
+        + ("<a href='#regions'>Regions</a>" if regions else "")
+        + "</nav>"
         f"<h2 id='next'>What to do next</h2><div class='box next'><ul>{advice}</ul></div>"
         f"<h2 id='track'>Chromosome track</h2>{chromosome_track([_track(r) for r in rows])}"
         "<p class='note'>Each section over its bp span: its headline verdict (hatched: "
@@ -207,7 +213,7 @@ def render_index(rows: list[IndexRow], title: str, reconstruction: str, header: 
         "2020); the headline verdict is the worse of the reconstructions' and the generated "
         "samples' (the default generator, what <code>sample</code> writes); prior samples are "
         "advisory (listed per set) — open a section's report for the numbers that tripped it.</p>"
-        f"{table(columns, body_rows, css='sortable')}"
+        f"{table(columns, body_rows, css='sortable')}{regions}"
     )
     return page(title, body, script=SORT_JS)
 
@@ -320,5 +326,8 @@ def write_index(
     header = f"vae-genomics {__version__} · {stamp}" + (f" · {command}" if command else "")
     out = runs_dir / INDEX_FILE
     title = f"vae-genomics · {runs_dir.name or runs_dir}"
-    atomic_write_text(out, render_index(rows, title, name, header))
+    from vae_genomics.report.regions import collect_regions, regions_html
+
+    regions = regions_html(collect_regions(runs_dir))
+    atomic_write_text(out, render_index(rows, title, name, header, regions))
     return out

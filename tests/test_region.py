@@ -1,0 +1,173 @@
+"""Whole-region sampling end to end: three sections of a cohort with LD across their boundaries."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from vcf_factory import vcf_text, write_indexed
+
+from vae_genomics.cli import main
+from vae_genomics.region.assemble import load_region
+from vae_genomics.region.evaluate import boundary_ld, boundary_pairs, boundary_r2
+from vae_genomics.region.sample import fit_region_model, sample_region
+
+N_SAMPLES, SNPS_PER_SECTION, N_SECTIONS, STEP = 150, 30, 3, 100
+SECTIONS = ["s1", "s2", "s3"]
+
+
+def founder_cohort(seed: int = 0) -> np.ndarray:
+    """Haplotypes copied from 4 founders over the whole region (1% of alleles flipped).
+
+    Every haplotype follows one founder across all sections, so sites on either side of a
+    boundary are in strong LD (r² near 1 between sites that split the founders alike).
+    """
+    rng = np.random.default_rng(seed)
+    n_sites = SNPS_PER_SECTION * N_SECTIONS
+    founders = rng.integers(0, 2, size=(4, n_sites))
+    founders[:, founders.sum(axis=0) % 4 == 0] ^= np.array([1, 0, 0, 0])[:, None]  # polymorphic
+    which = rng.choice(4, size=2 * N_SAMPLES, p=[0.4, 0.3, 0.2, 0.1])
+    hap = founders[which] ^ (rng.random((2 * N_SAMPLES, n_sites)) < 0.01)
+    return hap.astype(np.int8)
+
+
+@pytest.fixture(scope="module")
+def region_runs(tmp_path_factory) -> dict:
+    """Three BED sections trained tiny (shared by every test of this module)."""
+    root = tmp_path_factory.mktemp("region")
+    hap = founder_cohort()
+    vcf = write_indexed(root / "cohort.vcf.gz", vcf_text(hap))
+    width = SNPS_PER_SECTION * STEP
+    bed = root / "sections.bed"
+    bed.write_text("".join(f"1\t{k * width}\t{(k + 1) * width}\t{name}\n"
+                           for k, name in enumerate(SECTIONS)))  # fmt: skip
+    config = {
+        "seed": 3,
+        "runs_dir": str(root / "runs"),
+        "sections_dir": str(root / "sections"),
+        "data": {"vcf": str(vcf), "populations": None, "min_maf": 0.0, "sections": "bed",
+                 "bed": str(bed)},
+        "model": {"latent_dim": 2, "hidden_units": [32, 16]},
+        "training": {"epochs": 40, "batch_size": 32, "patience": 40},
+        "report": {"dpi": 50, "n_components": 2, "ld_window": 20},
+        "evaluation": {"iw_samples": 4, "elbo_samples": 2},
+    }  # fmt: skip
+    path = root / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    for name in SECTIONS:
+        assert main(["train", "--config", str(path), "--section", name, "--run-name", "r"]) == 0
+    return {"root": root, "runs": root / "runs", "config": path, "haplotypes": hap}
+
+
+@pytest.mark.slow
+def test_joint_sampling_keeps_boundary_ld_that_independent_sampling_loses(region_runs):
+    region = load_region(region_runs["runs"], names=SECTIONS)
+    assert region.section_names == SECTIONS
+    assert region.haplotypes.shape == (2 * N_SAMPLES, SNPS_PER_SECTION * N_SECTIONS)
+    np.testing.assert_array_equal(region.haplotypes, region_runs["haplotypes"])
+    x_val = region.haplotypes[region.val_rows]
+    sets = {
+        kind: sample_region(region, fit_region_model(region, kind, "means"), 400, seed=1)
+        for kind in ("chain", "joint", "independent")
+    }
+    ld = boundary_ld(x_val, sets, region.positions, region.offsets)
+    assert ld["reference"]["mean_r2"] > 0.3  # the cohort has strong LD across boundaries
+    independent = ld["sets"]["independent"]
+    assert independent["mean_r2"] < 0.05 and abs(independent["boundary_ld_r"]) < 0.3
+    for kind in ("chain", "joint"):
+        stats = ld["sets"][kind]
+        assert stats["boundary_ld_r"] > 0.8, (kind, stats)
+        assert stats["mean_r2"] > 0.5 * ld["reference"]["mean_r2"], (kind, stats)
+
+
+def test_boundary_pairs_and_r2_match_a_direct_computation(rng):
+    x = rng.integers(0, 2, size=(50, 7))
+    positions = np.array([10, 20, 30, 40, 100, 130, 70_000])
+    pairs = boundary_pairs(positions, [0, 3, 5, 7], max_distance=100)
+    r2 = boundary_r2(x, pairs)
+    # pairs within 100 bp across a boundary, once each (by the section of their left site);
+    # (2, 5) crosses both boundaries; (0, 5) and (1, 5) are too far apart, (5, 6) in one section
+    within = [(0, 3), (0, 4), (1, 3), (1, 4), (2, 3), (2, 4), (2, 5), (3, 5), (4, 5)]
+    expected = [np.corrcoef(x[:, i], x[:, j])[0, 1] ** 2 for i, j in within]
+    np.testing.assert_allclose(r2, expected)
+
+
+@pytest.mark.slow
+def test_cli_writes_a_valid_indexed_region_vcf_and_page(region_runs, tmp_path):
+    from cyvcf2 import VCF
+
+    out = tmp_path / "reg" / "region.vcf.gz"
+    args = ["sample", "--runs", str(region_runs["runs"]), "--region", "1:1-9000", "--n", "60",
+            "--seed", "5", "--out", str(out)]  # fmt: skip
+    assert main(args) == 0
+    assert Path(f"{out}.tbi").is_file()
+    reader = VCF(str(out))
+    assert len(reader.samples) == 30
+    records = list(reader)
+    positions = [r.POS for r in records]
+    assert positions == sorted(set(positions))  # sorted, one record per site
+    assert positions == list(np.arange(1, 91) * STEP)  # every site of the three sections
+    gts = np.array([r.genotype.array()[:, :2] for r in records])
+    assert np.all(np.array([r.genotype.array()[:, 2] for r in records]) == 1)  # phased
+    assert set(np.unique(gts)) <= {0, 1}
+    assert len(list(VCF(str(out))("1:1001-2000"))) == 10  # the index answers region queries
+    metrics = json.loads((out.parent / "region.json").read_text())
+    assert metrics["region"]["sections"] == SECTIONS
+    assert metrics["region"]["boundaries"] == [3100, 6100]
+    assert set(metrics["summary"]) == {"real training (ceiling)", "chain", "joint", "independent"}
+    html = (out.parent / "index.html").read_text()
+    assert "LD across section boundaries" in html and "data:image/png;base64," in html
+    assert not re.search(r"src=[\"'](?!data:)", html)  # self-contained: figures inline
+    summary = metrics["summary"]["chain"]
+    assert 0 <= summary["privacy_loss"] + 1 <= 2 and 0 <= summary["aats"] <= 1
+    assert summary["coverage_pca_fraction"] is not None
+    # seeded: the same seed gives the same VCF body
+    again = tmp_path / "again.vcf.gz"
+    assert main([*args[:-1], str(again), "--no-report"]) == 0
+    assert [r.genotypes for r in VCF(str(again))] == [r.genotypes for r in records]
+    assert not (again.parent / "index.html").exists()
+    # an existing VCF is never replaced without --overwrite
+    before = again.read_bytes()
+    assert main([*args[:-1], str(again), "--no-report", "--seed", "6"]) == 2
+    assert again.read_bytes() == before
+    assert main([*args[:-1], str(again), "--no-report", "--seed", "6", "--overwrite"]) == 0
+    assert [r.genotypes for r in VCF(str(again))] != [r.genotypes for r in records]
+
+
+@pytest.mark.slow
+def test_region_in_the_runs_directory_is_linked_from_the_index(region_runs, tmp_path):
+    runs = tmp_path / "runs"
+    shutil.copytree(region_runs["runs"], runs, symlinks=True)
+    assert main(["sample", "--runs", str(runs), "--sections", "s1,s2", "--n", "40"]) == 0
+    page = runs / "regions" / "1_100-6000" / "index.html"
+    assert page.is_file() and (page.parent / "1_100-6000.vcf.gz.tbi").is_file()
+    assert "href='../../index.html'" in page.read_text()
+    assert main(["report", "--index", str(runs), "--config", str(region_runs["config"])]) == 0
+    index = (runs / "index.html").read_text()
+    assert 'href="regions/1_100-6000/index.html"' in index and "Regions" in index
+
+
+@pytest.mark.slow
+def test_region_refuses_sections_with_another_split(region_runs, tmp_path, caplog):
+    runs = tmp_path / "runs"
+    shutil.copytree(region_runs["runs"], runs, symlinks=True)
+    split_path = runs / "s2" / "r" / "split.json"
+    split = json.loads(split_path.read_text())
+    moved = split["validation"].pop()
+    split["train"].append(moved)
+    split["validation"].append(split["train"].pop(0))
+    split_path.write_text(json.dumps(split))
+    assert main(["sample", "--runs", str(runs), "--n", "10", "--no-report"]) == 2
+    assert not (runs / "regions").exists()
+    assert "sections s1 and s2 hold out different haplotypes (2 differ" in caplog.text
+    caplog.clear()
+    assert main(["sample", "--runs", str(runs), "--sections", "s1,s9", "--n", "10"]) == 2
+    assert "no finished run for section(s) s9" in caplog.text
+    caplog.clear()
+    assert main(["sample", "--runs", str(runs), "--sections", "s1,s3", "--n", "10"]) == 2
+    assert "sections s1 and s3 leave a gap (3001-6000)" in caplog.text

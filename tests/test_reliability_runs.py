@@ -1,0 +1,220 @@
+"""Runs are never lost or mixed: kept checkpoints, run-name locks, protected outputs, atomic reports."""
+
+from __future__ import annotations
+
+import errno
+import json
+import logging
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from vae_genomics import cli
+from vae_genomics.errors import RunError
+from vae_genomics.locks import acquire_lock, read_lock, release_lock
+from vae_genomics.runs import CHECKPOINT_DIR, CHECKPOINT_FILE, stage_run
+
+SECTION = "1_100-5000"
+
+
+def _train(config: Path, *extra: str) -> int:
+    return cli.main(["train", "--config", str(config), "--section", SECTION, *extra])
+
+
+# --- locks -----------------------------------------------------------------------------------
+
+
+def test_a_lock_held_by_a_live_job_is_refused_and_a_stale_one_taken_over(tmp_path, caplog):
+    lock = tmp_path / ".r.lock"
+    acquire_lock(lock, "run r")
+    assert read_lock(lock)["pid"] == os.getpid()
+    with pytest.raises(RunError, match="already locked by this process"):
+        acquire_lock(lock, "run r")
+    release_lock(lock)
+    assert not lock.exists()
+    # another live process of this host (our parent) holds it: refused, naming pid and host
+    host = socket.gethostname()
+    lock.write_text(json.dumps({"pid": os.getppid(), "host": host, "started": "t"}))
+    with pytest.raises(RunError, match=f"another job \\(pid {os.getppid()} on {host}"):
+        acquire_lock(lock, "run r")
+    release_lock(lock)  # not ours: left alone
+    assert read_lock(lock)["pid"] == os.getppid()
+    # a job of another host cannot be checked: refused, with the file to delete
+    lock.write_text(json.dumps({"pid": 1, "host": "elsewhere.example", "started": "t"}))
+    with pytest.raises(RunError, match="delete this lock file"):
+        acquire_lock(lock, "run r")
+    # a killed job of this host: its pid no longer runs, the lock is taken over
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    lock.write_text(json.dumps({"pid": gone.pid, "host": host, "started": "t"}))
+    acquire_lock(lock, "run r")
+    assert read_lock(lock)["pid"] == os.getpid() and "stale lock" in caplog.text
+    release_lock(lock)
+
+
+def test_a_stale_lock_replaced_meanwhile_by_a_live_job_is_put_back(tmp_path):
+    from vae_genomics.locks import _remove_stale
+
+    lock = tmp_path / ".r.lock"
+    stale = {"pid": 999_999_999, "host": socket.gethostname(), "started": "t"}
+    live = {"pid": os.getppid(), "host": socket.gethostname(), "started": "u"}
+    lock.write_text(json.dumps(live))  # another job took over between our read and our removal
+    with pytest.raises(RunError, match="being written by another job"):
+        _remove_stale(lock, stale, "run r")
+    assert read_lock(lock) == live and [p.name for p in tmp_path.iterdir()] == [".r.lock"]
+    lock.write_text(json.dumps(stale))
+    _remove_stale(lock, stale, "run r")
+    assert not lock.exists() and not list(tmp_path.iterdir())
+
+
+def test_stage_run_refuses_a_run_name_another_job_is_writing(tmp_path):
+    parent = tmp_path / "runs" / "sec"
+    first = stage_run(parent, "r", overwrite=False)
+    marker = first.staging / "written-by-first"
+    marker.write_text("x")
+    first.release()
+    # simulate the first job still running in another process of this host
+    first.lock.write_text(json.dumps({"pid": os.getppid(), "host": socket.gethostname()}))
+    for flags in ({}, {"overwrite": True}, {"resume": True}):
+        with pytest.raises(RunError, match="being written by another job"):
+            stage_run(parent, "r", **{"overwrite": False, **flags})
+    assert marker.is_file(), "a refused job must not touch the other job's staging directory"
+
+
+@pytest.mark.slow
+def test_two_trainings_of_one_run_name_one_refuses_and_the_run_is_consistent(tiny_config):
+    """Train in a subprocess; while it holds the lock, a second training of the name refuses."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    cmd = [sys.executable, "-m", "vae_genomics.cli", "train", "--config", str(tiny_config),
+           "--section", SECTION, "--run-name", "r", "--epochs", "40", "--seed", "7"]  # fmt: skip
+    first = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    section = tiny_config.parent / "runs" / SECTION
+    lock = section / ".r.lock"
+    try:
+        deadline = time.monotonic() + 120
+        while not lock.exists() and first.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert lock.exists(), "the first training never took the lock"
+        assert read_lock(lock)["pid"] == first.pid
+        # the second job: another seed, same run name, even with --overwrite
+        assert _train(tiny_config, "--run-name", "r", "--seed", "8", "--overwrite") == 2
+        assert lock.exists() and read_lock(lock)["pid"] == first.pid
+    finally:
+        _, err = first.communicate(timeout=300)
+    assert first.returncode == 0, err.decode()[-2000:]
+    run = section / "r"
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    split = json.loads((run / "split.json").read_text())
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert config["seed"] == split["seed"] == 7  # every artifact from the one job that ran
+    assert config["training"]["epochs"] == 40 and metrics["epochs_run"] <= 40
+    assert "run r" in (run / "report" / "index.html").read_text()
+    assert not lock.exists() and not (section / ".r.partial").exists()
+
+
+# --- checkpoints are kept on any error --------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_an_error_after_training_keeps_the_checkpoint_and_resume_finishes(
+    tiny_config, monkeypatch, caplog
+):
+    import vae_genomics.training as training
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", "report/index.html")
+
+    monkeypatch.setattr(training, "write_run_report", full_disk)
+    assert _train(tiny_config, "--run-name", "r") == 2
+    assert "No space left on device" in caplog.text and "free some space" in caplog.text
+    section = tiny_config.parent / "runs" / SECTION
+    checkpoint = section / ".r.partial" / CHECKPOINT_DIR / CHECKPOINT_FILE
+    assert checkpoint.is_file() and not (section / "r").exists()
+    assert not (section / ".r.lock").exists()
+    monkeypatch.undo()
+    # neither flag: refused, the checkpoint stays
+    assert _train(tiny_config, "--run-name", "r") == 2
+    assert "Pass --resume" in caplog.text and checkpoint.is_file()
+    # an evaluation/report-only setting changed: the resume is not blocked
+    config = yaml.safe_load(tiny_config.read_text())
+    config["evaluation"] = {"elbo_samples": 2}
+    config["report"] = {"dpi": 60}
+    tiny_config.write_text(yaml.safe_dump(config))
+    caplog.clear()
+    caplog.set_level(logging.INFO)
+    assert _train(tiny_config, "--run-name", "r", "--resume") == 0
+    assert "resuming after epoch 3 of 3" in caplog.text
+    run = section / "r"
+    assert yaml.safe_load((run / "config.yaml").read_text())["evaluation"]["elbo_samples"] == 2
+    assert not checkpoint.parent.exists() and not (section / ".r.partial").exists()
+
+
+# --- outputs of finished runs -----------------------------------------------------------------
+
+
+@pytest.fixture
+def trained(tiny_config) -> Path:
+    assert _train(tiny_config, "--run-name", "r", "--epochs", "1") == 0
+    return tiny_config.parent / "runs" / SECTION / "r"
+
+
+@pytest.mark.slow
+def test_sample_and_encode_never_overwrite_an_output_or_an_input(trained, tiny_cohort, caplog):
+    vcf = tiny_cohort["vcf"]
+    before = vcf.read_bytes()
+    # the run's training VCF, whatever the flags
+    for command in (["sample", str(trained), "--n", "4"], ["encode", str(trained)]):
+        for extra in ([], ["--overwrite"]):
+            assert cli.main([*command, "--out", str(vcf), *extra]) == 2
+            assert "input of this command" in caplog.text
+    # a file inside the run directory
+    assert cli.main(["encode", str(trained), "--out", str(trained / "latent.tsv")]) == 2
+    assert vcf.read_bytes() == before
+    # encode --vcf X --out X
+    assert cli.main(["encode", str(trained), "--vcf", str(vcf), "--out", str(vcf)]) == 2
+    # a directory
+    caplog.clear()
+    assert cli.main(["sample", str(trained), "--n", "4", "--out", str(trained.parent)]) == 2
+    assert "is a directory" in caplog.text
+    # an existing output: refused without --overwrite, replaced with it
+    out = trained.parent.parent / "latent.tsv"
+    out.write_text("precious")
+    caplog.clear()
+    assert cli.main(["encode", str(trained), "--out", str(out)]) == 2
+    assert "Pass --overwrite" in caplog.text and out.read_text() == "precious"
+    assert cli.main(["encode", str(trained), "--out", str(out), "--overwrite"]) == 0
+    assert out.read_text().startswith("haplotype")
+    sample = trained.parent.parent / "s.vcf.gz"
+    assert cli.main(["sample", str(trained), "--n", "4", "--out", str(sample)]) == 0
+    mtime = sample.stat().st_mtime_ns
+    assert cli.main(["sample", str(trained), "--n", "4", "--out", str(sample)]) == 2
+    assert sample.stat().st_mtime_ns == mtime
+
+
+@pytest.mark.slow
+def test_report_replaces_metrics_and_report_together_or_not_at_all(trained, monkeypatch, caplog):
+    import vae_genomics.training as training
+
+    metrics = (trained / "metrics.json").read_bytes()
+    page = (trained / "report" / "index.html").read_bytes()
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", "report/pca_overlay.png")
+
+    monkeypatch.setattr(training, "write_section_report", full_disk)
+    assert cli.main(["report", str(trained)]) == 2
+    assert "No space left on device" in caplog.text and "free some space" in caplog.text
+    assert "Traceback" not in caplog.text
+    assert (trained / "metrics.json").read_bytes() == metrics  # the old set, untouched
+    assert (trained / "report" / "index.html").read_bytes() == page
+    assert not [p.name for p in trained.iterdir() if p.name.startswith(".")]
+    monkeypatch.undo()
+    assert cli.main(["report", str(trained)]) == 0
+    assert (trained / "report" / "index.html").read_bytes() != page  # a new page, new header
+    assert not [p.name for p in trained.iterdir() if p.name.startswith(".")]

@@ -1,0 +1,158 @@
+"""``vae-genomics sample --region/--sections/--runs``: sample a region, write its VCF and page.
+
+Writes into the output's directory (default ``<runs_dir>/regions/<region>/``):
+
+- ``<name>.vcf.gz`` (+ ``.tbi``): ``n`` synthetic haplotypes over the region from the chosen joint
+  model, one record per site, in genome order;
+- ``region.json`` and ``index.html`` (unless ``report=False``): the region's evaluation, in which
+  the chosen model's samples are compared, at the held-out set's size, with the other joint
+  models (independent sampling as the floor) and with the real-vs-real ceiling.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from vae_genomics.errors import DataError, RunError
+from vae_genomics.io import write_json
+from vae_genomics.region.assemble import REGIONS_DIR, load_region
+from vae_genomics.region.joint import JOINT_MODELS
+from vae_genomics.report.regions import REGION_JSON, REGION_PAGE
+
+log = logging.getLogger(__name__)
+
+#: Joint latent model of ``sample --region`` (chosen by measurement: docs/experiments.md, "Regions").
+DEFAULT_JOINT = "chain"
+
+
+@dataclass
+class RegionResult:
+    """What a region run wrote."""
+
+    vcf: Path
+    page: Path | None
+    metrics: dict[str, Any] | None
+
+
+def run_region(
+    runs_dir: str | Path,
+    n: int,
+    out: str | Path | None = None,
+    sections: Sequence[str] | None = None,
+    region: str | None = None,
+    joint: str = DEFAULT_JOINT,
+    seed: int | None = None,
+    source: str = "samples",
+    report: bool = True,
+    decoder: str | None = None,
+    overwrite: bool = False,
+    command: str = "",
+) -> RegionResult:
+    """Sample a region and write its VCF (and its page).
+
+    Args:
+        runs_dir: Runs directory holding the sections' runs.
+        n: Number of haplotypes (even).
+        out: Output VCF (default ``<runs_dir>/regions/<region>/<region>.vcf.gz``).
+        sections: Section names, or None.
+        region: ``contig:start-end``, or None (neither: every trained section).
+        joint: Joint latent model of the VCF: ``chain``, ``joint`` or ``independent``.
+        seed: Seed of the draws (default: the sections' seed).
+        source: Codes the joint model is fitted on: ``samples`` (z ~ q(z|x)) or ``means``.
+        report: Also evaluate every joint model and write ``region.json`` and ``index.html``.
+        decoder: Decoder rule of the alleles (default
+            :data:`vae_genomics.region.sample.DEFAULT_DECODER`).
+        overwrite: Replace an existing ``out`` (otherwise an existing file is refused).
+        command: The command line, for the VCF's ``##source`` line.
+
+    Returns:
+        The paths written and the evaluation (None without ``report``).
+
+    Raises:
+        RunError: ``out`` exists and ``overwrite`` is false, or the sections disagree.
+        DataError: An unknown joint model or decoder.
+    """
+    from vae_genomics.evaluation.generators import parse_decoder
+    from vae_genomics.export import check_haplotype_count
+    from vae_genomics.region.evaluate import evaluate_region
+    from vae_genomics.region.page import write_region_page
+    from vae_genomics.region.sample import (
+        DEFAULT_DECODER,
+        fit_region_model,
+        sample_region,
+        write_region_vcf,
+    )
+
+    check_haplotype_count(n)
+    if joint not in JOINT_MODELS:
+        raise DataError(f"unknown joint model {joint!r}: use one of {', '.join(JOINT_MODELS)}")
+    decoder = decoder or DEFAULT_DECODER
+    try:
+        parse_decoder(decoder)
+    except ValueError as err:
+        raise DataError(str(err)) from None
+    if out is not None and str(out) == "-":
+        raise RunError("a region is written to a file (with its index), not to standard output")
+    loaded = load_region(runs_dir, sections, region)
+    seed = loaded.seed if seed is None else seed
+    out = Path(out) if out else Path(runs_dir) / REGIONS_DIR / loaded.name / f"{loaded.name}.vcf.gz"
+    if out.exists() and not overwrite:
+        raise RunError(f"{out} exists: choose another --out, or pass --overwrite to replace it")
+    kinds = [joint, *(k for k in JOINT_MODELS if k != joint)] if report else [joint]
+    models, seconds = {}, {}
+    for kind in kinds:
+        started = time.perf_counter()
+        models[kind] = fit_region_model(loaded, kind, source)  # type: ignore[arg-type]
+        seconds[kind] = round(time.perf_counter() - started, 2)
+    haplotypes = sample_region(loaded, models[joint], n, seed, decoder)
+    note = f",joint={joint},decoder={decoder},seed={seed}"
+    vcf = write_region_vcf(loaded, haplotypes, out, note=note, command=command)
+    if not report:
+        return RegionResult(vcf, None, None)
+    x = loaded.haplotypes
+    x_train, x_val = x[loaded.train_rows], x[loaded.val_rows]
+    n_eval = max(len(x_val), 2)
+    sets = {
+        kind: haplotypes
+        if kind == joint and n >= n_eval
+        else sample_region(loaded, models[kind], n_eval, seed, decoder)
+        for kind in kinds
+    }  # fmt: skip
+    metrics = evaluate_region(x_train, x_val, sets, loaded.positions, loaded.offsets, seed=seed)
+    metrics["region"] = {
+        "name": loaded.name,
+        "contig": loaded.contig,
+        "start": loaded.start,
+        "end": loaded.end,
+        "sections": loaded.section_names,
+        "section_runs": [str(run.run_dir) for run in loaded.sections],
+        "boundaries": [int(loaded.positions[o]) for o in loaded.offsets[1:-1]],
+        "n_sites": len(loaded.positions),
+        "n_train": len(loaded.train_rows),
+        "n_validation": len(loaded.val_rows),
+    }
+    metrics["sampling"] = {
+        "joint": joint,
+        "decoder": decoder,
+        "source": source,
+        "seed": seed,
+        "n": n,
+        "vcf": vcf.name,
+        "components": {kind: model.components() for kind, model in models.items()},
+        "fit_seconds": seconds,
+    }
+    write_json(vcf.parent / REGION_JSON, metrics)
+    runs_index = Path(runs_dir).resolve() / "index.html"
+    link = (
+        os.path.relpath(runs_index, vcf.parent.resolve())
+        if vcf.parent.resolve().is_relative_to(Path(runs_dir).resolve())
+        else None
+    )
+    page = write_region_page(vcf.parent / REGION_PAGE, metrics, index_link=link)
+    return RegionResult(vcf, page, metrics)
