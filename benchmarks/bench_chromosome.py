@@ -322,7 +322,7 @@ def table(results: dict) -> str:
         f"overhead {overhead:.1f} s (median), fit {per_epoch:.2f} s per epoch, peak RSS up to "
         f"{rss:.0f} MB. Projected at the default {epochs} epochs (no early stop: an upper bound), "
         f"{results['args']['threads']} threads per job: {per_job / 60:.1f} min per section, "
-        f"{n} sections = {n * per_job / 3600:.1f} core-group-hours "
+        f"{n} sections = {n * per_job / 3600:.1f} job-hours "
         f"({n * per_job / 3600 * results['args']['threads']:.1f} CPU-hours); memory per job "
         f"{rss / 1024:.1f} GB measured.",
     ]

@@ -116,12 +116,17 @@ def test_encode_the_runs_data_or_another_vcf(trained, caplog):
     own = pd.read_csv(run / "latent.tsv", sep="\t")
     assert len(table) == 80 and set(table["split"]) == {"train", "validation"}
     np.testing.assert_allclose(table["mean_1"], own["mean_1"], rtol=1e-4, atol=1e-5)
-    assert main(["encode", str(run), "--vcf", str(trained["vcf"]), "--out", str(latent)]) == 0
+    # an existing output is refused without --overwrite (and left as it was)
+    assert main(["encode", str(run), "--vcf", str(trained["vcf"]), "--out", str(latent)]) == 2
+    assert "Pass --overwrite" in caplog.text and len(pd.read_csv(latent, sep="\t")) == 80
+    args = ["encode", str(run), "--vcf", str(trained["vcf"]), "--out", str(latent), "--overwrite"]
+    assert main(args) == 0
     external = pd.read_csv(latent, sep="\t")
     assert set(external["split"]) == {"external"}
     np.testing.assert_allclose(external["mean_1"], own["mean_1"], rtol=1e-4, atol=1e-5)
     synthetic = tmp / "synthetic.vcf.gz"
     assert main(["sample", str(run), "--n", "10", "--out", str(synthetic)]) == 0
+    latent = tmp / "synthetic.tsv"
     assert main(["encode", str(run), "--vcf", str(synthetic), "--out", str(latent)]) == 0
     assert len(pd.read_csv(latent, sep="\t")) == 10
 
@@ -129,6 +134,7 @@ def test_encode_the_runs_data_or_another_vcf(trained, caplog):
         tmp / "partial.vcf",
         vcf_text(trained["haplotypes"][:, :60], positions=np.arange(1, 61) * 100),
     )
+    latent = tmp / "partial.tsv"
     assert main(["encode", str(run), "--vcf", str(partial), "--out", str(latent)]) == 2
     assert "60 of the section's 70 sites are missing (e.g. 1:6100 A>G" in caplog.text
     assert not math.isnan(external["sd_1"].min())

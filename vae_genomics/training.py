@@ -445,6 +445,7 @@ def _fingerprint(config: Config, data: SectionData, x_train: np.ndarray, x_val: 
     settings = config.to_dict()
     for key in RESUME_FREE_KEYS:
         settings.pop(key, None)
+    settings["data"].pop("cache", None)  # the same haplotypes read from the VCF or its cache
     digest = hashlib.sha256(
         json.dumps({"config": settings, "section": data.section.to_dict()}, sort_keys=True).encode()
     )

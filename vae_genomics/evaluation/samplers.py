@@ -170,9 +170,10 @@ class AggregatePosteriorGMM:
     def _fit_one(self, points: np.ndarray, k: int) -> GaussianMixture:
         from threadpoolctl import threadpool_limits
 
-        # latent_dim x latent_dim algebra: one BLAS thread is faster (several threads on busy
-        # cores spin-wait; 60x slower measured on a loaded 2-core machine, BENCHMARKS.md)
-        with threadpool_limits(limits=1, user_api="blas"):
+        # latent_dim x latent_dim algebra and a k-means start: one BLAS and one OpenMP thread are
+        # faster (threads on busy cores spin-wait; 60x slower on a loaded 2-core machine and
+        # another 7x from OpenMP, BENCHMARKS.md)
+        with threadpool_limits(limits=1):
             return GaussianMixture(
                 n_components=k,
                 covariance_type=self.covariance_type,
