@@ -322,6 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="phased VCF/BCF to score (e.g. a GAN's, another VAE's or a simulator's output)",
     )  # fmt: skip
     p.add_argument("--out", type=Path, help="write the JSON here (default: standard output)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
 
     p = sub.add_parser(
         "encode",
@@ -658,6 +659,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
     from vae_genomics.external import evaluate_external
     from vae_genomics.io import write_json
 
+    if args.out is not None:
+        _check_out(args, args.synthetic)
     scores = evaluate_external(args.run, args.synthetic)
     if args.out is None:
         print(json.dumps(scores, indent=1))
