@@ -322,6 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="phased VCF/BCF to score (e.g. a GAN's, another VAE's or a simulator's output)",
     )  # fmt: skip
     p.add_argument("--out", type=Path, help="write the JSON here (default: standard output)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
 
     p = sub.add_parser(
         "encode",
@@ -419,6 +420,8 @@ def _floats(text: str) -> list[float]:
         raise argparse.ArgumentTypeError(
             f"expected comma-separated numbers, got {text[:80]!r}"
         ) from exc
+    if not values:
+        raise argparse.ArgumentTypeError(f"expected at least one number, got {text[:80]!r}")
     if not all(math.isfinite(v) for v in values):
         raise argparse.ArgumentTypeError(f"expected finite numbers, got {text[:80]!r}")
     return values
@@ -506,6 +509,13 @@ def _cmd_sections(args: argparse.Namespace) -> None:
         )
     text = table.to_csv(sep="\t", index=False)
     if args.out:
+        from vae_genomics.io import check_output_path
+
+        d = config.data
+        inputs = [d.vcf, Path(f"{d.vcf}.tbi"), Path(f"{d.vcf}.csi"), d.cache, d.samples, d.bed,
+                  d.populations]  # fmt: skip
+        # the table is regenerated, so an existing one is replaced; an input never is
+        check_output_path(args.out, True, [p for p in inputs if p is not None])
         atomic_write_text(args.out, text)
         log.info("wrote %d sections to %s", len(table), args.out)
     sys.stdout.write("\n".join(table["name"]) + "\n" if args.names else text)
@@ -671,6 +681,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
     from vae_genomics.external import evaluate_external
     from vae_genomics.io import write_json
 
+    if args.out is not None:
+        _check_out(args, args.synthetic)
     scores = evaluate_external(args.run, args.synthetic)
     if args.out is None:
         print(json.dumps(scores, indent=1))

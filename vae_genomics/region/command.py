@@ -116,6 +116,13 @@ def run_region(
     out = Path(out) if out else Path(runs_dir) / REGIONS_DIR / loaded.name / f"{loaded.name}.vcf.gz"
     if out.exists() and not overwrite:
         raise RunError(f"{out} exists: choose another --out, or pass --overwrite to replace it")
+    from vae_genomics.io import check_output_path
+    from vae_genomics.runs import run_inputs
+
+    # never over an input of the sections' runs (their directories, VCF, index, populations)
+    inputs = [p for run in loaded.sections for p in run_inputs(run.run_dir)]
+    check_output_path(out, overwrite, inputs)
+    check_output_path(Path(f"{out}.tbi"), True, inputs)
     kinds = [joint, *(k for k in JOINT_MODELS if k != joint)] if report else [joint]
     models, seconds = {}, {}
     for kind in kinds:
