@@ -180,3 +180,11 @@ def test_region_refuses_sections_with_another_split(region_runs, tmp_path, caplo
     caplog.clear()
     assert main(["sample", "--runs", str(runs), "--sections", "s1,s3", "--n", "10"]) == 2
     assert "sections s1 and s3 leave a gap (3001-6000)" in caplog.text
+    for option, message in [
+        (["--decoder", "nope"], "unknown decoder 'nope'"),
+        (["--components", "0"], "mixture components must be >= 1, got 0"),
+        (["--out", "-"], "a region is written to a file"),
+    ]:
+        caplog.clear()
+        assert main(["sample", "--runs", str(runs), "--n", "10", *option]) == 2
+        assert message in caplog.text

@@ -102,7 +102,7 @@ def run_region(
     source = source or DEFAULT_SOURCE
     if source not in ("means", "samples"):
         raise DataError(f"unknown code source {source!r}: use means or samples")
-    max_components = max_components or DEFAULT_MAX_COMPONENTS
+    max_components = DEFAULT_MAX_COMPONENTS if max_components is None else max_components
     if max_components < 1:
         raise DataError(f"the number of mixture components must be >= 1, got {max_components}")
     try:
