@@ -3,8 +3,9 @@
 Three rows per contig, each section drawn over its bp span: the headline verdict (colour;
 untrained sections hatched grey), the held-out −ELBO per variant (nats per haplotype and variant, so
 sections of different sizes compare) and the PCA-space coverage of the generated samples (the
-default generator's) beside the ceiling's (0–1). Every shape links to the section's report and has a tooltip. Plain SVG written
-here (no plotting library), so the index stays light and crisp at any zoom.
+default generator's) beside the ceiling's (0–1). Every shape links to the section's report and
+has a tooltip. Plain SVG written here (no plotting library), so the index stays light and crisp at
+any zoom.
 """
 
 from __future__ import annotations
