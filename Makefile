@@ -2,7 +2,7 @@
 #   make train [SECTION=name] [CONFIG=configs/example.yaml] [ARGS="--epochs 50"]
 #   make sweep [SECTION=name] [ARGS="--betas 0.1,0.3,1 --jobs 2"]
 #   make train-all [PROFILE=local|slurm] [CONFIG=...] [REGION=1] [ARGS="-n"]   every section via Snakemake (workflow/)
-#   make sample-region [REGION=contig:start-end | SECTIONS=a,b,c] [N=1000] [ARGS="--joint joint"]   one VCF across sections
+#   make sample-region [REGION=contig:start-end | SECTIONS=a,b,c] [N=1000] [ARGS="--joint chain"]   one VCF across sections
 #   make test | make lint | make report SECTION=name | make report (index of all sections) | make sections
 SHELL := /bin/bash
 PYTHON ?= python3

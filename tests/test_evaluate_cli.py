@@ -79,6 +79,11 @@ def test_cli_round_trip_with_sample_stdout_and_out(trained, tmp_path, capsys):
     assert main(args) == 0
     assert json.loads(scores.read_text()) == printed  # seeded: the same numbers twice
     assert "verdict:" in capsys.readouterr().out
+    # an existing --out (or the scored file itself) is not replaced without --overwrite
+    assert main(args) == 2
+    assert main([*args, "--overwrite"]) == 0
+    same = ["evaluate", str(trained["run"]), "--synthetic", str(out_vcf), "--out", str(out_vcf)]
+    assert main([*same, "--overwrite"]) == 2
 
 
 def test_missing_sites_and_other_alleles_are_clear_errors(trained, caplog):

@@ -140,6 +140,15 @@ def test_cli_writes_a_valid_indexed_region_vcf_and_page(region_runs, tmp_path):
 
 
 @pytest.mark.slow
+def test_region_sample_never_writes_over_the_cohort_vcf(region_runs, caplog):
+    vcf = region_runs["root"] / "cohort.vcf.gz"
+    before = vcf.read_bytes()
+    args = ["sample", "--runs", str(region_runs["runs"]), "--region", "1:1-9000", "--n", "4",
+            "--no-report", "--out", str(vcf), "--overwrite"]  # fmt: skip
+    assert main(args) == 2
+    assert "input of this command" in caplog.text and vcf.read_bytes() == before
+
+
 def test_region_in_the_runs_directory_is_linked_from_the_index(region_runs, tmp_path):
     runs = tmp_path / "runs"
     shutil.copytree(region_runs["runs"], runs, symlinks=True)
@@ -171,3 +180,11 @@ def test_region_refuses_sections_with_another_split(region_runs, tmp_path, caplo
     caplog.clear()
     assert main(["sample", "--runs", str(runs), "--sections", "s1,s3", "--n", "10"]) == 2
     assert "sections s1 and s3 leave a gap (3001-6000)" in caplog.text
+    for option, message in [
+        (["--decoder", "nope"], "unknown decoder 'nope'"),
+        (["--components", "0"], "mixture components must be >= 1, got 0"),
+        (["--out", "-"], "a region is written to a file"),
+    ]:
+        caplog.clear()
+        assert main(["sample", "--runs", str(runs), "--n", "10", *option]) == 2
+        assert message in caplog.text

@@ -169,6 +169,24 @@ def test_vcf_paths_say_what_is_wrong(tmp_path, vcf, caplog):
     _clean(caplog, "is a directory")
 
 
+@pytest.mark.parametrize("option", ["--samples", "--bed"])
+def test_sample_and_bed_files_that_cannot_be_read(tmp_path, vcf, caplog, option):
+    what = {"--samples": "sample list", "--bed": "BED file"}[option]
+    (tmp_path / "d").mkdir()
+    assert cli.main(["sections", "--vcf", str(vcf), option, str(tmp_path / "d")]) == 2
+    _clean(caplog, f"is a directory, not a {what}")
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes(b"S000\n" + b"1\t0\t100\tcaf\xe9\n")
+    caplog.clear()
+    assert cli.main(["sections", "--vcf", str(vcf), option, str(latin)]) == 2
+    _clean(caplog, "latin.txt: line 2 holds bytes that are not UTF-8", what)
+
+
+def test_a_file_given_as_the_cache_directory(vcf, caplog):
+    assert cli.main(["sections", "--vcf", str(vcf), "--cache", str(vcf)]) == 2
+    _clean(caplog, "a file, not a cache directory")
+
+
 def test_non_utf8_bytes_in_a_record_name_the_line(tmp_path, vcf, caplog):
     lines = vcf.read_bytes().split(b"\n")
     row = next(i for i, line in enumerate(lines) if line.startswith(b"1\t"))
@@ -235,6 +253,7 @@ def test_cohorts_too_small_for_the_evaluation_are_refused_before_training(
         (["train", "--seed", "1.5"], "expected an integer"),
         (["train", "--kl-weight", "inf"], "finite"),
         (["sweep", "--betas", "0.1,nan"], "finite"),
+        (["sweep", "--betas", ","], "at least one number"),
         (["sections", "--min-maf", "nan"], "finite"),
     ],
 )

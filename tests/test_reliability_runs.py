@@ -195,6 +195,12 @@ def test_sample_and_encode_never_overwrite_an_output_or_an_input(trained, tiny_c
     mtime = sample.stat().st_mtime_ns
     assert cli.main(["sample", str(trained), "--n", "4", "--out", str(sample)]) == 2
     assert sample.stat().st_mtime_ns == mtime
+    # evaluate --out: never the VCF it scores nor the run's VCF; an existing one needs --overwrite
+    evaluate = ["evaluate", str(trained), "--synthetic", str(sample), "--out"]
+    for target in (sample, vcf):
+        assert cli.main([*evaluate, str(target), "--overwrite"]) == 2
+    assert sample.stat().st_mtime_ns == mtime and vcf.read_bytes() == before
+    assert cli.main([*evaluate, str(out)]) == 2 and "Pass --overwrite" in caplog.text
 
 
 @pytest.mark.slow
@@ -218,3 +224,17 @@ def test_report_replaces_metrics_and_report_together_or_not_at_all(trained, monk
     assert cli.main(["report", str(trained)]) == 0
     assert (trained / "report" / "index.html").read_bytes() != page  # a new page, new header
     assert not [p.name for p in trained.iterdir() if p.name.startswith(".")]
+
+
+def test_sections_out_never_writes_over_an_input(tmp_path, caplog):
+    from vcf_factory import structured_haplotypes, vcf_text, write_vcf
+
+    hap, _ = structured_haplotypes(n_samples=6, n_variants=30)
+    vcf = write_vcf(tmp_path / "x.vcf", vcf_text(hap))
+    before = vcf.read_bytes()
+    assert cli.main(["sections", "--vcf", str(vcf), "--out", str(vcf)]) == 2
+    assert "input of this command" in caplog.text and vcf.read_bytes() == before
+    table = tmp_path / "sections.tsv"
+    table.write_text("old")
+    assert cli.main(["sections", "--vcf", str(vcf), "--out", str(table)]) == 0
+    assert table.read_text().startswith("name\tcontig")  # a table of its own is regenerated

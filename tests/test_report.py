@@ -141,6 +141,13 @@ def test_section_report_is_self_contained(tmp_path, evaluation):
     assert "4 epochs" in page and "val_reconstruction" in page  # the history table
     assert "ld_window: 30" in page  # the configuration
     assert "min_coverage_fraction" in page  # the thresholds are stated
+    assert "min_precision_fraction" in page and "max_privacy_loss" in page
+    # the realism and privacy panel, each generated set beside the ceiling
+    assert "id='realism'" in page and s["generator"]["name"] in page
+    realism = page[page.index("id='realism'") :]
+    for value in (s["realism"]["ceiling"]["aats_heldout"],
+                  s["realism"]["sets"]["generated_samples"]["privacy_loss"]):  # fmt: skip
+        assert fmt(value) in realism
     ids = set(re.findall(r'id="([^"]+)"|id=\'([^\']+)\'', page))
     ids = {a or b for a, b in ids}
     for anchor in re.findall(r'href="#([^"]+)"', page):  # every contents link has its target

@@ -322,6 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="phased VCF/BCF to score (e.g. a GAN's, another VAE's or a simulator's output)",
     )  # fmt: skip
     p.add_argument("--out", type=Path, help="write the JSON here (default: standard output)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
 
     p = sub.add_parser(
         "encode",
@@ -386,15 +387,27 @@ def _add_region_options(p: argparse.ArgumentParser) -> None:
         "(the region panel and LD across boundaries, every joint model beside the ceiling).",
     )
     g.add_argument("--runs", type=Path, metavar="RUNS_DIR", help="runs directory (default: runs)")
-    g.add_argument("--region", metavar="CONTIG:START-END", help="the sections overlapping this")
+    g.add_argument(
+        "--region",
+        metavar="CONTIG:START-END",
+        help="the sections overlapping this range (sites outside it are left out)",
+    )
     g.add_argument("--sections", type=lambda t: [v for v in t.split(",") if v],
                    metavar="A,B,...", help="these sections (comma-separated)")  # fmt: skip
     g.add_argument("--joint", choices=["chain", "joint", "independent"], default=None,
-                   help="joint latent model of the VCF: chain (the default, chosen by measurement), "
-                   "joint, or independent (per-section sampling, the floor)")  # fmt: skip
+                   help="joint latent model of the VCF: joint (one mixture over all codes; the "
+                   "default, chosen by measurement), chain (a Markov chain of mixtures along the "
+                   "genome: better boundary LD, lower coverage, slower to fit), or independent "
+                   "(each section on its own, the floor)")  # fmt: skip
     g.add_argument("--decoder", metavar="RULE",
                    help="alleles from decoder probabilities: bernoulli, temperature:T or calls "
                    "(default: the decoder of sample's default generator)")  # fmt: skip
+    g.add_argument("--codes", choices=["means", "samples"],
+                   help="codes the joint model is fitted on: posterior means (default) or one "
+                   "draw z ~ q(z|x) per training haplotype")  # fmt: skip
+    g.add_argument("--components", type=int, metavar="K",
+                   help="largest number of components of each Gaussian mixture, chosen by BIC "
+                   "(default: 24)")  # fmt: skip
     g.add_argument("--overwrite", action="store_true", help="replace an existing --out")
     g.add_argument("--no-report", action="store_true", help="only the VCF, no evaluation/page")
 
@@ -407,6 +420,8 @@ def _floats(text: str) -> list[float]:
         raise argparse.ArgumentTypeError(
             f"expected comma-separated numbers, got {text[:80]!r}"
         ) from exc
+    if not values:
+        raise argparse.ArgumentTypeError(f"expected at least one number, got {text[:80]!r}")
     if not all(math.isfinite(v) for v in values):
         raise argparse.ArgumentTypeError(f"expected finite numbers, got {text[:80]!r}")
     return values
@@ -494,6 +509,13 @@ def _cmd_sections(args: argparse.Namespace) -> None:
         )
     text = table.to_csv(sep="\t", index=False)
     if args.out:
+        from vae_genomics.io import check_output_path
+
+        d = config.data
+        inputs = [d.vcf, Path(f"{d.vcf}.tbi"), Path(f"{d.vcf}.csi"), d.cache, d.samples, d.bed,
+                  d.populations]  # fmt: skip
+        # the table is regenerated, so an existing one is replaced; an input never is
+        check_output_path(args.out, True, [p for p in inputs if p is not None])
         atomic_write_text(args.out, text)
         log.info("wrote %d sections to %s", len(table), args.out)
     sys.stdout.write("\n".join(table["name"]) + "\n" if args.names else text)
@@ -631,6 +653,7 @@ def _cmd_sample(args: argparse.Namespace) -> None:
             args.runs or Path("runs"), args.n, args.out, sections=args.sections,
             region=args.region, joint=args.joint or DEFAULT_JOINT, seed=args.seed,
             report=not args.no_report, decoder=args.decoder, overwrite=args.overwrite,
+            source=args.codes, max_components=args.components,
             command=" ".join(["vae-genomics", *args.argv]),
         )  # fmt: skip
         print(f"vcf:    {result.vcf}")
@@ -658,6 +681,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
     from vae_genomics.external import evaluate_external
     from vae_genomics.io import write_json
 
+    if args.out is not None:
+        _check_out(args, args.synthetic)
     scores = evaluate_external(args.run, args.synthetic)
     if args.out is None:
         print(json.dumps(scores, indent=1))

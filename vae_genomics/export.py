@@ -240,7 +240,7 @@ def read_section_haplotypes(
 
     path = Path(path)
     if not path.is_file():
-        from vae_genomics.data.vcf import missing_file
+        from vae_genomics.io import missing_file
 
         raise DataError(f"{path}: {missing_file(path, 'VCF/BCF file')}.")
     try:

@@ -98,3 +98,41 @@ def _same_file(a: Path, b: Path) -> bool:
         return a.exists() and b.exists() and os.path.samefile(a, b)
     except OSError:
         return False
+
+
+def missing_file(path: Path, what: str) -> str:
+    """Why ``path`` is not a readable file: a directory, a dangling link, or not found."""
+    path = Path(path)
+    if path.is_dir():
+        return f"is a directory, not a {what}"
+    if path.is_symlink():
+        return f"is a dangling link (to {os.readlink(path)}); its {what} is gone"
+    return f"{what} not found"
+
+
+def read_text_file(path: str | Path, what: str, fix: str) -> str:
+    """The UTF-8 text of a user's input file, or a :class:`DataError` saying what is wrong.
+
+    Args:
+        path: The file.
+        what: What it is, for messages (e.g. ``BED file``).
+        fix: What to do, appended to messages (e.g. ``Fix data.bed.``).
+
+    Raises:
+        DataError: Missing, a directory, a dangling link, unreadable, or not UTF-8 text.
+    """
+    from vae_genomics.errors import DataError
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: {missing_file(path, what)}. {fix}")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise DataError(
+            f"{path}: line {line} holds bytes that are not UTF-8 text; save the {what} as UTF-8. "
+            f"{fix}"
+        ) from None
+    except OSError as exc:
+        raise DataError(f"{path}: the {what} cannot be read ({exc.strerror}). {fix}") from None

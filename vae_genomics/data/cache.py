@@ -74,7 +74,9 @@ class Cache:
         self.path = Path(path)
         if not self.path.is_dir():
             raise DataError(
-                f"{self.path}: cache directory not found. Create it with `vae-genomics cache "
+                f"{self.path}: "
+                f"{'a file, not a cache directory' if self.path.is_file() else 'cache directory not found'}"
+                ". Create it with `vae-genomics cache "
                 "VCF --out DIR`, or fix data.cache."
             )
         try:

@@ -114,6 +114,11 @@ def _inflate_block(path: Path, buffer: bytes, offset: int, size: int) -> bytes:
         ) from exc
     if len(data) != struct.unpack_from("<I", buffer, offset + size - 4)[0]:
         raise truncated(path)
+    if zlib.crc32(data) != struct.unpack_from("<I", buffer, offset + size - 8)[0]:
+        raise DataError(
+            f"{path}: a BGZF block fails its CRC-32 check: the file is corrupt (damaged on disk "
+            "or in transfer). Re-download or re-create it."
+        )
     return data
 
 

@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from vae_genomics.errors import DataError
+from vae_genomics.io import read_text_file
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9.]")
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
@@ -143,11 +144,10 @@ def read_bed(path: str | Path) -> list[Region]:
             ``end <= start``, or a duplicate name (each names the file and line).
     """
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: BED file not found. Fix data.bed.")
+    text = read_text_file(path, "BED file", "Fix data.bed.")
     regions: list[Region] = []
     seen: dict[str, int] = {}
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
+    for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.startswith(("#", "track", "browser")):
             continue
         cols = line.split("\t") if "\t" in line else line.split()

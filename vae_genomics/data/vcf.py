@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import difflib
 import logging
-import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -35,6 +34,7 @@ from vae_genomics.data.sections import Region, parse_region
 from vae_genomics.data.sites import Batch, Filters, MissingPolicy, log_counts
 from vae_genomics.data.textvcf import TextVcfReader
 from vae_genomics.errors import DataError
+from vae_genomics.io import missing_file, read_text_file
 
 log = logging.getLogger(__name__)
 
@@ -73,15 +73,6 @@ def check_index_age(path: Path, index: Path | None) -> None:
             f"indexed; region reads through it would miss records. Re-index: `tabix -f -p vcf "
             f"{path}` (or `bcftools index -f`). If the file did not change, `touch {index}`."
         )
-
-
-def missing_file(path: Path, what: str) -> str:
-    """Why ``path`` is not a readable file: a directory, a dangling link, or not found."""
-    if path.is_dir():
-        return f"is a directory, not a {what}"
-    if path.is_symlink():
-        return f"is a dangling link (to {os.readlink(path)}); its {what} is gone"
-    return f"{what} not found"
 
 
 def check_file(path: str | Path) -> Path:
@@ -270,8 +261,11 @@ def read_sample_file(path: str | Path) -> list[str]:
     """
     path = Path(path)
     if not path.is_file():
-        raise DataError(f"{path}: sample list not found. Fix data.samples or set it to null.")
-    ids = [s.strip() for s in path.read_text().splitlines()]
+        raise DataError(
+            f"{path}: {missing_file(path, 'sample list')}. Fix data.samples or set it to null."
+        )
+    text = read_text_file(path, "sample list", "Fix data.samples or set it to null.")
+    ids = [s.strip() for s in text.splitlines()]
     ids = [s.split("\t")[0] for s in ids if s and not s.startswith("#")]
     if not ids:
         raise DataError(f"{path}: the sample list is empty; give one sample ID per line.")

@@ -28,7 +28,7 @@ from vae_genomics.report.regions import REGION_JSON, REGION_PAGE
 log = logging.getLogger(__name__)
 
 #: Joint latent model of ``sample --region`` (chosen by measurement: docs/experiments.md, "Regions").
-DEFAULT_JOINT = "chain"
+DEFAULT_JOINT = "joint"
 
 
 @dataclass
@@ -48,7 +48,8 @@ def run_region(
     region: str | None = None,
     joint: str = DEFAULT_JOINT,
     seed: int | None = None,
-    source: str = "samples",
+    source: str | None = None,
+    max_components: int | None = None,
     report: bool = True,
     decoder: str | None = None,
     overwrite: bool = False,
@@ -64,7 +65,10 @@ def run_region(
         region: ``contig:start-end``, or None (neither: every trained section).
         joint: Joint latent model of the VCF: ``chain``, ``joint`` or ``independent``.
         seed: Seed of the draws (default: the sections' seed).
-        source: Codes the joint model is fitted on: ``samples`` (z ~ q(z|x)) or ``means``.
+        source: Codes the joint models are fitted on: ``means`` (posterior means) or ``samples``
+            (z ~ q(z|x)); default :data:`vae_genomics.region.sample.DEFAULT_SOURCE`.
+        max_components: Largest number of components of each mixture (chosen by BIC); default
+            :data:`vae_genomics.region.sample.DEFAULT_MAX_COMPONENTS`.
         report: Also evaluate every joint model and write ``region.json`` and ``index.html``.
         decoder: Decoder rule of the alleles (default
             :data:`vae_genomics.region.sample.DEFAULT_DECODER`).
@@ -84,6 +88,8 @@ def run_region(
     from vae_genomics.region.page import write_region_page
     from vae_genomics.region.sample import (
         DEFAULT_DECODER,
+        DEFAULT_MAX_COMPONENTS,
+        DEFAULT_SOURCE,
         fit_region_model,
         sample_region,
         write_region_vcf,
@@ -93,6 +99,12 @@ def run_region(
     if joint not in JOINT_MODELS:
         raise DataError(f"unknown joint model {joint!r}: use one of {', '.join(JOINT_MODELS)}")
     decoder = decoder or DEFAULT_DECODER
+    source = source or DEFAULT_SOURCE
+    if source not in ("means", "samples"):
+        raise DataError(f"unknown code source {source!r}: use means or samples")
+    max_components = DEFAULT_MAX_COMPONENTS if max_components is None else max_components
+    if max_components < 1:
+        raise DataError(f"the number of mixture components must be >= 1, got {max_components}")
     try:
         parse_decoder(decoder)
     except ValueError as err:
@@ -104,11 +116,23 @@ def run_region(
     out = Path(out) if out else Path(runs_dir) / REGIONS_DIR / loaded.name / f"{loaded.name}.vcf.gz"
     if out.exists() and not overwrite:
         raise RunError(f"{out} exists: choose another --out, or pass --overwrite to replace it")
+    from vae_genomics.io import check_output_path
+    from vae_genomics.runs import run_inputs
+
+    # never over an input of the sections' runs (their directories, VCF, index, populations)
+    inputs = [p for run in loaded.sections for p in run_inputs(run.run_dir)]
+    check_output_path(out, overwrite, inputs)
+    check_output_path(Path(f"{out}.tbi"), True, inputs)
     kinds = [joint, *(k for k in JOINT_MODELS if k != joint)] if report else [joint]
     models, seconds = {}, {}
     for kind in kinds:
         started = time.perf_counter()
-        models[kind] = fit_region_model(loaded, kind, source)  # type: ignore[arg-type]
+        models[kind] = fit_region_model(
+            loaded,
+            kind,
+            source,
+            max_components=max_components,  # type: ignore[arg-type]
+        )
         seconds[kind] = round(time.perf_counter() - started, 2)
     haplotypes = sample_region(loaded, models[joint], n, seed, decoder)
     note = f",joint={joint},decoder={decoder},seed={seed}"
@@ -141,6 +165,7 @@ def run_region(
         "joint": joint,
         "decoder": decoder,
         "source": source,
+        "max_components": max_components,
         "seed": seed,
         "n": n,
         "vcf": vcf.name,

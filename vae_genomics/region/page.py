@@ -142,6 +142,7 @@ def write_region_page(
         + "<h2>Sampling</h2>"
         + key_value_table({
             "codes fitted on": sampling["source"],
+            "largest number of components": sampling.get("max_components"),
             "mixture components": sampling["components"],
             "fit seconds": sampling["fit_seconds"],
         })

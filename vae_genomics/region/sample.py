@@ -31,12 +31,17 @@ log = logging.getLogger(__name__)
 
 CodeSource = Literal["samples", "means"]
 
+#: Codes the joint models are fitted on, and their largest number of mixture components (chosen by
+#: measurement: docs/experiments.md, "Regions").
+DEFAULT_SOURCE: CodeSource = "means"
+DEFAULT_MAX_COMPONENTS = 24
+
 #: Decoder rule of region samples: the decoder of the default generator of ``sample``.
 DEFAULT_DECODER = DEFAULT_GENERATOR.partition("/")[2] or "bernoulli"
 
 
 def training_codes(
-    region: LoadedRegion, source: CodeSource = "samples", seed: int = 0
+    region: LoadedRegion, source: CodeSource = DEFAULT_SOURCE, seed: int = 0
 ) -> list[np.ndarray]:
     """Codes of the region's training haplotypes in every section (rows aligned).
 
@@ -67,9 +72,9 @@ def training_codes(
 def fit_region_model(
     region: LoadedRegion,
     kind: str = "chain",
-    source: CodeSource = "samples",
+    source: CodeSource = DEFAULT_SOURCE,
     n_components: int | None = None,
-    max_components: int = 8,
+    max_components: int = DEFAULT_MAX_COMPONENTS,
 ) -> RegionLatentModel:
     """Fit a joint latent model (``chain``, ``joint`` or ``independent``) on the training codes."""
     codes = training_codes(region, source, seed=region.seed)

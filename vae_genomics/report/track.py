@@ -1,10 +1,11 @@
 """The chromosome track of the index page: sections along their contig, as inline SVG.
 
-Three rows per contig, each section drawn over its bp span: the worst verdict (colour; untrained
-sections hatched grey), the held-out −ELBO per variant (nats per haplotype and variant, so
-sections of different sizes compare) and the PCA-space coverage of the mixture samples beside the
-ceiling's (0–1). Every shape links to the section's report and has a tooltip. Plain SVG written
-here (no plotting library), so the index stays light and crisp at any zoom.
+Three rows per contig, each section drawn over its bp span: the headline verdict (colour;
+untrained sections hatched grey), the held-out −ELBO per variant (nats per haplotype and variant, so
+sections of different sizes compare) and the PCA-space coverage of the generated samples (the
+default generator's) beside the ceiling's (0–1). Every shape links to the section's report and
+has a tooltip. Plain SVG written here (no plotting library), so the index stays light and crisp at
+any zoom.
 """
 
 from __future__ import annotations
