@@ -67,7 +67,7 @@ def chromosome_track(sections: Sequence[TrackSection]) -> str:
         lo, hi = min(s.start for s in items), max(s.end for s in items)
         scale = span_w / max(hi - lo, 1)
         parts.append(f'<text x="4" y="{y + 12}" font-weight="600">{html.escape(contig)}</text>')
-        labels = ("verdict", "−ELBO / variant", "coverage (mixture)")
+        labels = ("verdict", "−ELBO / variant", "coverage (generated)")
         for row, label in enumerate(labels):
             ry = y + 18 + row * _ROW
             parts.append(f'<text x="4" y="{ry + _ROW / 2 + 4:.0f}" font-size="11">{label}</text>')
