@@ -146,14 +146,13 @@ class Run:
         Returns:
             The written path (``None`` for standard output).
         """
-        from vae_genomics import __version__
-        from vae_genomics.export import write_haplotype_vcf
+        from vae_genomics.export import provenance_header, write_haplotype_vcf
 
         m = self._run.data.matrix
         return write_haplotype_vcf(
             path, self._check(haplotypes), contig=self.section.contig, positions=m.positions,
             ref=m.ref, alt=m.alt, ids=m.variant_ids,
-            header_lines=[f"##source=vae-genomics {__version__} (Python API, run {self.path.name})"],
+            header_lines=provenance_header(f"(Python API, run {self.path.name})"),
             contig_length=self._run.contig_length,
         )  # fmt: skip
 

@@ -54,6 +54,15 @@ def vcf_header(
     return "\n".join(lines) + "\n"
 
 
+def provenance_header(command: str = "") -> list[str]:
+    """The header lines naming what wrote a synthetic VCF: ``##source`` (version and ``command``)
+    and ``##vae_genomics_version``."""
+    from vae_genomics import __version__
+
+    source = f"##source=vae-genomics {__version__}" + (f" {command}" if command else "")
+    return [source, f"##vae_genomics_version={__version__}"]
+
+
 def write_haplotype_vcf(
     path: str | Path,
     haplotypes: np.ndarray,

@@ -14,7 +14,6 @@ import keras
 import numpy as np
 import pandas as pd
 
-from vae_genomics import __version__
 from vae_genomics.config import Config, read_yaml
 from vae_genomics.data import SectionData, load_section
 from vae_genomics.errors import RunError
@@ -313,7 +312,7 @@ def sample_run(
     Returns:
         The written path (``None`` for standard output).
     """
-    from vae_genomics.export import check_haplotype_count, write_haplotype_vcf
+    from vae_genomics.export import check_haplotype_count, provenance_header, write_haplotype_vcf
 
     check_haplotype_count(n)
     run = load_run(run_dir)
@@ -333,8 +332,7 @@ def sample_run(
         alt=matrix.alt,
         ids=matrix.variant_ids,
         header_lines=[
-            f"##source=vae-genomics {__version__}" + (f" {command}" if command else ""),
-            f"##vae_genomics_version={__version__}",
+            *provenance_header(command),
             f"##vae_genomics_sample=<section={run.data.section.name},run={run.run_dir.name},"
             f"sampler={sampler},seed={seed},haplotypes={n}>",
         ],

@@ -19,11 +19,10 @@ from typing import Literal
 
 import numpy as np
 
-from vae_genomics import __version__
 from vae_genomics.evaluation.generators import DEFAULT_GENERATOR, decode_codes, parse_decoder
 from vae_genomics.evaluation.metrics import encode
 from vae_genomics.evaluation.samplers import decode_probabilities
-from vae_genomics.export import check_haplotype_count, write_haplotype_vcf
+from vae_genomics.export import check_haplotype_count, provenance_header, write_haplotype_vcf
 from vae_genomics.region.assemble import LoadedRegion
 from vae_genomics.region.joint import RegionLatentModel
 
@@ -136,8 +135,7 @@ def write_region_vcf(
         alt=region.alt,
         ids=region.variant_ids,
         header_lines=[
-            f"##source=vae-genomics {__version__}" + (f" {command}" if command else ""),
-            f"##vae_genomics_version={__version__}",
+            *provenance_header(command),
             f"##vae_genomics_region=<region={region.contig}:{region.start}-{region.end},"
             f"sections={'|'.join(region.section_names)},haplotypes={len(haplotypes)}{note}>",
         ],
