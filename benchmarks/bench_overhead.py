@@ -57,7 +57,7 @@ def child(config_path: str, section: str | None, threads: int) -> dict[str, obje
     for name, attr in (
         ("fit", "fit_vae"),
         ("evaluation", "evaluate_section"),
-        ("figures + report", "write_run_report"),
+        ("figures + report", "write_section_report"),
         ("latent.tsv", "write_latent"),
         ("run data", "store_run_data"),
         ("metrics", "run_metrics"),

@@ -7,7 +7,8 @@ Add a benchmark by adding a ``bench_<topic>.py`` file.
 Present: ``bench_data.py`` (data layer), ``bench_training.py`` (training speed; ``--only training``),
 ``bench_chromosome.py`` (a 5,000-haplotype chromosome through the cache and the workflow;
 ``--only chromosome``), ``bench_overhead.py`` (the phases of one real section job; ``--only
-overhead``, reads ``--data``, default ``../shared/data``).
+overhead``, reads ``--data``, default ``../shared/data``), ``bench_batch.py`` (a job per section
+against several sections per job; ``--only batch``, reads ``--data``).
 
 Usage: ``python benchmarks/run_all.py [--only data] [--repeats 5 ...]``
 (``make bench ARGS="--only data --repeats 5"``)

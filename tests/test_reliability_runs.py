@@ -130,7 +130,7 @@ def test_an_error_after_training_keeps_the_checkpoint_and_resume_finishes(
     def full_disk(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device", "report/index.html")
 
-    monkeypatch.setattr(training, "write_run_report", full_disk)
+    monkeypatch.setattr(training, "write_section_report", full_disk)
     assert _train(tiny_config, "--run-name", "r") == 2
     assert "No space left on device" in caplog.text and "free some space" in caplog.text
     section = tiny_config.parent / "runs" / SECTION

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import shutil
@@ -67,9 +68,26 @@ def test_dry_run_converts_first_then_lists_sections_from_the_cache(tmp_path):
     assert _jobs(out) == Counter(cache=1, all=1, total=2)
     assert f"cache --config {config} --out {cache}" in out
     assert not cache.exists() and not (tmp_path / "runs").exists()  # a dry run writes nothing
-    # once converted, every section's job is planned from the cache, and every job reads it
+    # once converted, every section's job is planned from the cache, and every job reads it;
+    # by default four sections per job, in genomic order
     write_cache(data.vcf, cache)
     result = _snakemake(tmp_path, config, "-n")
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-3000:]
+    n_batches = math.ceil(len(sections) / 4)
+    assert _jobs(out) == Counter(train_batch=n_batches, index=1, all=1, total=n_batches + 2)
+    train = [line for line in out.splitlines() if " train --config " in line]
+    assert len(train) == n_batches
+    listed = [re.search(r"--sections (\S+)", line).group(1).split(",") for line in train]
+    assert sorted(name for names in listed for name in names) == sorted(s.name for s in sections)
+    genomic = [s.name for s in sections]
+    listed.sort(key=lambda names: genomic.index(names[0]))
+    assert [name for names in listed for name in names] == genomic  # neighbours in genomic order
+    assert all(len(names) <= 4 for names in listed)
+    assert all("--resume --skip-existing" in line for line in train)
+    assert all(f"--set data.cache={cache} --threads 2" in line for line in train)
+    # one job per section
+    result = _snakemake(tmp_path, config, "-n", sections_per_job=1)
     out = result.stdout + result.stderr
     assert result.returncode == 0, out[-3000:]
     assert _jobs(out) == Counter(train=len(sections), index=1, all=1, total=len(sections) + 2)
@@ -81,6 +99,7 @@ def test_dry_run_converts_first_then_lists_sections_from_the_cache(tmp_path):
     assert all(f"--set data.cache={cache} --threads 2" in line for line in train)
     assert "--resume" in out and "--run-name default" in out
     assert f"report --index {tmp_path}/runs --config {config} --set data.cache={cache}" in out
+    assert _snakemake(tmp_path, config, "-n", sections_per_job=0).returncode != 0
     # a subset, GPUs, threads, and the optional sweep before each training job
     one = sections[0].name
     result = _snakemake(
@@ -88,8 +107,8 @@ def test_dry_run_converts_first_then_lists_sections_from_the_cache(tmp_path):
     )
     out = result.stdout + result.stderr
     assert result.returncode == 0, out[-3000:]
-    assert _jobs(out) == Counter(sweep=1, train=1, index=1, all=1, total=4)
-    assert "gpu=1" in out and f"runs/{one}/r1/metrics.json" in out and "--threads 1" in out
+    assert _jobs(out) == Counter(sweep=1, train_batch=1, index=1, all=1, total=4)
+    assert "gpu=1" in out and f"--sections {one} --run-name r1" in out and "--threads 1" in out
     # an unknown section is named
     result = _snakemake(tmp_path, config, "-n", sections="nope")
     assert result.returncode != 0 and "sections not in" in result.stdout + result.stderr
@@ -137,7 +156,7 @@ def test_dry_run_with_region_samples_the_sections_after_training_them(tmp_path):
     _, sections = list_sections(data, genotypes=False)
     names = ",".join(sorted(s.name for s in sections))
     write_cache(data.vcf, tmp_path / "runs" / ".cache" / "example.vcf.gz.vcz")  # sections planned
-    result = _snakemake(tmp_path, config, "-n", region=1, region_n=40)
+    result = _snakemake(tmp_path, config, "-n", region=1, region_n=40, sections_per_job=1)
     out = result.stdout + result.stderr
     assert result.returncode == 0, out[-3000:]
     assert _jobs(out) == Counter(train=len(sections), region=1, index=1, all=1,
@@ -156,7 +175,7 @@ def test_slurm_profile_dry_run(tmp_path):
     write_cache(load_config(config).data.vcf, tmp_path / "example.vcz")
     result = _snakemake(tmp_path, config, "-n", profile="slurm", cache=tmp_path / "example.vcz")
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
-    assert _jobs(result.stdout + result.stderr)["train"] >= 2
+    assert _jobs(result.stdout + result.stderr)["train_batch"] >= 2
 
 
 @pytest.mark.slow
@@ -167,7 +186,7 @@ def test_local_run_trains_every_section_and_writes_the_index(tmp_path, tiny_conf
     tiny_config.write_text(yaml.safe_dump(raw))
     _, sections = list_sections(load_config(tiny_config).data, genotypes=False)
     assert len(sections) >= 2
-    result = _snakemake(tmp_path, tiny_config, "--cores", "2", threads=1)
+    result = _snakemake(tmp_path, tiny_config, "--cores", "2", threads=1, sections_per_job=2)
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
     runs = Path(raw["runs_dir"])
     for section in sections:
@@ -176,11 +195,16 @@ def test_local_run_trains_every_section_and_writes_the_index(tmp_path, tiny_conf
         assert (run / "model.keras").is_file() and (run / "metrics.json").is_file()
         assert not (run / "checkpoint").exists()
         assert not (runs / section.name / ".default.partial").exists()
-        assert (tmp_path / "logs" / "vae-genomics" / "train" / f"{section.name}.log").is_file()
-        usage = tmp_path / "logs" / "vae-genomics" / "benchmarks" / "train" / f"{section.name}.tsv"
+    markers = sorted((runs / ".batches" / "default").glob("batch*.done"))
+    assert len(markers) == math.ceil(len(sections) / 2)
+    listed = [line for marker in markers for line in marker.read_text().split()]
+    assert sorted(listed) == sorted(s.name for s in sections)
+    for marker in markers:
+        assert (tmp_path / "logs" / "vae-genomics" / "train" / f"{marker.stem}.log").is_file()
+        usage = tmp_path / "logs" / "vae-genomics" / "benchmarks" / "train" / f"{marker.stem}.tsv"
         assert "max_rss" in usage.read_text()  # wall seconds and peak memory of the job
     assert (runs / ".cache").is_dir()  # converted once, first
     index = (runs / "index.html").read_text()
     assert all(section.name in index for section in sections)
-    again = _snakemake(tmp_path, tiny_config, "-n")
+    again = _snakemake(tmp_path, tiny_config, "-n", sections_per_job=2)
     assert "Nothing to be done" in again.stdout + again.stderr

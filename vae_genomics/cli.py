@@ -58,6 +58,8 @@ _EXAMPLES: dict[str, tuple[str, ...]] = {
         "vae-genomics train --config configs/example.yaml --set training.learning_rate=3e-4",
         "vae-genomics train --config configs/example.yaml --set model.hidden_units=[128,64]",
         "vae-genomics train --config configs/example.yaml --run-name default --resume   # after a kill",
+        "vae-genomics train --config configs/example.yaml --sections 22_392-487449,22_487463-942704 "
+        "--run-name default --skip-existing   # several sections in one job",
     ),
     "report": (
         "vae-genomics report runs/22_392-487449            # the latest run of that section",
@@ -216,17 +218,28 @@ def build_parser() -> argparse.ArgumentParser:
         "train",
         epilog=_examples("train"),
         formatter_class=_Formatter,
-        help="train the VAE of one section",
+        help="train the VAE of one section (or of several in one job)",
         description="Train one section's VAE and write runs/<section>/<run-name>/ with model.keras, "
         "history.csv, split.json, latent.tsv, metrics.json, config.yaml and report/index.html. "
         "The run appears only when complete; an existing run is never replaced without "
         "--overwrite.",
     )
     _add_config(p)
-    p.add_argument(
+    g = p.add_mutually_exclusive_group()
+    g.add_argument(
         "--section", "-s", help="section name (default: data.default_section or the first)"
     )
+    g.add_argument(
+        "--sections", type=lambda t: [v for v in t.split(",") if v], metavar="A,B,...",
+        help="train these sections one after the other in this one job (one start-up; each "
+        "report is drawn while the next section trains); a failed section does not stop the "
+        "others, and the command exits 2 naming every failure",
+    )  # fmt: skip
     p.add_argument("--run-name", help="run directory name (default: a timestamp)")
+    p.add_argument(
+        "--skip-existing", action="store_true",
+        help="with --sections: leave a section whose finished run of --run-name exists as it is",
+    )  # fmt: skip
     p.add_argument(
         "--overwrite", action="store_true",
         help="replace an existing run of that name (and discard an interrupted run's checkpoint)",
@@ -574,19 +587,29 @@ def _cmd_train(args: argparse.Namespace) -> None:
             "name is a new timestamp)."
         )
     overrides = _overrides(args)
-    checked = load_config(args.config, section=args.section, overrides=overrides)  # before TF
+    if args.skip_existing and not args.sections:
+        raise RunError("--skip-existing goes with --sections (and --run-name)")
+    for name in args.sections or [args.section]:  # every config error before TensorFlow loads
+        checked = load_config(args.config, section=name, overrides=overrides)
     _tensorflow(args, checked.runtime.threads)
     from vae_genomics.training import prepare, train_section
 
     _interrupt_on_sigterm()
+    command = " ".join(["vae-genomics", *args.argv])
+
+    def origins(section: str) -> dict[str, str]:
+        return {
+            key: key_origin(args.config, section, overrides, key)
+            for key in ("objective.kl_weight", "training.epochs")
+        }
+
+    if args.sections:
+        _train_batch(args, overrides, origins, command)
+        return
     config, data = prepare(args.config, args.section, overrides)
-    origins = {
-        key: key_origin(args.config, data.section.name, overrides, key)
-        for key in ("objective.kl_weight", "training.epochs")
-    }
     result = train_section(
         config, data, run_name=args.run_name, overwrite=args.overwrite, resume=args.resume,
-        origins=origins, command=" ".join(["vae-genomics", *args.argv]),
+        origins=origins(data.section.name), command=command,
     )  # fmt: skip
     held = result.metrics["heldout"]
     log.info(
@@ -596,6 +619,34 @@ def _cmd_train(args: argparse.Namespace) -> None:
     )  # fmt: skip
     print(f"run:    {result.run_dir}")
     print(f"report: {result.report}")
+
+
+def _train_batch(args: argparse.Namespace, overrides: dict, origins: Any, command: str) -> None:
+    """``train --sections``: every section in this job (see :mod:`vae_genomics.batch`)."""
+    from vae_genomics.batch import train_sections
+    from vae_genomics.training import prepare
+
+    if len(set(args.sections)) != len(args.sections):
+        raise RunError(f"--sections names a section twice: {','.join(args.sections)}")
+    result = train_sections(
+        args.sections, lambda name: prepare(args.config, name, overrides), args.run_name,
+        overwrite=args.overwrite, resume=args.resume, skip_existing=args.skip_existing,
+        origins=origins, command=command,
+    )  # fmt: skip
+    for run in result.trained.values():
+        print(f"run:    {run}")
+    for run in result.skipped.values():
+        print(f"kept:   {run}")
+    log.info(
+        "%d of %d sections trained, %d kept, %d failed",
+        len(result.trained), len(args.sections), len(result.skipped), len(result.failed),
+    )  # fmt: skip
+    if result.failed:
+        lines = "; ".join(f"{name}: {message}" for name, message in result.failed.items())
+        raise RunError(
+            f"{len(result.failed)} of {len(args.sections)} sections failed ({lines}). The others "
+            "are committed; run the failed ones again (--skip-existing leaves finished ones alone)."
+        )
 
 
 def _cmd_report(args: argparse.Namespace) -> None:

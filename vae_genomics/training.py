@@ -32,7 +32,8 @@ from vae_genomics.devices import distribution_strategy, dtype_policy, log_device
 from vae_genomics.errors import DataError, RunError, TrainingDivergedError
 from vae_genomics.evaluation.metrics import encode
 from vae_genomics.evaluation.modeseek import to_jsonable
-from vae_genomics.evaluation.summary import Evaluation, evaluate_model
+from vae_genomics.evaluation.result import Evaluation
+from vae_genomics.evaluation.summary import evaluate_model
 from vae_genomics.io import atomic_write_text, write_json, write_yaml
 from vae_genomics.models.factory import build_vae
 from vae_genomics.models.vae import HaplotypeVAE
@@ -52,6 +53,7 @@ from vae_genomics.runs import (
     MODEL_FILE,
     REPORT_DIR,
     SPLIT_FILE,
+    RunStaging,
     stage_run,
 )
 
@@ -309,6 +311,52 @@ def train_section(
     Returns:
         The run directory, its report and metrics.
     """
+    staged = stage_section(
+        config, data, run_name=run_name, overwrite=overwrite, parent=parent, resume=resume,
+        origins=origins, command=command,
+    )  # fmt: skip
+    with staged.staging.discard_on_error():
+        write_section_report(**staged.report)
+    return finish_section(staged)
+
+
+@dataclass
+class StagedSection:
+    """A trained and evaluated section whose run waits for its report, then its commit.
+
+    Attributes:
+        staging: The run's staging directory (holding the run name's lock).
+        section: Section name.
+        n_variants: Variants of the section.
+        metrics: What ``metrics.json`` holds (already written into the staging directory).
+        guard: The divergence guard of the fit.
+        report: Keyword arguments of :func:`~vae_genomics.report.build.write_section_report`
+            (picklable; see :func:`run_report_arguments`).
+    """
+
+    staging: RunStaging
+    section: str
+    n_variants: int
+    metrics: dict[str, Any]
+    guard: DivergenceGuard
+    report: dict[str, Any]
+
+
+def stage_section(
+    config: Config,
+    data: SectionData,
+    run_name: str | None = None,
+    overwrite: bool = False,
+    parent: Path | None = None,
+    resume: bool = False,
+    origins: dict[str, str] | None = None,
+    command: str = "",
+) -> StagedSection:
+    """Train and evaluate one section into a staging directory: every artifact but the report.
+
+    Arguments as :func:`train_section`. On an error the staging directory is discarded (a
+    checkpoint is kept for ``--resume``); on success it is left for :func:`finish_section`.
+    """
     section = data.section
     check_cohort_size(config, len(data.matrix.haplotypes), section.name)
     staging = stage_run(
@@ -355,27 +403,37 @@ def train_section(
         metrics["origins"] = origins or {}
         write_latent(out / LATENT_FILE, model, data, val_rows)
         write_json(out / METRICS_FILE, metrics)
-        report = write_run_report(
-            out, section.name, staging.final.name, config, evaluation, history, metrics,
-            positions=data.matrix.positions, groups=population_groups(config, data),
-            command=command,
+        report = run_report_arguments(
+            staging.final, section.name, staging.final.name, config, evaluation, history,
+            metrics, positions=data.matrix.positions, groups=population_groups(config, data),
+            command=command, report_dir=out / REPORT_DIR,
         )  # fmt: skip
-    run_dir = staging.commit()
-    blown = blow_up(metrics["heldout"].get("neg_elbo"), section.n_variants)
+    return StagedSection(staging, section.name, section.n_variants, metrics, guard, report)
+
+
+def finish_section(staged: StagedSection) -> TrainResult:
+    """Commit a staged section whose report is written; refuse a run that blew up or diverged.
+
+    Raises:
+        TrainingDivergedError: Training blew up or diverged (the run is committed for inspection).
+    """
+    run_dir = staged.staging.commit()
+    metrics, guard, name = staged.metrics, staged.guard, staged.section
+    blown = blow_up(metrics["heldout"].get("neg_elbo"), staged.n_variants)
     if blown and not guard.diverged:
         raise TrainingDivergedError(
-            f"section {section.name}: training blew up: {blown}. {run_dir} is kept for "
+            f"section {name}: training blew up: {blown}. {run_dir} is kept for "
             "inspection, but its model is not usable. Lower training.learning_rate (or the "
             "objective's weights) and train again with --overwrite."
         )
     if guard.diverged:
         raise TrainingDivergedError(
-            f"section {section.name}: training diverged at epoch {guard.epoch} ({guard.term} "
+            f"section {name}: training diverged at epoch {guard.epoch} ({guard.term} "
             f"became NaN or infinite). {run_dir} holds the weights of the last good epoch "
             f"({guard.last_good_epoch}) or the best one before it. Lower training.learning_rate "
             "or the objective's weights and train again."
         )
-    return TrainResult(run_dir, run_dir / REPORT_DIR / report.name, metrics)
+    return TrainResult(run_dir, run_dir / REPORT_DIR / "index.html", metrics)
 
 
 #: A held-out -ELBO this many times that of a fair coin per allele means training blew up.
@@ -575,28 +633,51 @@ def write_run_report(
     page's header with the version and date. ``report_dir`` writes the report elsewhere (a staging
     directory later renamed to ``<run_dir>/report``; its links are those of the final place).
     """
+    return write_section_report(
+        **run_report_arguments(
+            run_dir, section, run_name, config, evaluation, history, metrics,
+            positions=positions, groups=groups, command=command, report_dir=report_dir,
+        )
+    )  # fmt: skip
+
+
+def run_report_arguments(
+    run_dir: Path,
+    section: str,
+    run_name: str,
+    config: Config,
+    evaluation: Evaluation,
+    history: dict[str, list[float]],
+    metrics: dict[str, Any],
+    positions: np.ndarray | None = None,
+    groups: dict[str, str] | None = None,
+    command: str = "",
+    report_dir: Path | None = None,
+) -> dict[str, Any]:
+    """The keyword arguments of :func:`~vae_genomics.report.build.write_section_report` for one
+    run (see :func:`write_run_report`): plain data, picklable, so another process can draw it."""
     from datetime import UTC, datetime
 
     final = Path(run_dir) / REPORT_DIR
     out = final if report_dir is None else Path(report_dir)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     header = f"vae-genomics {__version__} · {stamp}" + (f" · {command}" if command else "")
-    return write_section_report(
-        out,
-        title=f"section {section} · run {run_name}",
-        evaluation=evaluation,
-        history=history,
-        summary=report_summary(metrics),
-        config=config.to_dict(),
-        ld_window=config.report.ld_window,
-        metrics=metrics,
-        positions=positions,
-        groups=groups,
-        header=header,
-        index_link=_index_link(final, Path(config.runs_dir)),
-        dpi=config.report.dpi,
-        svg=config.report.svg,
-    )
+    return {
+        "out_dir": out,
+        "title": f"section {section} · run {run_name}",
+        "evaluation": evaluation,
+        "history": history,
+        "summary": report_summary(metrics),
+        "config": config.to_dict(),
+        "ld_window": config.report.ld_window,
+        "metrics": metrics,
+        "positions": positions,
+        "groups": groups,
+        "header": header,
+        "index_link": _index_link(final, Path(config.runs_dir)),
+        "dpi": config.report.dpi,
+        "svg": config.report.svg,
+    }
 
 
 def _index_link(report_dir: Path, runs_dir: Path) -> str | None:

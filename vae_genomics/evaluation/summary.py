@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -56,6 +55,7 @@ from vae_genomics.evaluation.modeseek import (
 from vae_genomics.evaluation.pca import HaplotypePCA
 from vae_genomics.evaluation.prdc import kth_neighbour_distances, pairwise_distances
 from vae_genomics.evaluation.realism import common_size, realism_ceiling, realism_panel
+from vae_genomics.evaluation.result import Evaluation
 from vae_genomics.evaluation.samplers import (
     AggregatePosteriorGMM,
     decode_probabilities,
@@ -169,34 +169,6 @@ def coverage_by_group(
         g: {"n": int((groups == g).sum()), "coverage": float(covered[groups == g].mean())}
         for g in sorted(set(groups))
     }
-
-
-@dataclass
-class Evaluation:
-    """The numbers (``summary``, JSON-ready) and the arrays the report draws.
-
-    Attributes:
-        summary: Everything for ``metrics.json`` (see :func:`evaluate_model`).
-        pca: PCA fitted on the real training haplotypes.
-        heldout: The held-out haplotypes compared, shape (n_ref, n_variants).
-        heldout_populations: Their population labels, or ``None``.
-        ceiling: A sample of real training haplotypes of the same size (drawn, not the ceiling's own
-            sample; for the figures).
-        sets: Set name → haplotypes or probabilities, each (n_ref, n_variants), in report order.
-        heldout_latent: Posterior means of the held-out haplotypes, shape (n_ref, latent_dim).
-        traversals: See :func:`latent_traversals`.
-        gmm: The aggregate-posterior mixture the mixture samples were drawn from (a run stores it).
-    """
-
-    summary: dict[str, Any]
-    pca: HaplotypePCA
-    heldout: np.ndarray
-    heldout_populations: np.ndarray | None
-    ceiling: np.ndarray
-    sets: dict[str, np.ndarray]
-    heldout_latent: np.ndarray
-    traversals: dict[str, Any] = field(default_factory=dict)
-    gmm: AggregatePosteriorGMM | None = None
 
 
 def evaluate_model(

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from vae_genomics.evaluation.summary import Evaluation
+from vae_genomics.evaluation.result import Evaluation
 from vae_genomics.io import atomic_write_text
 from vae_genomics.report import figures as figs
 from vae_genomics.report.curves import training_curves
