@@ -90,6 +90,8 @@ def score_run(label: str, run_dir: Path, generators: list[str], seed: int) -> li
         if gen.source.name not in fitted:
             fitted[gen.source.name] = gen.source.fit(mean, log_var, seed)
         gen.source = fitted[gen.source.name]
+        if gen.guard is not None:
+            gen.fit_guard(x_train, seed)
         sets[spec] = gen.sample(run.model, len(x_val), seed=seed)["samples"]
     ms = mode_seeking_report(x_train, x_val, sets, thresholds=VerdictThresholds(), seed=seed)
     size = common_size(len(x_val), len(x_val), len(x_train), 1000)

@@ -306,7 +306,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, required=True, help="number of haplotypes (even)")
     p.add_argument(
         "--sampler", metavar="GENERATOR", default=None,
-        help=f"generator, e.g. prior, gmm, gmm/calls, aggregate:2/calls (default: {DEFAULT_GENERATOR})",
+        help=f"generator, e.g. prior, gmm, gmm/calls, aggregate:2/calls, aggregate/calls/guard "
+        f"(default: {DEFAULT_GENERATOR})",
     )  # fmt: skip
     p.add_argument(
         "--out", type=Path,

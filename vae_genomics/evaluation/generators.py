@@ -1,6 +1,7 @@
 """Generators of synthetic haplotypes: where latent codes come from, and how codes become 0/1.
 
-A generator is a *code source* and a *decoder*, named ``source/decoder`` (:func:`make_generator`):
+A generator is a *code source* and a *decoder*, named ``source/decoder`` (:func:`make_generator`),
+optionally followed by a copy guard, ``source/decoder/guard[:F]``:
 
 Code sources (fitted to the posteriors q(z|x_i) of the training haplotypes):
 
@@ -22,6 +23,13 @@ Decoders (of decoder probabilities p = sigmoid(logits)):
   sigmoid(logits / T); T = 1 is ``bernoulli``, T -> 0 is ``calls``;
 - ``calls``: p >= 0.5 is ALT, no noise.
 
+Copy guard (:mod:`~vae_genomics.evaluation.guard`):
+
+- ``guard`` / ``guard:F``: draw F × n candidates (F = 4 by default) and keep n whose Hamming
+  distances to the nearest training haplotype follow those of real haplotypes the model did not
+  see (leave-one-out distances within the training set): as many exact copies and near-copies of
+  training haplotypes as real unseen haplotypes have, no more.
+
 :data:`DEFAULT_GENERATOR` is what ``sample``, the report's generated set and the sweep use; it was
 chosen by measurement (docs/experiments.md, "Generators").
 """
@@ -36,6 +44,11 @@ import numpy as np
 from scipy.special import expit, logit
 
 from vae_genomics.evaluation import DEFAULT_GENERATOR
+from vae_genomics.evaluation.guard import (
+    leave_one_out_distances,
+    nearest_training_distances,
+    select_matching,
+)
 from vae_genomics.evaluation.metrics import encode
 from vae_genomics.evaluation.samplers import AggregatePosteriorGMM, decode_probabilities
 from vae_genomics.models.vae import HaplotypeVAE
@@ -182,19 +195,36 @@ def make_source(name: str, max_components: int = 8) -> CodeSource:
 
 @dataclass
 class Generator:
-    """A code source and a decoder (``source/decoder``), fitted to a model's training posteriors."""
+    """A code source and a decoder (``source/decoder``), fitted to a model's training posteriors,
+    with an optional copy guard drawing ``guard`` times the haplotypes asked for."""
 
     source: CodeSource
     decoder: str = "bernoulli"
+    guard: float | None = None
+    train: np.ndarray | None = None
+    target: np.ndarray | None = None
 
     @property
     def name(self) -> str:
-        return f"{self.source.name}/{self.decoder}"
+        if self.guard is None:
+            return f"{self.source.name}/{self.decoder}"
+        factor = "" if self.guard == GUARD_FACTOR else f":{self.guard:g}"
+        return f"{self.source.name}/{self.decoder}/guard{factor}"
 
     def fit(self, model: HaplotypeVAE, x_train: np.ndarray, seed: Seed = 0) -> Generator:
-        """Fit the code source on the posteriors of ``x_train`` (n_train, n_variants)."""
+        """Fit the code source on the posteriors of ``x_train`` (n_train, n_variants); with a
+        guard, keep ``x_train`` and its leave-one-out nearest-neighbour distances (the target)."""
         mean, log_var = encode(model, x_train)
         self.source.fit(mean, log_var, seed)
+        if self.guard is not None:
+            self.fit_guard(x_train, seed)
+        return self
+
+    def fit_guard(self, x_train: np.ndarray, seed: Seed = 0) -> Generator:
+        """Keep ``x_train`` and its leave-one-out nearest-neighbour distances (the copy guard's
+        target); :meth:`fit` calls it when the generator has a guard."""
+        self.train = np.asarray(x_train, dtype=np.int8)
+        self.target = leave_one_out_distances(self.train, np.random.default_rng(_int_seed(seed)))
         return self
 
     def sample(
@@ -203,28 +233,61 @@ class Generator:
         """``latent`` (n, latent_dim), ``probabilities`` (decoder's, before sharpening) and
         ``samples`` (int8 0/1, (n, n_variants)) of ``n`` generated haplotypes."""
         rng = np.random.default_rng(seed)
-        z = self.source.codes(n, rng)
+        pool = n if self.guard is None else int(np.ceil(self.guard * n))
+        z = self.source.codes(pool, rng)
         probabilities = decode_probabilities(model, z, batch_size)
+        samples = decode_codes(probabilities, self.decoder, rng)
+        if self.guard is not None:
+            if self.train is None or self.target is None:
+                raise RuntimeError("fit the generator before sampling")
+            distances = nearest_training_distances(samples, self.train)
+            keep = select_matching(distances, self.target, n, rng)
+            z, probabilities, samples = z[keep], probabilities[keep], samples[keep]
         return {
             "latent": np.asarray(z, dtype=np.float32),
             "probabilities": probabilities,
-            "samples": decode_codes(probabilities, self.decoder, rng),
+            "samples": samples,
         }
 
 
+#: Candidates per kept haplotype of the copy guard (``guard`` without a factor).
+GUARD_FACTOR = 4.0
+
+
+def parse_guard(guard: str) -> float:
+    """The candidate factor of a guard name (``guard`` → 4, ``guard:F`` → F >= 1)."""
+    kind, _, value = guard.partition(":")
+    try:
+        factor = float(value) if value else GUARD_FACTOR
+    except ValueError:
+        factor = 0.0
+    if kind != "guard" or not factor >= 1 or not np.isfinite(factor):
+        raise ValueError(
+            f"unknown copy guard {guard!r}: use guard or guard:F with F >= 1 (e.g. guard:4)"
+        )
+    return factor
+
+
 def make_generator(spec: str, max_components: int = 8) -> Generator:
-    """A generator from its name ``source[/decoder]`` (decoder ``bernoulli`` when omitted).
+    """A generator from its name ``source[/decoder[/guard]]`` (decoder ``bernoulli`` when omitted).
 
     Raises:
-        ValueError: An unknown source or decoder (the message lists the names).
+        ValueError: An unknown source, decoder or guard (the message lists the names).
     """
-    source, _, decoder = spec.partition("/")
+    source, _, rest = spec.partition("/")
+    decoder, _, guard = rest.partition("/")
     decoder = decoder or "bernoulli"
     parse_decoder(decoder)
-    return Generator(make_source(source, max_components), decoder)
+    factor = parse_guard(guard) if guard else None
+    return Generator(make_source(source, max_components), decoder, guard=factor)
 
 
 def describe(spec: str) -> dict[str, Any]:
     """``{"generator", "source", "decoder"}`` of a generator name, for metrics and reports."""
     gen = make_generator(spec)
-    return {"generator": gen.name, "source": gen.source.name, "decoder": gen.decoder}
+    return {
+        "generator": gen.name,
+        "source": gen.source.name,
+        "decoder": gen.decoder,
+        "guard": gen.guard,
+    }
