@@ -34,11 +34,9 @@ training:
 YAML
 for region in "${REGIONS[@]}"; do
   contig=${region%%:*}; range=${region#*:}; lo=${range%-*}; hi=${range#*-}
-  # sections of the BED (0-based starts) that overlap the region
-  awk -v c="$contig" -v lo="$lo" -v hi="$hi" '$1 == c && $2 + 1 <= hi && $3 >= lo {print $4}' \
-    "$DATA/1kg_chr1_2.0-3.0Mb.sections.bed" | while read -r section; do
-    if [ -e "$OUT/runs/$section/region/model.keras" ]; then continue; fi
-    $VG train --config "$OUT/config.yaml" --section "$section" --run-name region --overwrite
-  done
+  # sections of the BED (0-based starts) that overlap the region, trained in one job
+  sections=$(awk -v c="$contig" -v lo="$lo" -v hi="$hi" \
+    '$1 == c && $2 + 1 <= hi && $3 >= lo {print $4}' "$DATA/1kg_chr1_2.0-3.0Mb.sections.bed" | paste -sd,)
+  $VG train --config "$OUT/config.yaml" --sections "$sections" --run-name region --skip-existing
   $VG sample --runs "$OUT/runs" --region "$region" --n 1000 --overwrite
 done

@@ -168,7 +168,9 @@ def train_sections(
             settle(block=False)
         settle(block=True)
     finally:
-        for staged, future, _ in pending:  # interrupted: keep checkpoints, release the locks
+        if pending:  # interrupted: commit what is drawn; the rest keeps its checkpoint
+            settle(block=False)
+        for staged, future, _ in pending:
             future.cancel()
             try:
                 with staged.staging.discard_on_error():

@@ -79,7 +79,13 @@ def fit_mixture(
     reg_covar: float = 1e-4,
     seed: int = 0,
 ) -> GaussianMixture:
-    """A full-covariance Gaussian mixture on ``points`` (n, d); components by BIC when None."""
+    """A full-covariance Gaussian mixture on ``points`` (n, d); components by BIC when None.
+
+    Fitted on one BLAS/OpenMP thread: the d × d algebra is too small to share, and threads waiting
+    on each other made these fits about 4× slower on 2 cores (docs/experiments.md, "Regions").
+    """
+    from threadpoolctl import threadpool_limits
+
     points = np.asarray(points, np.float64)
     if n_components is not None:
         candidates = [min(n_components, len(points))]
@@ -87,12 +93,13 @@ def fit_mixture(
         limit = max(1, min(max_components, len(points) // (5 * (points.shape[1] + 1))))
         candidates = sorted({*(2**i for i in range(limit.bit_length()) if 2**i <= limit), limit})
     best, best_bic = None, np.inf
-    for k in candidates:
-        gmm = GaussianMixture(k, covariance_type="full", reg_covar=reg_covar, random_state=seed)
-        gmm.fit(points)
-        bic = gmm.bic(points) if len(candidates) > 1 else 0.0
-        if bic < best_bic:
-            best, best_bic = gmm, bic
+    with threadpool_limits(limits=1):
+        for k in candidates:
+            gmm = GaussianMixture(k, covariance_type="full", reg_covar=reg_covar, random_state=seed)
+            gmm.fit(points)
+            bic = gmm.bic(points) if len(candidates) > 1 else 0.0
+            if bic < best_bic:
+                best, best_bic = gmm, bic
     assert best is not None
     return best
 
