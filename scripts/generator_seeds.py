@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generator_table import score_run
 
 KEYS = ("cov PCA", "cov Ham", "VR PC1", "VR PC2", "VR PC3", "VR PC4", "LD r", "AATS",
-        "privacy loss", "copies")  # fmt: skip
+        "privacy loss", "copies", "IW-NLL")  # fmt: skip
 SPREAD = ("AATS", "privacy loss")
 
 

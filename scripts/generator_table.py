@@ -7,7 +7,8 @@ scored against those held-out haplotypes: coverage in PCA and Hamming space, PC1
 LD r (:mod:`vae_genomics.evaluation.modeseek`), AATS against held-out, privacy loss and the exact
 training-copy fraction (:mod:`vae_genomics.evaluation.realism`). The first row of each cohort is the
 real-vs-real ceiling (a training subset of the same size), the column ``IW-NLL`` the model's held-out
-importance-weighted NLL from its ``metrics.json`` (the same for every generator of a run). A code
+importance-weighted NLL from its ``metrics.json`` (the same for every generator of a run), except for
+``ld`` decoders: there it is the NLL with the fitted head as the decoder's likelihood. A code
 source is fitted once per run and shared by its decoders. The tables of docs/experiments.md
 ("Generators") were made with it.
 
@@ -28,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from vae_genomics.evaluation.generators import DEFAULT_GENERATOR, make_generator
+from vae_genomics.evaluation.likelihood import importance_weighted_nll
 from vae_genomics.evaluation.metrics import encode
 from vae_genomics.evaluation.modeseek import VerdictThresholds, mode_seeking_report
 from vae_genomics.evaluation.realism import common_size, realism_ceiling, realism_panel
@@ -82,7 +84,7 @@ def score_run(label: str, run_dir: Path, generators: list[str], seed: int) -> li
     x_train, x_val = x[run.train_rows], x[run.val_rows]
     positions = run.data.matrix.positions
     nll = read_json(run.run_dir / METRICS_FILE)["evaluation"]["iw_nll"]["nll"]
-    sets = {}
+    sets, nlls = {}, {}
     mean, log_var = encode(run.model, x_train)
     fitted: dict[str, Any] = {}  # one fit per code source, shared by its decoders
     for spec in generators:
@@ -90,6 +92,12 @@ def score_run(label: str, run_dir: Path, generators: list[str], seed: int) -> li
         if gen.source.name not in fitted:
             fitted[gen.source.name] = gen.source.fit(mean, log_var, seed)
         gen.source = fitted[gen.source.name]
+        gen.fit_head(run.model, x_train, mean, log_var, seed)
+        nlls[spec] = nll
+        if gen.head is not None:
+            k = run.config.evaluation.iw_samples
+            iw = importance_weighted_nll(run.model, x_val, k, seed=seed, head=gen.head)
+            nlls[spec] = iw["nll"]
         if gen.guard is not None:
             gen.fit_guard(x_train, seed)
         sets[spec] = gen.sample(run.model, len(x_val), seed=seed)["samples"]
@@ -100,7 +108,7 @@ def score_run(label: str, run_dir: Path, generators: list[str], seed: int) -> li
     log.info("%s ceiling: %s", label, rows[0])
     for spec, samples in sets.items():
         panel = realism_panel(samples, x_train, x_val, positions, seed=seed, size=size)
-        rows.append(_row(label, spec, ms["sets"][spec], panel, nll))
+        rows.append(_row(label, spec, ms["sets"][spec], panel, nlls[spec]))
         log.info("%s %s: %s", label, spec, rows[-1])
     return rows
 

@@ -44,7 +44,8 @@ def test_decoders_draw_with_the_stated_probabilities() -> None:
 
 
 @pytest.mark.parametrize(
-    "bad", ["temperature", "temperature:x", "temperature:-1", "hard", "calls:2"]
+    "bad",
+    ["temperature", "temperature:x", "temperature:-1", "hard", "calls:2", "ld:0", "ld:x", "ld:4:0"],
 )
 def test_bad_decoder_names_are_refused(bad: str) -> None:
     with pytest.raises(ValueError, match="decoder"):
@@ -83,7 +84,14 @@ def test_heldout_likelihood_picks_the_number_of_separated_clusters(rng) -> None:
 
 
 @pytest.mark.parametrize(
-    "spec", ["prior", "gmm/calls", "gmm-heldout/temperature:0.5", "aggregate:1.5/bernoulli"]
+    "spec",
+    [
+        "prior",
+        "gmm/calls",
+        "gmm-heldout/temperature:0.5",
+        "aggregate:1.5/bernoulli",
+        "aggregate/ld:3",
+    ],
 )
 def test_generators_sample_from_a_model(model, rng, spec: str) -> None:
     x = (rng.random((60, 15)) < 0.4).astype(np.int8)

@@ -97,3 +97,28 @@ def test_iw_nll_chunking_and_seed(model_and_data):
         importance_weighted_nll(model, x, n_samples=50, seed=5)["per_haplotype"],
     )
     assert again["nll"] == pytest.approx(exact, abs=0.2)
+
+
+def test_iw_nll_with_a_head_converges_to_the_heads_exact_nll(model_and_data):
+    from vae_genomics.evaluation.context import ContextHead
+
+    model, x = model_and_data
+    # The plain decoder written as a head (a = 1, no context, no intercept) changes nothing.
+    plain = ContextHead(order=2)
+    plain.weights = np.tile([1.0, 0.0, 0.0, 0.0], (N_VARIANTS, 1))
+    np.testing.assert_allclose(
+        importance_weighted_nll(model, x, 50, seed=1, head=plain)["per_haplotype"],
+        importance_weighted_nll(model, x, 50, seed=1)["per_haplotype"],
+        rtol=1e-9,
+    )
+    # A head with context: -log ∫ p_head(x|z) N(z) dz by quadrature.
+    head = ContextHead(order=2)
+    head.weights = np.random.default_rng(4).normal(size=(N_VARIANTS, 4))
+    grid = np.linspace(-10.0, 10.0, 2001)
+    logits = np.asarray(model.decode(grid[:, None].astype(np.float32)), np.float64)
+    log_px = np.stack([head.log_prob(logits, np.tile(row, (len(grid), 1))) for row in x])
+    exact = -(logsumexp(log_px + standard_normal_log_density(grid[:, None]), axis=1)
+              + np.log(grid[1] - grid[0]))  # fmt: skip
+    iw = importance_weighted_nll(model, x, 2000, seed=2, head=head)["per_haplotype"]
+    assert abs(iw.mean() - exact.mean()) < 0.03
+    np.testing.assert_allclose(iw, exact, atol=0.15)

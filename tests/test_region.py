@@ -13,9 +13,10 @@ import yaml
 from vcf_factory import vcf_text, write_indexed
 
 from vae_genomics.cli import main
+from vae_genomics.evaluation.context import ContextHead
 from vae_genomics.region.assemble import load_region
 from vae_genomics.region.evaluate import boundary_ld, boundary_pairs, boundary_r2
-from vae_genomics.region.sample import fit_region_model, sample_region
+from vae_genomics.region.sample import fit_region_head, fit_region_model, sample_region
 
 N_SAMPLES, SNPS_PER_SECTION, N_SECTIONS, STEP = 150, 30, 3, 100
 SECTIONS = ["s1", "s2", "s3"]
@@ -71,8 +72,11 @@ def test_joint_sampling_keeps_boundary_ld_that_independent_sampling_loses(region
     assert region.haplotypes.shape == (2 * N_SAMPLES, SNPS_PER_SECTION * N_SECTIONS)
     np.testing.assert_array_equal(region.haplotypes, region_runs["haplotypes"])
     x_val = region.haplotypes[region.val_rows]
+    # per-site draws: linkage across a boundary can only come from the codes
     sets = {
-        kind: sample_region(region, fit_region_model(region, kind, "means"), 400, seed=1)
+        kind: sample_region(
+            region, fit_region_model(region, kind, "means"), 400, seed=1, decoder="temperature:0.5"
+        )
         for kind in ("chain", "joint", "independent")
     }
     ld = boundary_ld(x_val, sets, region.positions, region.offsets)
@@ -83,6 +87,30 @@ def test_joint_sampling_keeps_boundary_ld_that_independent_sampling_loses(region
         stats = ld["sets"][kind]
         assert stats["boundary_ld_r"] > 0.8, (kind, stats)
         assert stats["mean_r2"] > 0.5 * ld["reference"]["mean_r2"], (kind, stats)
+
+
+@pytest.mark.slow
+def test_ld_head_spans_the_region_and_its_context_crosses_boundaries(region_runs):
+    region = load_region(region_runs["runs"], names=SECTIONS)
+    n_sites = region.haplotypes.shape[1]
+    head = fit_region_head(region, "ld:4:0.7", seed=0)
+    assert head is not None and head.weights.shape == (n_sites, 6)
+    assert np.all(np.isfinite(head.weights))
+    assert fit_region_head(region, "calls") is None
+    # a head whose first site of each later section copies the site before it, ignoring its
+    # section's code: the copy must reach across the boundary
+    first = region.offsets[1:-1]
+    copy = ContextHead(order=4)
+    copy.weights = np.tile([1.0, 0.0, 0.0, 0.0, 0.0, 0.0], (n_sites, 1))
+    copy.weights[first] = [0.0, 40.0, 0.0, 0.0, 0.0, -20.0]
+    model = fit_region_model(region, "independent", "means")
+    x = sample_region(region, model, 300, seed=1, decoder="ld:4", head=copy)
+    np.testing.assert_array_equal(x[:, first], x[:, first - 1])
+    plain = sample_region(region, model, 300, seed=1, decoder="temperature:0.7")
+    assert (plain[:, first] != plain[:, first - 1]).any()
+    # without a head, the ld rule fits the region's own
+    own = sample_region(region, model, 50, seed=1, decoder="ld:4:0.7")
+    assert own.shape == (50, n_sites) and set(np.unique(own)) <= {0, 1}
 
 
 def test_boundary_pairs_and_r2_match_a_direct_computation(rng):

@@ -294,7 +294,9 @@ def build_parser() -> argparse.ArgumentParser:
         "(Gaussian mixtures on the aggregate posterior of the run's training haplotypes, "
         "components by BIC or by held-out likelihood), aggregate[:S] (the aggregate posterior "
         "itself, spread inflated S times); decoders bernoulli (independent draws per site), "
-        "temperature:T (draws from sharpened probabilities) or calls (p >= 0.5). The default is "
+        "temperature:T (draws from sharpened probabilities), calls (p >= 0.5) or ld[:K[:T]] "
+        "(each site drawn given its decoder probability and the K sites before it, by a head "
+        "fitted on the training haplotypes; K = 8, T = 1 unless given). The default is "
         "the generator the report evaluates, chosen by measurement (docs/experiments.md); prior "
         "and gmm are Bernoulli draws from the prior and from the run's stored mixture. "
         "Haplotypes 2i and 2i+1 form the phased genotype of synthetic sample i, so N must be even.",
@@ -414,8 +416,9 @@ def _add_region_options(p: argparse.ArgumentParser) -> None:
                    "genome: better boundary LD, lower coverage, slower to fit), or independent "
                    "(each section on its own, the floor)")  # fmt: skip
     g.add_argument("--decoder", metavar="RULE",
-                   help="alleles from decoder probabilities: bernoulli, temperature:T or calls "
-                   "(default: the decoder of sample's default generator)")  # fmt: skip
+                   help="alleles from decoder probabilities: bernoulli, temperature:T, calls or "
+                   "ld[:K[:T]] (one head over the region, its context crossing section "
+                   "boundaries; default: the decoder of sample's default generator)")  # fmt: skip
     g.add_argument("--codes", choices=["means", "samples"],
                    help="codes the joint model is fitted on: posterior means (default) or one "
                    "draw z ~ q(z|x) per training haplotype")  # fmt: skip

@@ -706,6 +706,11 @@ def report_summary(metrics: dict[str, Any]) -> dict[str, Any]:
         "held-out reconstruction NLL (distortion)": held["reconstruction"],
         "held-out KL (rate)": held["kl"],
         f"held-out importance-weighted NLL (K = {iw['n_samples']})": iw["nll"],
+        **(
+            {"held-out IW-NLL with the generator's LD head": iw["nll_ld_head"]}
+            if "nll_ld_head" in iw
+            else {}
+        ),
         "mutual information I_q (upper bound)": f"{mi['mi']:.3f} ({mi['upper_bound']:.3f})",
         "aggregate-posterior KL, KL(q(z) ‖ p(z))": mi["aggregate_kl"],
         "active units": f"{metrics['active_units']} of {metrics['latent_dim']}",

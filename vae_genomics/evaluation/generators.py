@@ -21,7 +21,10 @@ Decoders (of decoder probabilities p = sigmoid(logits)):
   is independent, which puts samples away from every real haplotype and weakens LD);
 - ``temperature:T``: draws from the sharpened p^(1/T) / (p^(1/T) + (1 - p)^(1/T)) =
   sigmoid(logits / T); T = 1 is ``bernoulli``, T -> 0 is ``calls``;
-- ``calls``: p >= 0.5 is ALT, no noise.
+- ``calls``: p >= 0.5 is ALT, no noise;
+- ``ld`` / ``ld:K`` / ``ld:K:T``: an LD-aware head (:mod:`~vae_genomics.evaluation.context`) draws
+  each site given the decoder's logit and the K preceding sites (K = 8 by default), sharpened at
+  temperature T (default 1); the head is fitted on the training haplotypes when the generator is.
 
 Copy guard (:mod:`~vae_genomics.evaluation.guard`):
 
@@ -44,13 +47,14 @@ import numpy as np
 from scipy.special import expit, logit
 
 from vae_genomics.evaluation import DEFAULT_GENERATOR
+from vae_genomics.evaluation.context import DEFAULT_ORDER, ContextHead
 from vae_genomics.evaluation.guard import (
     leave_one_out_distances,
     nearest_training_distances,
     select_matching,
 )
 from vae_genomics.evaluation.metrics import encode
-from vae_genomics.evaluation.samplers import AggregatePosteriorGMM, decode_probabilities
+from vae_genomics.evaluation.samplers import AggregatePosteriorGMM, decode_logits
 from vae_genomics.models.vae import HaplotypeVAE
 
 log = logging.getLogger(__name__)
@@ -62,7 +66,7 @@ Seed = int | np.random.Generator | None
 
 #: Code sources and decoders by name (``aggregate:S`` and ``temperature:T`` take a number).
 SOURCES = ("prior", "gmm", "gmm-heldout", "aggregate")
-DECODERS = ("bernoulli", "temperature", "calls")
+DECODERS = ("bernoulli", "temperature", "calls", "ld")
 
 
 class CodeSource(Protocol):
@@ -149,8 +153,11 @@ def sharpen(probabilities: np.ndarray, temperature: float) -> np.ndarray:
 
 
 def decode_codes(probabilities: np.ndarray, decoder: str, rng: np.random.Generator) -> np.ndarray:
-    """0/1 haplotypes (int8, same shape) from decoder probabilities with a decoder name."""
+    """0/1 haplotypes (int8, same shape) from decoder probabilities with a decoder name
+    (not ``ld``, whose head needs the logits: :meth:`ContextHead.sample`)."""
     kind, temperature = parse_decoder(decoder)
+    if kind == "ld":
+        raise ValueError("the ld decoder draws from a fitted head: use Generator.sample")
     if kind == "calls":
         return (np.asarray(probabilities) >= 0.5).astype(np.int8)
     p = probabilities if kind == "bernoulli" else sharpen(probabilities, temperature)
@@ -158,19 +165,39 @@ def decode_codes(probabilities: np.ndarray, decoder: str, rng: np.random.Generat
 
 
 def parse_decoder(decoder: str) -> tuple[str, float]:
-    """``(kind, temperature)`` of a decoder name (temperature 1 unless ``temperature:T``)."""
+    """``(kind, temperature)`` of a decoder name (temperature 1 unless ``temperature:T`` or
+    ``ld:K:T``; the head's order K is :func:`context_order`)."""
     kind, _, value = decoder.partition(":")
-    if kind not in DECODERS or (kind == "temperature") != bool(value):
-        raise ValueError(
-            f"unknown decoder {decoder!r}: use bernoulli, calls or temperature:T (e.g. temperature:0.5)"
-        )
+    if kind == "ld":
+        context_order(decoder)
+        _, _, text = value.partition(":")
+    else:
+        text = value
+        if kind not in DECODERS or (kind == "temperature") != bool(value):
+            raise ValueError(
+                f"unknown decoder {decoder!r}: use bernoulli, calls, temperature:T "
+                "(e.g. temperature:0.5) or ld[:K[:T]] (e.g. ld:8:0.7)"
+            )
     try:
-        temperature = float(value) if value else 1.0
+        temperature = float(text) if text else 1.0
     except ValueError:
         raise ValueError(f"decoder {decoder!r}: T must be a number") from None
-    if temperature <= 0:
+    if not temperature > 0:
         raise ValueError(f"decoder {decoder!r}: T must be > 0")
     return kind, temperature
+
+
+def context_order(decoder: str) -> int:
+    """K of an ``ld[:K[:T]]`` decoder name (:data:`DEFAULT_ORDER` when omitted), 0 for others."""
+    kind, _, value = decoder.partition(":")
+    if kind != "ld":
+        return 0
+    text = value.partition(":")[0]
+    if not text:
+        return DEFAULT_ORDER
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"decoder {decoder!r}: K must be a whole number >= 1 (e.g. ld:8)")
+    return int(text)
 
 
 def make_source(name: str, max_components: int = 8) -> CodeSource:
@@ -203,6 +230,7 @@ class Generator:
     guard: float | None = None
     train: np.ndarray | None = None
     target: np.ndarray | None = None
+    head: ContextHead | None = None
 
     @property
     def name(self) -> str:
@@ -215,9 +243,39 @@ class Generator:
         """Fit the code source on the posteriors of ``x_train`` (n_train, n_variants); with a
         guard, keep ``x_train`` and its leave-one-out nearest-neighbour distances (the target)."""
         mean, log_var = encode(model, x_train)
+        return self.fit_posteriors(model, x_train, mean, log_var, seed)
+
+    def fit_posteriors(
+        self,
+        model: HaplotypeVAE,
+        x_train: np.ndarray,
+        mean: np.ndarray,
+        log_var: np.ndarray,
+        seed: Seed = 0,
+    ) -> Generator:
+        """:meth:`fit` with the training posteriors (``mean``, ``log_var``: (n_train, latent_dim))
+        already computed: the code source, the ``ld`` head and the guard."""
         self.source.fit(mean, log_var, seed)
+        self.fit_head(model, x_train, mean, log_var, seed)
         if self.guard is not None:
             self.fit_guard(x_train, seed)
+        return self
+
+    def fit_head(
+        self,
+        model: HaplotypeVAE,
+        x_train: np.ndarray,
+        mean: np.ndarray,
+        log_var: np.ndarray,
+        seed: Seed = 0,
+    ) -> Generator:
+        """Fit the ``ld`` decoder's head on ``x_train`` (n_train, n_variants) and one draw from each
+        posterior (``mean``, ``log_var``: (n_train, latent_dim)); other decoders have no head."""
+        order = context_order(self.decoder)
+        if order:
+            rng = np.random.default_rng(_int_seed(seed))
+            z = mean + np.exp(0.5 * log_var) * rng.standard_normal(np.shape(mean))
+            self.head = ContextHead(order=order).fit(decode_logits(model, z), x_train)
         return self
 
     def fit_guard(self, x_train: np.ndarray, seed: Seed = 0) -> Generator:
@@ -235,8 +293,15 @@ class Generator:
         rng = np.random.default_rng(seed)
         pool = n if self.guard is None else int(np.ceil(self.guard * n))
         z = self.source.codes(pool, rng)
-        probabilities = decode_probabilities(model, z, batch_size)
-        samples = decode_codes(probabilities, self.decoder, rng)
+        logits = decode_logits(model, z, batch_size)
+        probabilities = expit(logits).astype(np.float32)
+        kind, temperature = parse_decoder(self.decoder)
+        if kind == "ld":
+            if self.head is None:
+                raise RuntimeError("fit the generator before sampling")
+            samples = self.head.sample(logits, rng, temperature)
+        else:
+            samples = decode_codes(probabilities, self.decoder, rng)
         if self.guard is not None:
             if self.train is None or self.target is None:
                 raise RuntimeError("fit the generator before sampling")

@@ -13,6 +13,10 @@ nats per haplotype.
 The likelihood is always the Bernoulli one of the decoder's logits, also for a model trained with the
 Gaussian option: a Gaussian density on 0/1 data is not a probability of the haplotypes, whereas the
 Bernoulli NLL is comparable across models and KL weights.
+
+With an LD-aware head (:class:`~vae_genomics.evaluation.context.ContextHead`, the ``ld`` decoder),
+log p(x|z) is the head's sequential likelihood instead: the estimate is then the NLL of the VAE's
+prior and encoder with the head as decoder (the same bound, another decoder).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import logging
 import numpy as np
 from scipy.special import logsumexp
 
+from vae_genomics.evaluation.context import ContextHead
 from vae_genomics.evaluation.metrics import encode
 from vae_genomics.models.vae import HaplotypeVAE
 
@@ -57,6 +62,7 @@ def _log_weights(
     log_var: np.ndarray,
     n_samples: int,
     rng: np.random.Generator,
+    head: ContextHead | None = None,
 ) -> np.ndarray:
     """log w of ``n_samples`` posterior draws for each of the b haplotypes, shape (b, n_samples)."""
     b, latent_dim = mean.shape
@@ -66,7 +72,11 @@ def _log_weights(
     logits = np.asarray(
         model.decode(z.reshape(b * n_samples, latent_dim).astype(np.float32), training=False)
     ).reshape(b, n_samples, -1)
-    log_px_z = bernoulli_log_likelihood(x[:, None, :], logits)
+    if head is None:
+        log_px_z = bernoulli_log_likelihood(x[:, None, :], logits)
+    else:
+        rows = np.repeat(np.asarray(x), n_samples, axis=0)
+        log_px_z = head.log_prob(logits.reshape(b * n_samples, -1), rows).reshape(b, n_samples)
     # log q(z|x) at z = mean + std * eps: the squared standardised residual is eps²
     log_qz_x = -0.5 * np.sum(eps**2 + _LOG_2PI + log_var[:, None, :], axis=-1)
     return log_px_z + standard_normal_log_density(z) - log_qz_x
@@ -78,6 +88,7 @@ def importance_weighted_nll(
     n_samples: int = 100,
     seed: int | np.random.Generator | None = 0,
     max_rows: int = 8192,
+    head: ContextHead | None = None,
 ) -> dict[str, float | int | np.ndarray]:
     """Importance-weighted NLL with K = ``n_samples`` posterior draws per haplotype.
 
@@ -88,6 +99,8 @@ def importance_weighted_nll(
         seed: Seed or generator of the posterior draws (numpy, independent of Keras's noise).
         max_rows: Decoder rows per forward pass; haplotypes are processed in chunks of
             ``max(1, max_rows // n_samples)``, and K is split when it alone exceeds ``max_rows``.
+        head: A fitted LD-aware head to use as the decoder's likelihood (default: the decoder's
+            independent Bernoulli sites).
 
     Returns:
         ``nll``: mean over haplotypes of ``-L_K`` (nats per haplotype);
@@ -115,6 +128,7 @@ def importance_weighted_nll(
                 log_var[start:stop],
                 min(k_chunk, n_samples - k0),
                 rng,
+                head,
             )
             for k0 in range(0, n_samples, k_chunk)
         ]

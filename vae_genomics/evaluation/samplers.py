@@ -31,6 +31,17 @@ log = logging.getLogger(__name__)
 Seed = int | np.random.Generator | None
 
 
+def decode_logits(model: HaplotypeVAE, z: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+    """Decoder logits for latent codes ``z`` (n, latent_dim): float32, shape (n, n_variants)."""
+    z = np.asarray(z, dtype=np.float32)
+    out = np.empty((len(z), model.n_variants), dtype=np.float32)
+    for start in range(0, len(z), batch_size):
+        out[start : start + batch_size] = model.decode(
+            z[start : start + batch_size], training=False
+        )
+    return out
+
+
 def decode_probabilities(model: HaplotypeVAE, z: np.ndarray, batch_size: int = 1024) -> np.ndarray:
     """Decoder probabilities for latent codes.
 
@@ -42,12 +53,7 @@ def decode_probabilities(model: HaplotypeVAE, z: np.ndarray, batch_size: int = 1
     Returns:
         float32 array in (0, 1), shape (n, n_variants).
     """
-    z = np.asarray(z, dtype=np.float32)
-    out = np.empty((len(z), model.n_variants), dtype=np.float32)
-    for start in range(0, len(z), batch_size):
-        logits = np.asarray(model.decode(z[start : start + batch_size], training=False), np.float64)
-        out[start : start + batch_size] = expit(logits)
-    return out
+    return expit(decode_logits(model, z, batch_size).astype(np.float64)).astype(np.float32)
 
 
 def bernoulli_draws(probabilities: np.ndarray, seed: Seed = 0) -> np.ndarray:

@@ -268,8 +268,14 @@ def evaluate_model(
             "n_fit_points": gmm.n_fit_points_,
         }
         gen = make_generator(generator, config.gmm_max_components)
-        gen.source.fit(mean_train, log_var_train, seed)
+        gen.fit_posteriors(model, x_train, mean_train, log_var_train, seed)
         summary["generator"] = {"name": gen.name, "source": gen.source.name, "decoder": gen.decoder}
+        if gen.head is not None:
+            # the same bound with the generator's LD head as the decoder's likelihood
+            iw_head = importance_weighted_nll(
+                model, x_heldout, n_samples=config.iw_samples, seed=seed, head=gen.head
+            )
+            summary["iw_nll"]["nll_ld_head"] = iw_head["nll"]
         recon = posterior_reconstructions(model, x_heldout, seed=rng["reconstruction"])
         sets = {
             "reconstruction_probabilities": recon["probabilities"],

@@ -90,6 +90,7 @@ def run_region(
         DEFAULT_DECODER,
         DEFAULT_MAX_COMPONENTS,
         DEFAULT_SOURCE,
+        fit_region_head,
         fit_region_model,
         sample_region,
         write_region_vcf,
@@ -134,7 +135,8 @@ def run_region(
             max_components=max_components,  # type: ignore[arg-type]
         )
         seconds[kind] = round(time.perf_counter() - started, 2)
-    haplotypes = sample_region(loaded, models[joint], n, seed, decoder)
+    head = fit_region_head(loaded, decoder, seed=loaded.seed)
+    haplotypes = sample_region(loaded, models[joint], n, seed, decoder, head)
     note = f",joint={joint},decoder={decoder},seed={seed}"
     vcf = write_region_vcf(loaded, haplotypes, out, note=note, command=command)
     if not report:
@@ -145,7 +147,7 @@ def run_region(
     sets = {
         kind: haplotypes
         if kind == joint and n >= n_eval
-        else sample_region(loaded, models[kind], n_eval, seed, decoder)
+        else sample_region(loaded, models[kind], n_eval, seed, decoder, head)
         for kind in kinds
     }  # fmt: skip
     metrics = evaluate_region(x_train, x_val, sets, loaded.positions, loaded.offsets, seed=seed)

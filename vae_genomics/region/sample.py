@@ -7,8 +7,11 @@ either the posterior means or draws z ~ q(z | x) (``source``), on which the join
 each decoded by its section's decoder into ALT probabilities at the section's sites, then turned
 into 0/1 alleles by a decoder rule of :mod:`vae_genomics.evaluation.generators` (default: the one of
 its ``DEFAULT_GENERATOR``, as in ``vae-genomics sample``), and the sections' sites concatenated in
-genome order. Linkage across a boundary can only come from the
-codes' dependence, which the joint model keeps and independent sampling does not.
+genome order. With the bernoulli, temperature and calls rules, linkage across a boundary can only
+come from the codes' dependence, which the joint model keeps and independent sampling does not.
+The ``ld`` rule (:mod:`vae_genomics.evaluation.context`) fits one head over the whole region, on
+the training haplotypes and one posterior draw per section: each site is drawn given its section's
+decoder logit and the K sites before it, which reach across a boundary into the previous section.
 """
 
 from __future__ import annotations
@@ -18,10 +21,17 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
+from scipy.special import expit
 
-from vae_genomics.evaluation.generators import DEFAULT_GENERATOR, decode_codes, parse_decoder
+from vae_genomics.evaluation.context import ContextHead
+from vae_genomics.evaluation.generators import (
+    DEFAULT_GENERATOR,
+    context_order,
+    decode_codes,
+    parse_decoder,
+)
 from vae_genomics.evaluation.metrics import encode
-from vae_genomics.evaluation.samplers import decode_probabilities
+from vae_genomics.evaluation.samplers import decode_logits
 from vae_genomics.export import check_haplotype_count, provenance_header, write_haplotype_vcf
 from vae_genomics.region.assemble import LoadedRegion
 from vae_genomics.region.joint import RegionLatentModel
@@ -80,11 +90,32 @@ def fit_region_model(
     return RegionLatentModel(kind, n_components, max_components, seed=region.seed).fit(codes)
 
 
+def region_logits(region: LoadedRegion, codes: list[np.ndarray]) -> np.ndarray:
+    """Decoder logits over the region's sites, float32, shape (n, n_sites), from K code arrays."""
+    parts = [
+        decode_logits(run.model, z)[:, columns]
+        for run, z, columns in zip(region.sections, codes, region.columns, strict=True)
+    ]
+    return np.concatenate(parts, axis=1)
+
+
+def fit_region_head(region: LoadedRegion, decoder: str, seed: int = 0) -> ContextHead | None:
+    """The region-wide head of an ``ld[:K[:T]]`` decoder rule (None for other rules), fitted on the
+    training haplotypes and one posterior draw per section (seeded)."""
+    order = context_order(decoder)
+    if not order:
+        return None
+    logits = region_logits(region, training_codes(region, "samples", seed))
+    x_train = np.asarray(region.haplotypes)[region.train_rows]
+    return ContextHead(order=order).fit(logits, x_train)
+
+
 def decode_region(
     region: LoadedRegion,
     codes: list[np.ndarray],
     seed: int | np.random.Generator = 0,
     decoder: str = DEFAULT_DECODER,
+    head: ContextHead | None = None,
 ) -> np.ndarray:
     """Decode per-section codes into region haplotypes, int8 0/1, shape (n, n_sites).
 
@@ -92,16 +123,20 @@ def decode_region(
         region: The loaded region.
         codes: K arrays of codes, the k-th of shape (n, L_k).
         seed: Seed or generator of the site draws.
-        decoder: ``bernoulli``, ``temperature:T`` or ``calls``
-            (:func:`vae_genomics.evaluation.generators.decode_codes`).
+        decoder: ``bernoulli``, ``temperature:T``, ``calls``
+            (:func:`vae_genomics.evaluation.generators.decode_codes`) or ``ld[:K[:T]]`` (with
+            ``head`` from :func:`fit_region_head`).
+        head: The region's head, for the ``ld`` rule.
     """
-    parse_decoder(decoder)
+    kind, temperature = parse_decoder(decoder)
     rng = np.random.default_rng(seed)
-    parts = []
-    for run, z, columns in zip(region.sections, codes, region.columns, strict=True):
-        probabilities = decode_probabilities(run.model, z)[:, columns]
-        parts.append(decode_codes(probabilities, decoder, rng))
-    return np.concatenate(parts, axis=1).astype(np.int8)
+    logits = region_logits(region, codes)
+    if kind == "ld":
+        if head is None:
+            raise ValueError("the ld decoder needs the region's head: fit_region_head")
+        return head.sample(logits, rng, temperature)
+    probabilities = expit(logits.astype(np.float64)).astype(np.float32)
+    return decode_codes(probabilities, decoder, rng)
 
 
 def sample_region(
@@ -110,10 +145,16 @@ def sample_region(
     n: int,
     seed: int = 0,
     decoder: str = DEFAULT_DECODER,
+    head: ContextHead | None = None,
 ) -> np.ndarray:
-    """``n`` synthetic haplotypes over the region, int8 0/1, shape (n, n_sites), seeded."""
+    """``n`` synthetic haplotypes over the region, int8 0/1, shape (n, n_sites), seeded.
+
+    An ``ld`` decoder without ``head`` fits the region's head first (:func:`fit_region_head`).
+    """
+    if head is None:
+        head = fit_region_head(region, decoder, seed=region.seed)
     rng = np.random.default_rng(seed)
-    return decode_region(region, model.sample(n, rng), rng, decoder)
+    return decode_region(region, model.sample(n, rng), rng, decoder, head)
 
 
 def write_region_vcf(

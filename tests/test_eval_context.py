@@ -1,0 +1,126 @@
+"""The LD-aware decoder head: per-site logistic regression on the decoder logit and preceding sites."""
+
+import numpy as np
+import pytest
+from scipy.special import expit, log_expit, logit
+from sklearn.linear_model import LogisticRegression
+
+from vae_genomics.evaluation.context import ContextHead, context_features
+from vae_genomics.evaluation.generators import (
+    context_order,
+    decode_codes,
+    make_generator,
+    parse_decoder,
+)
+
+
+def markov_haplotypes(n: int, m: int, stay: float, rng) -> np.ndarray:
+    """0/1 chains along the sites: each site repeats the one before with probability ``stay``."""
+    x = np.empty((n, m), dtype=np.int8)
+    x[:, 0] = rng.random(n) < 0.5
+    for j in range(1, m):
+        keep = rng.random(n) < stay
+        x[:, j] = np.where(keep, x[:, j - 1], 1 - x[:, j - 1])
+    return x
+
+
+def test_features_hold_the_logit_the_preceding_sites_and_an_intercept(rng) -> None:
+    x = (rng.random((5, 7)) < 0.5).astype(np.int8)
+    logits = rng.normal(size=(5, 7))
+    f = context_features(logits, x, order=3, start=2, stop=6)
+    assert f.shape == (4, 5, 5)
+    for c, j in enumerate(range(2, 6)):
+        np.testing.assert_array_equal(f[c, :, 0], logits[:, j])
+        for i in range(1, 4):
+            expected = x[:, j - i] if j - i >= 0 else np.zeros(5)
+            np.testing.assert_array_equal(f[c, :, i], expected)
+        np.testing.assert_array_equal(f[c, :, 4], 1.0)
+
+
+def test_fit_recovers_a_markov_chains_transition_log_odds(rng) -> None:
+    x = markov_haplotypes(20000, 6, stay=0.9, rng=rng)
+    head = ContextHead(order=1, penalty=1.0).fit(np.zeros(x.shape), x)
+    # P(x_j = 1 | x_{j-1}) = 0.1 or 0.9: intercept logit(0.1), weight logit(0.9) - logit(0.1).
+    np.testing.assert_allclose(head.weights[1:, -1], logit(0.1), atol=0.1)
+    np.testing.assert_allclose(head.weights[1:, 1], logit(0.9) - logit(0.1), atol=0.15)
+    assert head.weights[0, 1] == pytest.approx(0.0, abs=1e-6)  # the first site has no context
+    np.testing.assert_allclose(head.weights[:, 0], 1.0)  # zero logits: a_j stays at its prior
+
+
+def test_fit_matches_scikit_learns_penalised_logistic_regression(rng) -> None:
+    x = (rng.random((400, 5)) < 0.4).astype(np.int8)
+    x[:, 4] = np.where(rng.random(400) < 0.8, x[:, 3], x[:, 1])
+    head = ContextHead(order=3, penalty=2.0).fit(np.zeros(x.shape), x)
+    ref = LogisticRegression(C=1 / 2.0, tol=1e-10, max_iter=1000)
+    ref.fit(x[:, [3, 2, 1]], x[:, 4])
+    # The intercept's tiny penalty (1e-3 of the others') is the only difference.
+    np.testing.assert_allclose(head.weights[4, 1:4], ref.coef_[0], atol=2e-3)
+    assert head.weights[4, -1] == pytest.approx(ref.intercept_[0], abs=2e-3)
+
+
+def test_decoder_logit_carries_what_it_predicts(rng) -> None:
+    # x_j is a Bernoulli draw from sigmoid(2 l_j): the head learns a_j = 2 and ignores context.
+    logits = rng.normal(size=(20000, 4))
+    x = (rng.random(logits.shape) < expit(2 * logits)).astype(np.int8)
+    head = ContextHead(order=2).fit(logits, x)
+    np.testing.assert_allclose(head.weights[:, 0], 2.0, atol=0.1)
+    np.testing.assert_allclose(head.weights[:, 1:3], 0.0, atol=0.1)
+
+
+def test_log_prob_is_the_teacher_forced_bernoulli_likelihood(rng) -> None:
+    x = markov_haplotypes(50, 6, stay=0.8, rng=rng)
+    logits = rng.normal(size=x.shape)
+    head = ContextHead(order=2, chunk=4).fit(logits, x)
+    w = head.weights
+    expected = np.zeros(len(x))
+    for n in range(len(x)):
+        for j in range(6):
+            eta = w[j, 0] * logits[n, j] + w[j, -1]
+            eta += sum(w[j, i] * x[n, j - i] for i in (1, 2) if j - i >= 0)
+            expected[n] += log_expit(eta) if x[n, j] else log_expit(-eta)
+    np.testing.assert_allclose(head.log_prob(logits, x), expected, rtol=1e-10)
+
+
+def test_sampling_reproduces_the_fitted_chain_and_temperature_sharpens(rng) -> None:
+    x = markov_haplotypes(20000, 8, stay=0.85, rng=rng)
+    head = ContextHead(order=1).fit(np.zeros(x.shape), x)
+    draws = head.sample(np.zeros((20000, 8)), np.random.default_rng(1))
+    assert draws.dtype == np.int8 and draws.shape == (20000, 8)
+    assert (draws[:, 1:] == draws[:, :-1]).mean() == pytest.approx(0.85, abs=0.01)
+    cold = head.sample(np.zeros((20000, 8)), np.random.default_rng(1), temperature=0.5)
+    assert (cold[:, 1:] == cold[:, :-1]).mean() == pytest.approx(
+        0.85**2 / (0.85**2 + 0.15**2), abs=0.01
+    )
+    np.testing.assert_array_equal(
+        draws, head.sample(np.zeros((20000, 8)), np.random.default_rng(1))
+    )
+
+
+def test_fit_stays_finite_where_the_decoder_saturates(rng) -> None:
+    # Huge logits make p(1 - p) vanish: undamped Newton steps diverge here.
+    logits = rng.choice([-60.0, 60.0], size=(300, 5))
+    x = (rng.random((300, 5)) < 0.5).astype(np.int8)
+    x[:, 2] = 0  # a monomorphic site
+    head = ContextHead(order=2).fit(logits, x)
+    assert np.all(np.isfinite(head.weights)) and np.abs(head.weights).max() < 50
+    assert np.all(np.isfinite(head.log_prob(logits, x)))
+    plain = ContextHead(order=2)
+    plain.weights = np.tile([1.0, 0.0, 0.0, 0.0], (5, 1))
+    assert head.log_prob(logits, x).sum() > plain.log_prob(logits, x).sum()
+
+
+def test_head_refuses_use_before_fit_and_other_widths(rng) -> None:
+    with pytest.raises(RuntimeError, match="fit"):
+        ContextHead().sample(np.zeros((2, 3)), rng)
+    head = ContextHead(order=1).fit(np.zeros((10, 3)), (rng.random((10, 3)) < 0.5).astype(np.int8))
+    with pytest.raises(ValueError, match="3 sites"):
+        head.log_prob(np.zeros((10, 4)), np.zeros((10, 4)))
+
+
+def test_ld_decoder_names() -> None:
+    assert parse_decoder("ld") == ("ld", 1.0) and context_order("ld") == 8
+    assert parse_decoder("ld:16:0.7") == ("ld", 0.7) and context_order("ld:16:0.7") == 16
+    assert context_order("temperature:0.5") == 0
+    assert make_generator("aggregate:1.5/ld:4").name == "aggregate:1.5/ld:4"
+    with pytest.raises(ValueError, match="fitted head"):
+        decode_codes(np.full((2, 3), 0.5), "ld", np.random.default_rng(0))
