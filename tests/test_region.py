@@ -77,13 +77,13 @@ def test_joint_sampling_keeps_boundary_ld_that_independent_sampling_loses(region
         kind: sample_region(
             region, fit_region_model(region, kind, "means"), 400, seed=1, decoder="temperature:0.5"
         )
-        for kind in ("chain", "joint", "independent")
+        for kind in ("mosaic", "chain", "joint", "independent")
     }
     ld = boundary_ld(x_val, sets, region.positions, region.offsets)
     assert ld["reference"]["mean_r2"] > 0.3  # the cohort has strong LD across boundaries
     independent = ld["sets"]["independent"]
     assert independent["mean_r2"] < 0.05 and abs(independent["boundary_ld_r"]) < 0.3
-    for kind in ("chain", "joint"):
+    for kind in ("mosaic", "chain", "joint"):
         stats = ld["sets"][kind]
         assert stats["boundary_ld_r"] > 0.8, (kind, stats)
         assert stats["mean_r2"] > 0.5 * ld["reference"]["mean_r2"], (kind, stats)
@@ -147,7 +147,13 @@ def test_cli_writes_a_valid_indexed_region_vcf_and_page(region_runs, tmp_path):
     metrics = json.loads((out.parent / "region.json").read_text())
     assert metrics["region"]["sections"] == SECTIONS
     assert metrics["region"]["boundaries"] == [3100, 6100]
-    assert set(metrics["summary"]) == {"real training (ceiling)", "chain", "joint", "independent"}
+    assert set(metrics["summary"]) == {
+        "real training (ceiling)",
+        "mosaic",
+        "chain",
+        "joint",
+        "independent",
+    }
     html = (out.parent / "index.html").read_text()
     assert "LD across section boundaries" in html and "data:image/png;base64," in html
     assert not re.search(r"src=[\"'](?!data:)", html)  # self-contained: figures inline

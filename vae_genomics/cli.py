@@ -410,11 +410,13 @@ def _add_region_options(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument("--sections", type=lambda t: [v for v in t.split(",") if v],
                    metavar="A,B,...", help="these sections (comma-separated)")  # fmt: skip
-    g.add_argument("--joint", choices=["chain", "joint", "independent"], default=None,
-                   help="joint latent model of the VCF: joint (one mixture over all codes; the "
-                   "default, chosen by measurement), chain (a Markov chain of mixtures along the "
-                   "genome: better boundary LD, lower coverage, slower to fit), or independent "
-                   "(each section on its own, the floor)")  # fmt: skip
+    g.add_argument("--joint", choices=["mosaic", "chain", "joint", "independent"], default=None,
+                   help="joint latent model of the VCF: mosaic (each section's aggregate "
+                   "posterior, switching at each boundary to one of the --neighbours nearest "
+                   "training haplotypes), joint "
+                   "(one mixture over all codes), chain (a Markov chain of mixtures along the "
+                   "genome), or independent (each section on its own, the floor); default: "
+                   "the one chosen by measurement (docs/experiments.md, Regions)")  # fmt: skip
     g.add_argument("--decoder", metavar="RULE",
                    help="alleles from decoder probabilities: bernoulli, temperature:T, calls or "
                    "ld[:K[:T]] (one head over the region, its context crossing section "
@@ -422,6 +424,10 @@ def _add_region_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--codes", choices=["means", "samples"],
                    help="codes the joint model is fitted on: posterior means (default) or one "
                    "draw z ~ q(z|x) per training haplotype")  # fmt: skip
+    g.add_argument("--neighbours", type=int, metavar="M",
+                   help="mosaic: training haplotypes a synthetic one may switch to at each "
+                   "boundary, the nearest in the section before (default: 50; 1 copies one "
+                   "training haplotype's codes through the region)")  # fmt: skip
     g.add_argument("--components", type=int, metavar="K",
                    help="largest number of components of each Gaussian mixture, chosen by BIC "
                    "(default: 24)")  # fmt: skip
@@ -708,7 +714,7 @@ def _cmd_sample(args: argparse.Namespace) -> None:
             args.runs or Path("runs"), args.n, args.out, sections=args.sections,
             region=args.region, joint=args.joint or DEFAULT_JOINT, seed=args.seed,
             report=not args.no_report, decoder=args.decoder, overwrite=args.overwrite,
-            source=args.codes, max_components=args.components,
+            source=args.codes, max_components=args.components, neighbours=args.neighbours,
             command=" ".join(["vae-genomics", *args.argv]),
         )  # fmt: skip
         print(f"vcf:    {result.vcf}")

@@ -28,7 +28,7 @@ from vae_genomics.report.regions import REGION_JSON, REGION_PAGE
 log = logging.getLogger(__name__)
 
 #: Joint latent model of ``sample --region`` (chosen by measurement: docs/experiments.md, "Regions").
-DEFAULT_JOINT = "joint"
+DEFAULT_JOINT = "mosaic"
 
 
 @dataclass
@@ -52,6 +52,7 @@ def run_region(
     max_components: int | None = None,
     report: bool = True,
     decoder: str | None = None,
+    neighbours: int | None = None,
     overwrite: bool = False,
     command: str = "",
 ) -> RegionResult:
@@ -72,6 +73,8 @@ def run_region(
         report: Also evaluate every joint model and write ``region.json`` and ``index.html``.
         decoder: Decoder rule of the alleles (default
             :data:`vae_genomics.region.sample.DEFAULT_DECODER`).
+        neighbours: Candidates of each switch of the ``mosaic`` model (default
+            :data:`vae_genomics.region.mosaic.DEFAULT_NEIGHBOURS`).
         overwrite: Replace an existing ``out`` (otherwise an existing file is refused).
         command: The command line, for the VCF's ``##source`` line.
 
@@ -85,6 +88,7 @@ def run_region(
     from vae_genomics.evaluation.generators import parse_decoder
     from vae_genomics.export import check_haplotype_count
     from vae_genomics.region.evaluate import evaluate_region
+    from vae_genomics.region.mosaic import DEFAULT_NEIGHBOURS
     from vae_genomics.region.page import write_region_page
     from vae_genomics.region.sample import (
         DEFAULT_DECODER,
@@ -106,6 +110,9 @@ def run_region(
     max_components = DEFAULT_MAX_COMPONENTS if max_components is None else max_components
     if max_components < 1:
         raise DataError(f"the number of mixture components must be >= 1, got {max_components}")
+    neighbours = DEFAULT_NEIGHBOURS if neighbours is None else neighbours
+    if neighbours < 1:
+        raise DataError(f"the mosaic's neighbours must be >= 1, got {neighbours}")
     try:
         parse_decoder(decoder)
     except ValueError as err:
@@ -133,6 +140,7 @@ def run_region(
             kind,
             source,
             max_components=max_components,  # type: ignore[arg-type]
+            neighbours=neighbours,
         )
         seconds[kind] = round(time.perf_counter() - started, 2)
     head = fit_region_head(loaded, decoder, seed=loaded.seed)
@@ -168,6 +176,7 @@ def run_region(
         "decoder": decoder,
         "source": source,
         "max_components": max_components,
+        "neighbours": neighbours,
         "seed": seed,
         "n": n,
         "vcf": vcf.name,

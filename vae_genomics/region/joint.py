@@ -13,6 +13,9 @@ section, z_k of dimension L_k. Fitted on the training haplotypes' posterior code
   dimension grows with K and the training set does not).
 - ``independent``: a Gaussian mixture per section, drawn independently: the floor, what sampling
   each section on its own gives (a haplotype becomes an unrelated one at every boundary).
+- ``mosaic``: no mixture: the sections' aggregate posteriors, a training haplotype's posterior per
+  section, switching at each boundary to one of the nearest training haplotypes in the section
+  before (:mod:`vae_genomics.region.mosaic`; fitted on posterior means and spreads).
 
 The chain is the Gaussian-mixture analogue of the joint latent model H2G2 fits across sections
 (there a WGAN over neighbouring sections' codes). Components are chosen by BIC among 1, 2, 4, ...
@@ -31,9 +34,11 @@ import numpy as np
 from scipy.special import logsumexp
 from sklearn.mixture import GaussianMixture
 
+from vae_genomics.region.mosaic import DEFAULT_NEIGHBOURS, MosaicPosterior
+
 log = logging.getLogger(__name__)
 
-JOINT_MODELS = ("chain", "joint", "independent")
+JOINT_MODELS = ("mosaic", "chain", "joint", "independent")
 Seed = int | np.random.Generator | None
 
 
@@ -177,15 +182,17 @@ class RegionLatentModel:
         kind: Which model (module docstring).
         n_components: Mixture components (None: BIC over ``1..max_components``).
         max_components: Largest number tried by BIC.
-        seed: Seed of the mixture fits.
+        seed: Seed of the mixture fits (and of the mosaic's tie-breaking).
+        neighbours: Candidates of each switch of the ``mosaic``.
     """
 
     def __init__(
         self,
-        kind: Literal["chain", "joint", "independent"] = "chain",
+        kind: Literal["mosaic", "chain", "joint", "independent"] = "chain",
         n_components: int | None = None,
         max_components: int = 8,
         seed: int = 0,
+        neighbours: int = DEFAULT_NEIGHBOURS,
     ) -> None:
         if kind not in JOINT_MODELS:
             raise ValueError(f"unknown joint model {kind!r}: use one of {', '.join(JOINT_MODELS)}")
@@ -193,13 +200,25 @@ class RegionLatentModel:
         self.n_components = n_components
         self.max_components = max_components
         self.seed = seed
+        self.neighbours = neighbours
 
-    def fit(self, codes: Sequence[np.ndarray]) -> RegionLatentModel:
-        """Fit on per-section codes of the same haplotypes: ``codes[k]`` has shape (n, L_k)."""
+    def fit(
+        self, codes: Sequence[np.ndarray], stds: Sequence[np.ndarray] | None = None
+    ) -> RegionLatentModel:
+        """Fit on per-section codes of the same haplotypes: ``codes[k]`` has shape (n, L_k);
+        ``mosaic`` also takes the posterior standard deviations ``stds`` (same shapes; default
+        zero: the codes themselves)."""
         codes = [np.asarray(z, np.float64) for z in codes]
         if len({len(z) for z in codes}) != 1:
             raise ValueError("every section's codes must have one row per training haplotype")
         self.dims_ = [z.shape[1] for z in codes]
+        if self.kind == "mosaic":
+            spreads = stds if stds is not None else [np.zeros_like(z) for z in codes]
+            self.mosaic_ = MosaicPosterior(self.neighbours, self.seed).fit(codes, spreads)
+            self.mixtures_ = []
+            log.info("mosaic latent model over %d sections: %d neighbours per switch",
+                     len(codes), self.neighbours)  # fmt: skip
+            return self
         fit = lambda x: fit_mixture(x, self.n_components, self.max_components, seed=self.seed)  # noqa: E731
         if self.kind == "joint":
             self.mixtures_ = [fit(np.concatenate(codes, axis=1))]
@@ -216,7 +235,10 @@ class RegionLatentModel:
         return self
 
     def components(self) -> list[int]:
-        """Mixture components: of each mixture (chain: p(z_1) first, then each link)."""
+        """Mixture components: of each mixture (chain: p(z_1) first, then each link; mosaic:
+        its neighbours per switch)."""
+        if self.kind == "mosaic":
+            return [self.mosaic_.neighbours]
         return [int(m.n_components) for m in self.mixtures_] + [
             int(link.gmm_.n_components) for link in getattr(self, "links_", [])
         ]
@@ -224,6 +246,8 @@ class RegionLatentModel:
     def sample(self, n: int, seed: Seed = 0) -> list[np.ndarray]:
         """``n`` code tuples: a list of K arrays, the k-th of shape (n, L_k)."""
         rng = np.random.default_rng(seed)
+        if self.kind == "mosaic":
+            return self.mosaic_.sample(n, rng)
         if self.kind == "joint":
             z = sample_mixture(self.mixtures_[0], n, rng)
             return np.split(z, np.cumsum(self.dims_)[:-1], axis=1)

@@ -143,7 +143,8 @@ def write_region_page(
         + key_value_table({
             "codes fitted on": sampling["source"],
             "largest number of components": sampling.get("max_components"),
-            "mixture components": sampling["components"],
+            "mixture components (mosaic: neighbours)": sampling["components"],
+            "mosaic neighbours per switch": sampling.get("neighbours"),
             "fit seconds": sampling["fit_seconds"],
         })
     )  # fmt: skip

@@ -35,6 +35,7 @@ from vae_genomics.evaluation.samplers import decode_logits
 from vae_genomics.export import check_haplotype_count, provenance_header, write_haplotype_vcf
 from vae_genomics.region.assemble import LoadedRegion
 from vae_genomics.region.joint import RegionLatentModel
+from vae_genomics.region.mosaic import DEFAULT_NEIGHBOURS
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,18 @@ DEFAULT_MAX_COMPONENTS = 24
 
 #: Decoder rule of region samples: the decoder of the default generator of ``sample``.
 DEFAULT_DECODER = DEFAULT_GENERATOR.partition("/")[2] or "bernoulli"
+
+
+def training_posteriors(region: LoadedRegion) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Posterior means and standard deviations of the region's training haplotypes in every
+    section (rows aligned): two lists of K arrays, the k-th of shape (n_train, L_k), float64."""
+    means, stds = [], []
+    for k, run in enumerate(region.sections):
+        rows = region.section_rows(k)[region.train_rows]
+        mean, log_var = encode(run.model, np.asarray(run.data.matrix.haplotypes)[rows])
+        means.append(np.asarray(mean, np.float64))
+        stds.append(np.exp(0.5 * np.asarray(log_var, np.float64)))
+    return means, stds
 
 
 def training_codes(
@@ -62,20 +75,15 @@ def training_codes(
     Returns:
         K arrays; the k-th has shape (n_train, L_k), float64.
     """
+    if source not in ("means", "samples"):
+        raise ValueError(f"source must be 'samples' or 'means', got {source!r}")
+    means, stds = training_posteriors(region)
+    if source == "means":
+        return means
     rng = np.random.default_rng(seed)
-    codes = []
-    for k, run in enumerate(region.sections):
-        rows = region.section_rows(k)[region.train_rows]
-        mean, log_var = encode(run.model, np.asarray(run.data.matrix.haplotypes)[rows])
-        mean = np.asarray(mean, np.float64)
-        if source == "samples":
-            mean = mean + np.exp(0.5 * np.asarray(log_var, np.float64)) * rng.standard_normal(
-                mean.shape
-            )
-        elif source != "means":
-            raise ValueError(f"source must be 'samples' or 'means', got {source!r}")
-        codes.append(mean)
-    return codes
+    return [
+        mean + std * rng.standard_normal(mean.shape) for mean, std in zip(means, stds, strict=True)
+    ]
 
 
 def fit_region_model(
@@ -84,10 +92,15 @@ def fit_region_model(
     source: CodeSource = DEFAULT_SOURCE,
     n_components: int | None = None,
     max_components: int = DEFAULT_MAX_COMPONENTS,
+    neighbours: int = DEFAULT_NEIGHBOURS,
 ) -> RegionLatentModel:
-    """Fit a joint latent model (``chain``, ``joint`` or ``independent``) on the training codes."""
-    codes = training_codes(region, source, seed=region.seed)
-    return RegionLatentModel(kind, n_components, max_components, seed=region.seed).fit(codes)
+    """Fit a joint latent model (``mosaic``, ``chain``, ``joint`` or ``independent``) on the
+    training codes (``mosaic``: on the posterior means and spreads, whatever ``source``, with
+    ``neighbours`` candidates per switch)."""
+    model = RegionLatentModel(kind, n_components, max_components, region.seed, neighbours)
+    if kind == "mosaic":
+        return model.fit(*training_posteriors(region))
+    return model.fit(training_codes(region, source, seed=region.seed))
 
 
 def region_logits(region: LoadedRegion, codes: list[np.ndarray]) -> np.ndarray:
