@@ -113,6 +113,8 @@ def test_head_refuses_use_before_fit_and_other_widths(rng) -> None:
     with pytest.raises(RuntimeError, match="fit"):
         ContextHead().sample(np.zeros((2, 3)), rng)
     head = ContextHead(order=1).fit(np.zeros((10, 3)), (rng.random((10, 3)) < 0.5).astype(np.int8))
+    with pytest.raises(ValueError, match="same shape"):
+        ContextHead(order=1).fit(np.zeros((10, 4)), np.zeros((10, 3), dtype=np.int8))
     with pytest.raises(ValueError, match="3 sites"):
         head.log_prob(np.zeros((10, 4)), np.zeros((10, 4)))
 

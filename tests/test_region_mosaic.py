@@ -69,3 +69,11 @@ def test_region_model_dispatches_and_refuses_bad_input(rng):
         MosaicPosterior(neighbours=0)
     with pytest.raises(ValueError, match="one row per training haplotype"):
         MosaicPosterior().fit([means[0], means[1][:10]], [stds[0], stds[1][:10]])
+
+
+def test_sample_refuses_a_mosaic_without_neighbours_before_reading_runs(tmp_path):
+    from vae_genomics.errors import DataError
+    from vae_genomics.region.command import run_region
+
+    with pytest.raises(DataError, match="neighbours must be >= 1"):
+        run_region(tmp_path / "no-runs", 10, neighbours=0)

@@ -73,7 +73,11 @@ class ContextHead:
         """
         if self.order < 1:
             raise ValueError(f"the head's order must be >= 1, got {self.order}")
-        x = np.asarray(x, dtype=np.float64)
+        x = np.asarray(x)  # kept as given (int8): features and targets are made per chunk
+        if np.shape(logits) != x.shape:
+            raise ValueError(
+                f"logits {np.shape(logits)} and haplotypes {x.shape} must have the same shape"
+            )
         m = x.shape[1]
         d = self.order + 2
         prior = np.zeros(d)
@@ -85,7 +89,7 @@ class ContextHead:
             stop = min(m, start + self.chunk)
             features = context_features(logits, x, self.order, start, stop)
             weights[start:stop] = self._newton(
-                features, x[:, start:stop].T, weights[start:stop], prior, scale
+                features, x[:, start:stop].T.astype(np.float64), weights[start:stop], prior, scale
             )
         self.weights = weights
         return self
@@ -135,13 +139,13 @@ class ContextHead:
     def log_prob(self, logits: np.ndarray, x: np.ndarray) -> np.ndarray:
         """log p(x | z) under the head, nats per haplotype, shape (n,) (teacher-forced)."""
         weights = self._check(logits)
-        x = np.asarray(x, dtype=np.float64)
+        x = np.asarray(x)
         total = np.zeros(len(x))
         for start in range(0, x.shape[1], self.chunk):
             stop = min(x.shape[1], start + self.chunk)
             features = context_features(logits, x, self.order, start, stop)
             eta = np.einsum("cnd,cd->cn", features, weights[start:stop])
-            y = x[:, start:stop].T
+            y = x[:, start:stop].T.astype(np.float64)
             total += (y * log_expit(eta) + (1 - y) * log_expit(-eta)).sum(axis=0)
         return total
 

@@ -176,7 +176,8 @@ class ConditionalMixture:
 
 
 class RegionLatentModel:
-    """A joint latent model over K sections' codes (``chain``, ``joint`` or ``independent``).
+    """A joint latent model over K sections' codes (``mosaic``, ``chain``, ``joint`` or
+    ``independent``).
 
     Args:
         kind: Which model (module docstring).
