@@ -8,9 +8,9 @@ from scipy.special import logsumexp
 from vae_genomics.evaluation.likelihood import (
     bernoulli_log_likelihood,
     importance_weighted_nll,
-    standard_normal_log_density,
 )
 from vae_genomics.evaluation.metrics import encode
+from vae_genomics.evaluation.prior import PriorMixture
 from vae_genomics.models.vae import HaplotypeVAE
 
 N_VARIANTS = 12
@@ -27,13 +27,16 @@ def model_and_data():
     return model, x
 
 
+def _normal(z):
+    """log N(z; 0, I) summed over the last axis (the default prior)."""
+    return PriorMixture.standard_normal(z.shape[-1]).log_density(z)
+
+
 def _exact_nll(model, x):
     """-log p(x) = -log ∫ p(x|z) N(z) dz by the rectangle rule on a fine grid."""
     grid = np.linspace(-10.0, 10.0, 4001)
     logits = np.asarray(model.decode(grid[:, None].astype(np.float32)), np.float64)
-    log_joint = bernoulli_log_likelihood(x[:, None, :], logits[None]) + standard_normal_log_density(
-        grid[:, None]
-    )
+    log_joint = bernoulli_log_likelihood(x[:, None, :], logits[None]) + _normal(grid[:, None])
     return -(logsumexp(log_joint, axis=1) + np.log(grid[1] - grid[0]))
 
 
@@ -57,7 +60,7 @@ def test_log_likelihood_helpers_match_numpy(rng):
     np.testing.assert_allclose(bernoulli_log_likelihood(x, logits), want, rtol=1e-10)
     z = rng.normal(size=(5, 2))
     want_z = np.log(np.exp(-(z**2) / 2) / np.sqrt(2 * np.pi)).sum(1)
-    np.testing.assert_allclose(standard_normal_log_density(z), want_z, rtol=1e-12)
+    np.testing.assert_allclose(_normal(z), want_z, rtol=1e-12)
 
 
 def test_iw_nll_converges_to_the_exact_nll(model_and_data):
@@ -117,7 +120,7 @@ def test_iw_nll_with_a_head_converges_to_the_heads_exact_nll(model_and_data):
     grid = np.linspace(-10.0, 10.0, 2001)
     logits = np.asarray(model.decode(grid[:, None].astype(np.float32)), np.float64)
     log_px = np.stack([head.log_prob(logits, np.tile(row, (len(grid), 1))) for row in x])
-    exact = -(logsumexp(log_px + standard_normal_log_density(grid[:, None]), axis=1)
+    exact = -(logsumexp(log_px + _normal(grid[:, None]), axis=1)
               + np.log(grid[1] - grid[0]))  # fmt: skip
     iw = importance_weighted_nll(model, x, 2000, seed=2, head=head)["per_haplotype"]
     assert abs(iw.mean() - exact.mean()) < 0.03

@@ -52,6 +52,8 @@ def test_options_reach_model_compile(jit, spe):
         # the re-encoding path and a scheduled beta under XLA and several steps per call
         (True, 5, ObjectiveConfig(reencode={"weight": 1.0}, schedule={"kind": "linear"})),
         (True, 2, ObjectiveConfig(reencode={"weight": 0.5, "loss": "logprob", "input": "sample"})),
+        # the learned mixture prior's Monte Carlo KL under XLA
+        (True, 3, ObjectiveConfig(prior={"kind": "mog", "components": 4})),
     ],
 )
 def test_training_with_options_gives_finite_decreasing_loss(haplotypes, jit, spe, objective):

@@ -129,6 +129,18 @@ class ReencodeConfig(_Strict):
     input: Literal["probabilities", "sample"] = "probabilities"
 
 
+class PriorConfig(_Strict):
+    """The prior p(z): the standard normal, or a Gaussian mixture learned with the model.
+
+    ``mog`` (HaploNet's GMVAE idea, as a continuous mixture prior): K diagonal Gaussians with
+    learned weights, means and variances, trained jointly with the encoder and decoder; its KL term
+    is a one-sample Monte Carlo estimate, log q(z|x) − log p(z).
+    """
+
+    kind: Literal["normal", "mog"] = "normal"
+    components: int = Field(10, ge=1, le=256, description="mog: components K of the learned prior")
+
+
 class ObjectiveConfig(_Strict):
     """Terms of the training objective (nats per haplotype)."""
 
@@ -142,6 +154,7 @@ class ObjectiveConfig(_Strict):
     capacity: CapacityConfig = CapacityConfig()
     free_bits: float = Field(0.0, ge=0.0, description="λ: floor of each dimension's batch-mean KL")
     reencode: ReencodeConfig = ReencodeConfig()
+    prior: PriorConfig = PriorConfig()
 
     @field_validator("sigma")
     @classmethod
@@ -157,6 +170,12 @@ class ObjectiveConfig(_Strict):
                 "capacity.enabled replaces beta * KL with gamma * |KL - C(t)|, so a KL-weight "
                 f"schedule ('{self.schedule.kind}') has no meaning with it: set "
                 "objective.schedule.kind to constant or disable capacity"
+            )
+        if self.free_bits > 0 and self.prior.kind != "normal":
+            raise ValueError(
+                "free_bits floors each dimension's KL to N(0, 1), which a learned prior "
+                f"('{self.prior.kind}') does not split into: set objective.free_bits to 0 or "
+                "objective.prior.kind to normal"
             )
         return self
 

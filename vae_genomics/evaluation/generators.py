@@ -5,7 +5,8 @@ optionally followed by a copy guard, ``source/decoder/guard[:F]``:
 
 Code sources (fitted to the posteriors q(z|x_i) of the training haplotypes):
 
-- ``prior``: z ~ N(0, I).
+- ``prior``: z ~ p(z), the model's prior: N(0, I), or the mixture learned with the model
+  (``objective.prior.kind: mog``).
 - ``gmm``: a Gaussian mixture on the aggregate posterior, components chosen by BIC
   (:class:`~vae_genomics.evaluation.samplers.AggregatePosteriorGMM`).
 - ``gmm-heldout``: the same mixture, components chosen by the log-likelihood of held-out codes
@@ -54,6 +55,7 @@ from vae_genomics.evaluation.guard import (
     select_matching,
 )
 from vae_genomics.evaluation.metrics import encode
+from vae_genomics.evaluation.prior import PriorMixture, model_prior
 from vae_genomics.evaluation.samplers import AggregatePosteriorGMM, decode_logits
 from vae_genomics.models.vae import HaplotypeVAE
 
@@ -81,16 +83,20 @@ class CodeSource(Protocol):
 
 @dataclass
 class PriorSource:
-    """z ~ N(0, I) (``prior``)."""
+    """z ~ p(z) (``prior``): N(0, I) unless :attr:`prior` is set to the model's learned prior
+    (:meth:`Generator.fit_posteriors` does)."""
 
     name: str = "prior"
     latent_dim: int = 0
+    prior: PriorMixture | None = None
 
     def fit(self, mean: np.ndarray, log_var: np.ndarray, seed: Seed = 0) -> PriorSource:
         self.latent_dim = int(np.shape(mean)[1])
         return self
 
     def codes(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        if self.prior is not None:
+            return self.prior.sample(n, rng)
         return rng.standard_normal((n, self.latent_dim))
 
 
@@ -256,6 +262,8 @@ class Generator:
         """:meth:`fit` with the training posteriors (``mean``, ``log_var``: (n_train, latent_dim))
         already computed: the code source, the ``ld`` head and the guard."""
         self.source.fit(mean, log_var, seed)
+        if isinstance(self.source, PriorSource):
+            self.source.prior = model_prior(model)
         self.fit_head(model, x_train, mean, log_var, seed)
         if self.guard is not None:
             self.fit_guard(x_train, seed)

@@ -21,6 +21,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from vae_genomics.evaluation.metrics import active_units, encode
+from vae_genomics.evaluation.prior import PriorMixture
 from vae_genomics.evaluation.samplers import decode_probabilities
 from vae_genomics.models.vae import HaplotypeVAE
 
@@ -31,7 +32,11 @@ MI_BATCH_SIZE = 2048
 
 
 def latent_statistics(
-    mean: np.ndarray, log_var: np.ndarray, threshold: float = 0.01
+    mean: np.ndarray,
+    log_var: np.ndarray,
+    threshold: float = 0.01,
+    prior: PriorMixture | None = None,
+    seed: int = 0,
 ) -> dict[str, int | float | list]:
     """Per-dimension activity and KL, and the active-unit count.
 
@@ -39,21 +44,33 @@ def latent_statistics(
         mean: Posterior means, shape (n, latent_dim).
         log_var: Posterior log-variances, shape (n, latent_dim).
         threshold: Activity above which a dimension is active.
+        prior: The model's prior (default N(0, I): the analytic KL). A learned mixture gives
+            one-draw Monte Carlo estimates: ``kl`` is E[log q(z|x) - log p(z)] and ``kl_per_dim``
+            each dimension's KL from the prior's marginal there (these do not sum to ``kl``).
+        seed: Seed of the draws for a learned prior.
 
     Returns:
         ``active_units`` (int), ``activity`` (list, L), ``active`` (list of bool, L),
-        ``kl_per_dim`` (list, L; nats per haplotype) and ``kl`` (their sum).
+        ``kl_per_dim`` (list, L; nats per haplotype) and ``kl`` (nats per haplotype).
     """
     mean = np.asarray(mean, dtype=np.float64)
     log_var = np.asarray(log_var, dtype=np.float64)
     count, activity = active_units(mean, threshold)
-    kl_per_dim = (0.5 * (np.exp(log_var) + mean**2 - 1.0 - log_var)).mean(axis=0)
+    if prior is None or prior.is_standard_normal:
+        kl_per_dim = (0.5 * (np.exp(log_var) + mean**2 - 1.0 - log_var)).mean(axis=0)
+        kl = float(kl_per_dim.sum())
+    else:
+        eps = np.random.default_rng(seed).standard_normal(mean.shape)
+        z = mean + np.exp(0.5 * log_var) * eps
+        log_q = -0.5 * (eps**2 + log_var + _LOG_2PI)
+        kl_per_dim = (log_q - prior.marginal_log_density(z)).mean(axis=0)
+        kl = float((log_q.sum(axis=1) - prior.log_density(z)).mean())
     return {
         "active_units": count,
         "activity": activity.tolist(),
         "active": (activity > threshold).tolist(),
         "kl_per_dim": kl_per_dim.tolist(),
-        "kl": float(kl_per_dim.sum()),
+        "kl": kl,
     }
 
 

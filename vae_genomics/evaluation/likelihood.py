@@ -5,7 +5,8 @@ For a haplotype x and K draws z_k ~ q(z|x) (the encoder's diagonal Gaussian),
     log w_k = log p(x|z_k) + log p(z_k) - log q(z_k|x)
     log p(x) >= L_K(x) = logsumexp_k(log w_k) - log K
 
-with log p(x|z) = -bernoulli_nll(x, decoder(z)) (sum over variants), p(z) = N(0, I). L_K increases
+with log p(x|z) = -bernoulli_nll(x, decoder(z)) (sum over variants) and p(z) the model's prior
+(N(0, I), or the mixture learned with it; :mod:`~vae_genomics.evaluation.prior`). L_K increases
 with K towards log p(x) and L_1 is the ELBO, so the returned ``-L_K`` is an upper bound on the NLL that
 tightens as K grows and is never above the single-sample -ELBO of the same draws (Jensen). Units:
 nats per haplotype.
@@ -28,6 +29,7 @@ from scipy.special import logsumexp
 
 from vae_genomics.evaluation.context import ContextHead
 from vae_genomics.evaluation.metrics import encode
+from vae_genomics.evaluation.prior import PriorMixture, model_prior
 from vae_genomics.models.vae import HaplotypeVAE
 
 log = logging.getLogger(__name__)
@@ -49,12 +51,6 @@ def bernoulli_log_likelihood(x: np.ndarray, logits: np.ndarray) -> np.ndarray:
     return np.sum(np.asarray(x, dtype=np.float64) * logits - np.logaddexp(0.0, logits), axis=-1)
 
 
-def standard_normal_log_density(z: np.ndarray) -> np.ndarray:
-    """log N(z; 0, I) summed over the last axis, nats."""
-    z = np.asarray(z, dtype=np.float64)
-    return -0.5 * np.sum(z**2 + _LOG_2PI, axis=-1)
-
-
 def _log_weights(
     model: HaplotypeVAE,
     x: np.ndarray,
@@ -62,6 +58,7 @@ def _log_weights(
     log_var: np.ndarray,
     n_samples: int,
     rng: np.random.Generator,
+    prior: PriorMixture,
     head: ContextHead | None = None,
 ) -> np.ndarray:
     """log w of ``n_samples`` posterior draws for each of the b haplotypes, shape (b, n_samples)."""
@@ -79,7 +76,7 @@ def _log_weights(
         log_px_z = head.log_prob(logits.reshape(b * n_samples, -1), rows).reshape(b, n_samples)
     # log q(z|x) at z = mean + std * eps: the squared standardised residual is eps²
     log_qz_x = -0.5 * np.sum(eps**2 + _LOG_2PI + log_var[:, None, :], axis=-1)
-    return log_px_z + standard_normal_log_density(z) - log_qz_x
+    return log_px_z + prior.log_density(z) - log_qz_x
 
 
 def importance_weighted_nll(
@@ -118,6 +115,7 @@ def importance_weighted_nll(
     k_chunk = min(n_samples, max_rows)
     per_haplotype = np.empty(len(x))
     log_w_sum = 0.0
+    prior = model_prior(model)
     for start in range(0, len(x), rows):
         stop = min(start + rows, len(x))
         parts = [
@@ -128,6 +126,7 @@ def importance_weighted_nll(
                 log_var[start:stop],
                 min(k_chunk, n_samples - k0),
                 rng,
+                prior,
                 head,
             )
             for k0 in range(0, n_samples, k_chunk)

@@ -24,6 +24,7 @@ from scipy.special import expit
 from sklearn.mixture import GaussianMixture
 
 from vae_genomics.evaluation.metrics import encode
+from vae_genomics.evaluation.prior import model_prior
 from vae_genomics.models.vae import HaplotypeVAE
 
 log = logging.getLogger(__name__)
@@ -102,9 +103,10 @@ def decode_latent(
 def sample_prior(
     model: HaplotypeVAE, n: int, seed: Seed = 0, batch_size: int = 1024
 ) -> dict[str, np.ndarray]:
-    """Generate ``n`` haplotypes from the prior: z ~ N(0, I), decoded (see :func:`decode_latent`)."""
+    """Generate ``n`` haplotypes from the model's prior (N(0, I) or its learned mixture), decoded
+    (see :func:`decode_latent`)."""
     rng = np.random.default_rng(seed)
-    z = rng.standard_normal((n, model.latent_dim))
+    z = model_prior(model).sample(n, rng)
     return decode_latent(model, z, rng, batch_size)
 
 

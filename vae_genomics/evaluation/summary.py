@@ -54,6 +54,7 @@ from vae_genomics.evaluation.modeseek import (
 )
 from vae_genomics.evaluation.pca import HaplotypePCA
 from vae_genomics.evaluation.prdc import kth_neighbour_distances, pairwise_distances
+from vae_genomics.evaluation.prior import model_prior
 from vae_genomics.evaluation.realism import common_size, realism_ceiling, realism_panel
 from vae_genomics.evaluation.result import Evaluation
 from vae_genomics.evaluation.samplers import (
@@ -244,7 +245,7 @@ def evaluate_model(
     with timer("latent"):
         mean_val, log_var_val = encode(model, x_heldout)
         mean_train, log_var_train = encode(model, x_train)
-        summary["latent"] = latent_statistics(mean_val, log_var_val)
+        summary["latent"] = latent_statistics(mean_val, log_var_val, prior=model_prior(model))
         summary["mutual_information"] = mutual_information(
             np.concatenate([mean_train, mean_val]),
             np.concatenate([log_var_train, log_var_val]),

@@ -45,6 +45,38 @@ def gaussian_kl(mean, log_var):
     return 0.5 * (ops.exp(log_var) + ops.square(mean) - 1.0 - log_var)
 
 
+def diagonal_log_density(z, mean, log_var):
+    """log N(z_d; mean_d, exp(log_var_d)) per dimension, nats, shape of ``z`` (broadcasting)."""
+    return -0.5 * (_LOG_2PI + log_var + ops.square(z - mean) * ops.exp(-log_var))
+
+
+def mixture_log_density(z, logits, means, log_vars):
+    """log of a diagonal Gaussian mixture density, summed over dimensions.
+
+    ``log sum_k softmax(logits)_k prod_d N(z_d; m_kd, exp(v_kd))``.
+
+    Args:
+        z: Codes, shape (batch, L).
+        logits: Unnormalised log weights, shape (K,).
+        means: Component means, shape (K, L).
+        log_vars: Component log-variances, shape (K, L).
+
+    Returns:
+        Nats, shape (batch,).
+    """
+    per_k = ops.sum(diagonal_log_density(z[:, None, :], means[None], log_vars[None]), axis=-1)
+    return ops.logsumexp(per_k + ops.log_softmax(logits)[None, :], axis=-1)
+
+
+def mixture_marginal_log_density(z, logits, means, log_vars):
+    """log of each dimension's marginal of the mixture, ``log sum_k pi_k N(z_d; m_kd, exp(v_kd))``.
+
+    Shapes as :func:`mixture_log_density`; returns nats, shape (batch, L).
+    """
+    per_kd = diagonal_log_density(z[:, None, :], means[None], log_vars[None])
+    return ops.logsumexp(per_kd + ops.log_softmax(logits)[None, :, None], axis=1)
+
+
 def bound_log_var(raw):
     """Smoothly bound a raw log-variance to (-LOG_VAR_LIMIT, LOG_VAR_LIMIT)."""
     return LOG_VAR_LIMIT * ops.tanh(raw / LOG_VAR_LIMIT)

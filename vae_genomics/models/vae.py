@@ -5,6 +5,8 @@ Objective per haplotype x (n variants, latent dimension L), batch-averaged, in n
     loss = reconstruction + rate term + λ_re · re-encoding
     reconstruction = sum_j softplus(l_j) - x_j l_j   (Bernoulli; or the Gaussian option)
     KL = sum_k 0.5 (sigma_k^2 + mu_k^2 - 1 - log sigma_k^2),  with z = mu + sigma * eps
+    (learned prior, objective.prior.kind = mog: KL = log q(z|x) - log p(z), one draw, with
+     p(z) = sum_k pi_k N(z; m_k, diag s_k^2) trained with the model)
     rate term = beta(t) * KL                                  (default)
               = beta(t) * sum_k max(free_bits, mean_batch KL_k) (free bits)
               = gamma * |KL - C(t)|                           (capacity)
@@ -30,8 +32,11 @@ from vae_genomics.models import schedules
 from vae_genomics.models.losses import (
     bernoulli_nll,
     bound_log_var,
+    diagonal_log_density,
     gaussian_kl,
     gaussian_nll,
+    mixture_log_density,
+    mixture_marginal_log_density,
     optimal_log_sigma,
     reencode_log_prob,
     reencode_squared_error,
@@ -105,6 +110,22 @@ class HaplotypeVAE(keras.Model):
         self.log_sigma = None
         if self.spec.likelihood == "gaussian" and self.spec.sigma == "learned":
             self.log_sigma = self._scalar("log_sigma", 0.0, trainable=True)
+        self.prior_logits = self.prior_means = self.prior_log_vars = None
+        if self.spec.prior.kind == "mog":
+            shape = (self.spec.prior.components, self.latent_dim)
+            self.prior_logits = self.add_weight(
+                name="prior_logits", shape=shape[:1], initializer="zeros", trainable=True
+            )
+            # Means spread like draws from N(0, I), so the components start apart.
+            self.prior_means = self.add_weight(
+                name="prior_means",
+                shape=shape,
+                initializer=keras.initializers.RandomNormal(stddev=1.0, seed=seed),
+                trainable=True,
+            )
+            self.prior_log_vars = self.add_weight(
+                name="prior_log_vars", shape=shape, initializer="zeros", trainable=True
+            )
         self.noise = keras.random.SeedGenerator(seed)
         self.trackers = {name: keras.metrics.Mean(name=name) for name in self.metric_names}
         self.build((None, self.n_variants))
@@ -189,6 +210,35 @@ class HaplotypeVAE(keras.Model):
         """Decoder logits for latent codes ``z`` (batch, latent_dim) → (batch, n_variants)."""
         return self.decoder(z, training=training)
 
+    def prior_parameters(self):
+        """The learned prior's ``(logits (K,), means (K, L), log_vars (K, L))``, or None for N(0, I).
+
+        Log-variances are bounded like the encoder's (see ``bound_log_var``).
+        """
+        if self.prior_means is None:
+            return None
+        return (
+            ops.convert_to_tensor(self.prior_logits),
+            ops.convert_to_tensor(self.prior_means),
+            bound_log_var(ops.convert_to_tensor(self.prior_log_vars)),
+        )
+
+    def kl_terms(self, z, mean, log_var):
+        """KL of the posterior from the prior: ``(kl (batch,), kl_per_dim (batch, L))``, nats.
+
+        Standard normal prior: the analytic KL, whose per-dimension terms sum to it. Learned
+        mixture: the one-draw estimate log q(z|x) - log p(z) at ``z``; per dimension, the same
+        against each dimension's marginal of the prior (a diagnostic of each dimension's use,
+        which does not sum to the KL).
+        """
+        prior = self.prior_parameters()
+        if prior is None:
+            per_dim = gaussian_kl(mean, log_var)
+            return ops.sum(per_dim, axis=-1), per_dim
+        log_q = diagonal_log_density(z, mean, log_var)
+        kl = ops.sum(log_q, axis=-1) - mixture_log_density(z, *prior)
+        return kl, log_q - mixture_marginal_log_density(z, *prior)
+
     def sample_posterior(self, mean, log_var):
         """Reparameterised draw ``z = mean + exp(log_var / 2) * eps``."""
         eps = keras.random.normal(ops.shape(mean), dtype=mean.dtype, seed=self.noise)
@@ -253,8 +303,9 @@ class HaplotypeVAE(keras.Model):
         )
         rec_vec, log_sigma = self.reconstruction_nll(x, logits)
         reconstruction = ops.mean(rec_vec)
-        kl_per_dim = ops.mean(gaussian_kl(mean, log_var), axis=0)
-        kl = ops.sum(kl_per_dim)
+        kl_vec, kl_dims = self.kl_terms(z, mean, log_var)
+        kl_per_dim = ops.mean(kl_dims, axis=0)
+        kl = ops.mean(kl_vec)
         beta = ops.convert_to_tensor(self.kl_weight)
         terms = {"reconstruction": reconstruction, "kl": kl, "neg_elbo": reconstruction + kl,
                  "kl_weight": beta, "kl_per_dim": kl_per_dim}  # fmt: skip
