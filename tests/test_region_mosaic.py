@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from vae_genomics.region.joint import RegionLatentModel
-from vae_genomics.region.mosaic import MosaicPosterior
+from vae_genomics.region.mosaic import MosaicPosterior, default_neighbours
 
 
 def _posteriors(rng, n: int = 200, sections: int = 3, dim: int = 2):
@@ -69,6 +69,15 @@ def test_region_model_dispatches_and_refuses_bad_input(rng):
         MosaicPosterior(neighbours=0)
     with pytest.raises(ValueError, match="one row per training haplotype"):
         MosaicPosterior().fit([means[0], means[1][:10]], [stds[0], stds[1][:10]])
+
+
+def test_default_neighbours_scale_with_the_training_set(rng):
+    # one per 80 training haplotypes, rounded, at least one
+    assert [default_neighbours(n) for n in (1, 40, 119, 121, 1440, 4077)] == [1, 1, 1, 2, 18, 51]
+    means, stds = _posteriors(rng, n=400)
+    model = RegionLatentModel("mosaic").fit(means, stds)
+    assert model.components() == [5]
+    assert model.mosaic_.table_[0].shape == (400, 5)
 
 
 def test_sample_refuses_a_mosaic_without_neighbours_before_reading_runs(tmp_path):

@@ -426,8 +426,8 @@ def _add_region_options(p: argparse.ArgumentParser) -> None:
                    "draw z ~ q(z|x) per training haplotype")  # fmt: skip
     g.add_argument("--neighbours", type=int, metavar="M",
                    help="mosaic: training haplotypes a synthetic one may switch to at each "
-                   "boundary, the nearest in the section before (default: 50; 1 copies one "
-                   "training haplotype's codes through the region)")  # fmt: skip
+                   "boundary, the nearest in the section before (default: one per 80 training "
+                   "haplotypes; 1 copies one training haplotype's codes through the region)")  # fmt: skip
     g.add_argument("--components", type=int, metavar="K",
                    help="largest number of components of each Gaussian mixture, chosen by BIC "
                    "(default: 24)")  # fmt: skip

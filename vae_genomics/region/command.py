@@ -74,7 +74,7 @@ def run_region(
         decoder: Decoder rule of the alleles (default
             :data:`vae_genomics.region.sample.DEFAULT_DECODER`).
         neighbours: Candidates of each switch of the ``mosaic`` model (default
-            :data:`vae_genomics.region.mosaic.DEFAULT_NEIGHBOURS`).
+            :func:`vae_genomics.region.mosaic.default_neighbours` of the training haplotypes).
         overwrite: Replace an existing ``out`` (otherwise an existing file is refused).
         command: The command line, for the VCF's ``##source`` line.
 
@@ -88,7 +88,7 @@ def run_region(
     from vae_genomics.evaluation.generators import parse_decoder
     from vae_genomics.export import check_haplotype_count
     from vae_genomics.region.evaluate import evaluate_region
-    from vae_genomics.region.mosaic import DEFAULT_NEIGHBOURS
+    from vae_genomics.region.mosaic import default_neighbours
     from vae_genomics.region.page import write_region_page
     from vae_genomics.region.sample import (
         DEFAULT_DECODER,
@@ -110,8 +110,7 @@ def run_region(
     max_components = DEFAULT_MAX_COMPONENTS if max_components is None else max_components
     if max_components < 1:
         raise DataError(f"the number of mixture components must be >= 1, got {max_components}")
-    neighbours = DEFAULT_NEIGHBOURS if neighbours is None else neighbours
-    if neighbours < 1:
+    if neighbours is not None and neighbours < 1:
         raise DataError(f"the mosaic's neighbours must be >= 1, got {neighbours}")
     try:
         parse_decoder(decoder)
@@ -121,6 +120,8 @@ def run_region(
         raise RunError("a region is written to a file (with its index), not to standard output")
     loaded = load_region(runs_dir, sections, region)
     seed = loaded.seed if seed is None else seed
+    if neighbours is None:
+        neighbours = default_neighbours(len(loaded.train_rows))
     out = Path(out) if out else Path(runs_dir) / REGIONS_DIR / loaded.name / f"{loaded.name}.vcf.gz"
     if out.exists() and not overwrite:
         raise RunError(f"{out} exists: choose another --out, or pass --overwrite to replace it")

@@ -34,7 +34,7 @@ import numpy as np
 from scipy.special import logsumexp
 from sklearn.mixture import GaussianMixture
 
-from vae_genomics.region.mosaic import DEFAULT_NEIGHBOURS, MosaicPosterior
+from vae_genomics.region.mosaic import MosaicPosterior
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +184,8 @@ class RegionLatentModel:
         n_components: Mixture components (None: BIC over ``1..max_components``).
         max_components: Largest number tried by BIC.
         seed: Seed of the mixture fits (and of the mosaic's tie-breaking).
-        neighbours: Candidates of each switch of the ``mosaic``.
+        neighbours: Candidates of each switch of the ``mosaic`` (None: scaled to the number of
+            training haplotypes, :func:`~vae_genomics.region.mosaic.default_neighbours`).
     """
 
     def __init__(
@@ -193,7 +194,7 @@ class RegionLatentModel:
         n_components: int | None = None,
         max_components: int = 8,
         seed: int = 0,
-        neighbours: int = DEFAULT_NEIGHBOURS,
+        neighbours: int | None = None,
     ) -> None:
         if kind not in JOINT_MODELS:
             raise ValueError(f"unknown joint model {kind!r}: use one of {', '.join(JOINT_MODELS)}")
@@ -218,7 +219,7 @@ class RegionLatentModel:
             self.mosaic_ = MosaicPosterior(self.neighbours, self.seed).fit(codes, spreads)
             self.mixtures_ = []
             log.info("mosaic latent model over %d sections: %d neighbours per switch",
-                     len(codes), self.neighbours)  # fmt: skip
+                     len(codes), self.mosaic_.neighbours)  # fmt: skip
             return self
         fit = lambda x: fit_mixture(x, self.n_components, self.max_components, seed=self.seed)  # noqa: E731
         if self.kind == "joint":

@@ -11,6 +11,11 @@ The switches at the boundaries (hotspots, for sections split there) make each sy
 a mosaic of training haplotypes rather than a noisy copy of one over the whole region: with
 ``neighbours = 1`` it is the region's aggregate posterior (one haplotype throughout), which copies.
 
+The default number of neighbours scales with the training set: ``n_train / 80`` (rounded, at least
+1), i.e. 51 of the 4,077 training haplotypes of the 1000 Genomes sections and 18 of 1,440 on the
+simulated chromosome (docs/experiments.md, "Regions": a fixed 50 forgot too much of the haplotype
+on the smaller cohort).
+
 Ties (real sections hold many identical haplotypes, so identical posterior means) are broken at
 random: the means are jittered by a ``1e-6`` multiple of their spread before the neighbour search.
 """
@@ -22,23 +27,29 @@ from collections.abc import Sequence
 import numpy as np
 from sklearn.neighbors import NearestNeighbors
 
-#: Neighbours a haplotype may switch to at a boundary (chosen by measurement:
-#: docs/experiments.md, "Regions").
-DEFAULT_NEIGHBOURS = 50
+#: Neighbours a haplotype may switch to at a boundary, as a fraction of the training haplotypes
+#: (chosen by measurement: docs/experiments.md, "Regions").
+NEIGHBOUR_FRACTION = 1 / 80
+
+
+def default_neighbours(n_train: int) -> int:
+    """The default number of neighbours per switch for ``n_train`` training haplotypes (>= 1)."""
+    return max(1, round(n_train * NEIGHBOUR_FRACTION))
 
 
 class MosaicPosterior:
     """Aggregate posteriors of K sections chained by nearest-neighbour switches at boundaries.
 
     Args:
-        neighbours: m, candidates of each switch (>= 1).
+        neighbours: m, candidates of each switch (>= 1; None: :func:`default_neighbours` of the
+            training set's size, resolved by :meth:`fit`).
         seed: Seed of the tie-breaking jitter.
     """
 
-    def __init__(self, neighbours: int = DEFAULT_NEIGHBOURS, seed: int = 0) -> None:
-        if neighbours < 1:
+    def __init__(self, neighbours: int | None = None, seed: int = 0) -> None:
+        if neighbours is not None and neighbours < 1:
             raise ValueError(f"neighbours must be >= 1, got {neighbours}")
-        self.neighbours = int(neighbours)
+        self.neighbours = None if neighbours is None else int(neighbours)
         self.seed = seed
 
     def fit(self, means: Sequence[np.ndarray], stds: Sequence[np.ndarray]) -> MosaicPosterior:
@@ -53,6 +64,8 @@ class MosaicPosterior:
         n = len(self.means_[0])
         if any(len(m) != n for m in self.means_ + self.stds_):
             raise ValueError("every section's posteriors must have one row per training haplotype")
+        if self.neighbours is None:
+            self.neighbours = default_neighbours(n)
         m = min(self.neighbours, n)
         rng = np.random.default_rng(self.seed)
         self.table_ = []

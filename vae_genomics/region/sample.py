@@ -35,7 +35,6 @@ from vae_genomics.evaluation.samplers import decode_logits
 from vae_genomics.export import check_haplotype_count, provenance_header, write_haplotype_vcf
 from vae_genomics.region.assemble import LoadedRegion
 from vae_genomics.region.joint import RegionLatentModel
-from vae_genomics.region.mosaic import DEFAULT_NEIGHBOURS
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +91,7 @@ def fit_region_model(
     source: CodeSource = DEFAULT_SOURCE,
     n_components: int | None = None,
     max_components: int = DEFAULT_MAX_COMPONENTS,
-    neighbours: int = DEFAULT_NEIGHBOURS,
+    neighbours: int | None = None,
 ) -> RegionLatentModel:
     """Fit a joint latent model (``mosaic``, ``chain``, ``joint`` or ``independent``) on the
     training codes (``mosaic``: on the posterior means and spreads, whatever ``source``, with
