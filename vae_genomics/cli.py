@@ -290,7 +290,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="generate synthetic haplotypes as a phased VCF",
         description="Generate N haplotypes with a run's model and write them as a phased, bgzipped "
         "VCF with the section's contig, positions, IDs and REF/ALT alleles. A generator is a code "
-        "source and a decoder, SOURCE/DECODER: sources prior (N(0, I)), gmm or gmm-heldout "
+        "source and a decoder, SOURCE/DECODER: sources prior (the model's prior, N(0, I) by "
+        "default), gmm or gmm-heldout "
         "(Gaussian mixtures on the aggregate posterior of the run's training haplotypes, "
         "components by BIC or by held-out likelihood), aggregate[:S] (the aggregate posterior "
         "itself, spread inflated S times); decoders bernoulli (independent draws per site), "

@@ -255,8 +255,8 @@ def draw_haplotypes(
             :func:`~vae_genomics.evaluation.generators.make_generator`), fitted to the posteriors of
             the run's training haplotypes; ``None`` is
             :data:`~vae_genomics.evaluation.generators.DEFAULT_GENERATOR`, what the report
-            evaluates. Two short names are kept: ``prior`` (Bernoulli draws at z ~ N(0, I)) and
-            ``gmm`` (Bernoulli draws at codes from the run's stored BIC mixture,
+            evaluates. Two short names are kept: ``prior`` (Bernoulli draws at z ~ p(z), the
+            model's prior) and ``gmm`` (Bernoulli draws at codes from the run's stored BIC mixture,
             :meth:`LoadedRun.mixture`).
         seed: Seed of the draws (default: the run's seed).
 

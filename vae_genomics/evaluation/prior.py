@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logsumexp
 
+from vae_genomics.models.vae import HaplotypeVAE
+
 _LOG_2PI = float(np.log(2.0 * np.pi))
 
 
@@ -69,7 +71,7 @@ class PriorMixture:
         return self.means[k] + np.exp(0.5 * self.log_vars[k]) * eps
 
 
-def model_prior(model) -> PriorMixture:
+def model_prior(model: HaplotypeVAE) -> PriorMixture:
     """The prior a :class:`~vae_genomics.models.vae.HaplotypeVAE` was trained with."""
     params = model.prior_parameters()
     if params is None:

@@ -7,7 +7,7 @@ SET_LABELS: dict[str, str] = {
     "reconstruction_probabilities": "reconstructions: decoder probabilities at the posterior mean",
     "reconstruction_samples": "reconstructions: Bernoulli draws from those probabilities",
     "reconstruction_threshold": "reconstructions: calls thresholded at 0.5",
-    "prior_samples": "generated: z ~ N(0, I), decoded, Bernoulli draws",
+    "prior_samples": "generated: z ~ p(z) (the model's prior), decoded, Bernoulli draws",
     "generated_samples": "generated: the default generator (metrics: evaluation.generator)",
 }
 
