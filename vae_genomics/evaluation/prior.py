@@ -47,18 +47,19 @@ class PriorMixture:
     def latent_dim(self) -> int:
         return int(self.means.shape[1])
 
+    def _component_log_densities(self, z: np.ndarray) -> np.ndarray:
+        """log N(z_d; m_kd, exp(v_kd)) for codes (..., L), shape (..., K, L)."""
+        z = np.asarray(z, dtype=np.float64)[..., None, :]
+        return -0.5 * (_LOG_2PI + self.log_vars + (z - self.means) ** 2 * np.exp(-self.log_vars))
+
     def log_density(self, z: np.ndarray) -> np.ndarray:
         """log p(z) in nats for codes ``z`` of shape (..., L); returns shape (...)."""
-        z = np.asarray(z, dtype=np.float64)[..., None, :]
-        per_k = -0.5 * np.sum(
-            _LOG_2PI + self.log_vars + (z - self.means) ** 2 * np.exp(-self.log_vars), axis=-1
-        )
+        per_k = self._component_log_densities(z).sum(axis=-1)
         return logsumexp(per_k + np.log(self.weights), axis=-1)
 
     def marginal_log_density(self, z: np.ndarray) -> np.ndarray:
         """log of each dimension's marginal density at ``z`` (..., L); returns shape (..., L)."""
-        z = np.asarray(z, dtype=np.float64)[..., None, :]
-        per_kd = -0.5 * (_LOG_2PI + self.log_vars + (z - self.means) ** 2 * np.exp(-self.log_vars))
+        per_kd = self._component_log_densities(z)
         return logsumexp(per_kd + np.log(self.weights)[:, None], axis=-2)
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
