@@ -185,3 +185,33 @@ def test_panel_is_json_safe_and_checks_widths() -> None:
         realism_panel(cohort(60, 100), train, heldout)
     with pytest.raises(ValueError, match="positions"):
         realism_panel(cohort(60), train, heldout, np.arange(5))
+
+
+def test_privacy_repeats_of_sets_with_exactly_n_rows_coincide() -> None:
+    train, heldout, synthetic = cohort(80, seed=1), cohort(80, seed=2), cohort(80, seed=3)
+    panel = realism_panel(synthetic, train, heldout, seed=0, size=80, privacy_repeats=4)
+    direct = privacy_loss(synthetic, train, heldout)
+    assert panel["privacy_repeats"] == 4
+    assert panel["privacy_loss"] == pytest.approx(direct["privacy_loss"])
+    assert panel["aats_train"] == pytest.approx(direct["aats_train"])
+    assert panel["privacy_loss_sd"] == 0.0
+    with pytest.raises(ValueError, match="privacy_repeats"):
+        realism_panel(synthetic, train, heldout, privacy_repeats=0)
+
+
+def test_privacy_repeats_shrink_the_spread_over_seeds() -> None:
+    train, heldout = cohort(800, 300, seed=1, flip=0.1), cohort(600, 300, seed=2, flip=0.1)
+    synthetic = cohort(600, 300, seed=3, flip=0.1)
+
+    def losses(repeats: int) -> np.ndarray:
+        return np.array(
+            [
+                realism_panel(synthetic, train, heldout, seed=s, privacy_repeats=repeats)
+                for s in range(10)
+            ]
+        )
+
+    one = [p["privacy_loss"] for p in losses(1)]
+    many = losses(8)
+    assert all(p["n"] == 400 and p["privacy_loss_sd"] > 0 for p in many)
+    assert np.std([p["privacy_loss"] for p in many]) < 0.6 * np.std(one)

@@ -16,6 +16,7 @@ ROWS: tuple[tuple[str, _Getter, str | None], ...] = (
     ("AATS vs held-out (0.5 = indistinguishable)", lambda p: p["aats_heldout"], None),
     ("AATS vs training subset", lambda p: p["aats_train"], None),
     ("privacy loss (AATS held-out − AATS train)", lambda p: p["privacy_loss"], "privacy_loss"),
+    ("privacy loss: SD over subset draws", lambda p: p.get("privacy_loss_sd"), None),
     ("exact training copies (fraction)", lambda p: p["exact_copy_fraction"], "exact_copy_fraction"),
     ("held-out: exact training copies", lambda p: p["heldout_exact_copy_fraction"], None),
     ("distance to nearest training haplotype, median", lambda p: p["nn_train"]["q50"], None),
