@@ -226,7 +226,8 @@ def evaluate_region(
     Returns:
         JSON-ready: ``panel`` (mode-seeking report: ceiling and sets), ``boundary_ld``,
         ``realism`` and ``summary`` (per set: coverage PCA/Hamming, boundary LD r and their
-        fractions of the ceiling's, AATS, privacy loss, exact-copy fraction, LD-decay MAE).
+        fractions of the ceiling's, AATS, privacy loss and its SD over subset draws, exact-copy
+        fraction, LD-decay MAE).
     """
     rng = np.random.default_rng(seed)
     x_val = np.asarray(x_val)
@@ -263,6 +264,7 @@ def evaluate_region(
         panel_row = realism["ceiling"] if name == CEILING else realism["sets"][name]
         row["aats"] = panel_row["aats_heldout"]
         row["privacy_loss"] = panel_row["privacy_loss"]
+        row["privacy_loss_sd"] = panel_row.get("privacy_loss_sd")
         row["exact_copy_fraction"] = panel_row["exact_copy_fraction"]
         row["ld_decay_mae"] = panel_row["ld_decay"]["mae"]
         summary[name] = row

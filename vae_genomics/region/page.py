@@ -48,7 +48,7 @@ def _summary_table(metrics: Mapping[str, Any]) -> str:
     summary = metrics["summary"]
     header = ["set", "boundary LD r", "÷ ceiling", "mean boundary r²", "coverage PCA",
               "÷ ceiling", "coverage Hamming", "÷ ceiling", "AATS", "privacy loss",
-              "exact training copies", "LD decay MAE"]  # fmt: skip
+              "± SD (subset draws)", "exact training copies", "LD decay MAE"]  # fmt: skip
     rows = []
     for name, row in summary.items():
         cells = [f"<th>{html.escape(name)}</th>"]
@@ -65,6 +65,7 @@ def _summary_table(metrics: Mapping[str, Any]) -> str:
         cells += [
             num(row.get("aats")),
             num(loss, "trip" if loss is not None and loss > MAX_PRIVACY_LOSS else ""),
+            num(row.get("privacy_loss_sd")),
             num(row.get("exact_copy_fraction")),
             num(row.get("ld_decay_mae")),
         ]
