@@ -187,3 +187,26 @@ def test_train_with_a_learned_prior_end_to_end(tiny_config, tmp_path):
     assert (run / "report" / "index.html").is_file()
     model = keras.models.load_model(run / "model.keras", safe_mode=True)
     assert model_prior(model).means.shape == (4, 3)
+
+
+class _PlainVAE:
+    """A model without a learned prior or ``prior_parameters``: encode/decode of a wrapped VAE."""
+
+    def __init__(self, vae: HaplotypeVAE) -> None:
+        self.vae, self.latent_dim = vae, vae.latent_dim
+
+    def encode(self, x, training=False):
+        return self.vae.encode(x, training=training)
+
+    def decode(self, z, training=False):
+        return self.vae.decode(z, training=training)
+
+
+def test_a_model_without_prior_parameters_is_scored_under_the_standard_normal(rng):
+    keras.utils.set_random_seed(2)
+    vae = HaplotypeVAE(20, 2, [16], seed=2)
+    plain = _PlainVAE(vae)
+    assert model_prior(plain).is_standard_normal
+    x = (rng.random((12, 20)) < 0.4).astype(np.int8)
+    want = importance_weighted_nll(vae, x, n_samples=50, seed=3)["nll"]
+    assert importance_weighted_nll(plain, x, n_samples=50, seed=3)["nll"] == pytest.approx(want)

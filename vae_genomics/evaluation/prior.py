@@ -73,8 +73,13 @@ class PriorMixture:
 
 
 def model_prior(model: HaplotypeVAE) -> PriorMixture:
-    """The prior a :class:`~vae_genomics.models.vae.HaplotypeVAE` was trained with."""
-    params = model.prior_parameters()
+    """The prior a :class:`~vae_genomics.models.vae.HaplotypeVAE` was trained with.
+
+    Any other model with a ``latent_dim`` (e.g. a baseline VAE scored by the same importance-weighted
+    bound) and no ``prior_parameters`` method is taken to have the N(0, I) prior.
+    """
+    getter = getattr(model, "prior_parameters", None)
+    params = getter() if callable(getter) else None
     if params is None:
         return PriorMixture.standard_normal(model.latent_dim)
     logits, means, log_vars = (np.asarray(p, dtype=np.float64) for p in params)
