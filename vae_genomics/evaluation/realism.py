@@ -21,9 +21,10 @@ on it), the smallest of the set, the held-out set, half the training set and ``m
 
 The privacy numbers (both AATS and their difference) are means over ``privacy_repeats`` draws of
 the subsets: a fresh training subset each time, and fresh subsets of the set and the held-out
-haplotypes where they hold more than n rows. The choice of training subset alone moves the privacy
-loss by about 0.01 on a 1,000-haplotype panel of a real section, half the 0.02 it is read against;
-the spread of the draws is reported beside the mean (``privacy_loss_sd``).
+haplotypes where they hold more than n rows. One draw's subsampling moves the privacy loss of a
+generated set by about 0.01 (SD) on a 1,000-haplotype panel of a real section and 0.03 on a
+120-haplotype one; five draws halve that (docs/experiments.md, "The privacy loss over subset
+draws"). The spread of the draws is reported beside the mean (``privacy_loss_sd``).
 """
 
 from __future__ import annotations
