@@ -38,8 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     first = None
     for seed in range(args.seeds):
         gen = make_generator(DEFAULT_GENERATOR, run.config.evaluation.gmm_max_components)
-        gen.source = gen.source.fit(mean, log_var, seed)
-        gen.fit_head(run.model, x_train, mean, log_var, seed)
+        gen.fit_posteriors(run.model, x_train, mean, log_var, seed)
         samples = gen.sample(run.model, len(x_val), seed=seed)["samples"]
         first = samples if first is None else first
         for repeats in (1, PRIVACY_REPEATS):
