@@ -4,7 +4,7 @@ parts, writing and figures, for one real section trained by the ``train`` comman
 ``make bench ARGS="--only overhead"`` (= ``python benchmarks/run_all.py --only overhead``).
 
 One fresh process runs what ``vae-genomics train`` runs (``training.prepare`` then
-``training.train_section``), with a timer around each step (the steps are wrapped here; the
+``section_run.train_section``), with a timer around each step (the steps are wrapped here; the
 package is unchanged). The evaluation's own per-part seconds come from ``metrics.json``.
 
 Data: the 1000 Genomes cohort in ``--data`` (default ``../shared/data`` beside the repository: a
@@ -40,6 +40,7 @@ def child(config_path: str, section: str | None, threads: int) -> dict[str, obje
     from vae_genomics.threads import limit_threads
 
     limit_threads(threads)
+    import vae_genomics.section_run as section_run
     import vae_genomics.training as training
 
     phases["imports"] = time.perf_counter() - t0 + (t0 - STARTED)
@@ -62,7 +63,7 @@ def child(config_path: str, section: str | None, threads: int) -> dict[str, obje
         ("run data", "store_run_data"),
         ("metrics", "run_metrics"),
     ):
-        setattr(training, attr, timed(name, getattr(training, attr)))
+        setattr(section_run, attr, timed(name, getattr(section_run, attr)))
     import keras
 
     keras.Model.save = timed("model.keras", keras.Model.save)
@@ -70,7 +71,7 @@ def child(config_path: str, section: str | None, threads: int) -> dict[str, obje
     config, data = training.prepare(Path(config_path), section, {})
     phases["config + data load"] = time.perf_counter() - start
     start = time.perf_counter()
-    result = training.train_section(config, data, run_name="bench")
+    result = section_run.train_section(config, data, section_run.RunTarget("bench"))
     phases["train_section"] = time.perf_counter() - start
     phases["process"] = time.perf_counter() - STARTED
     metrics = result.metrics

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from vae_genomics.cli import _EXAMPLES, build_parser, main, parse_settings
+from vae_genomics.cli import main, parse_settings
+from vae_genomics.cli_parser import _EXAMPLES, build_parser
 from vae_genomics.errors import ConfigError
 from vae_genomics.logs import rate_and_eta
 
@@ -117,7 +118,8 @@ def test_make_help_prints_the_usage_lines_only():
 def test_threads_bound_tensorflow_and_the_evaluation_libraries(threads):
     code = textwrap.dedent(f"""
         import numpy
-        from vae_genomics.cli import _overrides, _tensorflow, build_parser
+        from vae_genomics.cli import _overrides, _tensorflow
+        from vae_genomics.cli_parser import build_parser
         from vae_genomics.config import load_config
         args = build_parser().parse_args(["train", "--threads", "{threads}"])
         config = load_config(None, overrides=_overrides(args))

@@ -99,7 +99,7 @@ def train_sections(
         overwrite: Replace finished runs of that name.
         resume: Continue interrupted runs of that name from their checkpoints.
         skip_existing: Leave a section whose finished run of ``run_name`` exists as it is.
-        origins: Section name → where settings came from (see ``training.train_section``).
+        origins: Section name → where settings came from (see ``section_run.train_section``).
         command: The command line, shown in each report's header.
         background: Draw each report in a drawing process while the next section trains (off:
             draw it here, before the next section starts).
@@ -108,7 +108,7 @@ def train_sections(
         What was trained, skipped and failed.
     """
     from vae_genomics.runs import default_run_name
-    from vae_genomics.training import finish_section, stage_section
+    from vae_genomics.section_run import RunTarget, finish_section, stage_section
 
     run_name = run_name or default_run_name()
     result = BatchResult()
@@ -146,10 +146,11 @@ def train_sections(
                     log.info("section %s: finished run %s kept (--skip-existing)", name, done)
                     result.skipped[name] = done
                     continue
-                staged = stage_section(
-                    config, data, run_name=run_name, overwrite=overwrite, resume=resume,
+                target = RunTarget(
+                    run_name=run_name, overwrite=overwrite, resume=resume,
                     origins=origins(name) if origins else None, command=command,
                 )  # fmt: skip
+                staged = stage_section(config, data, target)
             except VaeGenomicsError as exc:
                 _fail(result, name, str(exc))
                 continue

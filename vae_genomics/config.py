@@ -21,7 +21,7 @@ from typing import Any, Literal, get_args
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from vae_genomics.errors import ConfigError
+from vae_genomics.errors import ConfigError, bounded
 
 
 class _Strict(BaseModel):
@@ -332,7 +332,7 @@ def read_yaml(path: Path) -> dict[str, Any]:
         ) from None
     except yaml.YAMLError as exc:
         raise ConfigError(
-            f"{path}: not valid YAML: {_bounded(' '.join(str(exc).split()), 600)}"
+            f"{path}: not valid YAML: {bounded(' '.join(str(exc).split()), 600)}"
         ) from None
     if content is None:
         return {}
@@ -431,7 +431,7 @@ def build_config(layers: list[tuple[str, dict[str, Any]]]) -> Config:
                 (src for src, raw in reversed(layers) if _has_key(raw, key_path)), "defaults"
             )
             message = (
-                f"{origin}: invalid value {_bounded(repr(err.get('input')), 120)} for key "
+                f"{origin}: invalid value {bounded(repr(err.get('input')), 120)} for key "
                 f"'{'.'.join(key_path)}': "
                 f"{err['msg']}. See configs/default.yaml for the expected type."
             )
@@ -439,13 +439,6 @@ def build_config(layers: list[tuple[str, dict[str, Any]]]) -> Config:
                 seen.add(key_path)
                 problems.append(message)
         raise ConfigError(_joined(problems)) from exc
-
-
-def _bounded(text: str, limit: int) -> str:
-    """``text`` cut to ``limit`` characters, saying how much was left out."""
-    return (
-        text if len(text) <= limit else f"{text[:limit]}... ({len(text) - limit} more characters)"
-    )
 
 
 def _joined(problems: list[str]) -> str:

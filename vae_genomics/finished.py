@@ -21,6 +21,8 @@ from vae_genomics.evaluation.metrics import encode
 from vae_genomics.evaluation.modeseek import to_jsonable
 from vae_genomics.io import write_json
 from vae_genomics.models.vae import HaplotypeVAE
+from vae_genomics.report.build import write_section_report
+from vae_genomics.run_outputs import evaluate_section, run_metrics, run_report_arguments
 from vae_genomics.rundata import (
     GMM_FILE,
     HAPLOTYPES_FILE,
@@ -39,7 +41,6 @@ from vae_genomics.runs import (
     read_json,
     resolve_run_dir,
 )
-from vae_genomics.training import evaluate_section, run_metrics, write_run_report
 
 log = logging.getLogger(__name__)
 
@@ -221,10 +222,12 @@ def report_run(run_dir: str | Path, command: str = "") -> Path:
     shutil.rmtree(staging, ignore_errors=True)
     try:
         write_json(staging / METRICS_FILE, to_jsonable(metrics))
-        page = write_run_report(
-            run.run_dir, data.section.name, run.run_dir.name, config, evaluation, history, metrics,
-            positions=data.matrix.positions, groups=groups, command=command,
-            report_dir=staging / REPORT_DIR,
+        page = write_section_report(
+            **run_report_arguments(
+                run.run_dir, data.section.name, run.run_dir.name, config, evaluation, history,
+                metrics, positions=data.matrix.positions, groups=groups, command=command,
+                report_dir=staging / REPORT_DIR,
+            )
         )  # fmt: skip
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -93,11 +93,12 @@ def is_finished(run_dir: Path, config: Config) -> bool:
 def _train_point(config_dict: dict[str, Any], section: str, parent: str, run_name: str) -> str:
     """Worker: train one point (runs in a separate process when ``jobs > 1``)."""
     from vae_genomics.data import load_section
-    from vae_genomics.training import train_section
+    from vae_genomics.section_run import RunTarget, train_section
 
     config = Config.model_validate(config_dict)
-    train_section(config, load_section(config.data, section), run_name, overwrite=True,
-                  parent=Path(parent), origins={"objective.kl_weight": "sweep point"})  # fmt: skip
+    target = RunTarget(run_name, overwrite=True, parent=Path(parent),
+                       origins={"objective.kl_weight": "sweep point"})  # fmt: skip
+    train_section(config, load_section(config.data, section), target)
     return run_name
 
 
