@@ -31,8 +31,9 @@ import numpy as np
 from vae_genomics.evaluation.generators import DEFAULT_GENERATOR, make_generator
 from vae_genomics.evaluation.likelihood import importance_weighted_nll
 from vae_genomics.evaluation.metrics import encode
-from vae_genomics.evaluation.modeseek import VerdictThresholds, mode_seeking_report
+from vae_genomics.evaluation.modeseek import mode_seeking_report
 from vae_genomics.evaluation.realism import common_size, realism_ceiling, realism_panel
+from vae_genomics.evaluation.verdict import VerdictThresholds
 from vae_genomics.finished import load_run
 from vae_genomics.runs import METRICS_FILE, read_json
 

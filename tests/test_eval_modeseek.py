@@ -6,15 +6,13 @@ import numpy as np
 import pytest
 
 from vae_genomics.evaluation.modeseek import (
-    VerdictThresholds,
     compare_sets,
-    headline,
-    judge,
     mode_seeking_report,
     to_jsonable,
     variance_ratios,
 )
 from vae_genomics.evaluation.pca import HaplotypePCA
+from vae_genomics.evaluation.verdict import VerdictThresholds, headline, judge
 
 N_VARIANTS = 150
 

@@ -10,8 +10,8 @@ import pytest
 from vcf_factory import structured_haplotypes
 
 from vae_genomics.config import EvaluationConfig
-from vae_genomics.evaluation.modeseek import VERDICTS
 from vae_genomics.evaluation.summary import SET_NAMES, evaluate_model
+from vae_genomics.evaluation.verdict import VERDICTS
 from vae_genomics.models.vae import HaplotypeVAE
 from vae_genomics.report import figures
 from vae_genomics.report.build import FIGURES, write_section_report

@@ -10,7 +10,6 @@ from vcf_factory import structured_haplotypes
 from vae_genomics.config import EvaluationConfig, VerdictConfig, load_config
 from vae_genomics.errors import ConfigError
 from vae_genomics.evaluation import DEFAULT_GENERATOR
-from vae_genomics.evaluation.modeseek import VERDICTS, VerdictThresholds
 from vae_genomics.evaluation.prdc import prdc
 from vae_genomics.evaluation.samplers import decode_probabilities
 from vae_genomics.evaluation.summary import (
@@ -20,6 +19,7 @@ from vae_genomics.evaluation.summary import (
     latent_traversals,
     thresholds_from_config,
 )
+from vae_genomics.evaluation.verdict import VERDICTS, VerdictThresholds
 from vae_genomics.models.vae import HaplotypeVAE
 
 N_VARIANTS = 60

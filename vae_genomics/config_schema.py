@@ -218,7 +218,7 @@ class ReportConfig(_Strict):
 
 
 class VerdictConfig(_Strict):
-    """Thresholds of the per-set verdict (``evaluation.modeseek.VerdictThresholds``)."""
+    """Thresholds of the per-set verdict (``evaluation.verdict.VerdictThresholds``)."""
 
     collapse_variance_ratio: float = Field(
         0.05, ge=0.0, le=1.0, description="collapsed when the PC variance ratios are all below this"

@@ -8,7 +8,7 @@ interrupted sweep resumes where it stopped; a point whose configuration changed 
 Recommendation rule (:func:`recommend`): a point is eligible when training did not diverge, at least
 ``min_active_units`` latent dimensions are active, and neither its Bernoulli-sampled
 reconstructions nor its generated samples (the default generator) are judged ``off-distribution``,
-``mode-seeking`` or ``collapsed`` (:data:`~vae_genomics.evaluation.modeseek.FAILING`). Among the
+``mode-seeking`` or ``collapsed`` (:data:`~vae_genomics.evaluation.verdict.FAILING`). Among the
 eligible points the one with the best (lowest) held-out −ELBO wins; ties go to the larger β. The
 maximum-likelihood point can be a collapsed one (rate ≈ 0), which is why the best −ELBO alone is
 not the rule. Every other point gets the reason it lost.
@@ -33,7 +33,8 @@ import yaml
 
 from vae_genomics.config import Config, deep_merge, read_yaml
 from vae_genomics.errors import ConfigError
-from vae_genomics.evaluation.modeseek import FAILING, to_jsonable
+from vae_genomics.evaluation.modeseek import to_jsonable
+from vae_genomics.evaluation.verdict import FAILING
 from vae_genomics.io import atomic_write_text, write_json
 from vae_genomics.runs import CONFIG_FILE, METRICS_FILE, read_json
 

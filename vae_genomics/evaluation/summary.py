@@ -19,7 +19,7 @@ two small views of existing ones (coverage per population, latent traversals):
 - the realism and privacy panel of the generated sets, beside its real-vs-real ceiling
   (:mod:`~vae_genomics.evaluation.realism`), whose privacy numbers feed their verdicts; the
   ``headline`` verdict of the section, from the reconstructions and the default generator
-  (:func:`~vae_genomics.evaluation.modeseek.headline`, the sweep's rule; prior samples are advisory);
+  (:func:`~vae_genomics.evaluation.verdict.headline`, the sweep's rule; prior samples are advisory);
 - PCA-space coverage of each population's held-out haplotypes, when labels are given: which
   populations a mode-seeking set misses (the same balls as ``prdc_pca.coverage``, so the
   count-weighted mean over populations is that coverage);
@@ -45,13 +45,7 @@ from vae_genomics.evaluation.generators import DEFAULT_GENERATOR, make_generator
 from vae_genomics.evaluation.latent import latent_statistics, mutual_information, reencoding_error
 from vae_genomics.evaluation.likelihood import importance_weighted_nll
 from vae_genomics.evaluation.metrics import encode, heldout_objective
-from vae_genomics.evaluation.modeseek import (
-    VERDICTS,
-    VerdictThresholds,
-    headline,
-    mode_seeking_report,
-    to_jsonable,
-)
+from vae_genomics.evaluation.modeseek import mode_seeking_report, to_jsonable
 from vae_genomics.evaluation.pca import HaplotypePCA
 from vae_genomics.evaluation.prdc import kth_neighbour_distances, pairwise_distances
 from vae_genomics.evaluation.prior import model_prior
@@ -63,6 +57,7 @@ from vae_genomics.evaluation.samplers import (
     posterior_reconstructions,
     sample_prior,
 )
+from vae_genomics.evaluation.verdict import VERDICTS, VerdictThresholds, headline
 from vae_genomics.models.vae import HaplotypeVAE
 
 log = logging.getLogger(__name__)

@@ -3,7 +3,7 @@
 Reads ``metrics.json`` of ``<runs_dir>/<section>/latest`` (or of the newest finished run when there
 is no ``latest`` link) and links each row to that run's ``report/index.html`` by a relative path.
 Rows are ordered worst first: by the headline verdict (the worse of the reconstructions' and the
-default generator's, :func:`~vae_genomics.evaluation.modeseek.headline`; order
+default generator's, :func:`~vae_genomics.evaluation.verdict.headline`; order
 :data:`~vae_genomics.report.labels.SEVERITY`, then runs without an evaluation), then by the lowest
 PCA-space coverage of its generated and reconstructed sets; configured sections without a run come
 last, marked "not trained". Above the table: a header (version, date, command), the "what to do

@@ -20,7 +20,7 @@ SET_SHORT: dict[str, str] = {
     "generated_samples": "generated samples",
 }
 
-#: Verdicts from best to worst (``evaluation.modeseek.VERDICTS``); the index sorts by this.
+#: Verdicts from best to worst (``evaluation.verdict.VERDICTS``); the index sorts by this.
 SEVERITY = ("ok", "copies-training-data", "off-distribution", "mode-seeking", "collapsed")
 
 #: Runs from older versions call the generated set ``gmm_samples``.
