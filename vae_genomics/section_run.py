@@ -119,7 +119,7 @@ class StagedSection:
         metrics: What ``metrics.json`` holds (already written into the staging directory).
         guard: The divergence guard of the fit.
         report: Keyword arguments of :func:`~vae_genomics.report.build.write_section_report`
-            (picklable; see :func:`run_report_arguments`).
+            (picklable; see :func:`~vae_genomics.run_outputs.run_report_arguments`).
     """
 
     staging: RunStaging
