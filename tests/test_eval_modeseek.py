@@ -8,7 +8,6 @@ import pytest
 from vae_genomics.evaluation.modeseek import (
     compare_sets,
     mode_seeking_report,
-    to_jsonable,
     variance_ratios,
 )
 from vae_genomics.evaluation.pca import HaplotypePCA
@@ -213,11 +212,6 @@ def test_thresholds_are_validated():
         VerdictThresholds(min_coverage_fraction=1.5)
     with pytest.raises(ValueError, match="n_pcs"):
         VerdictThresholds(n_pcs=0)
-
-
-def test_to_jsonable():
-    value = {"a": np.float32(1.5), "b": np.array([1, 2]), "c": float("nan"), "d": (np.bool_(True),)}
-    assert to_jsonable(value) == {"a": 1.5, "b": [1, 2], "c": None, "d": [True]}
 
 
 def test_ceiling_is_measured_in_a_pca_that_did_not_see_it(cohort):

@@ -1,9 +1,11 @@
-"""Atomic writes."""
+"""Atomic writes and JSON conversion."""
 
 import os
 import stat
 
-from vae_genomics.io import atomic_write_text
+import numpy as np
+
+from vae_genomics.io import atomic_write_text, to_jsonable
 
 
 def test_atomic_writes_get_ordinary_permissions(tmp_path):
@@ -14,3 +16,8 @@ def test_atomic_writes_get_ordinary_permissions(tmp_path):
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "a.txt").stat().st_mode) == 0o644
     assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]  # no temporary file left behind
+
+
+def test_to_jsonable():
+    value = {"a": np.float32(1.5), "b": np.array([1, 2]), "c": float("nan"), "d": (np.bool_(True),)}
+    assert to_jsonable(value) == {"a": 1.5, "b": [1, 2], "c": None, "d": [True]}

@@ -46,12 +46,13 @@ def evaluate_external(run_dir: str | Path, synthetic: str | Path) -> dict[str, A
         DataError: The file cannot be read, lacks some of the run's sites or has other alleles at
             them (the message names the sites), or has too few haplotypes to score.
     """
-    from vae_genomics.evaluation.modeseek import mode_seeking_report, to_jsonable
+    from vae_genomics.evaluation.modeseek import mode_seeking_report
     from vae_genomics.evaluation.pca import HaplotypePCA
     from vae_genomics.evaluation.realism import common_size, realism_ceiling, realism_panel
     from vae_genomics.evaluation.summary import thresholds_from_config
     from vae_genomics.export import read_section_haplotypes
     from vae_genomics.finished import load_run
+    from vae_genomics.io import to_jsonable
 
     run = load_run(run_dir)
     matrix = run.data.matrix

@@ -18,8 +18,7 @@ from vae_genomics.config import Config, read_yaml
 from vae_genomics.data import SectionData, load_section
 from vae_genomics.errors import RunError
 from vae_genomics.evaluation.metrics import encode
-from vae_genomics.evaluation.modeseek import to_jsonable
-from vae_genomics.io import write_json
+from vae_genomics.io import to_jsonable, write_json
 from vae_genomics.models.vae import HaplotypeVAE
 from vae_genomics.report.build import write_section_report
 from vae_genomics.run_outputs import evaluate_section, run_metrics, run_report_arguments

@@ -1,15 +1,18 @@
-"""Atomic file writes: a killed process leaves either the old complete file or none."""
+"""Atomic file writes (a killed process leaves either the old complete file or none) and the
+conversion of numpy results to plain JSON types."""
 
 from __future__ import annotations
 
 import errno
 import json
+import math
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 
@@ -45,6 +48,21 @@ def atomic_write_text(path: Path, text: str) -> None:
 def write_json(path: Path, obj: Any) -> None:
     """Atomically write ``obj`` as indented JSON."""
     atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False) + "\n")
+
+
+def to_jsonable(value: Any) -> Any:
+    """Plain Python types for ``json.dumps``: numpy scalars/arrays converted, NaN and inf to None."""
+    if isinstance(value, Mapping):
+        return {str(key): to_jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [to_jsonable(item) for item in value]
+    if isinstance(value, np.bool_ | bool):
+        return bool(value)
+    if isinstance(value, np.integer | int):
+        return int(value)
+    if isinstance(value, np.floating | float):
+        return float(value) if math.isfinite(value) else None
+    return value
 
 
 def write_yaml(path: Path, obj: Any) -> None:

@@ -33,9 +33,8 @@ import yaml
 
 from vae_genomics.config import Config, deep_merge, read_yaml
 from vae_genomics.errors import ConfigError
-from vae_genomics.evaluation.modeseek import to_jsonable
 from vae_genomics.evaluation.verdict import FAILING
-from vae_genomics.io import atomic_write_text, write_json
+from vae_genomics.io import atomic_write_text, to_jsonable, write_json
 from vae_genomics.runs import CONFIG_FILE, METRICS_FILE, read_json
 
 log = logging.getLogger(__name__)

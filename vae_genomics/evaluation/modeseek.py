@@ -29,7 +29,6 @@ The verdict of each set is :func:`vae_genomics.evaluation.verdict.judge`.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
@@ -40,6 +39,7 @@ from vae_genomics.evaluation.pca import HaplotypePCA
 from vae_genomics.evaluation.popgen import LD_MAX_OFFSET, allele_frequency_agreement, ld_agreement
 from vae_genomics.evaluation.prdc import CHUNK_SIZE, prdc
 from vae_genomics.evaluation.verdict import VerdictThresholds, judge
+from vae_genomics.io import to_jsonable
 
 log = logging.getLogger(__name__)
 
@@ -235,18 +235,3 @@ def mode_seeking_report(
             },
         }
     )
-
-
-def to_jsonable(value: Any) -> Any:
-    """Plain Python types for ``json.dumps``: numpy scalars/arrays converted, NaN and inf to None."""
-    if isinstance(value, Mapping):
-        return {str(key): to_jsonable(item) for key, item in value.items()}
-    if isinstance(value, list | tuple | np.ndarray):
-        return [to_jsonable(item) for item in value]
-    if isinstance(value, np.bool_ | bool):
-        return bool(value)
-    if isinstance(value, np.integer | int):
-        return int(value)
-    if isinstance(value, np.floating | float):
-        return float(value) if math.isfinite(value) else None
-    return value

@@ -45,7 +45,7 @@ from vae_genomics.evaluation.generators import DEFAULT_GENERATOR, make_generator
 from vae_genomics.evaluation.latent import latent_statistics, mutual_information, reencoding_error
 from vae_genomics.evaluation.likelihood import importance_weighted_nll
 from vae_genomics.evaluation.metrics import encode, heldout_objective
-from vae_genomics.evaluation.modeseek import mode_seeking_report, to_jsonable
+from vae_genomics.evaluation.modeseek import mode_seeking_report
 from vae_genomics.evaluation.pca import HaplotypePCA
 from vae_genomics.evaluation.prdc import kth_neighbour_distances, pairwise_distances
 from vae_genomics.evaluation.prior import model_prior
@@ -58,6 +58,7 @@ from vae_genomics.evaluation.samplers import (
     sample_prior,
 )
 from vae_genomics.evaluation.verdict import VERDICTS, VerdictThresholds, headline
+from vae_genomics.io import to_jsonable
 from vae_genomics.models.vae import HaplotypeVAE
 
 log = logging.getLogger(__name__)

@@ -30,7 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from vae_genomics.evaluation.modeseek import mode_seeking_report, to_jsonable
+from vae_genomics.evaluation.modeseek import mode_seeking_report
+from vae_genomics.io import to_jsonable
 
 log = logging.getLogger(__name__)
 
