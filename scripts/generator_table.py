@@ -90,17 +90,15 @@ def score_run(label: str, run_dir: Path, generators: list[str], seed: int) -> li
     fitted: dict[str, Any] = {}  # one fit per code source, shared by its decoders
     for spec in generators:
         gen = make_generator(spec, run.config.evaluation.gmm_max_components)
-        if gen.source.name not in fitted:
-            fitted[gen.source.name] = gen.source.fit(mean, log_var, seed)
-        gen.source = fitted[gen.source.name]
-        gen.fit_head(run.model, x_train, mean, log_var, seed)
+        shared = fitted.setdefault(gen.source.name, gen.source)
+        fit_source = shared is gen.source
+        gen.source = shared
+        gen.fit_posteriors(run.model, x_train, mean, log_var, seed, fit_source=fit_source)
         nlls[spec] = nll
         if gen.head is not None:
             k = run.config.evaluation.iw_samples
             iw = importance_weighted_nll(run.model, x_val, k, seed=seed, head=gen.head)
             nlls[spec] = iw["nll"]
-        if gen.guard is not None:
-            gen.fit_guard(x_train, seed)
         sets[spec] = gen.sample(run.model, len(x_val), seed=seed)["samples"]
     ms = mode_seeking_report(x_train, x_val, sets, thresholds=VerdictThresholds(), seed=seed)
     size = common_size(len(x_val), len(x_val), len(x_train), 1000)

@@ -14,6 +14,7 @@ from vae_genomics.config import ObjectiveConfig
 from vae_genomics.evaluation.generators import make_generator
 from vae_genomics.evaluation.latent import latent_statistics
 from vae_genomics.evaluation.likelihood import bernoulli_log_likelihood, importance_weighted_nll
+from vae_genomics.evaluation.metrics import encode
 from vae_genomics.evaluation.prior import PriorMixture, model_prior
 from vae_genomics.evaluation.samplers import sample_prior
 from vae_genomics.models.losses import mixture_log_density, mixture_marginal_log_density
@@ -134,11 +135,18 @@ def test_the_prior_is_trained_and_round_trips_through_keras(tmp_path):
     np.testing.assert_allclose(again.log_vars, prior.log_vars)
 
 
-def test_prior_sources_draw_from_the_learned_prior(rng):
+@pytest.mark.parametrize("shared", [False, True], ids=["own-source", "shared-source"])
+def test_prior_sources_draw_from_the_learned_prior(rng, shared):
     model = _mog_model(latent=1)
     _set_prior(model, [0.25, 0.25, 0.5], [[-6.0], [0.0], [6.0]], [[0.01]] * 3)
     x = (rng.random((30, 20)) < 0.5).astype(np.int8)
-    gen = make_generator("prior/calls").fit(model, x, seed=0)
+    if shared:  # as scripts/generator_table.py does: one source fitted, then shared by decoders
+        mean, log_var = encode(model, x)
+        gen = make_generator("prior/calls")
+        gen.source.fit(mean, log_var, seed=0)
+        gen.fit_posteriors(model, x, mean, log_var, seed=0, fit_source=False)
+    else:
+        gen = make_generator("prior/calls").fit(model, x, seed=0)
     z = gen.sample(model, 4000, seed=1)["latent"][:, 0]
     np.testing.assert_allclose([np.mean(z < -3), np.mean(abs(z) < 3), np.mean(z > 3)],
                                [0.25, 0.25, 0.5], atol=0.03)  # fmt: skip

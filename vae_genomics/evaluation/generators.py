@@ -258,32 +258,24 @@ class Generator:
         mean: np.ndarray,
         log_var: np.ndarray,
         seed: Seed = 0,
+        fit_source: bool = True,
     ) -> Generator:
         """:meth:`fit` with the training posteriors (``mean``, ``log_var``: (n_train, latent_dim))
-        already computed: the code source, the ``ld`` head and the guard."""
-        self.source.fit(mean, log_var, seed)
+        already computed: the code source (unless ``fit_source`` is false: a source already fitted
+        on these posteriors and shared between generators), the model's prior for the ``prior``
+        source, the ``ld`` head and the guard."""
+        if fit_source:
+            self.source.fit(mean, log_var, seed)
         if isinstance(self.source, PriorSource):
             self.source.prior = model_prior(model)
-        self.fit_head(model, x_train, mean, log_var, seed)
-        if self.guard is not None:
-            self.fit_guard(x_train, seed)
-        return self
-
-    def fit_head(
-        self,
-        model: HaplotypeVAE,
-        x_train: np.ndarray,
-        mean: np.ndarray,
-        log_var: np.ndarray,
-        seed: Seed = 0,
-    ) -> Generator:
-        """Fit the ``ld`` decoder's head on ``x_train`` (n_train, n_variants) and one draw from each
-        posterior (``mean``, ``log_var``: (n_train, latent_dim)); other decoders have no head."""
         order = context_order(self.decoder)
         if order:
+            # the head learns from one posterior draw per training haplotype
             rng = np.random.default_rng(_int_seed(seed))
             z = mean + np.exp(0.5 * log_var) * rng.standard_normal(np.shape(mean))
             self.head = ContextHead(order=order).fit(decode_logits(model, z), x_train)
+        if self.guard is not None:
+            self.fit_guard(x_train, seed)
         return self
 
     def fit_guard(self, x_train: np.ndarray, seed: Seed = 0) -> Generator:
