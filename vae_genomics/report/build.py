@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,6 @@ from vae_genomics.io import atomic_write_text
 from vae_genomics.report import figures as figs
 from vae_genomics.report.curves import training_curves
 from vae_genomics.report.html import (
-    badge,
     config_block,
     contents,
     esc,
@@ -35,13 +34,17 @@ from vae_genomics.report.html import (
     summary_box,
     table,
 )
-from vae_genomics.report.labels import SET_LABELS, SET_SHORT
+from vae_genomics.report.labels import SET_SHORT
 from vae_genomics.report.latent_plot import latent_scatter
 from vae_genomics.report.realism_table import realism_section
+from vae_genomics.report.set_tables import (
+    numbers_table,
+    population_table,
+    thresholds_note,
+    verdict_table,
+)
 
 log = logging.getLogger(__name__)
-
-CEILING = "ceiling: real training haplotypes"
 
 #: File names of the figures, in page order.
 FIGURES = (
@@ -53,130 +56,6 @@ FIGURES = (
     "allele_frequencies.png",
     "ld_heatmaps.png",
 )
-
-#: Rows of the numbers table: (label, getter from a set's stats, name of the verdict check).
-_Getter = Callable[[Mapping[str, Any]], Any]
-
-
-def _number_rows(n_pcs: int) -> list[tuple[str, _Getter, str | None]]:
-    def pc(i: int) -> _Getter:
-        return lambda s: s["variance_ratio"][i] if i < len(s["variance_ratio"]) else None
-
-    def nested(a: str, b: str) -> _Getter:
-        return lambda s: s[a][b]
-
-    rows: list[tuple[str, _Getter, str | None]] = [
-        (f"variance ratio PC{i + 1}", pc(i), f"variance_ratio_pc{i + 1}") for i in range(n_pcs)
-    ]
-    rows += [
-        (f"max variance ratio, PC1–PC{n_pcs}",
-         lambda s: max((v for v in s["variance_ratio"][:n_pcs] if v is not None), default=None),
-         "max_variance_ratio"),
-        (f"total variance ratio, PC1–PC{n_pcs}", lambda s: s["total_variance_ratio"], None),
-        ("site variance ratio, all variants", lambda s: s["site_variance_ratio"],
-         "site_variance_ratio"),
-    ]  # fmt: skip
-    for space, label in (("pca", "PCA space"), ("hamming", "Hamming space")):
-        for key in ("precision", "recall", "density", "coverage"):
-            check = f"coverage_{space}" if key == "coverage" else None
-            rows.append((f"{key} ({label})", nested(f"prdc_{space}", key), check))
-    rows += [
-        ("allele frequency: Pearson r", nested("allele_frequency", "pearson_r"), None),
-        ("allele frequency: RMSE", nested("allele_frequency", "rmse"), None),
-        ("allele frequency: max |difference|", nested("allele_frequency", "max_abs_diff"), None),
-        ("LD r²: Pearson r", nested("ld", "pearson_r"), None),
-        ("LD r²: RMSE", nested("ld", "rmse"), None),
-        ("LD r²: mean, real held-out", nested("ld", "mean_r2_reference"), None),
-        ("LD r²: mean, this set", nested("ld", "mean_r2_candidate"), None),
-        ("LD pairs compared", nested("ld", "n_pairs"), None),
-    ]
-    return rows
-
-
-def _verdict_table(modeseek: Mapping[str, Any]) -> str:
-    ceiling = modeseek["ceiling"]
-    rows = []
-    for name, stats in modeseek["sets"].items():
-        v = stats["verdict"]
-        also = [t for t in v["tripped"] if t != v["tripped_by"]]
-        rows.append([
-            f"<th>{html.escape(SET_SHORT.get(name, name))}</th>",
-            html.escape(SET_LABELS.get(name, name)),
-            badge(v["verdict"]),
-            html.escape(v["tripped_by"] or "—"),
-            num(v["value"]),
-            num(v["threshold"]),
-            html.escape(", ".join(also) or "—"),
-            num(stats["prdc_pca"]["coverage"], digits=3),
-            num(stats["prdc_hamming"]["coverage"], digits=3),
-            num(stats["prdc_pca"]["precision"], digits=3),
-            num(stats["prdc_hamming"]["precision"], digits=3),
-        ])  # fmt: skip
-    rows.append([
-        f"<th>{html.escape(CEILING)}</th>",
-        "real training vs real held-out haplotypes (what a perfect generator scores)",
-        "", "", "", "", "",
-        num(ceiling["prdc_pca"]["coverage"], digits=3),
-        num(ceiling["prdc_hamming"]["coverage"], digits=3),
-        num(ceiling["prdc_pca"]["precision"], digits=3),
-        num(ceiling["prdc_hamming"]["precision"], digits=3),
-    ])  # fmt: skip
-    return table(
-        ["set", "what it is", "verdict", "deciding number", "value", "threshold",
-         "also tripped", "coverage (PCA)", "coverage (Hamming)", "precision (PCA)",
-         "precision (Hamming)"],
-        rows,
-    )  # fmt: skip
-
-
-def _numbers_table(modeseek: Mapping[str, Any]) -> str:
-    n_pcs = int(modeseek["settings"]["n_pcs"])
-    sets = modeseek["sets"]
-    header = ["number", "ceiling (train vs held-out)", *(SET_SHORT.get(n, n) for n in sets)]
-    rows = []
-    for label, get, check in _number_rows(n_pcs):
-        row = [f"<th>{html.escape(label)}</th>", num(_safe(get, modeseek["ceiling"]))]
-        for stats in sets.values():
-            value = _safe(get, stats)
-            found = next((c for c in stats["verdict"]["checks"] if c["name"] == check), None)
-            if found is None:
-                row.append(num(value))
-            else:
-                tip = (
-                    f"threshold {found['threshold']:.4g}" if found["threshold"] is not None else ""
-                )
-                row.append(num(value, "trip" if found["tripped"] else "", tip))
-        rows.append(row)
-    return table(header, rows)
-
-
-def _safe(get: _Getter, stats: Mapping[str, Any]) -> Any:
-    try:
-        return get(stats)
-    except (KeyError, IndexError, TypeError):
-        return None
-
-
-def _population_table(modeseek: Mapping[str, Any]) -> str:
-    sets = modeseek["sets"]
-    by_set = {n: s.get("coverage_by_population") for n, s in sets.items()}
-    if not any(by_set.values()):
-        return ""
-    pops = sorted({p for cov in by_set.values() if cov for p in cov})
-    rows = []
-    for pop in pops:
-        n = next(cov[pop]["n"] for cov in by_set.values() if cov and pop in cov)
-        row = [f"<th>{html.escape(pop)}</th>", num(n)]
-        row += [num(cov[pop]["coverage"] if cov and pop in cov else None, digits=3)
-                for cov in by_set.values()]  # fmt: skip
-        rows.append(row)
-    return (
-        "<h3>Coverage (PCA space) of each population's held-out haplotypes</h3>"
-        "<p class='note'>The fraction of a population's held-out haplotypes that have a point of "
-        "the set within their k-NN radius: a set on the densest modes leaves whole populations "
-        "uncovered. The count-weighted mean over populations is the set's coverage (PCA).</p>"
-        + table(["population", "held-out haplotypes", *(SET_SHORT.get(n, n) for n in sets)], rows)
-    )
 
 
 def _latent_table(summary: Mapping[str, Any]) -> str:
@@ -197,36 +76,6 @@ def _latent_table(summary: Mapping[str, Any]) -> str:
 def fmt_bool(value: Any) -> str:
     """yes/no for booleans."""
     return "yes" if value else "no"
-
-
-def _thresholds_note(modeseek: Mapping[str, Any]) -> str:
-    t = modeseek["thresholds"]
-    s = modeseek["settings"]
-    return (
-        "<p class='note'>Each set is compared with the "
-        f"{s['n_reference']} held-out real haplotypes (PCA fitted on the real training haplotypes "
-        f"only; k = {s['k']} nearest neighbours; LD over pairs up to {s['ld_max_offset']} SNPs "
-        f"apart). <b>collapsed</b>: the largest variance ratio over PC1–PC{s['n_pcs']}, or the "
-        f"site variance ratio, is below {t['collapse_variance_ratio']:g} (evaluation.verdict."
-        "collapse_variance_ratio). <b>off-distribution</b>: precision (PCA space, or Hamming space "
-        "for 0/1 sets) below "
-        f"{t.get('min_precision_fraction', 0.7):g} × the ceiling's (min_precision_fraction): many "
-        "points lie where no real haplotype does (over-dispersed or noisy sets, variance ratios "
-        "at or above 1). <b>mode-seeking</b>: a per-PC variance ratio below "
-        f"{t['min_variance_fraction']:g} × the ceiling's (capped at 1; min_variance_fraction), or "
-        f"a coverage (PCA or Hamming space) below {t['min_coverage_fraction']:g} × the ceiling's "
-        "(min_coverage_fraction). <b>copies-training-data</b> (generated sets): privacy loss above "
-        f"{t.get('max_privacy_loss', 0.1):g} (max_privacy_loss), or exact training copies more "
-        f"than {t.get('max_copy_excess', 0.1):g} above the held-out haplotypes' own fraction "
-        "(max_copy_excess). The first that applies, in that order; otherwise <b>ok</b>. The "
-        "deciding number is the check of that verdict furthest past its threshold. The section's "
-        "headline verdict is the worse of the Bernoulli-drawn reconstructions' and the generated "
-        "samples' (prior samples are advisory). The Hamming distance from decoder probabilities "
-        "is the expected distance of a draw from them, so uncertain probabilities can have a low "
-        "Hamming coverage without any mode-seeking in PCA space; "
-        f"the ceiling's PCA numbers are {s['ceiling_pca']} (measured in a PCA that did not see the "
-        "ceiling sample). Allele-frequency and LD agreement are shown, not judged.</p>"
-    )
 
 
 def _model_note(summary: Mapping[str, Any]) -> str:
@@ -406,12 +255,12 @@ def write_section_report(
         + "<p class='note'>Is the decoded and generated data spread like the real haplotypes, or "
         "piled onto their densest modes? Each set below is compared with held-out real "
         "haplotypes, beside the same numbers for real training haplotypes (the ceiling).</p>"
-        f"<h2 id='verdicts'>Verdicts</h2>{_verdict_table(modeseek)}{_thresholds_note(modeseek)}"
+        f"<h2 id='verdicts'>Verdicts</h2>{verdict_table(modeseek)}{thresholds_note(modeseek)}"
         f"<h2 id='model'>Model</h2>{key_value_table(summary)}{_model_note(s)}"
         f"<h2 id='numbers'>Numbers per set</h2><p class='note'>Shaded: a check that tripped (hover for its "
         "threshold). Variance ratios: a set's variance along each PC over the held-out set's "
         f"(1 = same spread). Precision/recall/density/coverage: Naeem et al. 2020.</p>"
-        f"{_numbers_table(modeseek)}{_population_table(modeseek)}"
+        f"{numbers_table(modeseek)}{population_table(modeseek)}"
         f"{realism_section(s)}"
         f"<h2 id='latent'>Latent dimensions</h2>{_latent_table(s)}"
         f"<h2 id='figures'>Figures</h2>{figures_html(figures)}"
