@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from vae_genomics.cli import main, parse_settings
-from vae_genomics.cli_parser import _EXAMPLES, build_parser
+from vae_genomics.cli_help import EXAMPLES
+from vae_genomics.cli_parser import build_parser
 from vae_genomics.errors import ConfigError
 from vae_genomics.logs import rate_and_eta
 
@@ -87,7 +88,7 @@ def test_rate_and_eta():
 
 def test_every_help_example_parses():
     parser = build_parser()
-    for command, lines in _EXAMPLES.items():
+    for command, lines in EXAMPLES.items():
         for line in lines:
             words = shlex.split(line.split("#")[0].split("|")[0])
             assert words[0] == "vae-genomics" and words[1] == command

@@ -7,93 +7,8 @@ import math
 from pathlib import Path
 
 from vae_genomics import __version__
+from vae_genomics.cli_help import DESCRIPTION, Formatter, examples
 from vae_genomics.evaluation import DEFAULT_GENERATOR
-
-_DESCRIPTION = """\
-Train one variational autoencoder per genomic section of a phased cohort and draw PCA reports
-that show whether the model covers the real haplotype distribution or concentrates on its modes.
-
-Typical use (on the bundled example, from the project directory):
-  vae-genomics sections --config configs/example.yaml         # list the sections of the VCF
-  vae-genomics cache data/example/example.vcf.gz --out example.vcz   # convert once (data.cache)
-  vae-genomics train --config configs/example.yaml            # train the default section
-  vae-genomics train --config configs/example.yaml --section 22_487463-942704 --epochs 50
-  vae-genomics report runs/22_487463-942704                   # re-draw the latest run's report
-  vae-genomics report --index runs --config configs/example.yaml   # one page across sections
-  vae-genomics sample runs/22_487463-942704 --n 200 --out synthetic.vcf.gz   # default generator
-  vae-genomics evaluate runs/22_487463-942704 --synthetic other.vcf.gz   # score any generator
-  vae-genomics encode runs/22_487463-942704 --out latent.tsv  # the run's own haplotypes
-  vae-genomics <command> --help                               # options and examples of each
-
-A finished run directory holds everything sample, evaluate, encode and report need (no VCF): copy it off
-the cluster and use it there, or from Python: vae_genomics.load_run("runs/22_487463-942704").
-
-Configuration: defaults (configs/default.yaml documents every option) <- --config file <-
-configs/sections/<section>.yaml <- command-line options.
-"""
-
-
-#: Examples under each subcommand's --help (they work on the bundled example data).
-_EXAMPLES: dict[str, tuple[str, ...]] = {
-    "sections": (
-        "vae-genomics sections --config configs/example.yaml",
-        "vae-genomics sections --config configs/example.yaml --names",
-        "vae-genomics sections --config configs/example.yaml --window-bp 200000 --out sections.tsv",
-        "vae-genomics sections --config configs/example.yaml --set data.min_maf=0.05",
-    ),
-    "cache": (
-        "vae-genomics cache data/example/example.vcf.gz --out example.vcz",
-        "vae-genomics cache --config configs/example.yaml --out example.vcz   # its data.vcf",
-    ),
-    "train": (
-        "vae-genomics train --config configs/example.yaml",
-        "vae-genomics train --config configs/example.yaml --section 22_487463-942704 --epochs 50",
-        "vae-genomics train --config configs/example.yaml --kl-weight 0.3 --run-name beta03",
-        "vae-genomics train --config configs/example.yaml --set training.learning_rate=3e-4",
-        "vae-genomics train --config configs/example.yaml --set model.hidden_units=[128,64]",
-        "vae-genomics train --config configs/example.yaml --run-name default --resume   # after a kill",
-        "vae-genomics train --config configs/example.yaml --sections 22_392-487449,22_487463-942704 "
-        "--run-name default --skip-existing   # several sections in one job",
-    ),
-    "report": (
-        "vae-genomics report runs/22_392-487449            # the latest run of that section",
-        "vae-genomics report runs/22_392-487449/default",
-        "vae-genomics report --index runs --config configs/example.yaml",
-    ),
-    "sample": (
-        "vae-genomics sample runs/22_392-487449 --n 200 --out synthetic.vcf.gz",
-        "vae-genomics sample runs/22_392-487449 --n 1000 --sampler gmm --seed 1 --out synthetic.vcf.gz",
-        "vae-genomics sample runs/22_392-487449 --n 10 --out - | head -20",
-        "vae-genomics sample --runs runs --region chr1:2802297-3009019 --n 1000",
-        "vae-genomics sample --runs runs --sections A,B,C --n 1000 --out region.vcf.gz",
-    ),
-    "evaluate": (
-        "vae-genomics evaluate runs/22_392-487449 --synthetic gan_output.vcf.gz",
-        "vae-genomics evaluate runs/22_392-487449 --synthetic synthetic.vcf.gz --out scores.json",
-    ),
-    "encode": (
-        "vae-genomics encode runs/22_392-487449 --out latent.tsv",
-        "vae-genomics encode runs/22_392-487449 --vcf data/example/example.vcf.gz --out external.tsv",
-    ),
-    "sweep": (
-        "vae-genomics sweep --config configs/example.yaml --section 22_392-487449",
-        "vae-genomics sweep --config configs/example.yaml --section 22_392-487449 --betas 0.3,1,3",
-        "vae-genomics sweep --config configs/example.yaml --jobs 2 --epochs 40",
-    ),
-}
-
-
-def _examples(command: str) -> str:
-    return "examples:\n" + "\n".join(f"  {line}" for line in _EXAMPLES[command])
-
-
-class _Formatter(argparse.HelpFormatter):
-    """Wraps descriptions as usual; keeps the examples epilog line by line."""
-
-    def _fill_text(self, text: str, width: int, indent: str) -> str:
-        if text.startswith("examples:"):
-            return "".join(indent + line for line in text.splitlines(keepends=True))
-        return super()._fill_text(text, width, indent)
 
 
 def _add_config(p: argparse.ArgumentParser) -> None:
@@ -116,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of all subcommands."""
     parser = argparse.ArgumentParser(
         prog="vae-genomics",
-        description=_DESCRIPTION,
+        description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -127,8 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "sections",
-        epilog=_examples("sections"),
-        formatter_class=_Formatter,
+        epilog=examples("sections"),
+        formatter_class=Formatter,
         help="list the sections of a VCF",
         description="Read the VCF (or data.cache), apply the filters and print its sections as a "
         "TSV table: name, contig, start, end (1-based inclusive), n_variants (after filtering), "
@@ -158,8 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "cache",
-        epilog=_examples("cache"),
-        formatter_class=_Formatter,
+        epilog=examples("cache"),
+        formatter_class=Formatter,
         help="convert a VCF/BCF once into a cache that section jobs read fast",
         description="Parse VCF once and write DIR, a VCF Zarr store (readable by sgkit and zarr) "
         "holding its biallelic SNPs with raw calls, per-site counts and a log of every record. "
@@ -177,8 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "train",
-        epilog=_examples("train"),
-        formatter_class=_Formatter,
+        epilog=examples("train"),
+        formatter_class=Formatter,
         help="train the VAE of one section (or of several in one job)",
         description="Train one section's VAE and write runs/<section>/<run-name>/ with model.keras, "
         "history.csv, split.json, latent.tsv, metrics.json, config.yaml and report/index.html. "
@@ -227,8 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "report",
-        epilog=_examples("report"),
-        formatter_class=_Formatter,
+        epilog=examples("report"),
+        formatter_class=Formatter,
         help="re-draw the report of a finished run, or the index across sections",
         description="Recompute the evaluation (written back into metrics.json), the figures and "
         "report/index.html of a run from its saved model, configuration and split. RUN is "
@@ -246,8 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "sample",
-        epilog=_examples("sample"),
-        formatter_class=_Formatter,
+        epilog=examples("sample"),
+        formatter_class=Formatter,
         help="generate synthetic haplotypes as a phased VCF",
         description="Generate N haplotypes with a run's model and write them as a phased, bgzipped "
         "VCF with the section's contig, positions, IDs and REF/ALT alleles. A generator is a code "
@@ -284,8 +199,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "evaluate",
-        epilog=_examples("evaluate"),
-        formatter_class=_Formatter,
+        epilog=examples("evaluate"),
+        formatter_class=Formatter,
         help="score another generator's haplotypes (a VCF) against a run's held-out haplotypes",
         description="Read a phased VCF/BCF's haplotypes at the run's sites (every site must be "
         "present with the same REF/ALT) and score them like the run's generated samples: "
@@ -304,8 +219,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "encode",
-        epilog=_examples("encode"),
-        formatter_class=_Formatter,
+        epilog=examples("encode"),
+        formatter_class=Formatter,
         help="embed haplotypes with a run's encoder into a latent TSV",
         description="Write per-haplotype posterior means and sds (columns haplotype, sample, "
         "population, split, mean_1.., sd_1..). Without --vcf, the run's own haplotypes; with "
@@ -319,8 +234,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "sweep",
-        epilog=_examples("sweep"),
-        formatter_class=_Formatter,
+        epilog=examples("sweep"),
+        formatter_class=Formatter,
         help="sweep the KL weight of one section and recommend one",
         description="Train one run per KL weight (same section, seed and split) into "
         "runs/<section>/sweeps/<name>/beta-<b>/, compare them on held-out haplotypes (rate, "
