@@ -5,7 +5,7 @@ privacy loss (each seed refits the code sources, draws and subsamples the panel)
 Usage:
     python scripts/generator_seeds.py --run example=runs/<section>/<run> [--run ...]
         --generators aggregate:1.5/temperature:0.5 aggregate:1.5/temperature:0.5/guard
-        [--seeds 4] [--json rows.json]
+        [--seeds 4] [--json rows.json] [--max-components 32]
 """
 
 from __future__ import annotations
@@ -31,12 +31,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--generators", nargs="+", required=True)
     parser.add_argument("--seeds", type=int, default=4, help="seeds 0 .. N-1")
     parser.add_argument("--json", type=Path, help="write every seed's rows here")
+    parser.add_argument("--max-components", type=int, help="largest mixture (gmm sources)")
     args = parser.parse_args(argv)
     rows: dict[tuple[str, str], list[dict]] = {}
     for item in args.run:
         label, _, path = item.partition("=")
         for seed in range(args.seeds):
-            for row in score_run(label, Path(path), args.generators, seed):
+            for row in score_run(label, Path(path), args.generators, seed, args.max_components):
                 rows.setdefault((label, row["generator"]), []).append(row)
     print("| cohort | generator | " + " | ".join(KEYS) + " |")
     print("|" + " --- |" * (len(KEYS) + 2))

@@ -14,7 +14,7 @@ source is fitted once per run and shared by its decoders. The tables of docs/exp
 
 Usage:
     python scripts/generator_table.py --run example=runs/<section>/<run> [--run ...]
-        [--generators prior gmm gmm/calls ...] [--out table.md] [--json table.json]
+        [--generators prior gmm gmm/calls ...] [--max-components 32] [--out table.md] [--json table.json]
 """
 
 from __future__ import annotations
@@ -78,8 +78,11 @@ def _row(cohort: str, name: str, ms: dict[str, Any], panel: dict[str, Any], nll:
     )  # fmt: skip
 
 
-def score_run(label: str, run_dir: Path, generators: list[str], seed: int) -> list[dict]:
-    """Rows of one cohort: the ceiling first, then one per generator."""
+def score_run(
+    label: str, run_dir: Path, generators: list[str], seed: int, max_components: int | None = None
+) -> list[dict]:
+    """Rows of one cohort: the ceiling first, then one per generator (mixture sources try at most
+    ``max_components`` components; the run's ``evaluation.gmm_max_components`` when None)."""
     run = load_run(run_dir)
     x = run.data.matrix.haplotypes
     x_train, x_val = x[run.train_rows], x[run.val_rows]
@@ -89,7 +92,7 @@ def score_run(label: str, run_dir: Path, generators: list[str], seed: int) -> li
     mean, log_var = encode(run.model, x_train)
     fitted: dict[str, Any] = {}  # one fit per code source, shared by its decoders
     for spec in generators:
-        gen = make_generator(spec, run.config.evaluation.gmm_max_components)
+        gen = make_generator(spec, max_components or run.config.evaluation.gmm_max_components)
         shared = fitted.setdefault(gen.source.name, gen.source)
         fit_source = shared is gen.source
         gen.source = shared
@@ -132,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run", action="append", required=True, help="LABEL=RUN_DIR (repeatable)")
     parser.add_argument("--generators", nargs="+", default=list(GENERATORS))
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--max-components", type=int, help="largest mixture (gmm sources)")
     parser.add_argument("--out", type=Path, help="write the Markdown table here")
     parser.add_argument("--json", type=Path, help="write the rows as JSON here")
     args = parser.parse_args(argv)
@@ -139,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict] = []
     for item in args.run:
         label, _, path = item.partition("=")
-        rows += score_run(label, Path(path), args.generators, args.seed)
+        rows += score_run(label, Path(path), args.generators, args.seed, args.max_components)
     table = markdown(rows)
     print(table)
     print(f"\ndefault generator: {DEFAULT_GENERATOR}")
