@@ -2,6 +2,7 @@
 against its held-out haplotypes, from the run directory alone; bad files get clear errors."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -107,3 +108,23 @@ def test_missing_sites_and_other_alleles_are_clear_errors(trained, caplog):
     assert "Traceback" not in caplog.text
     assert main(["evaluate", str(trained["run"]), "--synthetic", "nowhere.vcf.gz"]) == 2
     assert "nowhere.vcf.gz: VCF/BCF file not found" in caplog.text
+
+
+def test_generator_table_scores_each_generator_beside_the_ceiling(trained, monkeypatch):
+    """scripts/generator_table.py, which the tables of docs/experiments.md come from."""
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "scripts"))
+    from generator_table import score_run
+
+    gens = ["aggregate/calls", "aggregate/ld:4:0.7", "prior/bernoulli"]
+    rows = score_run("tiny", trained["run"], gens, seed=0, max_components=2)
+    assert [r["generator"] for r in rows] == ["real (ceiling)", *gens]
+    assert rows[0]["IW-NLL"] is None
+    metrics = json.loads((trained["run"] / "metrics.json").read_text())
+    nll = metrics["evaluation"]["iw_nll"]["nll"]
+    assert rows[1]["IW-NLL"] == nll == rows[3]["IW-NLL"]
+    assert rows[2]["IW-NLL"] != nll  # the ld head's own likelihood
+    for row in rows:
+        assert 0 <= row["cov PCA"] <= 1 and 0 <= row["cov Ham"] <= 1 and 0 <= row["AATS"] <= 1
+    # the same seed gives the same table
+    again = score_run("tiny", trained["run"], gens, seed=0, max_components=2)
+    assert again == rows
