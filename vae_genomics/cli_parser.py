@@ -11,6 +11,12 @@ from vae_genomics.cli_help import DESCRIPTION, Formatter, examples
 from vae_genomics.evaluation import DEFAULT_GENERATOR
 
 
+def _command(sub: argparse._SubParsersAction, name: str, **kwargs: str) -> argparse.ArgumentParser:
+    """A subcommand's parser, with its examples (:data:`~vae_genomics.cli_help.EXAMPLES`) as the
+    epilog of its --help."""
+    return sub.add_parser(name, epilog=examples(name), formatter_class=Formatter, **kwargs)
+
+
 def _add_config(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--config", "-c", type=Path, default=None,
@@ -40,10 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     verbosity.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser(
+    p = _command(
+        sub,
         "sections",
-        epilog=examples("sections"),
-        formatter_class=Formatter,
         help="list the sections of a VCF",
         description="Read the VCF (or data.cache), apply the filters and print its sections as a "
         "TSV table: name, contig, start, end (1-based inclusive), n_variants (after filtering), "
@@ -71,10 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--names", action="store_true", help="print only the section names")
     _add_set(p)
 
-    p = sub.add_parser(
+    p = _command(
+        sub,
         "cache",
-        epilog=examples("cache"),
-        formatter_class=Formatter,
         help="convert a VCF/BCF once into a cache that section jobs read fast",
         description="Parse VCF once and write DIR, a VCF Zarr store (readable by sgkit and zarr) "
         "holding its biallelic SNPs with raw calls, per-site counts and a log of every record. "
@@ -90,10 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chunk-variants", type=int, default=1000, help="variants per genotype chunk")
     p.add_argument("--overwrite", action="store_true", help="replace a cache of another file")
 
-    p = sub.add_parser(
+    p = _command(
+        sub,
         "train",
-        epilog=examples("train"),
-        formatter_class=Formatter,
         help="train the VAE of one section (or of several in one job)",
         description="Train one section's VAE and write runs/<section>/<run-name>/ with model.keras, "
         "history.csv, split.json, latent.tsv, metrics.json, config.yaml and report/index.html. "
@@ -140,10 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_threads(p)
     _add_set(p)
 
-    p = sub.add_parser(
+    p = _command(
+        sub,
         "report",
-        epilog=examples("report"),
-        formatter_class=Formatter,
         help="re-draw the report of a finished run, or the index across sections",
         description="Recompute the evaluation (written back into metrics.json), the figures and "
         "report/index.html of a run from its saved model, configuration and split. RUN is "
@@ -159,10 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_threads(p)
     _add_set(p)
 
-    p = sub.add_parser(
+    p = _command(
+        sub,
         "sample",
-        epilog=examples("sample"),
-        formatter_class=Formatter,
         help="generate synthetic haplotypes as a phased VCF",
         description="Generate N haplotypes with a run's model and write them as a phased, bgzipped "
         "VCF with the section's contig, positions, IDs and REF/ALT alleles. A generator is a code "
@@ -197,10 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_seed, help="seed of the draws (default: the run's seed)")
     _add_region_options(p)
 
-    p = sub.add_parser(
+    p = _command(
+        sub,
         "evaluate",
-        epilog=examples("evaluate"),
-        formatter_class=Formatter,
         help="score another generator's haplotypes (a VCF) against a run's held-out haplotypes",
         description="Read a phased VCF/BCF's haplotypes at the run's sites (every site must be "
         "present with the same REF/ALT) and score them like the run's generated samples: "
@@ -217,10 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="write the JSON here (default: standard output)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
 
-    p = sub.add_parser(
+    p = _command(
+        sub,
         "encode",
-        epilog=examples("encode"),
-        formatter_class=Formatter,
         help="embed haplotypes with a run's encoder into a latent TSV",
         description="Write per-haplotype posterior means and sds (columns haplotype, sample, "
         "population, split, mean_1.., sd_1..). Without --vcf, the run's own haplotypes; with "
@@ -232,10 +231,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, help="output TSV")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
 
-    p = sub.add_parser(
+    p = _command(
+        sub,
         "sweep",
-        epilog=examples("sweep"),
-        formatter_class=Formatter,
         help="sweep the KL weight of one section and recommend one",
         description="Train one run per KL weight (same section, seed and split) into "
         "runs/<section>/sweeps/<name>/beta-<b>/, compare them on held-out haplotypes (rate, "
