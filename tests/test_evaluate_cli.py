@@ -128,3 +128,32 @@ def test_generator_table_scores_each_generator_beside_the_ceiling(trained, monke
     # the same seed gives the same table
     again = score_run("tiny", trained["run"], gens, seed=0, max_components=2)
     assert again == rows
+
+
+def test_unseen_codes_scores_half_the_heldout_set_against_the_other(trained, monkeypatch):
+    """scripts/unseen_codes.py: held-out half A, its decoded codes and the default generator,
+    scored against the training haplotypes and held-out half B."""
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "scripts"))
+    from unseen_codes import _halves, score_seed
+
+    from vae_genomics.evaluation.realism import exact_copy_fraction
+    from vae_genomics.finished import load_run
+
+    run = load_run(trained["run"])
+    rows = score_seed(run, seed=1)
+    assert list(rows) == [
+        "real training subset (ceiling)",
+        "real A",
+        "aggregate:1.5/ld:16:0.7",
+        "A's codes S=1",
+        "A's codes S=1.5",
+    ]
+    # the "real A" row is half A itself: its exact copies are A's haplotypes found in training
+    x = run.data.matrix.haplotypes
+    half_a, half_b = _halves(len(run.val_rows), np.random.default_rng(1))
+    assert len(half_a) == 40 and not set(half_a) & set(half_b)
+    a = x[run.val_rows][half_a]
+    assert rows["real A"][2] == pytest.approx(exact_copy_fraction(a, x[run.train_rows]))
+    for aats, loss, copies in rows.values():
+        assert 0 <= aats <= 1 and -1 <= loss <= 1 and 0 <= copies <= 1
+    assert score_seed(run, seed=1) == rows
