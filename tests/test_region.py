@@ -222,3 +222,29 @@ def test_region_refuses_sections_with_another_split(region_runs, tmp_path, caplo
         caplog.clear()
         assert main(["sample", "--runs", str(runs), "--n", "10", *option]) == 2
         assert message in caplog.text
+
+
+@pytest.mark.slow
+def test_unseen_codes_over_a_region_scores_half_a_against_half_b(region_runs, monkeypatch):
+    """scripts/unseen_codes.py --region: held-out half A, its codes in every section decoded by
+    the region's head, and the default mosaic, scored against training and half B."""
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "scripts"))
+    from unseen_codes import _halves, score_region_seed
+
+    from vae_genomics.evaluation.realism import exact_copy_fraction
+
+    region = load_region(region_runs["runs"], names=SECTIONS)
+    rows = score_region_seed(region, seed=2)
+    assert list(rows) == [
+        "real training subset (ceiling)",
+        "real A",
+        "mosaic (default)",
+        "A's codes S=1",
+        "A's codes S=1.5",
+    ]
+    half_a, _ = _halves(len(region.val_rows), np.random.default_rng(2))
+    x = region.haplotypes
+    a = x[region.val_rows][half_a]
+    assert rows["real A"][2] == pytest.approx(exact_copy_fraction(a, x[region.train_rows]))
+    for aats, loss, copies in rows.values():
+        assert 0 <= aats <= 1 and -1 <= loss <= 1 and 0 <= copies <= 1
