@@ -36,12 +36,14 @@ from pathlib import Path
 
 import numpy as np
 
+from vae_genomics.evaluation.context import ContextHead
 from vae_genomics.evaluation.generators import DEFAULT_GENERATOR, make_generator, parse_decoder
 from vae_genomics.evaluation.metrics import encode
 from vae_genomics.evaluation.realism import common_size, realism_ceiling, realism_panel
 from vae_genomics.evaluation.samplers import decode_logits
 from vae_genomics.finished import LoadedRun, load_run
 from vae_genomics.region.assemble import LoadedRegion, load_region
+from vae_genomics.region.joint import RegionLatentModel
 from vae_genomics.region.sample import (
     DEFAULT_DECODER,
     decode_region,
@@ -100,16 +102,26 @@ def _score_sets(
     return rows
 
 
-def score_region_seed(region: LoadedRegion, seed: int) -> dict[str, list[float]]:
-    """:func:`score_seed` over a region: the default mosaic against A's codes in every section."""
+def fit_region(region: LoadedRegion) -> tuple[ContextHead, RegionLatentModel]:
+    """The region's ``ld`` head and default mosaic (seeded by the region: the same for every seed)."""
+    head = fit_region_head(region, DEFAULT_DECODER, seed=region.seed)
+    if head is None:
+        raise SystemExit(f"the region decoder is {DEFAULT_DECODER}, not an ld head")
+    return head, fit_region_model(region, "mosaic")
+
+
+def score_region_seed(
+    region: LoadedRegion,
+    seed: int,
+    fitted: tuple[ContextHead, RegionLatentModel] | None = None,
+) -> dict[str, list[float]]:
+    """:func:`score_seed` over a region: the default mosaic against A's codes in every section
+    (``fitted``: :func:`fit_region` of ``region``, fitted here when not given)."""
     x = np.asarray(region.haplotypes)
     x_train, x_heldout = x[region.train_rows], x[region.val_rows]
     rng = np.random.default_rng(seed)
     half_a, half_b = _halves(len(x_heldout), rng)
-    head = fit_region_head(region, DEFAULT_DECODER, seed=region.seed)
-    if head is None:
-        raise SystemExit(f"the region decoder is {DEFAULT_DECODER}, not an ld head")
-    mosaic = fit_region_model(region, "mosaic")
+    head, mosaic = fitted or fit_region(region)
     sets = {"mosaic (default)": sample_region(region, mosaic, len(half_a), seed, head=head)}
     for spread in SPREADS:
         codes = []
@@ -154,7 +166,12 @@ def main(argv: list[str] | None = None) -> int:
         label, _, spec = item.partition("=")
         runs_dir, _, where = spec.partition("@")
         region = load_region(runs_dir, region=where or None)
-        _table(label, lambda seed, region=region: score_region_seed(region, seed), args.seeds)
+        fitted = fit_region(region)
+        _table(
+            label,
+            lambda seed, region=region, fitted=fitted: score_region_seed(region, seed, fitted),
+            args.seeds,
+        )
     return 0
 
 
