@@ -8,8 +8,20 @@
 Parameters are the maximum-likelihood estimates reported in that paper (the
 same values as the ``OutOfAfrica_3G09`` model of stdpopsim and the
 out-of-Africa example of the msprime documentation), converted to generations
-with a generation time of 25 years (see ``scripts/simulate_example.py`` for the
-list). Used by ``scripts/simulate_example.py``.
+with a generation time of 25 years:
+
+* ancestral size N_A = 7,300;
+* African expansion to N_AF = 12,300 at T_AF = 220 kya (8,800 generations);
+* out-of-Africa bottleneck N_B = 2,100 starting at T_B = 140 kya
+  (5,600 generations);
+* CEU/CHB split at T_EU_AS = 21.2 kya (848 generations) with founding sizes
+  N_EU0 = 1,000 and N_AS0 = 510, followed by exponential growth at
+  r_EU = 0.4 % and r_AS = 0.55 % per generation up to the present;
+* symmetric migration rates (per generation): m_AF_B = 25e-5 between YRI and
+  the bottleneck population; m_AF_EU = 3e-5, m_AF_AS = 1.9e-5 and
+  m_EU_AS = 9.6e-5 between YRI, CEU and CHB after the split.
+
+Used by ``scripts/simulate_example.py``.
 """
 
 from __future__ import annotations
