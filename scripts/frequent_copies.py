@@ -28,6 +28,7 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
@@ -41,6 +42,8 @@ from vae_genomics.evaluation.privacy import nn_distances
 from vae_genomics.evaluation.realism import common_size, realism_ceiling, realism_panel
 from vae_genomics.evaluation.verdict import VerdictThresholds
 from vae_genomics.finished import load_run
+
+log = logging.getLogger("frequent_copies")
 
 SETS = ("default", "copies2", "copies3", "copies5", "copies3/guard")
 POOL = 4  # candidates per kept haplotype
@@ -121,8 +124,8 @@ def score(label: str, run_dir: Path, names: list[str], seed: int) -> dict[str, d
                   *(rep["variance_ratio"] + [np.nan] * 4)[:4], rep["ld"]["pearson_r"],
                   panel["aats_heldout"], panel["privacy_loss"], panel["exact_copy_fraction"]]  # fmt: skip
         rows[name] = dict(zip(KEYS, values, strict=True))
-    print(f"{label} seed {seed}: " + ", ".join(
-        f"{k} {r['privacy loss']:.3f}" for k, r in rows.items()), file=sys.stderr, flush=True)  # fmt: skip
+    losses = ", ".join(f"{k} {r['privacy loss']:.3f}" for k, r in rows.items())
+    log.info("%s seed %d privacy loss: %s", label, seed, losses)
     return rows
 
 
@@ -132,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=8, help="seeds 0 .. N-1")
     parser.add_argument("--sets", nargs="+", default=list(SETS))
     args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
     print("| cohort | set | " + " | ".join(KEYS) + " |")
     print("|" + " --- |" * (len(KEYS) + 2))
     for item in args.run:
