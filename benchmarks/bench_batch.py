@@ -34,13 +34,13 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 IN_JOB = """
 import sys
-from vae_genomics.logs import import_tensorflow_quietly, setup_logging
+from vae_genomics.common.logs import import_tensorflow_quietly, setup_logging
 setup_logging(0)
 import_tensorflow_quietly()
-from vae_genomics.threads import limit_threads
+from vae_genomics.train.threads import limit_threads
 limit_threads(int(sys.argv[3]))
-from vae_genomics.batch import train_sections
-from vae_genomics.training import prepare
+from vae_genomics.commands.train_sections import train_sections
+from vae_genomics.train.fit import prepare
 done = train_sections(sys.argv[2].split(","), lambda s: prepare(sys.argv[1], s, {}), "in_job",
                       background=False)
 sys.exit(1 if done.failed else 0)

@@ -34,14 +34,14 @@ def child(config_path: str, section: str | None, threads: int) -> dict[str, obje
     """The measured job (runs in its own process); returns the phase seconds."""
     phases: dict[str, float] = {}
     t0 = time.perf_counter()
-    from vae_genomics.logs import import_tensorflow_quietly
+    from vae_genomics.common.logs import import_tensorflow_quietly
 
     import_tensorflow_quietly()
-    from vae_genomics.threads import limit_threads
+    from vae_genomics.train.threads import limit_threads
 
     limit_threads(threads)
-    import vae_genomics.section_run as section_run
-    import vae_genomics.training as training
+    import vae_genomics.commands.train as section_run
+    import vae_genomics.train.fit as training
 
     phases["imports"] = time.perf_counter() - t0 + (t0 - STARTED)
 

@@ -216,7 +216,7 @@ def scaling_point(haps: int, variants: int, steps: int, batch: int, jit: bool, s
     (80% training split, ``make_dataset``), extrapolate to an epoch, report peak RSS."""
     import keras
 
-    from vae_genomics.training import make_dataset
+    from vae_genomics.train.fit import make_dataset
 
     rss_start = _rss_mb()
     x = _haplotypes(haps, variants)
@@ -282,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     import tensorflow as tf
 
     from vae_genomics.config import TrainingConfig
-    from vae_genomics.training import make_dataset
+    from vae_genomics.train.fit import make_dataset
 
     defaults = TrainingConfig()
     batch, jit, spe = defaults.batch_size, defaults.jit_compile, defaults.steps_per_execution

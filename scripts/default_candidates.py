@@ -37,7 +37,7 @@ from vae_genomics.evaluation.likelihood import importance_weighted_nll
 from vae_genomics.evaluation.metrics import active_units, encode, heldout_objective, reconstruct
 from vae_genomics.evaluation.pca import HaplotypePCA
 from vae_genomics.evaluation.prdc import prdc
-from vae_genomics.training import fit_vae, split_haplotypes
+from vae_genomics.train.fit import fit_vae, split_haplotypes
 
 log = logging.getLogger("default_candidates")
 HERE = Path(__file__).resolve().parent

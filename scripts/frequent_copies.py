@@ -13,7 +13,7 @@ bring AATS down without the privacy loss going up. Each seed:
   of training haplotypes equal to another one), a copy of a random training haplotype whose
   class has >= K members; otherwise a novel candidate (equal to no training haplotype);
 - ``copiesK/guard``: the same, the novel part chosen by the copy guard
-  (:func:`~vae_genomics.evaluation.guard.select_matching`) to follow the leave-one-out distances
+  (:func:`~vae_genomics.generate.guard.select_matching`) to follow the leave-one-out distances
   of the training haplotypes that are not copies;
 
 and scores every set and the real-vs-real ceiling like ``generator_table.py``. Prints one
@@ -34,14 +34,14 @@ from pathlib import Path
 
 import numpy as np
 
-from vae_genomics.evaluation.generators import DEFAULT_GENERATOR, make_generator
-from vae_genomics.evaluation.guard import leave_one_out_distances, select_matching
+from vae_genomics.commands.finished import load_run
 from vae_genomics.evaluation.metrics import encode
 from vae_genomics.evaluation.modeseek import mode_seeking_report
 from vae_genomics.evaluation.privacy import nn_distances
 from vae_genomics.evaluation.realism import common_size, realism_ceiling, realism_panel
 from vae_genomics.evaluation.verdict import VerdictThresholds
-from vae_genomics.finished import load_run
+from vae_genomics.generate.generators import DEFAULT_GENERATOR, make_generator
+from vae_genomics.generate.guard import leave_one_out_distances, select_matching
 
 log = logging.getLogger("frequent_copies")
 

@@ -2,7 +2,7 @@
 """Table generator × cohort: how realistic each generator's haplotypes are, beside the ceiling.
 
 For every finished run given (one per cohort), every generator of ``--generators`` (names as in
-:mod:`vae_genomics.evaluation.generators`) draws as many haplotypes as the run has held out and is
+:mod:`vae_genomics.generate.generators`) draws as many haplotypes as the run has held out and is
 scored against those held-out haplotypes: coverage in PCA and Hamming space, PC1-4 variance ratios,
 LD r (:mod:`vae_genomics.evaluation.modeseek`), AATS against held-out, privacy loss and the exact
 training-copy fraction (:mod:`vae_genomics.evaluation.realism`). The first row of each cohort is the
@@ -28,14 +28,14 @@ from typing import Any
 
 import numpy as np
 
-from vae_genomics.evaluation.generators import DEFAULT_GENERATOR, make_generator
+from vae_genomics.commands.finished import load_run
 from vae_genomics.evaluation.likelihood import importance_weighted_nll
 from vae_genomics.evaluation.metrics import encode
 from vae_genomics.evaluation.modeseek import mode_seeking_report
 from vae_genomics.evaluation.realism import common_size, realism_ceiling, realism_panel
 from vae_genomics.evaluation.verdict import VerdictThresholds
-from vae_genomics.finished import load_run
-from vae_genomics.runs import METRICS_FILE, read_json
+from vae_genomics.generate.generators import DEFAULT_GENERATOR, make_generator
+from vae_genomics.run.directory import METRICS_FILE, read_json
 
 log = logging.getLogger("generator_table")
 

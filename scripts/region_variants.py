@@ -4,7 +4,7 @@
 
 Each variant (e.g. ``chain:means:24``) is fitted on the region's training codes, sampled at the
 held-out set's size with the sections' seed, and every variant is scored together, beside the
-real-vs-real ceiling, by :func:`vae_genomics.region.evaluate.evaluate_region` (the numbers of the
+real-vs-real ceiling, by :func:`vae_genomics.evaluation.region.evaluate_region` (the numbers of the
 region page).
 """
 
@@ -14,9 +14,9 @@ import json
 import sys
 import time
 
-from vae_genomics.region.assemble import load_region
-from vae_genomics.region.evaluate import evaluate_region
-from vae_genomics.region.sample import fit_region_model, sample_region
+from vae_genomics.evaluation.region import evaluate_region
+from vae_genomics.generate.region import fit_region_model, sample_region
+from vae_genomics.run.region import load_region
 
 
 def main(runs: str, region: str, spec: str, out: str) -> None:

@@ -36,21 +36,21 @@ from pathlib import Path
 
 import numpy as np
 
-from vae_genomics.evaluation.context import ContextHead
-from vae_genomics.evaluation.generators import DEFAULT_GENERATOR, make_generator, parse_decoder
+from vae_genomics.commands.finished import LoadedRun, load_run
 from vae_genomics.evaluation.metrics import encode
 from vae_genomics.evaluation.realism import common_size, realism_ceiling, realism_panel
-from vae_genomics.evaluation.samplers import decode_logits
-from vae_genomics.finished import LoadedRun, load_run
-from vae_genomics.region.assemble import LoadedRegion, load_region
-from vae_genomics.region.joint import RegionLatentModel
-from vae_genomics.region.sample import (
+from vae_genomics.generate.context import ContextHead
+from vae_genomics.generate.generators import DEFAULT_GENERATOR, make_generator, parse_decoder
+from vae_genomics.generate.joint import RegionLatentModel
+from vae_genomics.generate.region import (
     DEFAULT_DECODER,
     decode_region,
     fit_region_head,
     fit_region_model,
     sample_region,
 )
+from vae_genomics.generate.samplers import decode_logits
+from vae_genomics.run.region import LoadedRegion, load_region
 
 SPREADS = (1.0, 1.5)
 KEYS = ("aats_heldout", "privacy_loss", "exact_copy_fraction")

@@ -8,7 +8,7 @@ import pytest
 
 from vae_genomics import batch
 from vae_genomics.cli import main
-from vae_genomics.training import prepare
+from vae_genomics.train.fit import prepare
 
 SECTIONS = ["1_100-5000", "1_5100-12000"]
 

@@ -15,12 +15,12 @@ from vcf_factory import (
     write_vcf,
 )
 
+from vae_genomics.common.errors import DataError
 from vae_genomics.config import DataConfig
 from vae_genomics.data import list_sections, load_section, section_table
 from vae_genomics.data.cache import Cache
 from vae_genomics.data.cache_writer import write_cache
 from vae_genomics.data.zarr_io import LazyGenotypes
-from vae_genomics.errors import DataError
 
 
 @pytest.fixture

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from vae_genomics.cli import main, parse_settings
-from vae_genomics.cli_help import EXAMPLES
-from vae_genomics.cli_parser import build_parser
-from vae_genomics.errors import ConfigError
-from vae_genomics.logs import rate_and_eta
+from vae_genomics.cli.help import EXAMPLES
+from vae_genomics.cli.main import main, parse_settings
+from vae_genomics.cli.parser import build_parser
+from vae_genomics.common.errors import ConfigError
+from vae_genomics.common.logs import rate_and_eta
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -71,7 +71,7 @@ def test_tensorflow_start_up_notices_are_filtered_and_the_rest_kept(tmp_path):
         "os.write(2, b'a real warning\\n')\n"
     )
     code = (
-        "from vae_genomics.logs import import_tensorflow_quietly\n"
+        "from vae_genomics.common.logs import import_tensorflow_quietly\n"
         "import_tensorflow_quietly(module='noisy_module')"
     )
     env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}"}
@@ -119,8 +119,8 @@ def test_make_help_prints_the_usage_lines_only():
 def test_threads_bound_tensorflow_and_the_evaluation_libraries(threads):
     code = textwrap.dedent(f"""
         import numpy
-        from vae_genomics.cli import _overrides, _tensorflow
-        from vae_genomics.cli_parser import build_parser
+        from vae_genomics.cli.main import _overrides, _tensorflow
+        from vae_genomics.cli.parser import build_parser
         from vae_genomics.config import load_config
         args = build_parser().parse_args(["train", "--threads", "{threads}"])
         config = load_config(None, overrides=_overrides(args))

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from vae_genomics.common.errors import ConfigError
 from vae_genomics.config import Config, load_config
-from vae_genomics.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 

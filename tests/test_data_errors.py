@@ -12,11 +12,11 @@ from vcf_factory import (
     write_vcf,
 )
 
+from vae_genomics.common.errors import ConfigError, DataError
 from vae_genomics.config import DataConfig
 from vae_genomics.data import list_sections, load_section
 from vae_genomics.data.sections import read_bed
 from vae_genomics.data.vcf import read_vcf
-from vae_genomics.errors import ConfigError, DataError
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ import yaml
 from vcf_factory import structured_haplotypes, vcf_text, write_indexed, write_vcf
 
 from vae_genomics.cli import main
+from vae_genomics.common.errors import DataError
 from vae_genomics.config import DataConfig
 from vae_genomics.data import list_sections, load_section, section_table
-from vae_genomics.errors import DataError
 
 
 @pytest.fixture
@@ -115,7 +115,7 @@ def test_sections_command_with_bed_regions_and_bp_windows(two_contigs, tmp_path,
 
 @pytest.mark.slow  # imports TensorFlow (training.prepare)
 def test_cache_command_and_training_data_from_the_cache(two_contigs, tmp_path, capsys):
-    from vae_genomics.training import prepare
+    from vae_genomics.train.fit import prepare
 
     cache = tmp_path / "two.vcz"
     assert main(["cache", str(two_contigs["indexed"]), "--out", str(cache)]) == 0

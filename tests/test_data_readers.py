@@ -14,8 +14,8 @@ from vcf_factory import (
     write_vcf,
 )
 
+from vae_genomics.common.errors import DataError
 from vae_genomics.data.vcf import read_vcf
-from vae_genomics.errors import DataError
 
 
 def _same(a, b) -> None:

@@ -82,7 +82,7 @@ FIT = PRELUDE + textwrap.dedent(
     import sys
     from pathlib import Path
     from vae_genomics import training
-    from vae_genomics.callbacks import load_checkpoint
+    from vae_genomics.train.callbacks import load_checkpoint
     from vae_genomics.config import load_config
 
     training.distribution_strategy = lambda runtime: STRATEGY  # both logical CPUs, not only GPUs
@@ -135,13 +135,13 @@ def test_mixed_precision_option_trains_saves_and_restores_the_global_policy(
     import numpy as np
 
     from vae_genomics.config import load_config
-    from vae_genomics.training import fit_vae
+    from vae_genomics.train.fit import fit_vae
 
     config = load_config(
         tiny_config, overrides={"runtime": {"precision": precision}, "training": {"epochs": 2}}
     )
     x = (np.random.default_rng(0).random((40, 30)) < 0.3).astype(np.int8)
-    with caplog.at_level("INFO", logger="vae_genomics.training"):
+    with caplog.at_level("INFO", logger="vae_genomics.train.fit"):
         fitted = fit_vae(config, x[:32], x[32:], label="sec")
     assert keras.config.dtype_policy().name == "float32"  # not leaked to later models
     model = fitted.model

@@ -5,8 +5,8 @@ import pytest
 from scipy.special import expit, log_expit, logit
 from sklearn.linear_model import LogisticRegression
 
-from vae_genomics.evaluation.context import ContextHead, context_features
-from vae_genomics.evaluation.generators import (
+from vae_genomics.generate.context import ContextHead, context_features
+from vae_genomics.generate.generators import (
     context_order,
     decode_codes,
     make_generator,

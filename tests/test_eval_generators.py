@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from scipy.special import expit
 
-from vae_genomics.evaluation.generators import (
+from vae_genomics.evaluation.metrics import encode
+from vae_genomics.generate.generators import (
     DEFAULT_GENERATOR,
     AggregateSource,
     decode_codes,
@@ -13,8 +14,7 @@ from vae_genomics.evaluation.generators import (
     parse_decoder,
     sharpen,
 )
-from vae_genomics.evaluation.metrics import encode
-from vae_genomics.evaluation.samplers import AggregatePosteriorGMM, decode_probabilities
+from vae_genomics.generate.samplers import AggregatePosteriorGMM, decode_probabilities
 from vae_genomics.models.vae import HaplotypeVAE
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vae_genomics.evaluation.generators import GUARD_FACTOR, make_generator, parse_guard
-from vae_genomics.evaluation.guard import (
+from vae_genomics.evaluation.privacy import exact_copy_fraction, hamming_matrix
+from vae_genomics.generate.generators import GUARD_FACTOR, make_generator, parse_guard
+from vae_genomics.generate.guard import (
     leave_one_out_distances,
     quantile_bins,
     select_matching,
 )
-from vae_genomics.evaluation.privacy import exact_copy_fraction, hamming_matrix
 
 
 def test_leave_one_out_distances_match_a_brute_force_reference(rng):
@@ -64,7 +64,7 @@ def test_guard_names():
 
 
 def test_guarded_generator_copies_no_more_than_real_haplotypes_do(rng):
-    from vae_genomics.evaluation.generators import Generator, PriorSource
+    from vae_genomics.generate.generators import Generator, PriorSource
 
     # a cohort of 20 founders, each haplotype a founder with 0-3 mutations: real unseen ones are
     # sometimes exact copies of training ones, but far less often than a copying generator's

@@ -10,7 +10,7 @@ from vae_genomics.evaluation.likelihood import (
     importance_weighted_nll,
 )
 from vae_genomics.evaluation.metrics import encode
-from vae_genomics.evaluation.prior import PriorMixture
+from vae_genomics.generate.prior import PriorMixture
 from vae_genomics.models.vae import HaplotypeVAE
 
 N_VARIANTS = 12
@@ -103,7 +103,7 @@ def test_iw_nll_chunking_and_seed(model_and_data):
 
 
 def test_iw_nll_with_a_head_converges_to_the_heads_exact_nll(model_and_data):
-    from vae_genomics.evaluation.context import ContextHead
+    from vae_genomics.generate.context import ContextHead
 
     model, x = model_and_data
     # The plain decoder written as a head (a = 1, no context, no intercept) changes nothing.

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from vae_genomics.evaluation.metrics import encode, reconstruct
-from vae_genomics.evaluation.samplers import (
+from vae_genomics.generate.samplers import (
     AggregatePosteriorGMM,
     bernoulli_draws,
     decode_probabilities,

@@ -11,8 +11,8 @@ from vcf_factory import structured_haplotypes, vcf_text, write_vcf
 
 import vae_genomics
 from vae_genomics.cli import main
-from vae_genomics.errors import DataError
-from vae_genomics.external import evaluate_external
+from vae_genomics.commands.evaluate import evaluate_external
+from vae_genomics.common.errors import DataError
 
 SECTION = "1_100-5000"
 
@@ -136,8 +136,8 @@ def test_unseen_codes_scores_half_the_heldout_set_against_the_other(trained, mon
     monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "scripts"))
     from unseen_codes import _halves, score_seed
 
+    from vae_genomics.commands.finished import load_run
     from vae_genomics.evaluation.realism import exact_copy_fraction
-    from vae_genomics.finished import load_run
 
     run = load_run(trained["run"])
     rows = score_seed(run, seed=1)

@@ -8,8 +8,8 @@ import pytest
 from cyvcf2 import VCF
 from vcf_factory import vcf_text, write_vcf
 
-from vae_genomics.errors import DataError
-from vae_genomics.export import (
+from vae_genomics.common.errors import DataError
+from vae_genomics.data.export import (
     check_haplotype_count,
     read_section_haplotypes,
     write_haplotype_vcf,

@@ -5,7 +5,7 @@ import stat
 
 import numpy as np
 
-from vae_genomics.io import atomic_write_text, to_jsonable
+from vae_genomics.common.io import atomic_write_text, to_jsonable
 
 
 def test_atomic_writes_get_ordinary_permissions(tmp_path):

@@ -6,9 +6,9 @@ import pytest
 import tensorflow as tf
 from vcf_factory import structured_haplotypes
 
-from vae_genomics.callbacks import DivergenceGuard
 from vae_genomics.models.losses import gaussian_nll, reencode_log_prob, reencode_squared_error
 from vae_genomics.models.vae import HaplotypeVAE
+from vae_genomics.train.callbacks import DivergenceGuard
 
 N_ROWS, BATCH = 96, 32  # three equal batches per epoch
 

@@ -13,10 +13,10 @@ import yaml
 from vcf_factory import vcf_text, write_indexed
 
 from vae_genomics.cli import main
-from vae_genomics.evaluation.context import ContextHead
-from vae_genomics.region.assemble import load_region
-from vae_genomics.region.evaluate import boundary_ld, boundary_pairs, boundary_r2
-from vae_genomics.region.sample import fit_region_head, fit_region_model, sample_region
+from vae_genomics.evaluation.region import boundary_ld, boundary_pairs, boundary_r2
+from vae_genomics.generate.context import ContextHead
+from vae_genomics.generate.region import fit_region_head, fit_region_model, sample_region
+from vae_genomics.run.region import load_region
 
 N_SAMPLES, SNPS_PER_SECTION, N_SECTIONS, STEP = 150, 30, 3, 100
 SECTIONS = ["s1", "s2", "s3"]

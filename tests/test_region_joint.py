@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.stats import multivariate_normal
 
-from vae_genomics.region.joint import (
+from vae_genomics.generate.joint import (
     ConditionalMixture,
     RegionLatentModel,
     condition_gaussian,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vae_genomics.region.joint import RegionLatentModel
-from vae_genomics.region.mosaic import MosaicPosterior, default_neighbours
+from vae_genomics.generate.joint import RegionLatentModel
+from vae_genomics.generate.mosaic import MosaicPosterior, default_neighbours
 
 
 def _posteriors(rng, n: int = 200, sections: int = 3, dim: int = 2):
@@ -81,8 +81,8 @@ def test_default_neighbours_scale_with_the_training_set(rng):
 
 
 def test_sample_refuses_a_mosaic_without_neighbours_before_reading_runs(tmp_path):
-    from vae_genomics.errors import DataError
-    from vae_genomics.region.command import run_region
+    from vae_genomics.commands.sample_region import run_region
+    from vae_genomics.common.errors import DataError
 
     with pytest.raises(DataError, match="neighbours must be >= 1"):
         run_region(tmp_path / "no-runs", 10, neighbours=0)

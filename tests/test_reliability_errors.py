@@ -14,10 +14,10 @@ import yaml
 from vcf_factory import structured_haplotypes, vcf_text, write_vcf
 
 from vae_genomics import cli
+from vae_genomics.common.errors import ConfigError
+from vae_genomics.common.yamlio import MAX_ALIASES, load_yaml
 from vae_genomics.config import read_yaml
-from vae_genomics.errors import ConfigError
-from vae_genomics.runs import CHECKPOINT_DIR, CHECKPOINT_FILE
-from vae_genomics.yamlio import MAX_ALIASES, load_yaml
+from vae_genomics.run.directory import CHECKPOINT_DIR, CHECKPOINT_FILE
 
 SECTION = "1_100-5000"
 
@@ -69,7 +69,7 @@ def test_operating_system_errors_name_the_file_and_what_to_do(monkeypatch, caplo
 
 def test_error_messages_are_bounded(monkeypatch, caplog):
     import vae_genomics.data as data
-    from vae_genomics.errors import DataError
+    from vae_genomics.common.errors import DataError
 
     def flood(*args, **kwargs):
         raise DataError("x" * 10_000_000)

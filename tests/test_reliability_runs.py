@@ -16,9 +16,9 @@ import pytest
 import yaml
 
 from vae_genomics import cli
-from vae_genomics.errors import RunError
-from vae_genomics.locks import acquire_lock, read_lock, release_lock
-from vae_genomics.runs import CHECKPOINT_DIR, CHECKPOINT_FILE, stage_run
+from vae_genomics.common.errors import RunError
+from vae_genomics.run.directory import CHECKPOINT_DIR, CHECKPOINT_FILE, stage_run
+from vae_genomics.run.locks import acquire_lock, read_lock, release_lock
 
 SECTION = "1_100-5000"
 
@@ -59,7 +59,7 @@ def test_a_lock_held_by_a_live_job_is_refused_and_a_stale_one_taken_over(tmp_pat
 
 
 def test_a_stale_lock_replaced_meanwhile_by_a_live_job_is_put_back(tmp_path):
-    from vae_genomics.locks import _remove_stale
+    from vae_genomics.run.locks import _remove_stale
 
     lock = tmp_path / ".r.lock"
     stale = {"pid": 999_999_999, "host": socket.gethostname(), "started": "t"}
@@ -125,7 +125,7 @@ def test_two_trainings_of_one_run_name_one_refuses_and_the_run_is_consistent(tin
 def test_an_error_after_training_keeps_the_checkpoint_and_resume_finishes(
     tiny_config, monkeypatch, caplog
 ):
-    import vae_genomics.section_run as section_run
+    import vae_genomics.commands.train as section_run
 
     def full_disk(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device", "report/index.html")
@@ -205,7 +205,7 @@ def test_sample_and_encode_never_overwrite_an_output_or_an_input(trained, tiny_c
 
 @pytest.mark.slow
 def test_report_replaces_metrics_and_report_together_or_not_at_all(trained, monkeypatch, caplog):
-    import vae_genomics.finished as finished
+    import vae_genomics.commands.finished as finished
 
     metrics = (trained / "metrics.json").read_bytes()
     page = (trained / "report" / "index.html").read_bytes()

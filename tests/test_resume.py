@@ -15,18 +15,18 @@ import pandas as pd
 import pytest
 import yaml
 
-from vae_genomics.callbacks import (
+from vae_genomics.common.errors import RunError
+from vae_genomics.config import load_config
+from vae_genomics.models.factory import build_vae
+from vae_genomics.run.directory import CHECKPOINT_DIR, METRICS_FILE, REPORT_DIR, stage_run
+from vae_genomics.train.callbacks import (
     CheckpointState,
     load_checkpoint,
     model_state,
     restore_model_state,
     save_checkpoint,
 )
-from vae_genomics.config import load_config
-from vae_genomics.errors import RunError
-from vae_genomics.models.factory import build_vae
-from vae_genomics.runs import CHECKPOINT_DIR, METRICS_FILE, REPORT_DIR, stage_run
-from vae_genomics.training import fit_vae
+from vae_genomics.train.fit import fit_vae
 
 #: Runs the CLI, killing itself with KILL_SIG right after the checkpoint of epoch KILL_AFTER.
 KILLER = textwrap.dedent(
@@ -96,7 +96,7 @@ def test_killed_training_resumes_from_last_completed_epoch(tmp_path, tiny_config
 
 
 def test_sigterm_becomes_an_interruption_that_keeps_the_checkpoint(tmp_path):
-    from vae_genomics.cli import _interrupt_on_sigterm
+    from vae_genomics.cli.main import _interrupt_on_sigterm
 
     run = stage_run(tmp_path / "runs" / "sec", "r", overwrite=False)
     run.checkpoint.parent.mkdir()

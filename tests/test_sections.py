@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from vae_genomics.common.errors import DataError
 from vae_genomics.data.sections import (
     Region,
     bp_windows,
@@ -15,7 +16,6 @@ from vae_genomics.data.sections import (
     snp_windows,
     window_bounds,
 )
-from vae_genomics.errors import DataError
 
 
 @pytest.mark.parametrize(

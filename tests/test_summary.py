@@ -7,11 +7,9 @@ import numpy as np
 import pytest
 from vcf_factory import structured_haplotypes
 
+from vae_genomics.common.errors import ConfigError
 from vae_genomics.config import EvaluationConfig, VerdictConfig, load_config
-from vae_genomics.errors import ConfigError
-from vae_genomics.evaluation import DEFAULT_GENERATOR
 from vae_genomics.evaluation.prdc import prdc
-from vae_genomics.evaluation.samplers import decode_probabilities
 from vae_genomics.evaluation.summary import (
     SET_NAMES,
     coverage_by_group,
@@ -20,6 +18,8 @@ from vae_genomics.evaluation.summary import (
     thresholds_from_config,
 )
 from vae_genomics.evaluation.verdict import VERDICTS, VerdictThresholds
+from vae_genomics.generate import DEFAULT_GENERATOR
+from vae_genomics.generate.samplers import decode_probabilities
 from vae_genomics.models.vae import HaplotypeVAE
 
 N_VARIANTS = 60

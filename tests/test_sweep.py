@@ -4,9 +4,15 @@ import pandas as pd
 import pytest
 import yaml
 
+from vae_genomics.commands.sweep import (
+    SweepPoint,
+    grid,
+    is_finished,
+    recommend,
+    write_recommendation,
+)
+from vae_genomics.common.errors import ConfigError
 from vae_genomics.config import load_config
-from vae_genomics.errors import ConfigError
-from vae_genomics.sweep import SweepPoint, grid, is_finished, recommend, write_recommendation
 
 
 def _table(rows):

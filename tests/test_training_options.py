@@ -8,7 +8,7 @@ from vcf_factory import structured_haplotypes
 from vae_genomics.config import Config, ModelConfig, ObjectiveConfig, TrainingConfig
 from vae_genomics.evaluation.likelihood import importance_weighted_nll
 from vae_genomics.models.factory import build_vae
-from vae_genomics.training import make_dataset
+from vae_genomics.train.fit import make_dataset
 
 
 @pytest.fixture(scope="module")

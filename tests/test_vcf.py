@@ -13,8 +13,8 @@ from vcf_factory import (
     write_vcf,
 )
 
+from vae_genomics.common.errors import DataError
 from vae_genomics.data.vcf import read_populations, read_sample_file, read_vcf
-from vae_genomics.errors import DataError
 
 
 def _bad_record(gts: str, pos: int = 99999, ref: str = "A", alt: str = "G") -> str:

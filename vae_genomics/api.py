@@ -9,7 +9,7 @@
 
 The numbers are those of the command line: ``run.encode`` equals ``vae-genomics encode`` and
 ``run.sample(n, sampler, seed)`` the haplotypes ``vae-genomics sample --n n --sampler sampler
---seed seed`` writes. A run carries its own data (:mod:`vae_genomics.rundata`), so this works on a
+--seed seed`` writes. A run carries its own data (:mod:`vae_genomics.run.stored`), so this works on a
 run copied off the cluster, without the training VCF.
 """
 
@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vae_genomics.finished import LoadedRun, draw_haplotypes
-from vae_genomics.finished import load_run as _load
-from vae_genomics.runs import METRICS_FILE, read_json
+from vae_genomics.commands.finished import LoadedRun, draw_haplotypes
+from vae_genomics.commands.finished import load_run as _load
+from vae_genomics.run.directory import METRICS_FILE, read_json
 
 
 class Run:
@@ -114,7 +114,7 @@ class Run:
         Returns:
             Probabilities, float32, shape (n, n_variants).
         """
-        from vae_genomics.evaluation.samplers import decode_probabilities
+        from vae_genomics.generate.samplers import decode_probabilities
 
         z = np.asarray(z, dtype=np.float32)
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
@@ -146,7 +146,7 @@ class Run:
         Returns:
             The written path (``None`` for standard output).
         """
-        from vae_genomics.export import provenance_header, write_haplotype_vcf
+        from vae_genomics.data.export import provenance_header, write_haplotype_vcf
 
         m = self._run.data.matrix
         return write_haplotype_vcf(

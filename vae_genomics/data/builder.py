@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from vae_genomics.common.errors import DataError
 from vae_genomics.data.matrix import KEPT, HaplotypeMatrix, RecordLog, haplotype_labels
 from vae_genomics.data.sites import (
     CANDIDATE,
@@ -20,7 +21,6 @@ from vae_genomics.data.sites import (
     problem_error,
     site_status,
 )
-from vae_genomics.errors import DataError
 
 
 class MatrixBuilder:

@@ -37,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vae_genomics.common.errors import DataError
 from vae_genomics.data.header import sample_index
 from vae_genomics.data.matrix import KEPT, HaplotypeMatrix, RecordLog, haplotype_labels
 from vae_genomics.data.sections import Region, Section, section_name, window_bounds
@@ -50,7 +51,6 @@ from vae_genomics.data.sites import (
     site_status,
 )
 from vae_genomics.data.zarr_io import LazyGenotypes, LazyStrings, SortedColumn, open_store
-from vae_genomics.errors import DataError
 
 __all__ = ["CACHE_VERSION", "COUNT_FIELDS", "Cache", "fingerprint", "same_file"]
 

@@ -15,13 +15,13 @@ from pathlib import Path
 import numpy as np
 
 from vae_genomics import __version__
+from vae_genomics.common.errors import DataError
 from vae_genomics.data.builder import RecordOrder
 from vae_genomics.data.cache import CACHE_VERSION, COUNT_FIELDS, Cache, fingerprint, same_file
 from vae_genomics.data.header import sample_index
 from vae_genomics.data.sites import CANDIDATE, Batch, SiteStats
 from vae_genomics.data.vcf import VcfSource
 from vae_genomics.data.zarr_io import ZarrAppender, open_store
-from vae_genomics.errors import DataError
 
 log = logging.getLogger(__name__)
 

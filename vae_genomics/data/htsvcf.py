@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from vae_genomics.common.errors import DataError
 from vae_genomics.data.header import VcfHeader, parse_header
 from vae_genomics.data.matrix import ABSENT
 from vae_genomics.data.sites import CANDIDATE, Batch, classify
-from vae_genomics.errors import DataError
 
 _VECTOR_END = -(2**31) + 1
 _BATCH = 1024

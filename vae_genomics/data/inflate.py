@@ -16,7 +16,7 @@ import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from vae_genomics.errors import DataError
+from vae_genomics.common.errors import DataError
 
 log = logging.getLogger(__name__)
 

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from vae_genomics.common.errors import ConfigError, DataError
 from vae_genomics.config import DataConfig
 from vae_genomics.data.matrix import STATUS_NAMES, HaplotypeMatrix
 from vae_genomics.data.sections import (
@@ -49,7 +50,6 @@ from vae_genomics.data.vcf import (
     read_vcf,
     unknown_contig,
 )
-from vae_genomics.errors import ConfigError, DataError
 
 __all__ = [
     "InputSource",

@@ -34,8 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
-from vae_genomics.errors import DataError
-from vae_genomics.io import read_text_file
+from vae_genomics.common.errors import DataError
+from vae_genomics.common.io import read_text_file
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9.]")
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")

@@ -28,6 +28,7 @@ from typing import Literal
 
 import numpy as np
 
+from vae_genomics.common.errors import DataError
 from vae_genomics.data.matrix import (
     ABSENT,
     BELOW_MAC,
@@ -39,7 +40,6 @@ from vae_genomics.data.matrix import (
     MULTIALLELIC,
     NOT_SNP,
 )
-from vae_genomics.errors import DataError
 
 log = logging.getLogger(__name__)
 

@@ -30,11 +30,11 @@ from pathlib import Path
 
 import numpy as np
 
+from vae_genomics.common.errors import DataError
 from vae_genomics.data.header import VcfHeader, parse_header
 from vae_genomics.data.inflate import text_chunks
 from vae_genomics.data.matrix import ABSENT, MISSING
 from vae_genomics.data.sites import CANDIDATE, Batch, classify
-from vae_genomics.errors import DataError
 
 _ALLELE = np.full(256, 127, dtype=np.int8)  # byte -> allele; 127 marks an invalid byte
 _ALLELE[ord("0")], _ALLELE[ord("1")], _ALLELE[ord(".")] = 0, 1, MISSING

@@ -26,6 +26,8 @@ import numpy as np
 from tqdm import tqdm
 
 import vae_genomics.data.htsvcf as htsvcf
+from vae_genomics.common.errors import DataError
+from vae_genomics.common.io import missing_file, read_text_file
 from vae_genomics.data.builder import MatrixBuilder
 from vae_genomics.data.header import VcfHeader, sample_index
 from vae_genomics.data.inflate import check_bgzf_eof, file_kind
@@ -33,8 +35,6 @@ from vae_genomics.data.matrix import HaplotypeMatrix
 from vae_genomics.data.sections import Region, parse_region
 from vae_genomics.data.sites import Batch, Filters, MissingPolicy, log_counts
 from vae_genomics.data.textvcf import TextVcfReader
-from vae_genomics.errors import DataError
-from vae_genomics.io import missing_file, read_text_file
 
 log = logging.getLogger(__name__)
 

@@ -21,8 +21,8 @@ import numpy as np
 from scipy.special import logsumexp
 
 from vae_genomics.evaluation.metrics import active_units, encode
-from vae_genomics.evaluation.prior import PriorMixture
-from vae_genomics.evaluation.samplers import decode_probabilities
+from vae_genomics.generate.prior import PriorMixture
+from vae_genomics.generate.samplers import decode_probabilities
 from vae_genomics.models.vae import HaplotypeVAE
 
 _LOG_2PI = float(np.log(2.0 * np.pi))

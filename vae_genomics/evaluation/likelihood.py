@@ -6,7 +6,7 @@ For a haplotype x and K draws z_k ~ q(z|x) (the encoder's diagonal Gaussian),
     log p(x) >= L_K(x) = logsumexp_k(log w_k) - log K
 
 with log p(x|z) = -bernoulli_nll(x, decoder(z)) (sum over variants) and p(z) the model's prior
-(N(0, I), or the mixture learned with it; :mod:`~vae_genomics.evaluation.prior`). L_K increases
+(N(0, I), or the mixture learned with it; :mod:`~vae_genomics.generate.prior`). L_K increases
 with K towards log p(x) and L_1 is the ELBO, so the returned ``-L_K`` is an upper bound on the NLL that
 tightens as K grows and is never above the single-sample -ELBO of the same draws (Jensen). Units:
 nats per haplotype.
@@ -15,7 +15,7 @@ The likelihood is always the Bernoulli one of the decoder's logits, also for a m
 Gaussian option: a Gaussian density on 0/1 data is not a probability of the haplotypes, whereas the
 Bernoulli NLL is comparable across models and KL weights.
 
-With an LD-aware head (:class:`~vae_genomics.evaluation.context.ContextHead`, the ``ld`` decoder),
+With an LD-aware head (:class:`~vae_genomics.generate.context.ContextHead`, the ``ld`` decoder),
 log p(x|z) is the head's sequential likelihood instead: the estimate is then the NLL of the VAE's
 prior and encoder with the head as decoder (the same bound, another decoder).
 """
@@ -27,9 +27,9 @@ import logging
 import numpy as np
 from scipy.special import logsumexp
 
-from vae_genomics.evaluation.context import ContextHead
 from vae_genomics.evaluation.metrics import encode
-from vae_genomics.evaluation.prior import PriorMixture, model_prior
+from vae_genomics.generate.context import ContextHead
+from vae_genomics.generate.prior import PriorMixture, model_prior
 from vae_genomics.models.vae import HaplotypeVAE
 
 log = logging.getLogger(__name__)

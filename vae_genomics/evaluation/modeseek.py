@@ -35,11 +35,11 @@ from typing import Any
 
 import numpy as np
 
+from vae_genomics.common.io import to_jsonable
 from vae_genomics.evaluation.pca import HaplotypePCA
 from vae_genomics.evaluation.popgen import LD_MAX_OFFSET, allele_frequency_agreement, ld_agreement
 from vae_genomics.evaluation.prdc import CHUNK_SIZE, prdc
 from vae_genomics.evaluation.verdict import VerdictThresholds, judge
-from vae_genomics.io import to_jsonable
 
 log = logging.getLogger(__name__)
 

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import wasserstein_distance
 
+from vae_genomics.common.io import to_jsonable
 from vae_genomics.evaluation.prdc import CHUNK_SIZE
 from vae_genomics.evaluation.privacy import (
     exact_copy_fraction,
@@ -43,7 +44,6 @@ from vae_genomics.evaluation.privacy import (
     privacy_loss,
     quantiles,
 )
-from vae_genomics.io import to_jsonable
 
 #: Default number of bp-distance bins of the LD decay.
 LD_BINS = 8

@@ -2,7 +2,7 @@
 
 Kept apart from :mod:`~vae_genomics.evaluation.summary` (which computes it) so that drawing a report
 needs neither TensorFlow nor the model: a report can be drawn in another process
-(:mod:`vae_genomics.batch`) from a pickled :class:`Evaluation`.
+(:mod:`vae_genomics.commands.train_sections`) from a pickled :class:`Evaluation`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from vae_genomics.evaluation.pca import HaplotypePCA
-    from vae_genomics.evaluation.samplers import AggregatePosteriorGMM
+    from vae_genomics.generate.samplers import AggregatePosteriorGMM
 
 
 @dataclass

@@ -13,7 +13,7 @@ two small views of existing ones (coverage per population, latent traversals):
 - the "after" sets of :data:`SET_NAMES` (reconstructions of the held-out haplotypes from the
   posterior mean as decoder probabilities, Bernoulli draws and 0.5 calls; prior samples as
   Bernoulli draws; ``generated_samples`` from the default generator,
-  :data:`~vae_genomics.evaluation.generators.DEFAULT_GENERATOR`, what ``sample`` writes), their
+  :data:`~vae_genomics.generate.generators.DEFAULT_GENERATOR`, what ``sample`` writes), their
   mode-seeking numbers and verdicts beside the real-train vs real-held-out ceiling
   (:func:`~vae_genomics.evaluation.modeseek.mode_seeking_report`);
 - the realism and privacy panel of the generated sets, beside its real-vs-real ceiling
@@ -40,25 +40,25 @@ from typing import Any
 
 import numpy as np
 
+from vae_genomics.common.io import to_jsonable
 from vae_genomics.config import EvaluationConfig
-from vae_genomics.evaluation.generators import DEFAULT_GENERATOR, make_generator
 from vae_genomics.evaluation.latent import latent_statistics, mutual_information, reencoding_error
 from vae_genomics.evaluation.likelihood import importance_weighted_nll
 from vae_genomics.evaluation.metrics import encode, heldout_objective
 from vae_genomics.evaluation.modeseek import mode_seeking_report
 from vae_genomics.evaluation.pca import HaplotypePCA
 from vae_genomics.evaluation.prdc import kth_neighbour_distances, pairwise_distances
-from vae_genomics.evaluation.prior import model_prior
 from vae_genomics.evaluation.realism import common_size, realism_ceiling, realism_panel
 from vae_genomics.evaluation.result import Evaluation
-from vae_genomics.evaluation.samplers import (
+from vae_genomics.evaluation.verdict import VERDICTS, VerdictThresholds, headline
+from vae_genomics.generate.generators import DEFAULT_GENERATOR, make_generator
+from vae_genomics.generate.prior import model_prior
+from vae_genomics.generate.samplers import (
     AggregatePosteriorGMM,
     decode_probabilities,
     posterior_reconstructions,
     sample_prior,
 )
-from vae_genomics.evaluation.verdict import VERDICTS, VerdictThresholds, headline
-from vae_genomics.io import to_jsonable
 from vae_genomics.models.vae import HaplotypeVAE
 
 log = logging.getLogger(__name__)
@@ -192,7 +192,7 @@ def evaluate_model(
         positions: Site positions (bp), shape (n_variants,), for the LD decay; the variant index
             when None.
         generator: Generator of ``generated_samples`` (a name of
-            :func:`~vae_genomics.evaluation.generators.make_generator`).
+            :func:`~vae_genomics.generate.generators.make_generator`).
 
     Returns:
         An :class:`Evaluation`. Its ``summary`` (JSON-safe: NaN and inf become None) holds

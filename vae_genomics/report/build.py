@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from vae_genomics.common.io import atomic_write_text
 from vae_genomics.evaluation.result import Evaluation
-from vae_genomics.io import atomic_write_text
 from vae_genomics.report import figures as figs
 from vae_genomics.report.curves import training_curves
 from vae_genomics.report.html import (

@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt
 import matplotlib.ticker
 import numpy as np
 
-from vae_genomics.io import atomic_write_bytes
+from vae_genomics.common.io import atomic_write_bytes
 from vae_genomics.report.palette import population_styles
 
 #: Colour of real haplotypes without population labels, and of decoded/generated ones.

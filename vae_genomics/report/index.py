@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vae_genomics.io import atomic_write_text
+from vae_genomics.common.io import atomic_write_text
 from vae_genomics.report.advice import next_steps
 from vae_genomics.report.html import SORT_JS, badge, num, page, provenance, table
 from vae_genomics.report.labels import GENERATED, SET_SHORT, SEVERITY
 from vae_genomics.report.track import TrackSection, chromosome_track
-from vae_genomics.runs import CONFIG_FILE, LATEST, METRICS_FILE, REPORT_DIR
+from vae_genomics.run.directory import CONFIG_FILE, LATEST, METRICS_FILE, REPORT_DIR
 
 log = logging.getLogger(__name__)
 
@@ -310,7 +310,7 @@ def write_index(
     """
     runs_dir = Path(runs_dir)
     if not runs_dir.is_dir():
-        from vae_genomics.errors import RunError
+        from vae_genomics.common.errors import RunError
 
         raise RunError(f"{runs_dir}: no such runs directory. Train a section first (make train).")
     name = f"reconstruction_{reconstruction}"

@@ -2,7 +2,7 @@
 
 A region sampled by ``vae-genomics sample --region/--sections`` into its default place,
 ``<runs_dir>/regions/<name>/``, leaves ``region.json`` and its page ``index.html`` there
-(:mod:`vae_genomics.region.command`); the index lists each with the numbers of its targets (boundary
+(:mod:`vae_genomics.commands.sample_region`); the index lists each with the numbers of its targets (boundary
 LD r and coverage as fractions of the real-vs-real ceiling, privacy loss) and links its page.
 """
 
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vae_genomics.region.assemble import REGIONS_DIR
 from vae_genomics.report.html import num, table
+from vae_genomics.run.region import REGIONS_DIR
 
 log = logging.getLogger(__name__)
 

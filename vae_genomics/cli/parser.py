@@ -1,0 +1,350 @@
+"""The ``vae-genomics`` argument parser: subcommands, their options and help, value types."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+from vae_genomics import __version__
+from vae_genomics.cli.help import DESCRIPTION, Formatter, examples
+from vae_genomics.generate import DEFAULT_GENERATOR
+
+
+def _command(sub: argparse._SubParsersAction, name: str, **kwargs: str) -> argparse.ArgumentParser:
+    """A subcommand's parser, with its examples (:data:`~vae_genomics.cli.help.EXAMPLES`) as the
+    epilog of its --help."""
+    return sub.add_parser(name, epilog=examples(name), formatter_class=Formatter, **kwargs)
+
+
+def _add_config(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--config", "-c", type=Path, default=None,
+        help="YAML config (default: built-in defaults, which use the bundled example data)",
+    )  # fmt: skip
+
+
+def _add_set(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--set", action="append", dest="settings", metavar="KEY=VALUE", default=None,
+        help="set any config key, e.g. --set training.learning_rate=3e-4 --set "
+        "model.hidden_units=[128,64]; the value is read as YAML and validated like the config "
+        "file (repeatable; wins over the other options)",
+    )  # fmt: skip
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of all subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="vae-genomics",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    verbosity = parser.add_mutually_exclusive_group()
+    verbosity.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    verbosity.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = _command(
+        sub,
+        "sections",
+        help="list the sections of a VCF",
+        description="Read the VCF (or data.cache), apply the filters and print its sections as a "
+        "TSV table: name, contig, start, end (1-based inclusive), n_variants (after filtering), "
+        "n_records (records in the section before filtering) and the records each filter "
+        "removed. --out also writes it to a file. Sections are SNP-count windows, bp windows "
+        "(--window-bp), BED intervals (--bed) or regions (--region).",
+    )
+    _add_config(p)
+    p.add_argument("--vcf", type=Path, help="VCF/BCF to read (overrides data.vcf)")
+    p.add_argument("--cache", type=Path, help="read this cache instead of the VCF (data.cache)")
+    p.add_argument("--samples", type=Path, help="file of sample IDs to keep (data.samples)")
+    p.add_argument("--window-snps", type=int, help="SNPs per section (overrides data.window_snps)")
+    p.add_argument("--window-bp", type=int, help="bp windows of this width (data.window_bp)")
+    p.add_argument("--bed", type=Path, help="one section per BED interval (data.bed)")
+    p.add_argument(
+        "--region", action="append", dest="regions", metavar="CONTIG:START-END",
+        help="a section per region, 1-based inclusive; repeat for more (data.regions)",
+    )  # fmt: skip
+    p.add_argument("--min-maf", type=_finite, help="minimum minor allele frequency (data.min_maf)")
+    p.add_argument("--min-mac", type=int, help="minimum minor allele count (data.min_mac)")
+    p.add_argument(
+        "--missing", choices=["error", "drop-site", "impute-af"], help="data.missing policy"
+    )
+    p.add_argument("--out", type=Path, help="also write the full table to this TSV file")
+    p.add_argument("--names", action="store_true", help="print only the section names")
+    _add_set(p)
+
+    p = _command(
+        sub,
+        "cache",
+        help="convert a VCF/BCF once into a cache that section jobs read fast",
+        description="Parse VCF once and write DIR, a VCF Zarr store (readable by sgkit and zarr) "
+        "holding its biallelic SNPs with raw calls, per-site counts and a log of every record. "
+        "Set data.cache: DIR (with data.vcf still naming VCF) and every section job reads only "
+        "its slice; results are identical to reading the VCF. Filters apply when sections are "
+        "loaded, so one cache serves every filter setting. VCF and DIR default to data.vcf and "
+        "data.cache of --config. A complete cache of the same file is left as it is.",
+    )
+    p.add_argument("vcf", type=Path, nargs="?", metavar="VCF", help="VCF/BCF (default: data.vcf)")
+    p.add_argument("--out", type=Path, help="cache directory to write (default: data.cache)")
+    _add_config(p)
+    p.add_argument("--samples", type=Path, help="keep only these samples (one ID per line)")
+    p.add_argument("--chunk-variants", type=int, default=1000, help="variants per genotype chunk")
+    p.add_argument("--overwrite", action="store_true", help="replace a cache of another file")
+
+    p = _command(
+        sub,
+        "train",
+        help="train the VAE of one section (or of several in one job)",
+        description="Train one section's VAE and write runs/<section>/<run-name>/ with model.keras, "
+        "history.csv, split.json, latent.tsv, metrics.json, config.yaml and report/index.html. "
+        "The run appears only when complete; an existing run is never replaced without "
+        "--overwrite.",
+    )
+    _add_config(p)
+    g = p.add_mutually_exclusive_group()
+    g.add_argument(
+        "--section", "-s", help="section name (default: data.default_section or the first)"
+    )
+    g.add_argument(
+        "--sections", type=lambda t: [v for v in t.split(",") if v], metavar="A,B,...",
+        help="train these sections one after the other in this one job (one start-up; each "
+        "report is drawn while the next section trains); a failed section does not stop the "
+        "others, and the command exits 2 naming every failure",
+    )  # fmt: skip
+    p.add_argument("--run-name", help="run directory name (default: a timestamp)")
+    p.add_argument(
+        "--skip-existing", action="store_true",
+        help="with --sections: leave a section whose finished run of --run-name exists as it is",
+    )  # fmt: skip
+    p.add_argument(
+        "--overwrite", action="store_true",
+        help="replace an existing run of that name (and discard an interrupted run's checkpoint)",
+    )  # fmt: skip
+    p.add_argument(
+        "--resume", action="store_true",
+        help="continue an interrupted run of this --run-name from its last completed epoch, if it "
+        "left a checkpoint (runtime.checkpoint); otherwise start it. A checkpoint is kept until "
+        "the run completes: without --resume the command refuses it (--overwrite discards it)",
+    )  # fmt: skip
+    p.add_argument("--epochs", type=int, help="maximum epochs (training.epochs)")
+    p.add_argument("--kl-weight", type=_finite, help="KL weight beta (objective.kl_weight)")
+    p.add_argument("--seed", type=_seed, help="seed of split, initialisation and sampling")
+    p.add_argument(
+        "--precision", choices=["float32", "mixed_float16", "mixed_bfloat16"],
+        help="dtype policy of the layers (runtime.precision)",
+    )  # fmt: skip
+    p.add_argument(
+        "--distribute", choices=["none", "mirrored"],
+        help="mirrored: data-parallel over every visible GPU (runtime.distribute)",
+    )  # fmt: skip
+    _add_threads(p)
+    _add_set(p)
+
+    p = _command(
+        sub,
+        "report",
+        help="re-draw the report of a finished run, or the index across sections",
+        description="Recompute the evaluation (written back into metrics.json), the figures and "
+        "report/index.html of a run from its saved model, configuration and split. RUN is "
+        "runs/<section>/<run-name> or runs/<section> (latest run). With --index RUNS_DIR, write "
+        "RUNS_DIR/index.html instead: one sortable table of every section's latest run, worst "
+        "verdict first, linking each section's report.",
+    )
+    p.add_argument(
+        "run", type=Path, nargs="?", metavar="RUN", help="run directory or section directory"
+    )
+    p.add_argument("--index", type=Path, metavar="RUNS_DIR", help="write the index across sections")
+    _add_config(p)
+    _add_threads(p)
+    _add_set(p)
+
+    p = _command(
+        sub,
+        "sample",
+        help="generate synthetic haplotypes as a phased VCF",
+        description="Generate N haplotypes with a run's model and write them as a phased, bgzipped "
+        "VCF with the section's contig, positions, IDs and REF/ALT alleles. A generator is a code "
+        "source and a decoder, SOURCE/DECODER: sources prior (the model's prior, N(0, I) by "
+        "default), gmm or gmm-heldout "
+        "(Gaussian mixtures on the aggregate posterior of the run's training haplotypes, "
+        "components by BIC or by held-out likelihood), aggregate[:S] (the aggregate posterior "
+        "itself, spread inflated S times); decoders bernoulli (independent draws per site), "
+        "temperature:T (draws from sharpened probabilities), calls (p >= 0.5) or ld[:K[:T]] "
+        "(each site drawn given its decoder probability and the K sites before it, by a head "
+        "fitted on the training haplotypes; K = 8, T = 1 unless given). The default is "
+        "the generator the report evaluates, chosen by measurement (docs/experiments.md); prior "
+        "and gmm are Bernoulli draws from the prior and from the run's stored mixture. "
+        "Haplotypes 2i and 2i+1 form the phased genotype of synthetic sample i, so N must be even.",
+    )
+    p.add_argument(
+        "run", type=Path, nargs="?", metavar="RUN",
+        help="run directory or section directory (not with --runs/--region/--sections)",
+    )  # fmt: skip
+    p.add_argument("--n", type=int, required=True, help="number of haplotypes (even)")
+    p.add_argument(
+        "--sampler", metavar="GENERATOR", default=None,
+        help=f"generator, e.g. prior, gmm, gmm/calls, aggregate:2/calls, aggregate/calls/guard "
+        f"(default: {DEFAULT_GENERATOR})",
+    )  # fmt: skip
+    p.add_argument(
+        "--out", type=Path,
+        help="output .vcf.gz (a tabix index .tbi is written beside it), or - for VCF text on "
+        "standard output; required for RUN (a region: default "
+        "RUNS_DIR/regions/<region>/<region>.vcf.gz)",
+    )  # fmt: skip
+    p.add_argument("--seed", type=_seed, help="seed of the draws (default: the run's seed)")
+    _add_region_options(p)
+
+    p = _command(
+        sub,
+        "evaluate",
+        help="score another generator's haplotypes (a VCF) against a run's held-out haplotypes",
+        description="Read a phased VCF/BCF's haplotypes at the run's sites (every site must be "
+        "present with the same REF/ALT) and score them like the run's generated samples: "
+        "coverage, precision and variance ratios in PCA and Hamming space, LD, AATS, privacy "
+        "loss and exact training copies, LD decay, site frequency spectrum and pairwise "
+        "distances, each beside the real-vs-real ceiling, and the verdict with the number that "
+        "tripped it. Uses only the run directory (its stored sites and haplotypes). Writes JSON.",
+    )
+    p.add_argument("run", type=Path, metavar="RUN", help="run directory or section directory")
+    p.add_argument(
+        "--synthetic", type=Path, required=True, metavar="VCF",
+        help="phased VCF/BCF to score (e.g. a GAN's, another VAE's or a simulator's output)",
+    )  # fmt: skip
+    p.add_argument("--out", type=Path, help="write the JSON here (default: standard output)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
+
+    p = _command(
+        sub,
+        "encode",
+        help="embed haplotypes with a run's encoder into a latent TSV",
+        description="Write per-haplotype posterior means and sds (columns haplotype, sample, "
+        "population, split, mean_1.., sd_1..). Without --vcf, the run's own haplotypes; with "
+        "--vcf, a phased VCF/BCF's haplotypes at the section's sites (every site must be present "
+        "with the same REF/ALT).",
+    )
+    p.add_argument("run", type=Path, metavar="RUN", help="run directory or section directory")
+    p.add_argument("--vcf", type=Path, help="phased VCF/BCF to embed (default: the run's data)")
+    p.add_argument("--out", type=Path, required=True, help="output TSV")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
+
+    p = _command(
+        sub,
+        "sweep",
+        help="sweep the KL weight of one section and recommend one",
+        description="Train one run per KL weight (same section, seed and split) into "
+        "runs/<section>/sweeps/<name>/beta-<b>/, compare them on held-out haplotypes (rate, "
+        "distortion, -ELBO, IW-NLL, active units, MI, coverage, verdicts), draw the "
+        "rate-distortion curve (rate_distortion.png, index.html, results.csv) and write the "
+        "recommended weight into <sections_dir>/<section>.yaml, which `train` then uses. "
+        "Recommended: the best held-out -ELBO among points that did not diverge, keep at least "
+        "--min-active-units active units, and whose Bernoulli-sampled reconstructions and "
+        "aggregate-posterior samples are not mode-seeking or collapsed. Finished points are "
+        "reused (an interrupted sweep resumes); a point whose configuration changed is retrained. "
+        "A section file with edits of its own is never overwritten: pass --merge.",
+    )
+    _add_config(p)
+    p.add_argument(
+        "--section", "-s", help="section name (default: data.default_section or the first)"
+    )
+    p.add_argument("--betas", type=_floats, default=None,
+                   help="comma-separated KL weights (default: 0.03,0.1,0.3,1,3)")  # fmt: skip
+    p.add_argument("--reencode-weights", type=_floats, default=None,
+                   help="comma-separated re-encoding weights, crossed with the betas")  # fmt: skip
+    p.add_argument("--jobs", "-j", type=int, default=1, help="points trained in parallel")
+    p.add_argument("--name", default="sweep", help="sweep directory name (default: sweep)")
+    p.add_argument("--min-active-units", type=int, default=2,
+                   help="fewest active latent units a recommended model keeps (default: 2)")  # fmt: skip
+    p.add_argument("--no-write", action="store_true", help="do not write the section's config")
+    p.add_argument("--merge", action="store_true",
+                   help="merge into a section config that has edits of its own (backup kept)")  # fmt: skip
+    p.add_argument("--epochs", type=int, help="maximum epochs per point (training.epochs)")
+    _add_threads(p)
+    _add_set(p)
+    return parser
+
+
+def _add_region_options(p: argparse.ArgumentParser) -> None:
+    """``sample`` options of a whole region (vae_genomics.region)."""
+    g = p.add_argument_group(
+        "whole region",
+        "One VCF over consecutive sections, sampled jointly so that haplotypes continue across "
+        "section boundaries: --region or --sections chooses sections of --runs (neither: every "
+        "trained section). The sections must share seed, samples and held-out haplotypes and "
+        "follow one another without gap. Writes the VCF (+ .tbi), region.json and index.html "
+        "(the region panel and LD across boundaries, every joint model beside the ceiling).",
+    )
+    g.add_argument("--runs", type=Path, metavar="RUNS_DIR", help="runs directory (default: runs)")
+    g.add_argument(
+        "--region",
+        metavar="CONTIG:START-END",
+        help="the sections overlapping this range (sites outside it are left out)",
+    )
+    g.add_argument("--sections", type=lambda t: [v for v in t.split(",") if v],
+                   metavar="A,B,...", help="these sections (comma-separated)")  # fmt: skip
+    g.add_argument("--joint", choices=["mosaic", "chain", "joint", "independent"], default=None,
+                   help="joint latent model of the VCF: mosaic (each section's aggregate "
+                   "posterior, switching at each boundary to one of the --neighbours nearest "
+                   "training haplotypes), joint "
+                   "(one mixture over all codes), chain (a Markov chain of mixtures along the "
+                   "genome), or independent (each section on its own, the floor); default: "
+                   "the one chosen by measurement (docs/experiments.md, Regions)")  # fmt: skip
+    g.add_argument("--decoder", metavar="RULE",
+                   help="alleles from decoder probabilities: bernoulli, temperature:T, calls or "
+                   "ld[:K[:T]] (one head over the region, its context crossing section "
+                   "boundaries; default: the decoder of sample's default generator)")  # fmt: skip
+    g.add_argument("--codes", choices=["means", "samples"],
+                   help="codes the joint model is fitted on: posterior means (default) or one "
+                   "draw z ~ q(z|x) per training haplotype")  # fmt: skip
+    g.add_argument("--neighbours", type=int, metavar="M",
+                   help="mosaic: training haplotypes a synthetic one may switch to at each "
+                   "boundary, the nearest in the section before (default: one per 80 training "
+                   "haplotypes; 1 copies one training haplotype's codes through the region)")  # fmt: skip
+    g.add_argument("--components", type=int, metavar="K",
+                   help="largest number of components of each Gaussian mixture, chosen by BIC "
+                   "(default: 24)")  # fmt: skip
+    g.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    g.add_argument("--no-report", action="store_true", help="only the VCF, no evaluation/page")
+
+
+def _floats(text: str) -> list[float]:
+    """Parse ``0.1,1,3`` into finite floats (argparse type)."""
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated numbers, got {text[:80]!r}"
+        ) from exc
+    if not values:
+        raise argparse.ArgumentTypeError(f"expected at least one number, got {text[:80]!r}")
+    if not all(math.isfinite(v) for v in values):
+        raise argparse.ArgumentTypeError(f"expected finite numbers, got {text[:80]!r}")
+    return values
+
+
+def _seed(text: str) -> int:
+    """A seed: an integer from 0 to 2**32 - 1 (argparse type)."""
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text[:80]!r}") from exc
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"expected an integer from 0 to 2**32 - 1, got {value}")
+    return value
+
+
+def _finite(text: str) -> float:
+    """A finite float (argparse type)."""
+    values = _floats(text)
+    if len(values) != 1:
+        raise argparse.ArgumentTypeError(f"expected one number, got {text[:80]!r}")
+    return values[0]
+
+
+def _add_threads(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--threads", type=int, help="CPU threads of TensorFlow and the evaluation (runtime.threads)"
+    )

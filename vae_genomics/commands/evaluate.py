@@ -1,0 +1,131 @@
+"""Score any generator's output, a phased VCF, against a finished run's held-out haplotypes.
+
+``vae-genomics evaluate RUN --synthetic X.vcf.gz`` reads the file's haplotypes at the run's sites
+(stored with the run: contig, positions, REF and ALT; every site must be there with the same
+alleles, :func:`~vae_genomics.data.export.read_section_haplotypes`) and puts them through the numbers a
+run's own generated set gets: the mode-seeking numbers beside the real-vs-real ceiling
+(:func:`~vae_genomics.evaluation.modeseek.mode_seeking_report`), the realism and privacy panel
+beside its ceiling (:mod:`~vae_genomics.evaluation.realism`; "training" is the run's training
+haplotypes, so the privacy numbers say whether the file copies *them*) and the verdict with the
+number that tripped it, thresholds from the run's config. The set is judged like the run's
+generated samples: a set smaller than the held-out set compared is kept whole (and logged), so
+give at least as many haplotypes as the run holds out for numbers comparable with the ceiling.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vae_genomics import __version__
+from vae_genomics.common.errors import DataError
+
+log = logging.getLogger(__name__)
+
+#: Name of the scored set in the output.
+SET_NAME = "synthetic"
+
+
+def evaluate_external(run_dir: str | Path, synthetic: str | Path) -> dict[str, Any]:
+    """The panel of a VCF's haplotypes at a run's sites, against the run's held-out haplotypes.
+
+    Args:
+        run_dir: A run directory, or a section directory (its ``latest`` run).
+        synthetic: Phased VCF/BCF (e.g. another generator's output).
+
+    Returns:
+        JSON-ready dict: ``run``, ``section``, ``synthetic`` (path), ``n_haplotypes`` (of the file),
+        ``n_variants``, ``n_heldout``, ``n_train``, ``verdict`` (``verdict``, ``tripped_by``,
+        ``value``, ``threshold``, ``tripped``, ``checks``), ``modeseek`` (``ceiling``, ``set``,
+        ``thresholds``, ``settings``), ``realism`` (``ceiling``, ``set``) and ``version``.
+
+    Raises:
+        DataError: The file cannot be read, lacks some of the run's sites or has other alleles at
+            them (the message names the sites), or has too few haplotypes to score.
+    """
+    from vae_genomics.commands.finished import load_run
+    from vae_genomics.common.io import to_jsonable
+    from vae_genomics.data.export import read_section_haplotypes
+    from vae_genomics.evaluation.modeseek import mode_seeking_report
+    from vae_genomics.evaluation.pca import HaplotypePCA
+    from vae_genomics.evaluation.realism import common_size, realism_ceiling, realism_panel
+    from vae_genomics.evaluation.summary import thresholds_from_config
+
+    run = load_run(run_dir)
+    matrix = run.data.matrix
+    found = read_section_haplotypes(
+        synthetic, run.data.section.contig, matrix.positions, matrix.ref, matrix.alt
+    )
+    x_syn = np.asarray(found.haplotypes, dtype=np.int8)
+    config = run.config.evaluation
+    if len(x_syn) <= config.prdc_k:
+        raise DataError(
+            f"{synthetic}: {len(x_syn)} haplotypes; scoring needs more than evaluation.prdc_k = "
+            f"{config.prdc_k} (give at least as many as the run's {len(run.val_rows)} held-out "
+            "haplotypes for numbers comparable with the ceiling)."
+        )
+    x_train = matrix.haplotypes[run.train_rows]
+    x_heldout = matrix.haplotypes[run.val_rows]
+    seed = int(run.config.seed)
+    rng = dict(
+        zip(
+            ("subsample", "modeseek", "realism"),
+            (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3)),
+            strict=True,
+        )
+    )
+    if len(x_heldout) > config.max_points:
+        rows = np.sort(rng["subsample"].choice(len(x_heldout), config.max_points, replace=False))
+        x_heldout = x_heldout[rows]
+    thresholds = thresholds_from_config(config)
+    n_components = max(run.config.report.n_components, thresholds.n_pcs)
+    pca = HaplotypePCA(n_components=n_components).fit(x_train)
+    size = common_size(len(x_syn), len(x_heldout), len(x_train), config.max_points)
+    positions = matrix.positions
+    panel = realism_panel(x_syn, x_train, x_heldout, positions, seed=rng["realism"], size=size)
+    ceiling = realism_ceiling(x_train, x_heldout, positions, seed=rng["realism"], size=size)
+    modeseek = mode_seeking_report(
+        x_train,
+        x_heldout,
+        {SET_NAME: x_syn},
+        pca=pca,
+        thresholds=thresholds,
+        k=config.prdc_k,
+        ld_max_offset=config.ld_max_offset,
+        max_points=config.max_points,
+        seed=rng["modeseek"],
+        privacy={SET_NAME: panel},
+    )
+    stats = modeseek["sets"][SET_NAME]
+    verdict = stats.pop("verdict")
+    log.info(
+        "%s: %s%s",
+        synthetic,
+        verdict["verdict"],
+        f" ({verdict['tripped_by']} = {verdict['value']:.3g}, threshold {verdict['threshold']:.3g})"
+        if verdict["tripped_by"]
+        else "",
+    )
+    return to_jsonable(
+        {
+            "run": str(run.run_dir),
+            "section": run.data.section.name,
+            "synthetic": str(synthetic),
+            "n_haplotypes": len(x_syn),
+            "n_variants": int(x_syn.shape[1]),
+            "n_heldout": len(x_heldout),
+            "n_train": len(x_train),
+            "verdict": verdict,
+            "modeseek": {
+                "ceiling": modeseek["ceiling"],
+                "set": stats,
+                "thresholds": modeseek["thresholds"],
+                "settings": modeseek["settings"],
+            },
+            "realism": {"ceiling": ceiling, "set": panel},
+            "version": __version__,
+        }
+    )

@@ -1,0 +1,195 @@
+"""``vae-genomics sample --region/--sections/--runs``: sample a region, write its VCF and page.
+
+Writes into the output's directory (default ``<runs_dir>/regions/<region>/``):
+
+- ``<name>.vcf.gz`` (+ ``.tbi``): ``n`` synthetic haplotypes over the region from the chosen joint
+  model, one record per site, in genome order;
+- ``region.json`` and ``index.html`` (unless ``report=False``): the region's evaluation, in which
+  the chosen model's samples are compared, at the held-out set's size, with the other joint
+  models (independent sampling as the floor) and with the real-vs-real ceiling.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from vae_genomics.common.errors import DataError, RunError
+from vae_genomics.common.io import write_json
+from vae_genomics.generate.joint import JOINT_MODELS
+from vae_genomics.report.regions import REGION_JSON, REGION_PAGE
+from vae_genomics.run.region import REGIONS_DIR, load_region
+
+log = logging.getLogger(__name__)
+
+#: Joint latent model of ``sample --region`` (chosen by measurement: docs/experiments.md, "Regions").
+DEFAULT_JOINT = "mosaic"
+
+
+@dataclass
+class RegionResult:
+    """What a region run wrote."""
+
+    vcf: Path
+    page: Path | None
+    metrics: dict[str, Any] | None
+
+
+def run_region(
+    runs_dir: str | Path,
+    n: int,
+    out: str | Path | None = None,
+    sections: Sequence[str] | None = None,
+    region: str | None = None,
+    joint: str = DEFAULT_JOINT,
+    seed: int | None = None,
+    source: str | None = None,
+    max_components: int | None = None,
+    report: bool = True,
+    decoder: str | None = None,
+    neighbours: int | None = None,
+    overwrite: bool = False,
+    command: str = "",
+) -> RegionResult:
+    """Sample a region and write its VCF (and its page).
+
+    Args:
+        runs_dir: Runs directory holding the sections' runs.
+        n: Number of haplotypes (even).
+        out: Output VCF (default ``<runs_dir>/regions/<region>/<region>.vcf.gz``).
+        sections: Section names, or None.
+        region: ``contig:start-end``, or None (neither: every trained section).
+        joint: Joint latent model of the VCF: ``chain``, ``joint`` or ``independent``.
+        seed: Seed of the draws (default: the sections' seed).
+        source: Codes the joint models are fitted on: ``means`` (posterior means) or ``samples``
+            (z ~ q(z|x)); default :data:`vae_genomics.generate.region.DEFAULT_SOURCE`.
+        max_components: Largest number of components of each mixture (chosen by BIC); default
+            :data:`vae_genomics.generate.region.DEFAULT_MAX_COMPONENTS`.
+        report: Also evaluate every joint model and write ``region.json`` and ``index.html``.
+        decoder: Decoder rule of the alleles (default
+            :data:`vae_genomics.generate.region.DEFAULT_DECODER`).
+        neighbours: Candidates of each switch of the ``mosaic`` model (default
+            :func:`vae_genomics.generate.mosaic.default_neighbours` of the training haplotypes).
+        overwrite: Replace an existing ``out`` (otherwise an existing file is refused).
+        command: The command line, for the VCF's ``##source`` line.
+
+    Returns:
+        The paths written and the evaluation (None without ``report``).
+
+    Raises:
+        RunError: ``out`` exists and ``overwrite`` is false, or the sections disagree.
+        DataError: An unknown joint model or decoder.
+    """
+    from vae_genomics.data.export import check_haplotype_count
+    from vae_genomics.evaluation.region import evaluate_region
+    from vae_genomics.generate.generators import parse_decoder
+    from vae_genomics.generate.mosaic import default_neighbours
+    from vae_genomics.generate.region import (
+        DEFAULT_DECODER,
+        DEFAULT_MAX_COMPONENTS,
+        DEFAULT_SOURCE,
+        fit_region_head,
+        fit_region_model,
+        sample_region,
+        write_region_vcf,
+    )
+    from vae_genomics.report.region_page import write_region_page
+
+    check_haplotype_count(n)
+    if joint not in JOINT_MODELS:
+        raise DataError(f"unknown joint model {joint!r}: use one of {', '.join(JOINT_MODELS)}")
+    decoder = decoder or DEFAULT_DECODER
+    source = source or DEFAULT_SOURCE
+    if source not in ("means", "samples"):
+        raise DataError(f"unknown code source {source!r}: use means or samples")
+    max_components = DEFAULT_MAX_COMPONENTS if max_components is None else max_components
+    if max_components < 1:
+        raise DataError(f"the number of mixture components must be >= 1, got {max_components}")
+    if neighbours is not None and neighbours < 1:
+        raise DataError(f"the mosaic's neighbours must be >= 1, got {neighbours}")
+    try:
+        parse_decoder(decoder)
+    except ValueError as err:
+        raise DataError(str(err)) from None
+    if out is not None and str(out) == "-":
+        raise RunError("a region is written to a file (with its index), not to standard output")
+    loaded = load_region(runs_dir, sections, region)
+    seed = loaded.seed if seed is None else seed
+    if neighbours is None:
+        neighbours = default_neighbours(len(loaded.train_rows))
+    out = Path(out) if out else Path(runs_dir) / REGIONS_DIR / loaded.name / f"{loaded.name}.vcf.gz"
+    if out.exists() and not overwrite:
+        raise RunError(f"{out} exists: choose another --out, or pass --overwrite to replace it")
+    from vae_genomics.common.io import check_output_path
+    from vae_genomics.run.directory import run_inputs
+
+    # never over an input of the sections' runs (their directories, VCF, index, populations)
+    inputs = [p for run in loaded.sections for p in run_inputs(run.run_dir)]
+    check_output_path(out, overwrite, inputs)
+    check_output_path(Path(f"{out}.tbi"), True, inputs)
+    kinds = [joint, *(k for k in JOINT_MODELS if k != joint)] if report else [joint]
+    models, seconds = {}, {}
+    for kind in kinds:
+        started = time.perf_counter()
+        models[kind] = fit_region_model(
+            loaded,
+            kind,
+            source,
+            max_components=max_components,  # type: ignore[arg-type]
+            neighbours=neighbours,
+        )
+        seconds[kind] = round(time.perf_counter() - started, 2)
+    head = fit_region_head(loaded, decoder, seed=loaded.seed)
+    haplotypes = sample_region(loaded, models[joint], n, seed, decoder, head)
+    note = f",joint={joint},decoder={decoder},seed={seed}"
+    vcf = write_region_vcf(loaded, haplotypes, out, note=note, command=command)
+    if not report:
+        return RegionResult(vcf, None, None)
+    x = loaded.haplotypes
+    x_train, x_val = x[loaded.train_rows], x[loaded.val_rows]
+    n_eval = max(len(x_val), 2)
+    sets = {
+        kind: haplotypes
+        if kind == joint and n >= n_eval
+        else sample_region(loaded, models[kind], n_eval, seed, decoder, head)
+        for kind in kinds
+    }  # fmt: skip
+    metrics = evaluate_region(x_train, x_val, sets, loaded.positions, loaded.offsets, seed=seed)
+    metrics["region"] = {
+        "name": loaded.name,
+        "contig": loaded.contig,
+        "start": loaded.start,
+        "end": loaded.end,
+        "sections": loaded.section_names,
+        "section_runs": [str(run.run_dir) for run in loaded.sections],
+        "boundaries": [int(loaded.positions[o]) for o in loaded.offsets[1:-1]],
+        "n_sites": len(loaded.positions),
+        "n_train": len(loaded.train_rows),
+        "n_validation": len(loaded.val_rows),
+    }
+    metrics["sampling"] = {
+        "joint": joint,
+        "decoder": decoder,
+        "source": source,
+        "max_components": max_components,
+        "neighbours": neighbours,
+        "seed": seed,
+        "n": n,
+        "vcf": vcf.name,
+        "components": {kind: model.components() for kind, model in models.items()},
+        "fit_seconds": seconds,
+    }
+    write_json(vcf.parent / REGION_JSON, metrics)
+    runs_index = Path(runs_dir).resolve() / "index.html"
+    link = (
+        os.path.relpath(runs_index, vcf.parent.resolve())
+        if vcf.parent.resolve().is_relative_to(Path(runs_dir).resolve())
+        else None
+    )
+    page = write_region_page(vcf.parent / REGION_PAGE, metrics, index_link=link)
+    return RegionResult(vcf, page, metrics)

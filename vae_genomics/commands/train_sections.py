@@ -1,0 +1,189 @@
+"""Several sections trained in one job: one start-up, reports drawn while the next section trains.
+
+A section job spends seconds outside its fit: starting Python and TensorFlow, loading the section,
+evaluating the model and drawing the report's figures (``BENCHMARKS.md``, "Job overhead"). On a
+cluster most of that is paid again by every job. :func:`train_sections` trains sections one after
+the other in one process, so the start-up is paid once, and hands each finished section's report
+to a drawing process that works while the next section trains (the fit leaves CPU time free;
+the figures need neither TensorFlow nor the model). A section's run directory is committed when
+its report is written, so each run appears complete or not at all, as with one section per job.
+
+A section that fails (bad data, a run that already exists, a diverged fit) does not stop the
+others; the failures are raised together at the end (:class:`~vae_genomics.common.errors.RunError`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import multiprocessing
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vae_genomics.common.errors import RunError, VaeGenomicsError
+from vae_genomics.run.directory import LATEST, resolve_run_dir
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BatchResult:
+    """What a batch job did.
+
+    Attributes:
+        trained: Section name → run directory, for the sections trained and committed.
+        skipped: Section name → the finished run left in place (``skip_existing``).
+        failed: Section name → the error's message.
+        seconds: Section name → wall seconds from the start of its load to its commit.
+    """
+
+    trained: dict[str, Path] = field(default_factory=dict)
+    skipped: dict[str, Path] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+class _NoRetracingWarning(logging.Filter):
+    """Drop TensorFlow's "triggered tf.function retracing" warning: every section builds a new
+    model, so its functions are traced anew by design."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+def draw_report(arguments: dict[str, Any]) -> Path:
+    """Draw one report (in the drawing process): ``write_section_report(**arguments)``."""
+    from vae_genomics.report.build import write_section_report
+
+    return write_section_report(**arguments)
+
+
+def _drawing_pool() -> ProcessPoolExecutor:
+    """One drawing process, started fresh (``spawn``: never a fork of a process running
+    TensorFlow's threads); it imports matplotlib and the report code, not TensorFlow."""
+    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+
+
+def finished_run(runs_dir: Path, section: str, run_name: str | None) -> Path | None:
+    """The finished run ``<runs_dir>/<section>/<run_name>`` if it exists, else ``None``."""
+    if not run_name or run_name == LATEST:
+        return None
+    path = Path(runs_dir) / section / run_name
+    if not (path / "metrics.json").is_file():
+        return None
+    return resolve_run_dir(path)
+
+
+def train_sections(
+    sections: Sequence[str],
+    prepare: Callable[[str], tuple[Any, Any]],
+    run_name: str | None,
+    *,
+    overwrite: bool = False,
+    resume: bool = False,
+    skip_existing: bool = False,
+    origins: Callable[[str], dict[str, str]] | None = None,
+    command: str = "",
+    background: bool = True,
+) -> BatchResult:
+    """Train ``sections`` one after the other in this process.
+
+    Args:
+        sections: Section names, trained in this order.
+        prepare: Section name → (resolved config, section data), e.g. ``training.prepare``.
+        run_name: Run directory name of every section (default: one timestamp for all).
+        overwrite: Replace finished runs of that name.
+        resume: Continue interrupted runs of that name from their checkpoints.
+        skip_existing: Leave a section whose finished run of ``run_name`` exists as it is.
+        origins: Section name → where settings came from (see ``section_run.train_section``).
+        command: The command line, shown in each report's header.
+        background: Draw each report in a drawing process while the next section trains (off:
+            draw it here, before the next section starts).
+
+    Returns:
+        What was trained, skipped and failed.
+    """
+    from vae_genomics.commands.train import RunTarget, finish_section, stage_section
+    from vae_genomics.run.directory import default_run_name
+
+    run_name = run_name or default_run_name()
+    result = BatchResult()
+    pool = _drawing_pool() if background and len(sections) > 1 else None
+    quiet = _NoRetracingWarning()
+    logging.getLogger("tensorflow").addFilter(quiet)
+    pending: list[tuple[Any, Future[Path], float]] = []
+
+    def settle(block: bool) -> None:
+        """Commit every staged section whose report is drawn (all of them when ``block``)."""
+        for item in list(pending):
+            staged, future, started = item
+            if not block and not future.done():
+                continue
+            pending.remove(item)
+            try:
+                with staged.staging.discard_on_error():
+                    future.result()
+                run = finish_section(staged)
+                result.trained[staged.section] = run.run_dir
+            except VaeGenomicsError as exc:
+                _fail(result, staged.section, str(exc))
+            except Exception as exc:  # a drawing error: this section fails, the others go on
+                _fail(result, staged.section, f"{type(exc).__name__}: {exc}")
+            result.seconds[staged.section] = round(time.perf_counter() - started, 2)
+
+    try:
+        for i, name in enumerate(sections, 1):
+            log.info("section %d of %d: %s", i, len(sections), name)
+            started = time.perf_counter()
+            try:
+                config, data = prepare(name)
+                done = finished_run(config.runs_dir, name, run_name) if skip_existing else None
+                if done is not None:
+                    log.info("section %s: finished run %s kept (--skip-existing)", name, done)
+                    result.skipped[name] = done
+                    continue
+                target = RunTarget(
+                    run_name=run_name, overwrite=overwrite, resume=resume,
+                    origins=origins(name) if origins else None, command=command,
+                )  # fmt: skip
+                staged = stage_section(config, data, target)
+            except VaeGenomicsError as exc:
+                _fail(result, name, str(exc))
+                continue
+            if pool is None:
+                future: Future[Path] = Future()
+                try:
+                    future.set_result(draw_report(staged.report))
+                except Exception as exc:
+                    future.set_exception(exc)
+            else:
+                arguments = dict(staged.report)
+                # the mixture holds sampler code that imports TensorFlow; the report does not use it
+                arguments["evaluation"] = dataclasses.replace(arguments["evaluation"], gmm=None)
+                future = pool.submit(draw_report, arguments)
+            pending.append((staged, future, started))
+            settle(block=False)
+        settle(block=True)
+    finally:
+        if pending:  # interrupted: commit what is drawn; the rest keeps its checkpoint
+            settle(block=False)
+        for staged, future, _ in pending:
+            future.cancel()
+            try:
+                with staged.staging.discard_on_error():
+                    raise RunError(f"section {staged.section}: interrupted before its report")
+            except RunError:
+                pass
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        logging.getLogger("tensorflow").removeFilter(quiet)
+    return result
+
+
+def _fail(result: BatchResult, name: str, message: str) -> None:
+    log.error("section %s failed: %s", name, message)
+    result.failed[name] = message

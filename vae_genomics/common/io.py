@@ -1,0 +1,156 @@
+"""Atomic file writes (a killed process leaves either the old complete file or none) and the
+conversion of numpy results to plain JSON types."""
+
+from __future__ import annotations
+
+import errno
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file in the same directory and a rename."""
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a directory, expected a file path", str(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        # mkstemp creates the file private (0600); give it the permissions of an ordinary new file
+        os.fchmod(fd, 0o666 & ~_umask())
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Text version of :func:`atomic_write_bytes` (UTF-8)."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def write_json(path: Path, obj: Any) -> None:
+    """Atomically write ``obj`` as indented JSON."""
+    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False) + "\n")
+
+
+def to_jsonable(value: Any) -> Any:
+    """Plain Python types for ``json.dumps``: numpy scalars/arrays converted, NaN and inf to None."""
+    if isinstance(value, Mapping):
+        return {str(key): to_jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [to_jsonable(item) for item in value]
+    if isinstance(value, np.bool_ | bool):
+        return bool(value)
+    if isinstance(value, np.integer | int):
+        return int(value)
+    if isinstance(value, np.floating | float):
+        return float(value) if math.isfinite(value) else None
+    return value
+
+
+def write_yaml(path: Path, obj: Any) -> None:
+    """Atomically write ``obj`` as block-style YAML."""
+    atomic_write_text(path, yaml.safe_dump(obj, sort_keys=False, default_flow_style=False))
+
+
+def check_output_path(
+    out: str | Path, overwrite: bool, protected: Iterable[str | Path] = (), option: str = "--out"
+) -> Path:
+    """Check that ``out`` may be written: a file path, not an input, new unless ``overwrite``.
+
+    Args:
+        out: The output file.
+        overwrite: Whether an existing file may be replaced.
+        protected: Inputs that are never written over (files, or directories whose files are all
+            protected, e.g. a run directory), whatever ``overwrite`` says.
+        option: The option that named ``out``, for messages.
+
+    Returns:
+        ``out`` as a path.
+
+    Raises:
+        RunError: ``out`` is a directory, an input, or exists without ``overwrite``.
+    """
+    from vae_genomics.common.errors import RunError
+
+    out = Path(out)
+    if out.is_dir():
+        raise RunError(
+            f"{out}: {option} is a directory; give a file name inside it (e.g. {out / 'out.tsv'})."
+        )
+    target = out.resolve()
+    for item in protected:
+        item = Path(item)
+        inside = item.is_dir() and target.is_relative_to(item.resolve())
+        if inside or target == item.resolve() or _same_file(out, item):
+            raise RunError(
+                f"{out}: {option} would write over an input of this command ({item}); it is never "
+                "replaced. Choose another output path."
+            )
+    if (out.exists() or out.is_symlink()) and not overwrite:
+        raise RunError(
+            f"{out}: exists. Pass --overwrite to replace it, or choose another {option}."
+        )
+    return out
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def missing_file(path: Path, what: str) -> str:
+    """Why ``path`` is not a readable file: a directory, a dangling link, or not found."""
+    path = Path(path)
+    if path.is_dir():
+        return f"is a directory, not a {what}"
+    if path.is_symlink():
+        return f"is a dangling link (to {os.readlink(path)}); its {what} is gone"
+    return f"{what} not found"
+
+
+def read_text_file(path: str | Path, what: str, fix: str) -> str:
+    """The UTF-8 text of a user's input file, or a :class:`DataError` saying what is wrong.
+
+    Args:
+        path: The file.
+        what: What it is, for messages (e.g. ``BED file``).
+        fix: What to do, appended to messages (e.g. ``Fix data.bed.``).
+
+    Raises:
+        DataError: Missing, a directory, a dangling link, unreadable, or not UTF-8 text.
+    """
+    from vae_genomics.common.errors import DataError
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: {missing_file(path, what)}. {fix}")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise DataError(
+            f"{path}: line {line} holds bytes that are not UTF-8 text; save the {what} as UTF-8. "
+            f"{fix}"
+        ) from None
+    except OSError as exc:
+        raise DataError(f"{path}: the {what} cannot be read ({exc.strerror}). {fix}") from None

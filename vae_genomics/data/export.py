@@ -1,0 +1,328 @@
+"""Exchange with other tools: synthetic haplotypes as a phased VCF, latent codes as a TSV, and the
+haplotypes of another VCF at a section's sites (to embed them with a trained model).
+
+Pairing rule of :func:`write_haplotype_vcf`: haplotype rows 2i and 2i + 1 become the first and second
+phased haplotype of synthetic sample i + 1 (``syn0001``, ...): GT ``h[2i]|h[2i+1]``. Generated
+haplotypes are independent draws, so this pairs them at random (random mating, no relatedness); an
+odd number of haplotypes cannot be paired and is an error.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from vae_genomics.common.errors import DataError
+from vae_genomics.common.io import atomic_write_text
+
+log = logging.getLogger(__name__)
+
+_GT_HEADER = '##FORMAT=<ID=GT,Number=1,Type=String,Description="Phased genotype">'
+
+
+def check_haplotype_count(n: int) -> None:
+    """Raise a :class:`DataError` unless ``n`` haplotypes can be paired into diploid samples."""
+    if n < 2 or n % 2:
+        raise DataError(
+            f"cannot write {n} haplotypes as diploid samples: haplotypes 2i and 2i+1 form sample "
+            f"i, so the number must be even and at least 2 (e.g. --n {max(2, n + n % 2)})."
+        )
+
+
+def vcf_header(
+    contig: str,
+    samples: Sequence[str],
+    header_lines: Sequence[str] = (),
+    contig_length: int | None = None,
+) -> str:
+    """Header text of a phased VCF (VCFv4.2) with one contig and a GT FORMAT field."""
+    length = f",length={int(contig_length)}" if contig_length else ""
+    lines = [
+        "##fileformat=VCFv4.2",
+        *header_lines,
+        f"##contig=<ID={contig}{length}>",
+        _GT_HEADER,
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t" + "\t".join(samples),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def provenance_header(command: str = "") -> list[str]:
+    """The header lines naming what wrote a synthetic VCF: ``##source`` (version and ``command``)
+    and ``##vae_genomics_version``."""
+    from vae_genomics import __version__
+
+    source = f"##source=vae-genomics {__version__}" + (f" {command}" if command else "")
+    return [source, f"##vae_genomics_version={__version__}"]
+
+
+def write_haplotype_vcf(
+    path: str | Path,
+    haplotypes: np.ndarray,
+    contig: str,
+    positions: np.ndarray,
+    ref: Sequence[str],
+    alt: Sequence[str],
+    ids: Sequence[str] | None = None,
+    sample_prefix: str = "syn",
+    header_lines: Sequence[str] = (),
+    contig_length: int | None = None,
+    index: bool = True,
+) -> Path | None:
+    """Write 0/1 haplotypes as a phased, BGZF-compressed VCF (cyvcf2 ``Writer``, mode ``wz``).
+
+    A tabix index (``.tbi``, pysam) is written beside the file, so it can be queried by region
+    right away (``bcftools view -r``, ``tabix``).
+
+    Args:
+        path: Output file (``.vcf.gz``); written to a temporary name and renamed when complete.
+            ``-`` writes uncompressed VCF text to standard output instead (no index).
+        haplotypes: Shape (n, n_variants), values 0 (REF) / 1 (ALT); n even (module docstring).
+        contig: Contig of every record.
+        positions: 1-based positions, increasing, shape (n_variants,).
+        ref: REF allele per variant.
+        alt: ALT allele per variant.
+        ids: ID column per variant (``.`` when None).
+        sample_prefix: Sample names are ``<prefix><i>``, zero-padded, from 1.
+        header_lines: Extra ``##`` lines (provenance).
+        contig_length: Length of the contig for its ``##contig`` line (omitted when ``None``).
+        index: Write the tabix index.
+
+    Returns:
+        ``path`` (``None`` for standard output).
+    """
+    from cyvcf2 import Writer
+
+    hap = np.asarray(haplotypes)
+    n, n_variants = hap.shape
+    check_haplotype_count(n)
+    positions = np.asarray(positions, dtype=np.int64)
+    if not len(positions) == len(ref) == len(alt) == n_variants:
+        raise ValueError(
+            f"{n_variants} variants in the haplotypes but {len(positions)} positions, "
+            f"{len(ref)} REF and {len(alt)} ALT alleles"
+        )
+    if not np.isin(hap, (0, 1)).all():
+        raise ValueError("haplotypes must hold 0 (REF) and 1 (ALT) only")
+    ids = ["."] * n_variants if ids is None else [str(i) or "." for i in ids]
+    width = max(4, len(str(n // 2)))
+    samples = [f"{sample_prefix}{i + 1:0{width}d}" for i in range(n // 2)]
+    header = vcf_header(contig, samples, header_lines, contig_length=contig_length)
+    # GT strings per variant: '0|1' for each sample (rows 2i, 2i+1)
+    digits = np.where(hap == 1, "1", "0")
+    calls = np.char.add(np.char.add(digits[0::2], "|"), digits[1::2])  # (n/2, n_variants)
+    lines = (
+        f"{contig}\t{positions[j]}\t{ids[j]}\t{ref[j]}\t{alt[j]}\t.\tPASS\t.\tGT\t"
+        + "\t".join(calls[:, j])
+        for j in range(n_variants)
+    )
+    if str(path) == "-":
+        sys.stdout.write(header)
+        for line in lines:
+            sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+        return None
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.partial.gz")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    writer = Writer.from_string(str(tmp), header, mode="wz")
+    try:
+        for line in lines:
+            writer.write_record(writer.variant_from_string(line))
+        writer.close()
+        if index:
+            import pysam
+
+            pysam.tabix_index(str(tmp), preset="vcf", force=True)
+        os.replace(tmp, path)
+        if index:  # after the data, so the index is never older than the file it indexes
+            os.replace(f"{tmp}.tbi", f"{path}.tbi")
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        Path(f"{tmp}.tbi").unlink(missing_ok=True)
+        raise
+    log.info("wrote %d haplotypes (%d samples) × %d variants to %s", n, n // 2, n_variants, path)
+    return path
+
+
+def write_latent_tsv(
+    path: str | Path,
+    haplotype_ids: Sequence[str],
+    samples: Sequence[str],
+    mean: np.ndarray,
+    log_var: np.ndarray,
+    populations: Sequence[str] | None = None,
+    split: Sequence[str] | None = None,
+) -> Path:
+    """Write posterior means and standard deviations per haplotype as a TSV.
+
+    Columns: ``haplotype``, ``sample``, ``population`` (``unknown`` when not given), ``split``,
+    ``mean_1..L``, ``sd_1..L`` (the same layout as a run's ``latent.tsv``).
+
+    Args:
+        path: Output file.
+        haplotype_ids: Row names, shape (n,).
+        samples: Sample of each row, shape (n,).
+        mean: Posterior means, shape (n, L).
+        log_var: Posterior log-variances, shape (n, L).
+        populations: Population label per row, or None.
+        split: ``train`` / ``validation`` / ``external`` per row, or None (``unknown``).
+
+    Returns:
+        ``path``.
+    """
+    n, dims = np.shape(mean)
+    table = pd.DataFrame(
+        {
+            "haplotype": list(haplotype_ids),
+            "sample": list(samples),
+            "population": list(populations) if populations is not None else ["unknown"] * n,
+            "split": list(split) if split is not None else ["unknown"] * n,
+        }
+    )
+    sd = np.exp(0.5 * np.asarray(log_var, dtype=np.float64))
+    table = pd.concat(
+        [
+            table,
+            pd.DataFrame(np.asarray(mean), columns=[f"mean_{k}" for k in range(1, dims + 1)]),
+            pd.DataFrame(sd, columns=[f"sd_{k}" for k in range(1, dims + 1)]),
+        ],
+        axis=1,
+    )
+    atomic_write_text(Path(path), table.to_csv(sep="\t", index=False, float_format="%.6g"))
+    return Path(path)
+
+
+@dataclass
+class SiteHaplotypes:
+    """Haplotypes of a VCF at given sites.
+
+    Attributes:
+        haplotypes: int8, shape (2 * n_samples, n_sites), 0/1, columns in the order asked for.
+        sample_ids: Samples in file order.
+        haplotype_ids: ``<sample>_A`` / ``<sample>_B`` per row.
+        haplotype_samples: Sample of each row.
+    """
+
+    haplotypes: np.ndarray
+    sample_ids: np.ndarray
+    haplotype_ids: np.ndarray
+    haplotype_samples: np.ndarray
+
+
+def read_section_haplotypes(
+    path: str | Path,
+    contig: str,
+    positions: np.ndarray,
+    ref: Sequence[str],
+    alt: Sequence[str],
+) -> SiteHaplotypes:
+    """Read the phased haplotypes of a VCF/BCF at exactly the given biallelic sites.
+
+    Unlike the training reader no frequency filter applies (a site monomorphic in this file is
+    kept): the columns must line up with a trained model's. A record matches a site when contig,
+    position, REF and ALT are equal; other records are ignored. Uses the file's index for the
+    region when there is one.
+
+    Args:
+        path: VCF, bgzipped VCF or BCF with a GT field, diploid phased calls.
+        contig: Contig name as in the run's data.
+        positions: 1-based positions of the sites, shape (n_sites,).
+        ref: REF allele per site.
+        alt: ALT allele per site.
+
+    Returns:
+        The haplotypes at the sites.
+
+    Raises:
+        DataError: The file cannot be read; sites are missing (count and the first ones named) or
+            have other alleles; a call is missing, unphased heterozygous or haploid.
+    """
+    from cyvcf2 import VCF
+
+    path = Path(path)
+    if not path.is_file():
+        from vae_genomics.common.io import missing_file
+
+        raise DataError(f"{path}: {missing_file(path, 'VCF/BCF file')}.")
+    try:
+        vcf = VCF(str(path), gts012=False, lazy=True)
+    except Exception as exc:  # cyvcf2 raises plain Exception for unreadable files
+        raise DataError(f"{path}: cannot be read as VCF/BCF ({exc}).") from exc
+    positions = np.asarray(positions, dtype=np.int64)
+    wanted = {(int(p), str(r), str(a)): j for j, (p, r, a) in enumerate(zip(positions, ref, alt,
+              strict=True))}  # fmt: skip
+    at_position = {int(p) for p in positions}
+    samples = np.asarray(vcf.samples, dtype=object)
+    if samples.size == 0:
+        raise DataError(f"{path}: the VCF has no samples; there is nothing to encode.")
+    columns: dict[int, np.ndarray] = {}
+    other_alleles: list[str] = []
+    seen_contigs: set[str] = set()
+    indexed = any(path.with_name(path.name + ext).is_file() for ext in (".tbi", ".csi"))
+    records = vcf(f"{contig}:{positions.min()}-{positions.max()}") if indexed else vcf
+    try:
+        for rec in records:
+            chrom = rec.CHROM
+            seen_contigs.add(chrom)
+            if chrom != contig or rec.POS not in at_position:
+                continue
+            key = (rec.POS, rec.REF, rec.ALT[0] if len(rec.ALT) == 1 else ",".join(rec.ALT))
+            j = wanted.get(key)
+            if j is None:
+                other_alleles.append(f"{rec.CHROM}:{rec.POS} {rec.REF}>{','.join(rec.ALT)}")
+                continue
+            gt = rec.genotype.array()
+            alleles = gt[:, :2]
+            bad = np.flatnonzero((alleles < 0).any(axis=1))
+            if bad.size:
+                raise DataError(
+                    f"{path}: record {rec.CHROM}:{rec.POS} has a missing or haploid call for "
+                    f"sample '{samples[bad[0]]}'; encoding needs complete diploid calls. Impute "
+                    "the file first (e.g. with Beagle)."
+                )
+            unphased = np.flatnonzero((gt[:, 2] == 0) & (alleles[:, 0] != alleles[:, 1]))
+            if unphased.size:
+                raise DataError(
+                    f"{path}: record {rec.CHROM}:{rec.POS} has an unphased heterozygous call for "
+                    f"sample '{samples[unphased[0]]}'. Phase the file first (e.g. SHAPEIT, Beagle)."
+                )
+            columns[j] = alleles.reshape(-1).astype(np.int8)
+    except DataError:
+        raise
+    except Exception as exc:
+        raise DataError(f"{path}: reading stopped: {exc}. The file may be truncated.") from exc
+    finally:
+        vcf.close()
+    missing = [j for j in range(len(positions)) if j not in columns]
+    if missing:
+        shown = ", ".join(f"{contig}:{positions[j]} {ref[j]}>{alt[j]}" for j in missing[:5])
+        hint = ""
+        if contig not in seen_contigs and seen_contigs:
+            hint = (
+                f" The file has no records on contig '{contig}' in that range (contigs seen: "
+                f"{', '.join(sorted(seen_contigs)[:5])}); check the contig naming (e.g. 22 vs chr22)."
+            )
+        elif other_alleles:
+            hint = (
+                f" {len(other_alleles)} records there have other alleles, e.g. {other_alleles[0]}."
+            )
+        raise DataError(
+            f"{path}: {len(missing)} of the section's {len(positions)} sites are missing "
+            f"(e.g. {shown}). The model needs every site of its section with the same REF and "
+            f"ALT alleles.{hint}"
+        )
+    haplotypes = np.stack([columns[j] for j in range(len(positions))], axis=1)
+    return SiteHaplotypes(
+        haplotypes=haplotypes,
+        sample_ids=samples,
+        haplotype_ids=np.asarray([f"{s}_{h}" for s in samples for h in "AB"], dtype=object),
+        haplotype_samples=np.repeat(samples, 2),
+    )

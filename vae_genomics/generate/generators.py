@@ -1,0 +1,358 @@
+"""Generators of synthetic haplotypes: where latent codes come from, and how codes become 0/1.
+
+A generator is a *code source* and a *decoder*, named ``source/decoder`` (:func:`make_generator`),
+optionally followed by a copy guard, ``source/decoder/guard[:F]``:
+
+Code sources (fitted to the posteriors q(z|x_i) of the training haplotypes):
+
+- ``prior``: z ~ p(z), the model's prior: N(0, I), or the mixture learned with the model
+  (``objective.prior.kind: mog``).
+- ``gmm``: a Gaussian mixture on the aggregate posterior, components chosen by BIC
+  (:class:`~vae_genomics.generate.samplers.AggregatePosteriorGMM`).
+- ``gmm-heldout``: the same mixture, components chosen by the log-likelihood of held-out codes
+  (a fifth of the training posteriors' draws, left out of the fit) instead of BIC.
+- ``aggregate`` / ``aggregate:S``: the aggregate posterior itself, q(z) = 1/n sum_i q(z|x_i): pick a
+  training haplotype i at random and draw z ~ N(mu_i, (S sigma_i)^2). ``S`` (default 1) inflates the
+  posterior spread, a guard against decoding codes so close to a training haplotype's that the
+  result copies it (the panel's exact-copy fraction and privacy loss measure what is left).
+
+Decoders (of decoder probabilities p = sigmoid(logits)):
+
+- ``bernoulli``: independent draws per site (what a Bernoulli decoder defines, but each site's noise
+  is independent, which puts samples away from every real haplotype and weakens LD);
+- ``temperature:T``: draws from the sharpened p^(1/T) / (p^(1/T) + (1 - p)^(1/T)) =
+  sigmoid(logits / T); T = 1 is ``bernoulli``, T -> 0 is ``calls``;
+- ``calls``: p >= 0.5 is ALT, no noise;
+- ``ld`` / ``ld:K`` / ``ld:K:T``: an LD-aware head (:mod:`~vae_genomics.generate.context`) draws
+  each site given the decoder's logit and the K preceding sites (K = 8 by default), sharpened at
+  temperature T (default 1); the head is fitted on the training haplotypes when the generator is.
+
+Copy guard (:mod:`~vae_genomics.generate.guard`):
+
+- ``guard`` / ``guard:F``: draw F × n candidates (F = 4 by default) and keep n whose Hamming
+  distances to the nearest training haplotype follow those of real haplotypes the model did not
+  see (leave-one-out distances within the training set): as many exact copies and near-copies of
+  training haplotypes as real unseen haplotypes have, no more.
+
+:data:`DEFAULT_GENERATOR` is what ``sample``, the report's generated set and the sweep use; it was
+chosen by measurement (docs/experiments.md, "Generators").
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+from scipy.special import expit, logit
+
+from vae_genomics.evaluation.metrics import encode
+from vae_genomics.generate import DEFAULT_GENERATOR
+from vae_genomics.generate.context import DEFAULT_ORDER, ContextHead
+from vae_genomics.generate.guard import (
+    leave_one_out_distances,
+    nearest_training_distances,
+    select_matching,
+)
+from vae_genomics.generate.prior import PriorMixture, model_prior
+from vae_genomics.generate.samplers import AggregatePosteriorGMM, decode_logits
+from vae_genomics.models.vae import HaplotypeVAE
+
+log = logging.getLogger(__name__)
+
+__all__ = ["DEFAULT_GENERATOR", "Generator", "describe", "make_generator", "make_source"]
+
+Seed = int | np.random.Generator | None
+
+
+#: Code sources and decoders by name (``aggregate:S`` and ``temperature:T`` take a number).
+SOURCES = ("prior", "gmm", "gmm-heldout", "aggregate")
+DECODERS = ("bernoulli", "temperature", "calls", "ld")
+
+
+class CodeSource(Protocol):
+    """Where latent codes come from: fitted on training posteriors, then drawn."""
+
+    name: str
+
+    def fit(self, mean: np.ndarray, log_var: np.ndarray, seed: Seed = 0) -> CodeSource: ...
+
+    def codes(self, n: int, rng: np.random.Generator) -> np.ndarray: ...
+
+
+@dataclass
+class PriorSource:
+    """z ~ p(z) (``prior``): N(0, I) unless :attr:`prior` is set to the model's learned prior
+    (:meth:`Generator.fit_posteriors` does)."""
+
+    name: str = "prior"
+    latent_dim: int = 0
+    prior: PriorMixture | None = None
+
+    def fit(self, mean: np.ndarray, log_var: np.ndarray, seed: Seed = 0) -> PriorSource:
+        self.latent_dim = int(np.shape(mean)[1])
+        return self
+
+    def codes(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        if self.prior is not None:
+            return self.prior.sample(n, rng)
+        return rng.standard_normal((n, self.latent_dim))
+
+
+@dataclass
+class MixtureSource:
+    """Gaussian mixture on the aggregate posterior (``gmm``, ``gmm-heldout``)."""
+
+    name: str = "gmm"
+    criterion: str = "bic"
+    max_components: int = 8
+    mixture: AggregatePosteriorGMM | None = None
+
+    def fit(self, mean: np.ndarray, log_var: np.ndarray, seed: Seed = 0) -> MixtureSource:
+        max_k = min(self.max_components, max(1, len(mean) // 2))
+        self.mixture = AggregatePosteriorGMM(
+            max_components=max_k, criterion=self.criterion, random_state=_int_seed(seed)
+        ).fit(mean, log_var)
+        return self
+
+    def codes(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        if self.mixture is None:
+            raise RuntimeError("fit the code source before drawing codes")
+        return self.mixture.sample(n, rng)
+
+
+@dataclass
+class AggregateSource:
+    """The aggregate posterior itself, spread inflated by ``inflate`` (``aggregate:S``)."""
+
+    name: str = "aggregate"
+    inflate: float = 1.0
+    mean: np.ndarray | None = None
+    std: np.ndarray | None = None
+
+    def fit(self, mean: np.ndarray, log_var: np.ndarray, seed: Seed = 0) -> AggregateSource:
+        self.mean = np.asarray(mean, dtype=np.float64)
+        self.std = np.exp(0.5 * np.asarray(log_var, dtype=np.float64))
+        return self
+
+    def codes(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        if self.mean is None or self.std is None:
+            raise RuntimeError("fit the code source before drawing codes")
+        rows = rng.integers(0, len(self.mean), n)
+        eps = rng.standard_normal((n, self.mean.shape[1]))
+        return self.mean[rows] + self.inflate * self.std[rows] * eps
+
+
+def _int_seed(seed: Seed) -> int | None:
+    if isinstance(seed, np.random.Generator):
+        return int(seed.integers(2**31 - 1))
+    return seed
+
+
+def sharpen(probabilities: np.ndarray, temperature: float) -> np.ndarray:
+    """p^(1/T) / (p^(1/T) + (1 - p)^(1/T)) = sigmoid(logit(p) / T), float64, same shape."""
+    if temperature <= 0:
+        raise ValueError(f"temperature must be > 0, got {temperature}")
+    p = np.clip(np.asarray(probabilities, dtype=np.float64), 1e-12, 1 - 1e-12)
+    return expit(logit(p) / temperature)
+
+
+def decode_codes(probabilities: np.ndarray, decoder: str, rng: np.random.Generator) -> np.ndarray:
+    """0/1 haplotypes (int8, same shape) from decoder probabilities with a decoder name
+    (not ``ld``, whose head needs the logits: :meth:`ContextHead.sample`)."""
+    kind, temperature = parse_decoder(decoder)
+    if kind == "ld":
+        raise ValueError("the ld decoder draws from a fitted head: use Generator.sample")
+    if kind == "calls":
+        return (np.asarray(probabilities) >= 0.5).astype(np.int8)
+    p = probabilities if kind == "bernoulli" else sharpen(probabilities, temperature)
+    return (rng.random(np.shape(p)) < p).astype(np.int8)
+
+
+def parse_decoder(decoder: str) -> tuple[str, float]:
+    """``(kind, temperature)`` of a decoder name (temperature 1 unless ``temperature:T`` or
+    ``ld:K:T``; the head's order K is :func:`context_order`)."""
+    kind, _, value = decoder.partition(":")
+    if kind == "ld":
+        context_order(decoder)
+        _, _, text = value.partition(":")
+    else:
+        text = value
+        if kind not in DECODERS or (kind == "temperature") != bool(value):
+            raise ValueError(
+                f"unknown decoder {decoder!r}: use bernoulli, calls, temperature:T "
+                "(e.g. temperature:0.5) or ld[:K[:T]] (e.g. ld:8:0.7)"
+            )
+    try:
+        temperature = float(text) if text else 1.0
+    except ValueError:
+        raise ValueError(f"decoder {decoder!r}: T must be a number") from None
+    if not temperature > 0:
+        raise ValueError(f"decoder {decoder!r}: T must be > 0")
+    return kind, temperature
+
+
+def context_order(decoder: str) -> int:
+    """K of an ``ld[:K[:T]]`` decoder name (:data:`DEFAULT_ORDER` when omitted), 0 for others."""
+    kind, _, value = decoder.partition(":")
+    if kind != "ld":
+        return 0
+    text = value.partition(":")[0]
+    if not text:
+        return DEFAULT_ORDER
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"decoder {decoder!r}: K must be a whole number >= 1 (e.g. ld:8)")
+    return int(text)
+
+
+def make_source(name: str, max_components: int = 8) -> CodeSource:
+    """The code source of a name (module docstring)."""
+    kind, _, value = name.partition(":")
+    if kind == "prior" and not value:
+        return PriorSource()
+    if kind in ("gmm", "gmm-heldout") and not value:
+        criterion = "bic" if kind == "gmm" else "heldout"
+        return MixtureSource(name=kind, criterion=criterion, max_components=max_components)
+    if kind == "aggregate":
+        try:
+            inflate = float(value) if value else 1.0
+        except ValueError:
+            inflate = -1.0
+        if inflate > 0:
+            return AggregateSource(name=name, inflate=inflate)
+    raise ValueError(
+        f"unknown code source {name!r}: use prior, gmm, gmm-heldout, aggregate or aggregate:S"
+    )
+
+
+@dataclass
+class Generator:
+    """A code source and a decoder (``source/decoder``), fitted to a model's training posteriors,
+    with an optional copy guard drawing ``guard`` times the haplotypes asked for."""
+
+    source: CodeSource
+    decoder: str = "bernoulli"
+    guard: float | None = None
+    train: np.ndarray | None = None
+    target: np.ndarray | None = None
+    head: ContextHead | None = None
+
+    @property
+    def name(self) -> str:
+        if self.guard is None:
+            return f"{self.source.name}/{self.decoder}"
+        factor = "" if self.guard == GUARD_FACTOR else f":{self.guard:g}"
+        return f"{self.source.name}/{self.decoder}/guard{factor}"
+
+    def fit(self, model: HaplotypeVAE, x_train: np.ndarray, seed: Seed = 0) -> Generator:
+        """Fit the code source on the posteriors of ``x_train`` (n_train, n_variants); with a
+        guard, keep ``x_train`` and its leave-one-out nearest-neighbour distances (the target)."""
+        mean, log_var = encode(model, x_train)
+        return self.fit_posteriors(model, x_train, mean, log_var, seed)
+
+    def fit_posteriors(
+        self,
+        model: HaplotypeVAE,
+        x_train: np.ndarray,
+        mean: np.ndarray,
+        log_var: np.ndarray,
+        seed: Seed = 0,
+        fit_source: bool = True,
+    ) -> Generator:
+        """:meth:`fit` with the training posteriors (``mean``, ``log_var``: (n_train, latent_dim))
+        already computed: the code source (unless ``fit_source`` is false: a source already fitted
+        on these posteriors and shared between generators), the model's prior for the ``prior``
+        source, the ``ld`` head and the guard."""
+        if fit_source:
+            self.source.fit(mean, log_var, seed)
+        if isinstance(self.source, PriorSource):
+            self.source.prior = model_prior(model)
+        order = context_order(self.decoder)
+        if order:
+            # the head learns from one posterior draw per training haplotype
+            rng = np.random.default_rng(_int_seed(seed))
+            z = mean + np.exp(0.5 * log_var) * rng.standard_normal(np.shape(mean))
+            self.head = ContextHead(order=order).fit(decode_logits(model, z), x_train)
+        if self.guard is not None:
+            self.fit_guard(x_train, seed)
+        return self
+
+    def fit_guard(self, x_train: np.ndarray, seed: Seed = 0) -> Generator:
+        """Keep ``x_train`` and its leave-one-out nearest-neighbour distances (the copy guard's
+        target); :meth:`fit` calls it when the generator has a guard."""
+        self.train = np.asarray(x_train, dtype=np.int8)
+        self.target = leave_one_out_distances(self.train, np.random.default_rng(_int_seed(seed)))
+        return self
+
+    def sample(
+        self, model: HaplotypeVAE, n: int, seed: Seed = 0, batch_size: int = 1024
+    ) -> dict[str, np.ndarray]:
+        """``latent`` (n, latent_dim), ``probabilities`` (decoder's, before sharpening) and
+        ``samples`` (int8 0/1, (n, n_variants)) of ``n`` generated haplotypes."""
+        rng = np.random.default_rng(seed)
+        pool = n if self.guard is None else int(np.ceil(self.guard * n))
+        z = self.source.codes(pool, rng)
+        logits = decode_logits(model, z, batch_size)
+        probabilities = expit(logits).astype(np.float32)
+        kind, temperature = parse_decoder(self.decoder)
+        if kind == "ld":
+            if self.head is None:
+                raise RuntimeError("fit the generator before sampling")
+            samples = self.head.sample(logits, rng, temperature)
+        else:
+            samples = decode_codes(probabilities, self.decoder, rng)
+        if self.guard is not None:
+            if self.train is None or self.target is None:
+                raise RuntimeError("fit the generator before sampling")
+            distances = nearest_training_distances(samples, self.train)
+            keep = select_matching(distances, self.target, n, rng)
+            z, probabilities, samples = z[keep], probabilities[keep], samples[keep]
+        return {
+            "latent": np.asarray(z, dtype=np.float32),
+            "probabilities": probabilities,
+            "samples": samples,
+        }
+
+
+#: Candidates per kept haplotype of the copy guard (``guard`` without a factor).
+GUARD_FACTOR = 4.0
+
+
+def parse_guard(guard: str) -> float:
+    """The candidate factor of a guard name (``guard`` → 4, ``guard:F`` → F >= 1)."""
+    kind, _, value = guard.partition(":")
+    try:
+        factor = float(value) if value else GUARD_FACTOR
+    except ValueError:
+        factor = 0.0
+    if kind != "guard" or not factor >= 1 or not np.isfinite(factor):
+        raise ValueError(
+            f"unknown copy guard {guard!r}: use guard or guard:F with F >= 1 (e.g. guard:4)"
+        )
+    return factor
+
+
+def make_generator(spec: str, max_components: int = 8) -> Generator:
+    """A generator from its name ``source[/decoder[/guard]]`` (decoder ``bernoulli`` when omitted).
+
+    Raises:
+        ValueError: An unknown source, decoder or guard (the message lists the names).
+    """
+    source, _, rest = spec.partition("/")
+    decoder, _, guard = rest.partition("/")
+    decoder = decoder or "bernoulli"
+    parse_decoder(decoder)
+    factor = parse_guard(guard) if guard else None
+    return Generator(make_source(source, max_components), decoder, guard=factor)
+
+
+def describe(spec: str) -> dict[str, Any]:
+    """``{"generator", "source", "decoder"}`` of a generator name, for metrics and reports."""
+    gen = make_generator(spec)
+    return {
+        "generator": gen.name,
+        "source": gen.source.name,
+        "decoder": gen.decoder,
+        "guard": gen.guard,
+    }

@@ -1,0 +1,198 @@
+"""Sample a whole region: codes from a joint latent model, decoded by each section's model.
+
+Fitting: every section's encoder embeds the region's *training* haplotypes (the same ones in every
+section, :mod:`vae_genomics.run.region`); haplotype i gives the code tuple (z_1^i, ..., z_K^i),
+either the posterior means or draws z ~ q(z | x) (``source``), on which the joint model
+(:mod:`vae_genomics.generate.joint`) is fitted. Sampling: a tuple of codes per synthetic haplotype,
+each decoded by its section's decoder into ALT probabilities at the section's sites, then turned
+into 0/1 alleles by a decoder rule of :mod:`vae_genomics.generate.generators` (default: the one of
+its ``DEFAULT_GENERATOR``, as in ``vae-genomics sample``), and the sections' sites concatenated in
+genome order. With the bernoulli, temperature and calls rules, linkage across a boundary can only
+come from the codes' dependence, which the joint model keeps and independent sampling does not.
+The ``ld`` rule (:mod:`vae_genomics.generate.context`) fits one head over the whole region, on
+the training haplotypes and one posterior draw per section: each site is drawn given its section's
+decoder logit and the K sites before it, which reach across a boundary into the previous section.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from scipy.special import expit
+
+from vae_genomics.data.export import check_haplotype_count, provenance_header, write_haplotype_vcf
+from vae_genomics.evaluation.metrics import encode
+from vae_genomics.generate.context import ContextHead
+from vae_genomics.generate.generators import (
+    DEFAULT_GENERATOR,
+    context_order,
+    decode_codes,
+    parse_decoder,
+)
+from vae_genomics.generate.joint import RegionLatentModel
+from vae_genomics.generate.samplers import decode_logits
+from vae_genomics.run.region import LoadedRegion
+
+log = logging.getLogger(__name__)
+
+CodeSource = Literal["samples", "means"]
+
+#: Codes the joint models are fitted on, and their largest number of mixture components (chosen by
+#: measurement: docs/experiments.md, "Regions").
+DEFAULT_SOURCE: CodeSource = "means"
+DEFAULT_MAX_COMPONENTS = 24
+
+#: Decoder rule of region samples: the decoder of the default generator of ``sample``.
+DEFAULT_DECODER = DEFAULT_GENERATOR.partition("/")[2] or "bernoulli"
+
+
+def training_posteriors(region: LoadedRegion) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Posterior means and standard deviations of the region's training haplotypes in every
+    section (rows aligned): two lists of K arrays, the k-th of shape (n_train, L_k), float64."""
+    means, stds = [], []
+    for k, run in enumerate(region.sections):
+        rows = region.section_rows(k)[region.train_rows]
+        mean, log_var = encode(run.model, np.asarray(run.data.matrix.haplotypes)[rows])
+        means.append(np.asarray(mean, np.float64))
+        stds.append(np.exp(0.5 * np.asarray(log_var, np.float64)))
+    return means, stds
+
+
+def training_codes(
+    region: LoadedRegion, source: CodeSource = DEFAULT_SOURCE, seed: int = 0
+) -> list[np.ndarray]:
+    """Codes of the region's training haplotypes in every section (rows aligned).
+
+    Args:
+        region: The loaded region.
+        source: ``means`` (posterior means) or ``samples`` (one draw z ~ q(z | x) per haplotype).
+        seed: Seed of the posterior draws.
+
+    Returns:
+        K arrays; the k-th has shape (n_train, L_k), float64.
+    """
+    if source not in ("means", "samples"):
+        raise ValueError(f"source must be 'samples' or 'means', got {source!r}")
+    means, stds = training_posteriors(region)
+    if source == "means":
+        return means
+    rng = np.random.default_rng(seed)
+    return [
+        mean + std * rng.standard_normal(mean.shape) for mean, std in zip(means, stds, strict=True)
+    ]
+
+
+def fit_region_model(
+    region: LoadedRegion,
+    kind: str = "chain",
+    source: CodeSource = DEFAULT_SOURCE,
+    n_components: int | None = None,
+    max_components: int = DEFAULT_MAX_COMPONENTS,
+    neighbours: int | None = None,
+) -> RegionLatentModel:
+    """Fit a joint latent model (``mosaic``, ``chain``, ``joint`` or ``independent``) on the
+    training codes (``mosaic``: on the posterior means and spreads, whatever ``source``, with
+    ``neighbours`` candidates per switch)."""
+    model = RegionLatentModel(kind, n_components, max_components, region.seed, neighbours)
+    if kind == "mosaic":
+        return model.fit(*training_posteriors(region))
+    return model.fit(training_codes(region, source, seed=region.seed))
+
+
+def region_logits(region: LoadedRegion, codes: list[np.ndarray]) -> np.ndarray:
+    """Decoder logits over the region's sites, float32, shape (n, n_sites), from K code arrays."""
+    parts = [
+        decode_logits(run.model, z)[:, columns]
+        for run, z, columns in zip(region.sections, codes, region.columns, strict=True)
+    ]
+    return np.concatenate(parts, axis=1)
+
+
+def fit_region_head(region: LoadedRegion, decoder: str, seed: int = 0) -> ContextHead | None:
+    """The region-wide head of an ``ld[:K[:T]]`` decoder rule (None for other rules), fitted on the
+    training haplotypes and one posterior draw per section (seeded)."""
+    order = context_order(decoder)
+    if not order:
+        return None
+    logits = region_logits(region, training_codes(region, "samples", seed))
+    x_train = np.asarray(region.haplotypes)[region.train_rows]
+    return ContextHead(order=order).fit(logits, x_train)
+
+
+def decode_region(
+    region: LoadedRegion,
+    codes: list[np.ndarray],
+    seed: int | np.random.Generator = 0,
+    decoder: str = DEFAULT_DECODER,
+    head: ContextHead | None = None,
+) -> np.ndarray:
+    """Decode per-section codes into region haplotypes, int8 0/1, shape (n, n_sites).
+
+    Args:
+        region: The loaded region.
+        codes: K arrays of codes, the k-th of shape (n, L_k).
+        seed: Seed or generator of the site draws.
+        decoder: ``bernoulli``, ``temperature:T``, ``calls``
+            (:func:`vae_genomics.generate.generators.decode_codes`) or ``ld[:K[:T]]`` (with
+            ``head`` from :func:`fit_region_head`).
+        head: The region's head, for the ``ld`` rule.
+    """
+    kind, temperature = parse_decoder(decoder)
+    rng = np.random.default_rng(seed)
+    logits = region_logits(region, codes)
+    if kind == "ld":
+        if head is None:
+            raise ValueError("the ld decoder needs the region's head: fit_region_head")
+        return head.sample(logits, rng, temperature)
+    probabilities = expit(logits.astype(np.float64)).astype(np.float32)
+    return decode_codes(probabilities, decoder, rng)
+
+
+def sample_region(
+    region: LoadedRegion,
+    model: RegionLatentModel,
+    n: int,
+    seed: int = 0,
+    decoder: str = DEFAULT_DECODER,
+    head: ContextHead | None = None,
+) -> np.ndarray:
+    """``n`` synthetic haplotypes over the region, int8 0/1, shape (n, n_sites), seeded.
+
+    An ``ld`` decoder without ``head`` fits the region's head first (:func:`fit_region_head`).
+    """
+    if head is None:
+        head = fit_region_head(region, decoder, seed=region.seed)
+    rng = np.random.default_rng(seed)
+    return decode_region(region, model.sample(n, rng), rng, decoder, head)
+
+
+def write_region_vcf(
+    region: LoadedRegion, haplotypes: np.ndarray, out: str | Path, note: str = "", command: str = ""
+) -> Path:
+    """Write region haplotypes as one phased, bgzipped VCF with its tabix index (``.tbi``).
+
+    Haplotypes 2i and 2i + 1 are the two haplotypes of synthetic sample i
+    (:func:`vae_genomics.data.export.write_haplotype_vcf`); ``note`` is appended to the
+    ``##vae_genomics_region`` header line and ``command`` to ``##source``.
+    """
+    check_haplotype_count(len(haplotypes))
+    path = write_haplotype_vcf(
+        out,
+        haplotypes,
+        contig=region.contig,
+        positions=region.positions,
+        ref=region.ref,
+        alt=region.alt,
+        ids=region.variant_ids,
+        header_lines=[
+            *provenance_header(command),
+            f"##vae_genomics_region=<region={region.contig}:{region.start}-{region.end},"
+            f"sections={'|'.join(region.section_names)},haplotypes={len(haplotypes)}{note}>",
+        ],
+        contig_length=region.sections[0].contig_length,
+    )
+    assert path is not None  # a file, not standard output
+    return path

@@ -1,1 +1,0 @@
-"""Whole-region synthetic haplotypes: consecutive sections' models joined by a latent chain."""

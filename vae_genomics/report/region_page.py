@@ -1,0 +1,154 @@
+"""The region's self-contained HTML page: numbers per joint model beside the ceiling, LD across
+section boundaries by distance (figure embedded as a data URI), per boundary, and provenance."""
+
+from __future__ import annotations
+
+import html
+import itertools
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from vae_genomics.common.io import atomic_write_text
+from vae_genomics.evaluation.region import CEILING
+from vae_genomics.report.html import esc, figures_html, key_value_table, num, page, table
+
+#: Targets of a region (fractions of the real-vs-real ceiling, and privacy loss).
+TARGETS = {"boundary_ld_r": 0.9, "coverage_pca": 0.95, "coverage_hamming": 0.95}
+MAX_PRIVACY_LOSS = 0.02
+
+
+def _ld_figure(metrics: Mapping[str, Any], path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from vae_genomics.report.figures import save_figure
+
+    ld = metrics["boundary_ld"]
+    edges = ld["bins"]
+    centres = [(a + b) / 2 / 1000 for a, b in itertools.pairwise(edges)]
+    fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
+    ax.plot(centres, ld["reference"]["mean_r2_by_bin"], "k-o", lw=2, label="real held-out")
+    for name, stats in ld["sets"].items():
+        style = "--" if name == CEILING else "-"
+        ax.plot(centres, stats["mean_r2_by_bin"], style, marker=".", label=name)
+    ax.set_xscale("log")
+    ax.set_xlabel("distance between the sites of a pair (kb, bin centre)")
+    ax.set_ylabel("mean r² of pairs across a section boundary")
+    ax.legend(fontsize=8)
+    ax.set_title("LD across section boundaries")
+    save_figure(fig, path)
+    return path
+
+
+def _summary_table(metrics: Mapping[str, Any]) -> str:
+    summary = metrics["summary"]
+    header = ["set", "boundary LD r", "÷ ceiling", "mean boundary r²", "coverage PCA",
+              "÷ ceiling", "coverage Hamming", "÷ ceiling", "AATS", "privacy loss",
+              "± SD (subset draws)", "exact training copies", "LD decay MAE"]  # fmt: skip
+    rows = []
+    for name, row in summary.items():
+        cells = [f"<th>{html.escape(name)}</th>"]
+        for key in ("boundary_ld_r", "coverage_pca", "coverage_hamming"):
+            frac = row.get(f"{key}_fraction")
+            short = frac is not None and name != CEILING and frac < TARGETS[key]
+            cells.append(num(row[key]))
+            if key == "boundary_ld_r":
+                cells.append(num(frac, "trip" if short else ""))
+                cells.append(num(row["mean_boundary_r2"]))
+            else:
+                cells.append(num(frac, "trip" if short else ""))
+        loss = row.get("privacy_loss")
+        cells += [
+            num(row.get("aats")),
+            num(loss, "trip" if loss is not None and loss > MAX_PRIVACY_LOSS else ""),
+            num(row.get("privacy_loss_sd")),
+            num(row.get("exact_copy_fraction")),
+            num(row.get("ld_decay_mae")),
+        ]
+        rows.append(cells)
+    return table(header, rows)
+
+
+def _boundary_table(metrics: Mapping[str, Any]) -> str:
+    ld = metrics["boundary_ld"]
+    bounds = metrics["region"]["boundaries"]
+    names = list(ld["sets"])
+    rows = [
+        [f"<th>{b:,}</th>"] + [num(ld["sets"][n]["boundary_ld_r_by_boundary"][i]) for n in names]
+        for i, b in enumerate(bounds)
+    ]
+    return table(["boundary (first site after it)", *names], rows)
+
+
+def _bin_table(metrics: Mapping[str, Any]) -> str:
+    ld = metrics["boundary_ld"]
+    edges = ld["bins"]
+    labels = [f"{a / 1000:g}–{b / 1000:g} kb" for a, b in itertools.pairwise(edges)]
+    rows = [["<th>real held-out</th>", *(num(v) for v in ld["reference"]["mean_r2_by_bin"])]]
+    rows += [
+        [f"<th>{html.escape(n)}</th>", *(num(v) for v in s["mean_r2_by_bin"])]
+        for n, s in ld["sets"].items()
+    ]
+    return table(["mean r² across boundaries", *labels], rows)
+
+
+def write_region_page(
+    path: str | Path, metrics: Mapping[str, Any], index_link: str | None = None
+) -> Path:
+    """Write the region page (one self-contained HTML file) and return its path.
+
+    Args:
+        path: Output ``index.html``.
+        metrics: From :func:`vae_genomics.evaluation.region.evaluate_region`, plus ``region`` and
+            ``sampling`` (:func:`vae_genomics.commands.sample_region.run_region`).
+        index_link: Relative link to the runs index (none when None).
+    """
+    path = Path(path)
+    region, sampling = metrics["region"], metrics["sampling"]
+    with tempfile.TemporaryDirectory() as tmp:
+        figure = figures_html(
+            [
+                (
+                    _ld_figure(metrics, Path(tmp) / "ld.png"),
+                    "Mean r² of site pairs that straddle a section boundary, by distance, in the "
+                    "real held-out haplotypes (black), a same-size sample of real training "
+                    "haplotypes (the ceiling, dashed) and each joint model's samples.",
+                )
+            ]
+        )
+    back = f"<p><a href='{esc(index_link)}'>← runs index</a></p>" if index_link else ""
+    body = (
+        back + "<p class='note'>"
+        f"{len(region['sections'])} sections, {region['n_sites']:,} sites, "
+        f"{region['n_train']:,} training / {region['n_validation']:,} held-out haplotypes (the same "
+        f"in every section). The VCF <code>{esc(sampling['vcf'])}</code> holds {sampling['n']:,} "
+        f"haplotypes from the <b>{esc(sampling['joint'])}</b> model (seed {sampling['seed']}). "
+        f"Every set below is compared with {metrics['n_reference']:,} held-out haplotypes, at "
+        "that size. Boundary LD r: Pearson r between the set's and the held-out r² over site pairs "
+        f"across a boundary within {metrics['boundary_ld']['max_distance'] / 1000:g} kb "
+        f"({metrics['boundary_ld']['n_pairs']:,} pairs). Targets: boundary LD r ≥ "
+        f"{TARGETS['boundary_ld_r']} × ceiling, coverage ≥ {TARGETS['coverage_pca']} × ceiling, "
+        f"privacy loss ≤ {MAX_PRIVACY_LOSS} (shortfalls shaded). AATS, privacy loss (AATS against "
+        "held-out minus against training, Yale et al. 2020), exact copies of a training haplotype "
+        "and the LD-decay error are those of the realism panel, every set at one size.</p>"
+        "<h2>Region panel</h2>" + _summary_table(metrics) + "<h2>LD across section boundaries</h2>"
+        + figure + _bin_table(metrics) + "<h3>Boundary LD r per boundary</h3>"
+        + _boundary_table(metrics) + "<h2>Sections</h2>"
+        + table(["section", "run"], [[esc(s), esc(r)] for s, r in
+                                     zip(region["sections"], region["section_runs"], strict=True)])
+        + "<h2>Sampling</h2>"
+        + key_value_table({
+            "codes fitted on": sampling["source"],
+            "largest number of components": sampling.get("max_components"),
+            "mixture components (mosaic: neighbours)": sampling["components"],
+            "mosaic neighbours per switch": sampling.get("neighbours"),
+            "fit seconds": sampling["fit_seconds"],
+        })
+    )  # fmt: skip
+    title = f"region {region['contig']}:{region['start']:,}-{region['end']:,}"
+    atomic_write_text(path, page(title, body))
+    return path
