@@ -40,7 +40,7 @@ def child(config_path: str, section: str | None, threads: int) -> dict[str, obje
     from vae_genomics.train.threads import limit_threads
 
     limit_threads(threads)
-    import vae_genomics.commands.train as section_run
+    import vae_genomics.commands.train_section as section_run
     import vae_genomics.train.fit as training
 
     phases["imports"] = time.perf_counter() - t0 + (t0 - STARTED)

@@ -28,8 +28,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from vae_genomics.commands.finished import load_run
 from vae_genomics.evaluation.likelihood import importance_weighted_nll
+from vae_genomics.run.load import load_run
 
 log = logging.getLogger("elu_baseline")
 

@@ -34,9 +34,10 @@ import pandas as pd
 from vae_genomics.config import Config, deep_merge, load_config
 from vae_genomics.data import list_sections
 from vae_genomics.evaluation.likelihood import importance_weighted_nll
-from vae_genomics.evaluation.metrics import active_units, encode, heldout_objective, reconstruct
+from vae_genomics.evaluation.metrics import active_units, heldout_objective
 from vae_genomics.evaluation.pca import HaplotypePCA
 from vae_genomics.evaluation.prdc import prdc
+from vae_genomics.models.inference import encode, reconstruct
 from vae_genomics.train.fit import fit_vae, split_haplotypes
 
 log = logging.getLogger("default_candidates")

@@ -34,14 +34,14 @@ from pathlib import Path
 
 import numpy as np
 
-from vae_genomics.commands.finished import load_run
-from vae_genomics.evaluation.metrics import encode
 from vae_genomics.evaluation.modeseek import mode_seeking_report
 from vae_genomics.evaluation.privacy import nn_distances
 from vae_genomics.evaluation.realism import common_size, realism_ceiling, realism_panel
 from vae_genomics.evaluation.verdict import VerdictThresholds
 from vae_genomics.generate.generators import DEFAULT_GENERATOR, make_generator
 from vae_genomics.generate.guard import leave_one_out_distances, select_matching
+from vae_genomics.models.inference import encode
+from vae_genomics.run.load import load_run
 
 log = logging.getLogger("frequent_copies")
 

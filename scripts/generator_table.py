@@ -28,14 +28,14 @@ from typing import Any
 
 import numpy as np
 
-from vae_genomics.commands.finished import load_run
 from vae_genomics.evaluation.likelihood import importance_weighted_nll
-from vae_genomics.evaluation.metrics import encode
 from vae_genomics.evaluation.modeseek import mode_seeking_report
 from vae_genomics.evaluation.realism import common_size, realism_ceiling, realism_panel
 from vae_genomics.evaluation.verdict import VerdictThresholds
 from vae_genomics.generate.generators import DEFAULT_GENERATOR, make_generator
+from vae_genomics.models.inference import encode
 from vae_genomics.run.directory import METRICS_FILE, read_json
+from vae_genomics.run.load import load_run
 
 log = logging.getLogger("generator_table")
 

@@ -28,7 +28,8 @@ import pandas as pd
 
 from vae_genomics.config import deep_merge
 from vae_genomics.evaluation.latent import mutual_information, reencoding_error
-from vae_genomics.evaluation.metrics import active_units, encode, heldout_objective
+from vae_genomics.evaluation.metrics import active_units, heldout_objective
+from vae_genomics.models.inference import encode
 from vae_genomics.train.fit import fit_vae, prepare, split_haplotypes
 
 log = logging.getLogger("objective_table")

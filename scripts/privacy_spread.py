@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from vae_genomics.commands.finished import load_run
-from vae_genomics.evaluation.metrics import encode
 from vae_genomics.evaluation.realism import PRIVACY_REPEATS, realism_ceiling, realism_panel
 from vae_genomics.generate.generators import DEFAULT_GENERATOR, make_generator
+from vae_genomics.models.inference import encode
+from vae_genomics.run.load import load_run
 
 
 def main(argv: list[str] | None = None) -> int:

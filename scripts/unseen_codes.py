@@ -36,8 +36,6 @@ from pathlib import Path
 
 import numpy as np
 
-from vae_genomics.commands.finished import LoadedRun, load_run
-from vae_genomics.evaluation.metrics import encode
 from vae_genomics.evaluation.realism import common_size, realism_ceiling, realism_panel
 from vae_genomics.generate.context import ContextHead
 from vae_genomics.generate.generators import DEFAULT_GENERATOR, make_generator, parse_decoder
@@ -50,6 +48,8 @@ from vae_genomics.generate.region import (
     sample_region,
 )
 from vae_genomics.generate.samplers import decode_logits
+from vae_genomics.models.inference import encode
+from vae_genomics.run.load import LoadedRun, load_run
 from vae_genomics.run.region import LoadedRegion, load_region
 
 SPREADS = (1.0, 1.5)

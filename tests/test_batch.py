@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from vae_genomics import batch
 from vae_genomics.cli import main
+from vae_genomics.commands import train_sections as batch
 from vae_genomics.train.fit import prepare
 
 SECTIONS = ["1_100-5000", "1_5100-12000"]

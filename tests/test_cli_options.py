@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from vae_genomics.cli import main
 from vae_genomics.cli.help import EXAMPLES
-from vae_genomics.cli.main import main, parse_settings
 from vae_genomics.cli.parser import build_parser
+from vae_genomics.commands.options import parse_settings
 from vae_genomics.common.errors import ConfigError
 from vae_genomics.common.logs import rate_and_eta
 
@@ -119,12 +120,12 @@ def test_make_help_prints_the_usage_lines_only():
 def test_threads_bound_tensorflow_and_the_evaluation_libraries(threads):
     code = textwrap.dedent(f"""
         import numpy
-        from vae_genomics.cli.main import _overrides, _tensorflow
+        from vae_genomics.commands.options import config_overrides, start_tensorflow
         from vae_genomics.cli.parser import build_parser
         from vae_genomics.config import load_config
         args = build_parser().parse_args(["train", "--threads", "{threads}"])
-        config = load_config(None, overrides=_overrides(args))
-        _tensorflow(args, config.runtime.threads)
+        config = load_config(None, overrides=config_overrides(args))
+        start_tensorflow(args, config.runtime.threads)
         import sklearn.neighbors, tensorflow as tf, threadpoolctl  # sklearn after: its OpenMP too
         pools = sorted({{p["num_threads"] for p in threadpoolctl.threadpool_info()}})
         print(config.runtime.threads, tf.config.threading.get_intra_op_parallelism_threads(),

@@ -81,7 +81,7 @@ FIT = PRELUDE + textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from vae_genomics import training
+    from vae_genomics.train import fit as training
     from vae_genomics.train.callbacks import load_checkpoint
     from vae_genomics.config import load_config
 

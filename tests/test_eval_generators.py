@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 from scipy.special import expit
 
-from vae_genomics.evaluation.metrics import encode
 from vae_genomics.generate.generators import (
     DEFAULT_GENERATOR,
     AggregateSource,
@@ -15,6 +14,7 @@ from vae_genomics.generate.generators import (
     sharpen,
 )
 from vae_genomics.generate.samplers import AggregatePosteriorGMM, decode_probabilities
+from vae_genomics.models.inference import encode
 from vae_genomics.models.vae import HaplotypeVAE
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from vae_genomics.evaluation.latent import latent_statistics, mutual_information, reencoding_error
-from vae_genomics.evaluation.metrics import encode, reconstruct
+from vae_genomics.models.inference import encode, reconstruct
 from vae_genomics.models.vae import HaplotypeVAE
 
 

@@ -9,8 +9,8 @@ from vae_genomics.evaluation.likelihood import (
     bernoulli_log_likelihood,
     importance_weighted_nll,
 )
-from vae_genomics.evaluation.metrics import encode
 from vae_genomics.generate.prior import PriorMixture
+from vae_genomics.models.inference import encode
 from vae_genomics.models.vae import HaplotypeVAE
 
 N_VARIANTS = 12

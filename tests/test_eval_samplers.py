@@ -4,7 +4,6 @@ import keras
 import numpy as np
 import pytest
 
-from vae_genomics.evaluation.metrics import encode, reconstruct
 from vae_genomics.generate.samplers import (
     AggregatePosteriorGMM,
     bernoulli_draws,
@@ -13,6 +12,7 @@ from vae_genomics.generate.samplers import (
     sample_gmm,
     sample_prior,
 )
+from vae_genomics.models.inference import encode, reconstruct
 from vae_genomics.models.vae import HaplotypeVAE
 
 

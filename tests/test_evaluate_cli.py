@@ -136,8 +136,8 @@ def test_unseen_codes_scores_half_the_heldout_set_against_the_other(trained, mon
     monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "scripts"))
     from unseen_codes import _halves, score_seed
 
-    from vae_genomics.commands.finished import load_run
     from vae_genomics.evaluation.realism import exact_copy_fraction
+    from vae_genomics.run.load import load_run
 
     run = load_run(trained["run"])
     rows = score_seed(run, seed=1)

@@ -13,10 +13,10 @@ from vcf_factory import structured_haplotypes
 from vae_genomics.config import ObjectiveConfig
 from vae_genomics.evaluation.latent import latent_statistics
 from vae_genomics.evaluation.likelihood import bernoulli_log_likelihood, importance_weighted_nll
-from vae_genomics.evaluation.metrics import encode
 from vae_genomics.generate.generators import make_generator
 from vae_genomics.generate.prior import PriorMixture, model_prior
 from vae_genomics.generate.samplers import sample_prior
+from vae_genomics.models.inference import encode
 from vae_genomics.models.losses import mixture_log_density, mixture_marginal_log_density
 from vae_genomics.models.vae import HaplotypeVAE
 

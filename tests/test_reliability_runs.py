@@ -125,7 +125,7 @@ def test_two_trainings_of_one_run_name_one_refuses_and_the_run_is_consistent(tin
 def test_an_error_after_training_keeps_the_checkpoint_and_resume_finishes(
     tiny_config, monkeypatch, caplog
 ):
-    import vae_genomics.commands.train as section_run
+    import vae_genomics.commands.train_section as section_run
 
     def full_disk(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device", "report/index.html")
@@ -205,7 +205,7 @@ def test_sample_and_encode_never_overwrite_an_output_or_an_input(trained, tiny_c
 
 @pytest.mark.slow
 def test_report_replaces_metrics_and_report_together_or_not_at_all(trained, monkeypatch, caplog):
-    import vae_genomics.commands.finished as finished
+    import vae_genomics.report.build as build
 
     metrics = (trained / "metrics.json").read_bytes()
     page = (trained / "report" / "index.html").read_bytes()
@@ -213,7 +213,7 @@ def test_report_replaces_metrics_and_report_together_or_not_at_all(trained, monk
     def full_disk(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device", "report/pca_overlay.png")
 
-    monkeypatch.setattr(finished, "write_section_report", full_disk)
+    monkeypatch.setattr(build, "write_section_report", full_disk)
     assert cli.main(["report", str(trained)]) == 2
     assert "No space left on device" in caplog.text and "free some space" in caplog.text
     assert "Traceback" not in caplog.text

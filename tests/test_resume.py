@@ -32,7 +32,8 @@ from vae_genomics.train.fit import fit_vae
 KILLER = textwrap.dedent(
     """
     import os, signal, sys
-    from vae_genomics import callbacks, cli
+    from vae_genomics import cli
+    from vae_genomics.train import callbacks
     after, sig = int(os.environ["KILL_AFTER"]), getattr(signal, os.environ["KILL_SIG"])
     original = callbacks.TrainingCheckpoint.on_epoch_end
     def on_epoch_end(self, epoch, logs=None):
@@ -96,14 +97,14 @@ def test_killed_training_resumes_from_last_completed_epoch(tmp_path, tiny_config
 
 
 def test_sigterm_becomes_an_interruption_that_keeps_the_checkpoint(tmp_path):
-    from vae_genomics.cli.main import _interrupt_on_sigterm
+    from vae_genomics.commands.options import interrupt_on_sigterm
 
     run = stage_run(tmp_path / "runs" / "sec", "r", overwrite=False)
     run.checkpoint.parent.mkdir()
     run.checkpoint.write_bytes(b"x")
     previous = signal.getsignal(signal.SIGTERM)
     try:
-        _interrupt_on_sigterm()
+        interrupt_on_sigterm()
         with pytest.raises(KeyboardInterrupt), run.discard_on_error():
             os.kill(os.getpid(), signal.SIGTERM)  # the handler raises at the next bytecode
     finally:

@@ -21,9 +21,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vae_genomics.commands.finished import LoadedRun, draw_haplotypes
-from vae_genomics.commands.finished import load_run as _load
+from vae_genomics.commands.sample import draw_haplotypes
 from vae_genomics.run.directory import METRICS_FILE, read_json
+from vae_genomics.run.load import LoadedRun
+from vae_genomics.run.load import load_run as _load
 
 
 class Run:
@@ -99,7 +100,7 @@ class Run:
         Returns:
             ``(means, sds)``, float32, each shape (n, latent_dim).
         """
-        from vae_genomics.evaluation.metrics import encode
+        from vae_genomics.models.inference import encode
 
         mean, log_var = encode(self.model, self._check(haplotypes), batch_size=batch_size)
         return mean, np.exp(0.5 * log_var).astype(np.float32)

@@ -14,6 +14,7 @@ give at least as many haplotypes as the run holds out for numbers comparable wit
 
 from __future__ import annotations
 
+import argparse
 import logging
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from vae_genomics import __version__
+from vae_genomics.commands.options import check_out, start_tensorflow
 from vae_genomics.common.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -46,13 +48,13 @@ def evaluate_external(run_dir: str | Path, synthetic: str | Path) -> dict[str, A
         DataError: The file cannot be read, lacks some of the run's sites or has other alleles at
             them (the message names the sites), or has too few haplotypes to score.
     """
-    from vae_genomics.commands.finished import load_run
     from vae_genomics.common.io import to_jsonable
     from vae_genomics.data.export import read_section_haplotypes
     from vae_genomics.evaluation.modeseek import mode_seeking_report
     from vae_genomics.evaluation.pca import HaplotypePCA
     from vae_genomics.evaluation.realism import common_size, realism_ceiling, realism_panel
     from vae_genomics.evaluation.summary import thresholds_from_config
+    from vae_genomics.run.load import load_run
 
     run = load_run(run_dir)
     matrix = run.data.matrix
@@ -129,3 +131,22 @@ def evaluate_external(run_dir: str | Path, synthetic: str | Path) -> dict[str, A
             "version": __version__,
         }
     )
+
+
+def run_command(args: argparse.Namespace) -> None:
+    start_tensorflow(args)
+    import json
+
+    from vae_genomics.commands.evaluate import evaluate_external
+    from vae_genomics.common.io import write_json
+
+    if args.out is not None:
+        check_out(args, args.synthetic)
+    scores = evaluate_external(args.run, args.synthetic)
+    if args.out is None:
+        print(json.dumps(scores, indent=1))
+    else:
+        write_json(args.out, scores)
+        v = scores["verdict"]
+        why = f" ({v['tripped_by']} = {v['value']:.3g})" if v["tripped_by"] else ""
+        print(f"verdict: {v['verdict']}{why}\nscores:  {args.out}")

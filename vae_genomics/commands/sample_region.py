@@ -19,11 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from vae_genomics.common.errors import DataError, RunError
 from vae_genomics.common.io import write_json
+from vae_genomics.data.export import check_haplotype_count, provenance_header, write_haplotype_vcf
 from vae_genomics.generate.joint import JOINT_MODELS
 from vae_genomics.report.regions import REGION_JSON, REGION_PAGE
-from vae_genomics.run.region import REGIONS_DIR, load_region
+from vae_genomics.run.region import REGIONS_DIR, LoadedRegion, load_region
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +88,6 @@ def run_region(
         RunError: ``out`` exists and ``overwrite`` is false, or the sections disagree.
         DataError: An unknown joint model or decoder.
     """
-    from vae_genomics.data.export import check_haplotype_count
     from vae_genomics.evaluation.region import evaluate_region
     from vae_genomics.generate.generators import parse_decoder
     from vae_genomics.generate.mosaic import default_neighbours
@@ -96,7 +98,6 @@ def run_region(
         fit_region_head,
         fit_region_model,
         sample_region,
-        write_region_vcf,
     )
     from vae_genomics.report.region_page import write_region_page
 
@@ -193,3 +194,32 @@ def run_region(
     )
     page = write_region_page(vcf.parent / REGION_PAGE, metrics, index_link=link)
     return RegionResult(vcf, page, metrics)
+
+
+def write_region_vcf(
+    region: LoadedRegion, haplotypes: np.ndarray, out: str | Path, note: str = "", command: str = ""
+) -> Path:
+    """Write region haplotypes as one phased, bgzipped VCF with its tabix index (``.tbi``).
+
+    Haplotypes 2i and 2i + 1 are the two haplotypes of synthetic sample i
+    (:func:`vae_genomics.data.export.write_haplotype_vcf`); ``note`` is appended to the
+    ``##vae_genomics_region`` header line and ``command`` to ``##source``.
+    """
+    check_haplotype_count(len(haplotypes))
+    path = write_haplotype_vcf(
+        out,
+        haplotypes,
+        contig=region.contig,
+        positions=region.positions,
+        ref=region.ref,
+        alt=region.alt,
+        ids=region.variant_ids,
+        header_lines=[
+            *provenance_header(command),
+            f"##vae_genomics_region=<region={region.contig}:{region.start}-{region.end},"
+            f"sections={'|'.join(region.section_names)},haplotypes={len(haplotypes)}{note}>",
+        ],
+        contig_length=region.sections[0].contig_length,
+    )
+    assert path is not None  # a file, not standard output
+    return path

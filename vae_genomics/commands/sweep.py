@@ -16,6 +16,7 @@ not the rule. Every other point gets the reason it lost.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import logging
 import os
@@ -31,6 +32,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from vae_genomics.commands.options import config_overrides, start_tensorflow
 from vae_genomics.common.errors import ConfigError
 from vae_genomics.common.io import atomic_write_text, to_jsonable, write_json
 from vae_genomics.config import Config, deep_merge, read_yaml
@@ -92,7 +94,7 @@ def is_finished(run_dir: Path, config: Config) -> bool:
 
 def _train_point(config_dict: dict[str, Any], section: str, parent: str, run_name: str) -> str:
     """Worker: train one point (runs in a separate process when ``jobs > 1``)."""
-    from vae_genomics.commands.train import RunTarget, train_section
+    from vae_genomics.commands.train_section import RunTarget, train_section
     from vae_genomics.data import load_section
 
     config = Config.model_validate(config_dict)
@@ -384,3 +386,23 @@ def run_sweep(
     atomic_write_text(report, sweep_page(title, table, reasons, embed_png(figure), note))
     log.info("%s", note)
     return SweepResult(sweep_dir, table, best, reasons, report, written)
+
+
+def run_command(args: argparse.Namespace) -> None:
+    from vae_genomics.config import load_config
+
+    overrides = config_overrides(args)
+    checked = load_config(args.config, section=args.section, overrides=overrides)  # before TF
+    start_tensorflow(args, checked.runtime.threads)
+    from vae_genomics.commands.sweep import DEFAULT_BETAS, run_sweep
+
+    result = run_sweep(
+        args.config, args.section, betas=args.betas or DEFAULT_BETAS,
+        reencode_weights=args.reencode_weights, jobs=args.jobs, name=args.name,
+        min_active_units=args.min_active_units, write=not args.no_write, merge=args.merge,
+        overrides=overrides,
+    )  # fmt: skip
+    print(f"sweep:  {result.sweep_dir}")
+    print(f"report: {result.report}")
+    if result.recommended is not None:
+        print(f"recommended kl_weight: {result.table.at[result.recommended, 'beta']:g}")

@@ -107,7 +107,7 @@ def train_sections(
     Returns:
         What was trained, skipped and failed.
     """
-    from vae_genomics.commands.train import RunTarget, finish_section, stage_section
+    from vae_genomics.commands.train_section import RunTarget, finish_section, stage_section
     from vae_genomics.run.directory import default_run_name
 
     run_name = run_name or default_run_name()

@@ -20,9 +20,10 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import logsumexp
 
-from vae_genomics.evaluation.metrics import active_units, encode
+from vae_genomics.evaluation.metrics import active_units
 from vae_genomics.generate.prior import PriorMixture
 from vae_genomics.generate.samplers import decode_probabilities
+from vae_genomics.models.inference import encode
 from vae_genomics.models.vae import HaplotypeVAE
 
 _LOG_2PI = float(np.log(2.0 * np.pi))

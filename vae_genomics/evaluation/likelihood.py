@@ -27,9 +27,9 @@ import logging
 import numpy as np
 from scipy.special import logsumexp
 
-from vae_genomics.evaluation.metrics import encode
 from vae_genomics.generate.context import ContextHead
 from vae_genomics.generate.prior import PriorMixture, model_prior
+from vae_genomics.models.inference import encode
 from vae_genomics.models.vae import HaplotypeVAE
 
 log = logging.getLogger(__name__)

@@ -26,10 +26,9 @@ from typing import Literal
 import numpy as np
 from scipy.spatial.distance import cdist
 
-Metric = Literal["euclidean", "hamming"]
+from vae_genomics.common.hamming import CHUNK_SIZE
 
-#: Default number of rows per chunk of a distance matrix.
-CHUNK_SIZE = 512
+Metric = Literal["euclidean", "hamming"]
 
 
 def _is_binary(x: np.ndarray) -> bool:

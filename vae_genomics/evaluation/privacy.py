@@ -29,71 +29,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from vae_genomics.evaluation.prdc import CHUNK_SIZE
+from vae_genomics.common.hamming import CHUNK_SIZE, as_binary, hamming_matrix, nn_distances
+
+__all__ = ["aats", "exact_copy_fraction", "hamming_matrix", "nn_distances", "privacy_loss"]
 
 Rows = np.ndarray
-
-
-def _binary(x: np.ndarray, name: str) -> np.ndarray:
-    x = np.asarray(x)
-    if x.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (haplotypes × variants), got shape {x.shape}")
-    if x.size and not np.all((x == 0) | (x == 1)):
-        raise ValueError(f"{name} must hold 0/1 haplotypes (Hamming distance)")
-    return x.astype(np.float32)
-
-
-def hamming_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Hamming distances between the rows of 0/1 ``a`` (n, d) and ``b`` (m, d), shape (n, m), float64.
-
-    Computed as ``|a| + |b| - 2 a·b`` in float32 (exact for counts below 2^24).
-    """
-    a = np.asarray(a, dtype=np.float32)
-    b = np.asarray(b, dtype=np.float32)
-    d = a.sum(axis=1)[:, None] + b.sum(axis=1)[None, :] - 2.0 * (a @ b.T)
-    return np.rint(np.maximum(d, 0.0)).astype(np.float64)
-
-
-def nn_distances(
-    a: np.ndarray,
-    b: np.ndarray | None = None,
-    exclude_self: bool = False,
-    chunk_size: int = CHUNK_SIZE,
-) -> np.ndarray:
-    """Hamming distance from each row of ``a`` to its nearest row of ``b``.
-
-    Memory is ``chunk_size * len(b)`` floats: the distance matrix is built a block of rows at a time.
-
-    Args:
-        a: 0/1 haplotypes, shape (n, n_variants).
-        b: 0/1 haplotypes, shape (m, n_variants); ``a`` itself when None.
-        exclude_self: With ``b`` None (or ``b is a``), skip each row's distance to itself (the
-            nearest *other* row; an exact duplicate elsewhere still gives 0).
-        chunk_size: Rows of ``a`` per block.
-
-    Returns:
-        Distances, shape (n,), float64 (number of differing variants).
-    """
-    same = b is None or b is a
-    a = _binary(a, "a")
-    b = a if same else _binary(b, "b")
-    if a.shape[1] != b.shape[1]:
-        raise ValueError(f"a has {a.shape[1]} variants, b has {b.shape[1]}")
-    if exclude_self and not same:
-        raise ValueError("exclude_self needs b to be a (or None)")
-    if exclude_self and len(a) < 2:
-        raise ValueError("exclude_self needs at least 2 rows")
-    if len(b) == 0:
-        raise ValueError("b has no rows")
-    out = np.empty(len(a))
-    for start in range(0, len(a), chunk_size):
-        stop = min(start + chunk_size, len(a))
-        d = hamming_matrix(a[start:stop], b)
-        if exclude_self:
-            rows = np.arange(stop - start)
-            d[rows, start + rows] = np.inf
-        out[start:stop] = d.min(axis=1)
-    return out
 
 
 def aats(synthetic: np.ndarray, real: np.ndarray, chunk_size: int = CHUNK_SIZE) -> dict[str, float]:
@@ -107,8 +47,8 @@ def aats(synthetic: np.ndarray, real: np.ndarray, chunk_size: int = CHUNK_SIZE) 
     Returns:
         ``aats``, ``aa_truth`` (real rows nearer another real row) and ``aa_synthetic``, in [0, 1].
     """
-    synthetic = _binary(synthetic, "synthetic")
-    real = _binary(real, "real")
+    synthetic = as_binary(synthetic, "synthetic")
+    real = as_binary(real, "real")
     if len(synthetic) != len(real):
         raise ValueError(
             f"AATS needs sets of the same size; got {len(synthetic)} synthetic and {len(real)} real "
@@ -155,8 +95,8 @@ def _row_keys(x: np.ndarray) -> list[bytes]:
 
 def exact_copy_fraction(candidate: np.ndarray, train: np.ndarray) -> float:
     """Fraction of ``candidate`` rows identical to some row of ``train`` (both 0/1, same variants)."""
-    candidate = _binary(candidate, "candidate")
-    train = _binary(train, "train")
+    candidate = as_binary(candidate, "candidate")
+    train = as_binary(train, "train")
     if candidate.shape[1] != train.shape[1]:
         raise ValueError(f"candidate has {candidate.shape[1]} variants, train {train.shape[1]}")
     if len(candidate) == 0:

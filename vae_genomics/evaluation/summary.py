@@ -44,7 +44,7 @@ from vae_genomics.common.io import to_jsonable
 from vae_genomics.config import EvaluationConfig
 from vae_genomics.evaluation.latent import latent_statistics, mutual_information, reencoding_error
 from vae_genomics.evaluation.likelihood import importance_weighted_nll
-from vae_genomics.evaluation.metrics import encode, heldout_objective
+from vae_genomics.evaluation.metrics import heldout_objective
 from vae_genomics.evaluation.modeseek import mode_seeking_report
 from vae_genomics.evaluation.pca import HaplotypePCA
 from vae_genomics.evaluation.prdc import kth_neighbour_distances, pairwise_distances
@@ -59,6 +59,7 @@ from vae_genomics.generate.samplers import (
     posterior_reconstructions,
     sample_prior,
 )
+from vae_genomics.models.inference import encode
 from vae_genomics.models.vae import HaplotypeVAE
 
 log = logging.getLogger(__name__)

@@ -47,7 +47,6 @@ from typing import Any, Protocol
 import numpy as np
 from scipy.special import expit, logit
 
-from vae_genomics.evaluation.metrics import encode
 from vae_genomics.generate import DEFAULT_GENERATOR
 from vae_genomics.generate.context import DEFAULT_ORDER, ContextHead
 from vae_genomics.generate.guard import (
@@ -57,6 +56,7 @@ from vae_genomics.generate.guard import (
 )
 from vae_genomics.generate.prior import PriorMixture, model_prior
 from vae_genomics.generate.samplers import AggregatePosteriorGMM, decode_logits
+from vae_genomics.models.inference import encode
 from vae_genomics.models.vae import HaplotypeVAE
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from vae_genomics.evaluation.privacy import hamming_matrix, nn_distances
+from vae_genomics.common.hamming import hamming_matrix, nn_distances
 
 #: Training haplotypes whose leave-one-out distance estimates the target (at most).
 TARGET_ROWS = 2000

@@ -17,14 +17,11 @@ decoder logit and the K sites before it, which reach across a boundary into the 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 from scipy.special import expit
 
-from vae_genomics.data.export import check_haplotype_count, provenance_header, write_haplotype_vcf
-from vae_genomics.evaluation.metrics import encode
 from vae_genomics.generate.context import ContextHead
 from vae_genomics.generate.generators import (
     DEFAULT_GENERATOR,
@@ -34,11 +31,26 @@ from vae_genomics.generate.generators import (
 )
 from vae_genomics.generate.joint import RegionLatentModel
 from vae_genomics.generate.samplers import decode_logits
-from vae_genomics.run.region import LoadedRegion
+from vae_genomics.models.inference import encode
 
 log = logging.getLogger(__name__)
 
 CodeSource = Literal["samples", "means"]
+
+
+class LoadedRegion(Protocol):
+    """What region sampling reads of a region's loaded sections (built by
+    :func:`vae_genomics.run.region.load_region`): each section's run (``model``, ``data``), the
+    region's haplotype matrix and its rows, the kept columns of every section, and the seed."""
+
+    sections: list[Any]
+    columns: list[np.ndarray]
+    haplotypes: np.ndarray
+    train_rows: np.ndarray
+    seed: int
+
+    def section_rows(self, k: int) -> np.ndarray: ...
+
 
 #: Codes the joint models are fitted on, and their largest number of mixture components (chosen by
 #: measurement: docs/experiments.md, "Regions").
@@ -167,32 +179,3 @@ def sample_region(
         head = fit_region_head(region, decoder, seed=region.seed)
     rng = np.random.default_rng(seed)
     return decode_region(region, model.sample(n, rng), rng, decoder, head)
-
-
-def write_region_vcf(
-    region: LoadedRegion, haplotypes: np.ndarray, out: str | Path, note: str = "", command: str = ""
-) -> Path:
-    """Write region haplotypes as one phased, bgzipped VCF with its tabix index (``.tbi``).
-
-    Haplotypes 2i and 2i + 1 are the two haplotypes of synthetic sample i
-    (:func:`vae_genomics.data.export.write_haplotype_vcf`); ``note`` is appended to the
-    ``##vae_genomics_region`` header line and ``command`` to ``##source``.
-    """
-    check_haplotype_count(len(haplotypes))
-    path = write_haplotype_vcf(
-        out,
-        haplotypes,
-        contig=region.contig,
-        positions=region.positions,
-        ref=region.ref,
-        alt=region.alt,
-        ids=region.variant_ids,
-        header_lines=[
-            *provenance_header(command),
-            f"##vae_genomics_region=<region={region.contig}:{region.start}-{region.end},"
-            f"sections={'|'.join(region.section_names)},haplotypes={len(haplotypes)}{note}>",
-        ],
-        contig_length=region.sections[0].contig_length,
-    )
-    assert path is not None  # a file, not standard output
-    return path

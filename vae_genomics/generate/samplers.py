@@ -23,8 +23,8 @@ import numpy as np
 from scipy.special import expit
 from sklearn.mixture import GaussianMixture
 
-from vae_genomics.evaluation.metrics import encode
 from vae_genomics.generate.prior import model_prior
+from vae_genomics.models.inference import encode
 from vae_genomics.models.vae import HaplotypeVAE
 
 log = logging.getLogger(__name__)

@@ -12,9 +12,9 @@ from vae_genomics import __version__
 from vae_genomics.common.io import atomic_write_text, to_jsonable
 from vae_genomics.config import Config
 from vae_genomics.data import SectionData
-from vae_genomics.evaluation.metrics import encode
 from vae_genomics.evaluation.result import Evaluation
 from vae_genomics.evaluation.summary import evaluate_model
+from vae_genomics.models.inference import encode
 from vae_genomics.models.vae import HaplotypeVAE
 from vae_genomics.run.directory import REPORT_DIR
 

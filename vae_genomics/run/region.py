@@ -228,7 +228,7 @@ class LoadedRegion:
         contig: Contig.
         start: First kept position (1-based).
         end: Last kept position (1-based).
-        sections: The sections' finished runs (:class:`vae_genomics.commands.finished.LoadedRun`), in order.
+        sections: The sections' finished runs (:class:`vae_genomics.run.load.LoadedRun`), in order.
         columns: Per section, the indices of its kept sites in the section (cropping to a range).
         offsets: Column of the region matrix where each section starts, shape (n_sections + 1,).
         haplotype_ids: Row names, shape (n,), in the first section's order.
@@ -286,8 +286,8 @@ def load_region(
     Raises:
         RunError: The sections disagree (see :func:`check_sections`), or the data changed.
     """
-    from vae_genomics.commands.finished import load_run
     from vae_genomics.data.sections import section_name
+    from vae_genomics.run.load import load_run
 
     chosen, crop = select_sections(find_section_runs(runs_dir), names, region)
     check_sections(chosen)

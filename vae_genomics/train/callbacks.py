@@ -16,7 +16,8 @@ import keras
 import numpy as np
 
 from vae_genomics.common.logs import rate_and_eta
-from vae_genomics.evaluation.metrics import active_units, encode
+from vae_genomics.evaluation.metrics import active_units
+from vae_genomics.models.inference import encode
 
 log = logging.getLogger("vae_genomics.train.fit")
 

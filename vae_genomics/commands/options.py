@@ -1,0 +1,124 @@
+"""What the commands share: config overrides from the options, TensorFlow start-up, output checks."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+from typing import Any
+
+from vae_genomics.common.errors import VaeGenomicsError
+
+log = logging.getLogger("vae_genomics")
+
+
+def parse_settings(items: list[str] | None) -> dict[str, Any]:
+    """Nested overrides from ``--set key.sub=value`` items (values parsed as YAML).
+
+    Raises:
+        ConfigError: An item without ``=`` or without a key, or a value that is not valid YAML.
+    """
+    import yaml
+
+    from vae_genomics.common.errors import ConfigError
+
+    out: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, text = item.partition("=")
+        parts = key.strip().split(".")
+        if not sep or not all(parts):
+            raise ConfigError(
+                f"--set {item!r}: expected KEY=VALUE with a dotted key, e.g. "
+                "--set training.epochs=50 (see configs/default.yaml for the keys)."
+            )
+        try:
+            value = yaml.safe_load(text) if text.strip() else None
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"--set {item!r}: the value is not valid YAML: {exc}") from exc
+        node = out
+        for part in parts[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise ConfigError(f"--set {item!r}: '{part}' was already set to a value above.")
+            node = child
+        node[parts[-1]] = value
+    return out
+
+
+def config_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """Nested config overrides from command-line options that were given."""
+    spec = {
+        "vcf": ("data", "vcf"),
+        "cache": ("data", "cache"),
+        "samples": ("data", "samples"),
+        "window_snps": ("data", "window_snps"),
+        "window_bp": ("data", "window_bp"),
+        "bed": ("data", "bed"),
+        "regions": ("data", "regions"),
+        "min_maf": ("data", "min_maf"),
+        "min_mac": ("data", "min_mac"),
+        "missing": ("data", "missing"),
+        "epochs": ("training", "epochs"),
+        "kl_weight": ("objective", "kl_weight"),
+        "seed": ("seed",),
+        "precision": ("runtime", "precision"),
+        "distribute": ("runtime", "distribute"),
+        "threads": ("runtime", "threads"),
+    }
+    out: dict[str, Any] = {}
+    for attr, path in spec.items():
+        value = getattr(args, attr, None)
+        if value is None:
+            continue
+        node = out
+        for key in path[:-1]:
+            node = node.setdefault(key, {})
+        node[path[-1]] = str(value) if isinstance(value, Path) else value
+    from vae_genomics.config import deep_merge
+
+    return deep_merge(out, parse_settings(getattr(args, "settings", None)))
+
+
+def start_tensorflow(args: argparse.Namespace, threads: int = 0) -> None:
+    """Import TensorFlow now, its start-up notices filtered (all of them shown with -v), and bound
+    its threads and BLAS's to ``threads`` (0: the libraries' defaults)."""
+    from vae_genomics.common.logs import import_tensorflow_quietly
+    from vae_genomics.train.threads import limit_threads
+
+    import_tensorflow_quietly(show_all=args.verbose)
+    limit_threads(threads)
+
+
+def check_out(args: argparse.Namespace, *inputs: Path | None) -> None:
+    """Refuse an --out that is a directory, an input of the run, or exists without --overwrite."""
+    from vae_genomics.common.io import check_output_path
+    from vae_genomics.run.directory import resolve_run_dir, run_inputs
+
+    run_dir = resolve_run_dir(args.run)
+    protected = [*run_inputs(run_dir), *(p for p in inputs if p is not None)]
+    check_output_path(args.out, args.overwrite, protected)
+    if args.command == "sample":
+        check_output_path(Path(f"{args.out}.tbi"), args.overwrite, protected)
+
+
+def configured_sections(config: Any) -> list[dict[str, Any]]:
+    """Every section of the configured data (name, contig, start, end), or none if unreadable."""
+    from vae_genomics.data import list_sections
+
+    try:
+        _, sections = list_sections(config.data, genotypes=False)
+    except VaeGenomicsError as exc:
+        log.warning("the index lists trained sections only: %s", exc)
+        return []
+    return [{"name": s.name, "contig": s.contig, "start": s.start, "end": s.end} for s in sections]
+
+
+def interrupt_on_sigterm() -> None:
+    """Turn SIGTERM (SLURM walltime, pre-emption, Snakemake cancelling a job) into Ctrl-C, so a
+    training job keeps its checkpoint and exits with 130 instead of vanishing mid-write."""
+    import signal
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, handler)

@@ -1,0 +1,154 @@
+"""``vae-genomics sample RUN``: synthetic haplotypes from one section's run, written as VCF."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from vae_genomics.commands.options import check_out, start_tensorflow
+from vae_genomics.common.errors import DataError, RunError
+
+if TYPE_CHECKING:
+    from vae_genomics.run.load import LoadedRun
+
+log = logging.getLogger(__name__)
+
+
+SAMPLERS = ("prior", "gmm")
+
+
+def draw_haplotypes(
+    run: LoadedRun, n: int, sampler: str | None = None, seed: int | None = None
+) -> np.ndarray:
+    """Generated haplotypes of a run's model.
+
+    Args:
+        run: A loaded run.
+        n: Number of haplotypes.
+        sampler: A generator name (``source/decoder``,
+            :func:`~vae_genomics.generate.generators.make_generator`), fitted to the posteriors of
+            the run's training haplotypes; ``None`` is
+            :data:`~vae_genomics.generate.generators.DEFAULT_GENERATOR`, what the report
+            evaluates. Two short names are kept: ``prior`` (Bernoulli draws at z ~ p(z), the
+            model's prior) and ``gmm`` (Bernoulli draws at codes from the run's stored BIC mixture,
+            :meth:`LoadedRun.mixture`).
+        seed: Seed of the draws (default: the run's seed).
+
+    Returns:
+        Haplotypes, int8 0/1, shape (n, n_variants).
+
+    Raises:
+        DataError: An unknown generator name.
+    """
+    from vae_genomics.generate.generators import DEFAULT_GENERATOR, make_generator
+    from vae_genomics.generate.samplers import sample_gmm, sample_prior
+
+    seed = run.config.seed if seed is None else seed
+    sampler = sampler or DEFAULT_GENERATOR
+    if sampler == "gmm":
+        return sample_gmm(run.model, run.mixture(), n, seed=seed)["samples"].astype(np.int8)
+    if sampler == "prior":
+        return sample_prior(run.model, n, seed=seed)["samples"].astype(np.int8)
+    try:
+        gen = make_generator(sampler, run.config.evaluation.gmm_max_components)
+    except ValueError as err:
+        raise DataError(f"--sampler: {err}") from None
+    x_train = run.data.matrix.haplotypes[run.train_rows]
+    gen.fit(run.model, x_train, seed=run.config.seed)
+    return gen.sample(run.model, n, seed=seed)["samples"].astype(np.int8)
+
+
+def sample_run(
+    run_dir: str | Path,
+    n: int,
+    out: str | Path,
+    sampler: str | None = None,
+    seed: int | None = None,
+    command: str = "",
+) -> Path | None:
+    """Generate ``n`` haplotypes with a run's model and write them as a phased, bgzipped VCF.
+
+    Haplotypes come from a generator (:func:`draw_haplotypes`; the default generator when
+    ``sampler`` is None, the one the report evaluates). Haplotypes 2i and 2i + 1 become the two
+    phased haplotypes of synthetic sample i (see :func:`vae_genomics.data.export.write_haplotype_vcf`).
+    The header carries the contig's length, a ``##source`` line with the version and ``command``,
+    and the run's provenance; a tabix index is written beside the file.
+
+    Args:
+        run_dir: A run directory, or a section directory (its ``latest`` run).
+        n: Number of haplotypes, even and positive.
+        out: Output path (``.vcf.gz``), or ``-`` for uncompressed VCF on standard output.
+        sampler: A generator name, or None for the default (:func:`draw_haplotypes`).
+        seed: Seed of the draws (default: the run's seed).
+        command: The command line, for the ``##source`` line.
+
+    Returns:
+        The written path (``None`` for standard output).
+    """
+    from vae_genomics.data.export import (
+        check_haplotype_count,
+        provenance_header,
+        write_haplotype_vcf,
+    )
+    from vae_genomics.run.load import load_run
+
+    check_haplotype_count(n)
+    run = load_run(run_dir)
+    seed = run.config.seed if seed is None else seed
+    haplotypes = draw_haplotypes(run, n, sampler, seed)
+    if sampler is None:
+        from vae_genomics.generate.generators import DEFAULT_GENERATOR
+
+        sampler = DEFAULT_GENERATOR
+    matrix = run.data.matrix
+    return write_haplotype_vcf(
+        out,
+        haplotypes,
+        contig=run.data.section.contig,
+        positions=matrix.positions,
+        ref=matrix.ref,
+        alt=matrix.alt,
+        ids=matrix.variant_ids,
+        header_lines=[
+            *provenance_header(command),
+            f"##vae_genomics_sample=<section={run.data.section.name},run={run.run_dir.name},"
+            f"sampler={sampler},seed={seed},haplotypes={n}>",
+        ],
+        contig_length=run.contig_length,
+    )
+
+
+def run_command(args: argparse.Namespace) -> None:
+    start_tensorflow(args)
+    if args.runs or args.region or args.sections:
+        if args.run is not None:
+            raise RunError("give either RUN or --runs/--region/--sections, not both")
+        from vae_genomics.commands.sample_region import DEFAULT_JOINT, run_region
+
+        result = run_region(
+            args.runs or Path("runs"), args.n, args.out, sections=args.sections,
+            region=args.region, joint=args.joint or DEFAULT_JOINT, seed=args.seed,
+            report=not args.no_report, decoder=args.decoder, overwrite=args.overwrite,
+            source=args.codes, max_components=args.components, neighbours=args.neighbours,
+            command=" ".join(["vae-genomics", *args.argv]),
+        )  # fmt: skip
+        print(f"vcf:    {result.vcf}")
+        if result.page is not None:
+            print(f"report: {result.page}")
+        return
+    if args.run is None or args.out is None:
+        raise RunError("sample: give RUN and --out (or --runs/--region/--sections for a region)")
+    from vae_genomics.commands.sample import sample_run
+
+    if str(args.out) != "-":
+        check_out(args)
+    command = " ".join(["vae-genomics", *args.argv])
+    path = sample_run(
+        args.run, args.n, args.out, sampler=args.sampler, seed=args.seed, command=command
+    )
+    if path is not None:  # not when the VCF itself went to standard output
+        print(f"vcf:    {path}")
