@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +26,83 @@ from vae_genomics.io import atomic_write_text
 log = logging.getLogger(__name__)
 
 _GT_HEADER = '##FORMAT=<ID=GT,Number=1,Type=String,Description="Phased genotype">'
+
+#: A contig name a VCF header and records can carry (VCF 4.3, section 1.4.7): no whitespace, no
+#: control characters, none of ``,<>[]`{}()\\'"``, and not starting with ``*`` or ``=``.
+_CONTIG_NAME = re.compile(r"[0-9A-Za-z!#$%&+./:;?@^_|~-][0-9A-Za-z!#$%&*+./:;=?@^_|~-]*\Z")
+#: Characters that may not appear in a header line: control characters (tab, line breaks, C1) and
+#: the Unicode line and paragraph separators.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+#: ... and in a sample ID or an ID column, any whitespace too.
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
+#: A biallelic SNP's REF / ALT allele (the only records the models are trained on).
+_BASES = re.compile(r"[ACGTNacgtn]\Z")
+
+
+def _unwritable(source: str, what: str, value: str, expected: str) -> DataError:
+    """The error for a value that would break the VCF's layout (or inject lines into it)."""
+    from vae_genomics.errors import bounded
+
+    return DataError(
+        bounded(
+            f"{source}: {what} {value!r} cannot be written to a VCF: {expected}. A tab or line "
+            "break would add columns or lines to the file; fix the value where it came from (or "
+            "retrain from a VCF with valid names).",
+            800,
+        )
+    )
+
+
+def check_vcf_values(
+    contig: str,
+    samples: Sequence[str],
+    positions: np.ndarray,
+    columns: dict[str, Sequence[str]],
+    header_lines: Sequence[str],
+    source: str,
+) -> None:
+    """Refuse values that are not valid in the VCF text they go into.
+
+    Args:
+        contig: The ``##contig`` ID and CHROM of every record.
+        samples: Sample IDs of the ``#CHROM`` line.
+        positions: POS of every record (for messages).
+        columns: ``ID``, ``REF`` and ``ALT`` column values, one per record.
+        header_lines: Extra ``##`` lines.
+        source: Where the values come from (e.g. a run's ``sites.tsv``), for the message.
+
+    Raises:
+        DataError: The first offending value, named with its source, record and what a VCF allows.
+    """
+    if not _CONTIG_NAME.match(contig):
+        raise _unwritable(
+            source, "contig name", contig, "a contig name holds no whitespace, control characters "
+            "or any of , < > [ ] ` { } ( ) ' \" \\, and does not start with * or =",
+        )  # fmt: skip
+    for sample in samples:
+        if not sample or _SPACE_OR_CONTROL.search(sample):
+            raise _unwritable(source, "sample ID", sample, "a sample ID is non-empty, without "
+                              "whitespace or control characters")  # fmt: skip
+    for column, values in columns.items():
+        for j, value in enumerate(values):
+            value = str(value)
+            bad = (
+                not value or bool(_SPACE_OR_CONTROL.search(value))
+                if column == "ID"
+                else not _BASES.match(value)
+            )
+            if bad:
+                expected = (
+                    "an ID holds no whitespace or control characters"
+                    if column == "ID"
+                    else "a biallelic SNP's allele is one of A, C, G, T, N"
+                )
+                where = f"{column} of record {contig}:{positions[j]}"
+                raise _unwritable(source, where, value, expected)
+    for line in header_lines:
+        if not line.startswith("##") or _CONTROL.search(line):
+            raise _unwritable(source, "header line", line, "a header line starts with ## and "
+                              "holds no tab, line break or other control character")  # fmt: skip
 
 
 def check_haplotype_count(n: int) -> None:
@@ -55,10 +133,12 @@ def vcf_header(
 
 
 def provenance_header(command: str = "") -> list[str]:
-    """The header lines naming what wrote a synthetic VCF: ``##source`` (version and ``command``)
+    """The header lines naming what wrote a synthetic VCF: ``##source`` (version and ``command``,
+    its tabs, line breaks and other control characters written as escapes such as ``\\n``)
     and ``##vae_genomics_version``."""
     from vae_genomics import __version__
 
+    command = _CONTROL.sub(lambda m: repr(m.group())[1:-1], command)
     source = f"##source=vae-genomics {__version__}" + (f" {command}" if command else "")
     return [source, f"##vae_genomics_version={__version__}"]
 
@@ -75,6 +155,7 @@ def write_haplotype_vcf(
     header_lines: Sequence[str] = (),
     contig_length: int | None = None,
     index: bool = True,
+    source: str = "the haplotypes' sites",
 ) -> Path | None:
     """Write 0/1 haplotypes as a phased, BGZF-compressed VCF (cyvcf2 ``Writer``, mode ``wz``).
 
@@ -94,9 +175,15 @@ def write_haplotype_vcf(
         header_lines: Extra ``##`` lines (provenance).
         contig_length: Length of the contig for its ``##contig`` line (omitted when ``None``).
         index: Write the tabix index.
+        source: Where contig, IDs and alleles come from (e.g. a run's ``sites.tsv``), for
+            messages.
 
     Returns:
         ``path`` (``None`` for standard output).
+
+    Raises:
+        DataError: A contig name, sample ID, ID, allele or header line that is not valid in a
+            VCF (a tab or line break would add columns or lines), named with ``source``.
     """
     from cyvcf2 import Writer
 
@@ -114,6 +201,8 @@ def write_haplotype_vcf(
     ids = ["."] * n_variants if ids is None else [str(i) or "." for i in ids]
     width = max(4, len(str(n // 2)))
     samples = [f"{sample_prefix}{i + 1:0{width}d}" for i in range(n // 2)]
+    columns = {"ID": ids, "REF": ref, "ALT": alt}
+    check_vcf_values(str(contig), samples, positions, columns, header_lines, source)
     header = vcf_header(contig, samples, header_lines, contig_length=contig_length)
     # GT strings per variant: '0|1' for each sample (rows 2i, 2i+1)
     digits = np.where(hap == 1, "1", "0")
