@@ -106,17 +106,23 @@ def test_missing_sites_are_named(tmp_path, rng):
         read_section_haplotypes(path, "22", np.array([101, 777]), ["A", "A"], ["G", "G"])
     with pytest.raises(DataError, match=r"other alleles, e\.g\. 22:101 A>G"):
         read_section_haplotypes(path, "22", np.array([101]), ["A"], ["T"])
-    with pytest.raises(DataError, match="check the contig naming"):
+    with pytest.raises(DataError, match=r"contig 'chr22' is not in the file .* Did you mean '22'"):
         read_section_haplotypes(path, "chr22", np.array([101]), ["A"], ["G"])
+    # without ##contig lines the records tell
+    headless = write_vcf(tmp_path / "h.vcf", "".join(
+        line for line in path.read_text().splitlines(keepends=True) if "##contig" not in line
+    ))  # fmt: skip
+    with pytest.raises(DataError, match=r"no records on contig 'chr22'.*check the contig naming"):
+        read_section_haplotypes(headless, "chr22", np.array([101]), ["A"], ["G"])
 
 
 def test_missing_and_unphased_calls_are_errors(tmp_path):
     base = vcf_text(np.zeros((4, 1), dtype=np.int8), positions=np.array([101]), contig="22")
     missing = base.replace("0|0\t0|0", ".|.\t0|0")
-    with pytest.raises(DataError, match="missing or haploid call for sample 'S000'"):
+    with pytest.raises(DataError, match=r"22:101 has a missing call '\.\|\.' for sample 'S000'"):
         read_section_haplotypes(write_vcf(tmp_path / "m.vcf", missing), "22", [101], ["A"], ["G"])
     unphased = base.replace("0|0\t0|0", "0|0\t0/1")
-    with pytest.raises(DataError, match="unphased heterozygous call for sample 'S001'"):
+    with pytest.raises(DataError, match="unphased heterozygous call '0/1' for sample 'S001'"):
         read_section_haplotypes(write_vcf(tmp_path / "u.vcf", unphased), "22", [101], ["A"], ["G"])
     with pytest.raises(DataError, match="not found"):
         read_section_haplotypes(tmp_path / "nope.vcf", "22", [101], ["A"], ["G"])

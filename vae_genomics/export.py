@@ -317,8 +317,9 @@ def read_section_haplotypes(
 
     Unlike the training reader no frequency filter applies (a site monomorphic in this file is
     kept): the columns must line up with a trained model's. A record matches a site when contig,
-    position, REF and ALT are equal; other records are ignored. Uses the file's index for the
-    region when there is one.
+    position, REF and ALT are equal; other records are ignored. Records are read by the training
+    readers, through the file's index when there is one, and checked as strictly
+    (:func:`vae_genomics.data.at_sites.read_at_sites`).
 
     Args:
         path: VCF, bgzipped VCF or BCF with a GT field, diploid phased calls.
@@ -331,86 +332,17 @@ def read_section_haplotypes(
         The haplotypes at the sites.
 
     Raises:
-        DataError: The file cannot be read; sites are missing (count and the first ones named) or
-            have other alleles; a call is missing, unphased heterozygous or haploid.
+        DataError: The file or its index cannot be used; a record is damaged; sites are missing
+            (count and the first ones named) or have other alleles; a site's call is missing,
+            haploid or unphased heterozygous, its record has no GT field, or two records of the
+            site disagree (each with its own message naming file, record and sample).
     """
-    from cyvcf2 import VCF
+    from vae_genomics.data.at_sites import read_at_sites
 
-    path = Path(path)
-    if not path.is_file():
-        from vae_genomics.io import missing_file
-
-        raise DataError(f"{path}: {missing_file(path, 'VCF/BCF file')}.")
-    try:
-        vcf = VCF(str(path), gts012=False, lazy=True)
-    except Exception as exc:  # cyvcf2 raises plain Exception for unreadable files
-        raise DataError(f"{path}: cannot be read as VCF/BCF ({exc}).") from exc
-    positions = np.asarray(positions, dtype=np.int64)
-    wanted = {(int(p), str(r), str(a)): j for j, (p, r, a) in enumerate(zip(positions, ref, alt,
-              strict=True))}  # fmt: skip
-    at_position = {int(p) for p in positions}
-    samples = np.asarray(vcf.samples, dtype=object)
-    if samples.size == 0:
-        raise DataError(f"{path}: the VCF has no samples; there is nothing to encode.")
-    columns: dict[int, np.ndarray] = {}
-    other_alleles: list[str] = []
-    seen_contigs: set[str] = set()
-    indexed = any(path.with_name(path.name + ext).is_file() for ext in (".tbi", ".csi"))
-    records = vcf(f"{contig}:{positions.min()}-{positions.max()}") if indexed else vcf
-    try:
-        for rec in records:
-            chrom = rec.CHROM
-            seen_contigs.add(chrom)
-            if chrom != contig or rec.POS not in at_position:
-                continue
-            key = (rec.POS, rec.REF, rec.ALT[0] if len(rec.ALT) == 1 else ",".join(rec.ALT))
-            j = wanted.get(key)
-            if j is None:
-                other_alleles.append(f"{rec.CHROM}:{rec.POS} {rec.REF}>{','.join(rec.ALT)}")
-                continue
-            gt = rec.genotype.array()
-            alleles = gt[:, :2]
-            bad = np.flatnonzero((alleles < 0).any(axis=1))
-            if bad.size:
-                raise DataError(
-                    f"{path}: record {rec.CHROM}:{rec.POS} has a missing or haploid call for "
-                    f"sample '{samples[bad[0]]}'; encoding needs complete diploid calls. Impute "
-                    "the file first (e.g. with Beagle)."
-                )
-            unphased = np.flatnonzero((gt[:, 2] == 0) & (alleles[:, 0] != alleles[:, 1]))
-            if unphased.size:
-                raise DataError(
-                    f"{path}: record {rec.CHROM}:{rec.POS} has an unphased heterozygous call for "
-                    f"sample '{samples[unphased[0]]}'. Phase the file first (e.g. SHAPEIT, Beagle)."
-                )
-            columns[j] = alleles.reshape(-1).astype(np.int8)
-    except DataError:
-        raise
-    except Exception as exc:
-        raise DataError(f"{path}: reading stopped: {exc}. The file may be truncated.") from exc
-    finally:
-        vcf.close()
-    missing = [j for j in range(len(positions)) if j not in columns]
-    if missing:
-        shown = ", ".join(f"{contig}:{positions[j]} {ref[j]}>{alt[j]}" for j in missing[:5])
-        hint = ""
-        if contig not in seen_contigs and seen_contigs:
-            hint = (
-                f" The file has no records on contig '{contig}' in that range (contigs seen: "
-                f"{', '.join(sorted(seen_contigs)[:5])}); check the contig naming (e.g. 22 vs chr22)."
-            )
-        elif other_alleles:
-            hint = (
-                f" {len(other_alleles)} records there have other alleles, e.g. {other_alleles[0]}."
-            )
-        raise DataError(
-            f"{path}: {len(missing)} of the section's {len(positions)} sites are missing "
-            f"(e.g. {shown}). The model needs every site of its section with the same REF and "
-            f"ALT alleles.{hint}"
-        )
-    haplotypes = np.stack([columns[j] for j in range(len(positions))], axis=1)
+    found = read_at_sites(path, contig, positions, ref, alt)
+    samples = np.asarray(found.sample_ids, dtype=object)
     return SiteHaplotypes(
-        haplotypes=haplotypes,
+        haplotypes=found.haplotypes,
         sample_ids=samples,
         haplotype_ids=np.asarray([f"{s}_{h}" for s in samples for h in "AB"], dtype=object),
         haplotype_samples=np.repeat(samples, 2),
