@@ -93,8 +93,10 @@ def read_at_sites(
         scanned = _Sites(source.path, contig, positions, sites.ref, sites.alt, samples)
         for batch in _scan(source, region, scanned.allocate):
             scanned.add(batch)  # a damaged record raises its own message here
-        if failure is not None or len(scanned.columns) > len(sites.columns):
+        if len(scanned.columns) > len(sites.columns):
             raise _index_mismatch(source, region, len(sites.columns), len(scanned.columns))
+        if failure is not None:  # htslib alone refuses something: its message stands
+            raise failure
     if sites.missing() and not sites.seen_contigs and not source.contigs:
         # nothing in the region and no contig list in the header: name the contigs the file has
         sites.seen_contigs.update(
