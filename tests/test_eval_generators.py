@@ -116,3 +116,35 @@ def test_aggregate_codes_with_tiny_spread_decode_near_training_reconstructions(m
     recon = expit(np.asarray(model.decode(mean))) >= 0.5
     keys = {row.tobytes() for row in recon.astype(np.int8)}
     assert all(row.tobytes() in keys for row in out["samples"])
+
+
+@pytest.mark.parametrize(
+    ("spec", "part", "given", "allowed"),
+    [
+        ("aggregate:inf/calls", "S of aggregate:S", "'inf'", "(0, 10]"),
+        ("aggregate:nan", "S of aggregate:S", "'nan'", "(0, 10]"),
+        ("aggregate:1e309", "S of aggregate:S", "'1e309'", "(0, 10]"),
+        ("aggregate:-2", "S of aggregate:S", "'-2'", "(0, 10]"),
+        ("aggregate:11", "S of aggregate:S", "'11'", "(0, 10]"),
+        ("prior/temperature:inf", "T of temperature:T", "'inf'", "(0, 10]"),
+        ("prior/temperature:-0.5", "T of temperature:T", "'-0.5'", "(0, 10]"),
+        ("prior/temperature:nan", "T of temperature:T", "'nan'", "(0, 10]"),
+        ("gmm/ld:8:inf", "T of ld:K:T", "'inf'", "(0, 10]"),
+        ("gmm/ld:8:-1", "T of ld:K:T", "'-1'", "(0, 10]"),
+        ("gmm/calls/guard:inf", "F of guard:F", "'inf'", "(0, 100]"),
+        ("gmm/calls/guard:1e6", "F of guard:F", "'1e6'", "(0, 100]"),
+    ],
+)
+def test_non_finite_or_out_of_range_parameters_are_refused(spec, part, given, allowed) -> None:
+    with pytest.raises(ValueError) as caught:
+        make_generator(spec)
+    message = str(caught.value)
+    assert message.startswith(f"generator {spec!r}: ")
+    assert f"{part}: {given} is not allowed; it must be a finite number in {allowed}" in message
+    assert "(e.g. " in message  # a valid name to use instead
+
+
+def test_parameters_at_the_ends_of_their_ranges_are_accepted() -> None:
+    assert make_generator("aggregate:10/temperature:10").source.inflate == 10.0
+    assert make_generator("aggregate:0.01/ld:4:10/guard:100").guard == 100.0
+    assert make_generator("aggregate/calls").source.inflate == 1.0

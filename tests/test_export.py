@@ -106,17 +106,23 @@ def test_missing_sites_are_named(tmp_path, rng):
         read_section_haplotypes(path, "22", np.array([101, 777]), ["A", "A"], ["G", "G"])
     with pytest.raises(DataError, match=r"other alleles, e\.g\. 22:101 A>G"):
         read_section_haplotypes(path, "22", np.array([101]), ["A"], ["T"])
-    with pytest.raises(DataError, match="check the contig naming"):
+    with pytest.raises(DataError, match=r"contig 'chr22' is not in the file .* Did you mean '22'"):
         read_section_haplotypes(path, "chr22", np.array([101]), ["A"], ["G"])
+    # without ##contig lines the records tell
+    headless = write_vcf(tmp_path / "h.vcf", "".join(
+        line for line in path.read_text().splitlines(keepends=True) if "##contig" not in line
+    ))  # fmt: skip
+    with pytest.raises(DataError, match=r"no records on contig 'chr22'.*check the contig naming"):
+        read_section_haplotypes(headless, "chr22", np.array([101]), ["A"], ["G"])
 
 
 def test_missing_and_unphased_calls_are_errors(tmp_path):
     base = vcf_text(np.zeros((4, 1), dtype=np.int8), positions=np.array([101]), contig="22")
     missing = base.replace("0|0\t0|0", ".|.\t0|0")
-    with pytest.raises(DataError, match="missing or haploid call for sample 'S000'"):
+    with pytest.raises(DataError, match=r"22:101 has a missing call '\.\|\.' for sample 'S000'"):
         read_section_haplotypes(write_vcf(tmp_path / "m.vcf", missing), "22", [101], ["A"], ["G"])
     unphased = base.replace("0|0\t0|0", "0|0\t0/1")
-    with pytest.raises(DataError, match="unphased heterozygous call for sample 'S001'"):
+    with pytest.raises(DataError, match="unphased heterozygous call '0/1' for sample 'S001'"):
         read_section_haplotypes(write_vcf(tmp_path / "u.vcf", unphased), "22", [101], ["A"], ["G"])
     with pytest.raises(DataError, match="not found"):
         read_section_haplotypes(tmp_path / "nope.vcf", "22", [101], ["A"], ["G"])
@@ -128,3 +134,54 @@ def test_round_trip_through_a_written_vcf(tmp_path, rng):
     got = read_section_haplotypes(out, "22", POSITIONS, REF, ALT)
     np.testing.assert_array_equal(got.haplotypes, hap)
     assert got.sample_ids.tolist() == [f"syn{i:04d}" for i in range(1, 6)]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "named"),
+    [
+        ("contig", "22\n##INFO=<ID=X>", "contig name '22\\n##INFO=<ID=X>'"),
+        ("contig", "chr 22", "contig name 'chr 22'"),
+        ("contig", "22\tinjected", "contig name '22\\tinjected'"),
+        ("contig", "<22>", "contig name '<22>'"),
+        ("contig", "", "contig name ''"),
+        ("sample_prefix", "syn\n#CHROM", "sample ID 'syn\\n#CHROM0001'"),
+        ("sample_prefix", "a b", "sample ID 'a b0001'"),
+        ("ids", ["rs1", "rs\t2", ".", ".", "."], "ID of record 22:250 'rs\\t2'"),
+        ("ref", ["A", "C\nX", "G", "T", "A"], "REF of record 22:250 'C\\nX'"),
+        ("alt", ["G", "T", "A", "C", "T\t."], "ALT of record 22:1500 'T\\t.'"),
+        ("header_lines", ["##note=a\n##INFO=<ID=X>"], "header line '##note=a\\n##INFO=<ID=X>'"),
+        ("header_lines", ["#CHROM"], "header line '#CHROM'"),
+    ],
+)
+def test_values_invalid_in_a_vcf_are_refused_with_their_source(tmp_path, field, value, named):
+    args = dict(contig="22", ids=None, ref=REF, alt=ALT, header_lines=(), sample_prefix="syn")
+    args[field] = value
+    out = tmp_path / "syn.vcf.gz"
+    with pytest.raises(DataError) as caught:
+        write_haplotype_vcf(
+            out, np.zeros((4, 5), np.int8), positions=POSITIONS, source="run runs/x/default",
+            **args,
+        )  # fmt: skip
+    message = str(caught.value)
+    assert message.startswith(f"run runs/x/default: {named} cannot be written to a VCF: ")
+    assert "fix the value where it came from" in message
+    assert not list(tmp_path.iterdir())  # nothing written, not even a partial file
+    with pytest.raises(DataError, match="cannot be written"):  # standard output too
+        write_haplotype_vcf(
+            "-", np.zeros((4, 5), np.int8), positions=POSITIONS, source="run runs/x/default",
+            **args,
+        )  # fmt: skip
+
+
+def test_valid_unusual_names_are_written_and_the_command_is_escaped(tmp_path):
+    from vae_genomics.data.export import provenance_header
+
+    header = provenance_header("vae-genomics sample --out 'a\nb.vcf.gz'\t--n 4")
+    assert header[0].endswith("--out 'a\\nb.vcf.gz'\\t--n 4") and "\n" not in header[0]
+    out = write_haplotype_vcf(
+        tmp_path / "syn.vcf.gz", np.zeros((4, 5), np.int8), "HLA-A*01:01", POSITIONS, REF, ALT,
+        ids=["rs1;rs9", ".", ".", ".", "."], header_lines=header,
+    )  # fmt: skip
+    vcf = VCF(str(out))
+    assert [rec.CHROM for rec in vcf] == ["HLA-A*01:01"] * 5
+    assert "--out 'a\\nb.vcf.gz'" in vcf.raw_header

@@ -238,3 +238,71 @@ def test_sections_out_never_writes_over_an_input(tmp_path, caplog):
     table.write_text("old")
     assert cli.main(["sections", "--vcf", str(vcf), "--out", str(table)]) == 0
     assert table.read_text().startswith("name\tcontig")  # a table of its own is regenerated
+
+
+def _fake_run(runs: Path, section: str, model: bytes | None) -> Path:
+    """A run directory that looks finished, with ``model`` as its model.keras bytes."""
+    run = runs / section / "default"
+    run.mkdir(parents=True)
+    for name in ("metrics.json", "split.json"):
+        (run / name).write_text("{}")
+    (run / "config.yaml").write_text("seed: 0\n")
+    if model is not None:
+        (run / "model.keras").write_bytes(model)
+    return run
+
+
+def _zip_bytes(tmp_path: Path) -> bytes:
+    import zipfile
+
+    path = tmp_path / "complete.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("config.json", '{"class_name": "HaplotypeVAE"}' * 50)
+        archive.writestr("model.weights.h5", bytes(range(256)) * 40)
+    return path.read_bytes()
+
+
+def test_skip_existing_keeps_complete_runs_and_retrains_damaged_models(
+    tmp_path, monkeypatch, caplog
+):
+    from types import SimpleNamespace
+
+    import vae_genomics.commands.train_section as section_run
+    from vae_genomics.commands.train_sections import train_sections
+    from vae_genomics.run.directory import model_file_problem
+
+    complete = _zip_bytes(tmp_path)
+    crc = bytearray(complete)
+    crc[complete.index(b"HaplotypeVAE") + 3] ^= 0xFF  # a stored member's byte flipped
+    runs = tmp_path / "runs"
+    models = {
+        "ok": complete,
+        "cut": complete[: len(complete) // 2],  # a copy cut short: no central directory
+        "empty": b"",
+        "crc": bytes(crc),
+        "gone": None,
+    }
+    for section, data in models.items():
+        _fake_run(runs, section, data)
+    assert model_file_problem(runs / "ok" / "default" / "model.keras") is None
+    assert "not a complete zip archive" in model_file_problem(runs / "cut/default/model.keras")
+    assert "damaged member, config.json" in model_file_problem(runs / "crc/default/model.keras")
+    staged = {}
+
+    def stage_section(config, data, target):
+        staged[data] = target.overwrite
+        raise RunError("not trained in this test")
+
+    monkeypatch.setattr(section_run, "stage_section", stage_section)
+    prepare = lambda name: (SimpleNamespace(runs_dir=runs), name)  # noqa: E731
+    result = train_sections(list(models), prepare, "default", resume=True, skip_existing=True,
+                            background=False)  # fmt: skip
+    assert list(result.skipped) == ["ok"]
+    # the damaged ones are trained again, replacing the run (overwrite), the others untouched
+    assert staged == {"cut": True, "empty": True, "crc": True, "gone": True}
+    for section in ("cut", "crc", "empty"):
+        assert f"{runs / section / 'default' / 'model.keras'} " in caplog.text
+    assert "is not a complete zip archive (it may have been cut short), so the run is not " in (
+        caplog.text
+    )
+    assert "model.keras is missing, so the run is not finished" in caplog.text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -208,3 +209,50 @@ def test_local_run_trains_every_section_and_writes_the_index(tmp_path, tiny_conf
     assert all(section.name in index for section in sections)
     again = _snakemake(tmp_path, tiny_config, "-n", sections_per_job=2)
     assert "Nothing to be done" in again.stdout + again.stderr
+
+
+def _commands(output: str) -> list[str]:
+    """The shell commands a dry run with ``-p`` prints (one line each)."""
+    lines = [line.removeprefix("Shell command:").strip() for line in output.splitlines()]
+    return [line for line in lines if " -m vae_genomics.cli " in line]
+
+
+def test_values_with_shell_syntax_reach_commands_as_one_argument(tmp_path):
+    runs = tmp_path / "my runs;touch PWNED;#"
+    config = _example_config(tmp_path)
+    raw = yaml.safe_load(config.read_text())
+    raw["runs_dir"] = str(runs)
+    config.write_text(yaml.safe_dump(raw))
+    hostile = dict(run_name="r;touch PWNED2;#", extra="--epochs 5;touch PWNED3")
+    result = _snakemake(tmp_path, config, "-n", "-p", **hostile)
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-3000:]
+    (cache_command,) = _commands(out)
+    words = shlex.split(cache_command)
+    assert words[words.index("--out") + 1] == f"{runs}/.cache/example.vcf.gz.vcz"
+    # once the cache exists, every job is planned: train batches, the index and the region
+    write_cache(load_config(config).data.vcf, runs / ".cache" / "example.vcf.gz.vcz")
+    result = _snakemake(tmp_path, config, "-n", "-p", region="1;touch PWNED4", **hostile)
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-3000:]
+    commands = _commands(out)
+    assert {shlex.split(c)[3] for c in commands} == {"train", "sample", "report"}
+    for command in commands:
+        words = shlex.split(command)
+        if "--runs" in words or "--index" in words:
+            flag = "--runs" if "--runs" in words else "--index"
+            assert words[words.index(flag) + 1] == str(runs)
+        if words[3] == "train":
+            assert words[words.index("--run-name") + 1] == "r;touch PWNED2;#"
+            assert words[words.index("--epochs") + 1] == "5;touch"  # split like a shell, not run
+            assert words[words.index("--set") + 1] == f"data.cache={runs}/.cache/example.vcf.gz.vcz"
+        if words[3] == "sample":
+            assert words[words.index("--region") + 1] == "1;touch PWNED4"
+        # run through bash with the program replaced by `printf`: nothing else is executed
+        echoed = subprocess.run(
+            ["bash", "-c", "printf '%s\\n'" + command.split(" -m vae_genomics.cli", 1)[1]
+             .split(" > ", 1)[0]],
+            cwd=tmp_path, capture_output=True, text=True, timeout=60, check=True,
+        )  # fmt: skip
+        assert echoed.stdout.splitlines() == words[3 : words.index(">")]
+    assert not list(tmp_path.rglob("PWNED*"))

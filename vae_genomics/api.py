@@ -154,7 +154,7 @@ class Run:
             path, self._check(haplotypes), contig=self.section.contig, positions=m.positions,
             ref=m.ref, alt=m.alt, ids=m.variant_ids,
             header_lines=provenance_header(f"(Python API, run {self.path.name})"),
-            contig_length=self._run.contig_length,
+            contig_length=self._run.contig_length, source=f"run {self.path}",
         )  # fmt: skip
 
 

@@ -119,6 +119,7 @@ def sample_run(
             f"sampler={sampler},seed={seed},haplotypes={n}>",
         ],
         contig_length=run.contig_length,
+        source=f"run {run.run_dir}",
     )
 
 

@@ -220,6 +220,7 @@ def write_region_vcf(
             f"sections={'|'.join(region.section_names)},haplotypes={len(haplotypes)}{note}>",
         ],
         contig_length=region.sections[0].contig_length,
+        source=f"the runs of region {region.name} (e.g. {region.sections[0].run_dir})",
     )
     assert path is not None  # a file, not standard output
     return path

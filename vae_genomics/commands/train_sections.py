@@ -25,7 +25,13 @@ from pathlib import Path
 from typing import Any
 
 from vae_genomics.common.errors import RunError, VaeGenomicsError
-from vae_genomics.run.directory import LATEST, resolve_run_dir
+from vae_genomics.run.directory import (
+    LATEST,
+    METRICS_FILE,
+    MODEL_FILE,
+    model_file_problem,
+    resolve_run_dir,
+)
 
 log = logging.getLogger(__name__)
 
@@ -69,13 +75,42 @@ def _drawing_pool() -> ProcessPoolExecutor:
 
 
 def finished_run(runs_dir: Path, section: str, run_name: str | None) -> Path | None:
-    """The finished run ``<runs_dir>/<section>/<run_name>`` if it exists, else ``None``."""
+    """The finished run ``<runs_dir>/<section>/<run_name>`` if it exists, else ``None`` (also
+    when its model file is incomplete: :func:`damaged_run`)."""
     if not run_name or run_name == LATEST:
         return None
     path = Path(runs_dir) / section / run_name
-    if not (path / "metrics.json").is_file():
+    if not (path / METRICS_FILE).is_file() or damaged_run(runs_dir, section, run_name):
         return None
     return resolve_run_dir(path)
+
+
+def damaged_run(runs_dir: Path, section: str, run_name: str | None) -> str | None:
+    """What is wrong with the model of a run ``<runs_dir>/<section>/<run_name>`` that looks
+    finished (it has ``metrics.json``), or ``None`` (no such run, or its model is complete)."""
+    if not run_name or run_name == LATEST:
+        return None
+    path = Path(runs_dir) / section / run_name
+    if not (path / METRICS_FILE).is_file():
+        return None
+    problem = model_file_problem(path / MODEL_FILE)
+    return None if problem is None else f"{path / MODEL_FILE} {problem}"
+
+
+def _existing_run(runs_dir: Path, section: str, run_name: str) -> tuple[Path | None, bool]:
+    """``--skip-existing``: the finished run to keep (or ``None``), and whether a run of that name
+    with a damaged model is to be replaced by training the section again."""
+    damaged = damaged_run(runs_dir, section, run_name)
+    if damaged:
+        log.warning(
+            "section %s: %s, so the run is not finished; training it again (--skip-existing; the "
+            "damaged run is replaced)", section, damaged,
+        )  # fmt: skip
+        return None, True
+    done = finished_run(runs_dir, section, run_name)
+    if done is not None:
+        log.info("section %s: finished run %s kept (--skip-existing)", section, done)
+    return done, False
 
 
 def train_sections(
@@ -98,7 +133,8 @@ def train_sections(
         run_name: Run directory name of every section (default: one timestamp for all).
         overwrite: Replace finished runs of that name.
         resume: Continue interrupted runs of that name from their checkpoints.
-        skip_existing: Leave a section whose finished run of ``run_name`` exists as it is.
+        skip_existing: Leave a section whose finished run of ``run_name`` exists as it is; a run
+            whose ``model.keras`` is incomplete is not finished: it is trained again and replaced.
         origins: Section name → where settings came from (see ``section_run.train_section``).
         command: The command line, shown in each report's header.
         background: Draw each report in a drawing process while the next section trains (off:
@@ -141,13 +177,14 @@ def train_sections(
             started = time.perf_counter()
             try:
                 config, data = prepare(name)
-                done = finished_run(config.runs_dir, name, run_name) if skip_existing else None
-                if done is not None:
-                    log.info("section %s: finished run %s kept (--skip-existing)", name, done)
-                    result.skipped[name] = done
-                    continue
+                replace = False
+                if skip_existing:
+                    done, replace = _existing_run(config.runs_dir, name, run_name)
+                    if done is not None:
+                        result.skipped[name] = done
+                        continue
                 target = RunTarget(
-                    run_name=run_name, overwrite=overwrite, resume=resume,
+                    run_name=run_name, overwrite=overwrite or replace, resume=resume,
                     origins=origins(name) if origins else None, command=command,
                 )  # fmt: skip
                 staged = stage_section(config, data, target)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +26,83 @@ from vae_genomics.common.io import atomic_write_text
 log = logging.getLogger(__name__)
 
 _GT_HEADER = '##FORMAT=<ID=GT,Number=1,Type=String,Description="Phased genotype">'
+
+#: A contig name a VCF header and records can carry (VCF 4.3, section 1.4.7): no whitespace, no
+#: control characters, none of ``,<>[]`{}()\\'"``, and not starting with ``*`` or ``=``.
+_CONTIG_NAME = re.compile(r"[0-9A-Za-z!#$%&+./:;?@^_|~-][0-9A-Za-z!#$%&*+./:;=?@^_|~-]*\Z")
+#: Characters that may not appear in a header line: control characters (tab, line breaks, C1) and
+#: the Unicode line and paragraph separators.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+#: ... and in a sample ID or an ID column, any whitespace too.
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
+#: A biallelic SNP's REF / ALT allele (the only records the models are trained on).
+_BASES = re.compile(r"[ACGTNacgtn]\Z")
+
+
+def _unwritable(source: str, what: str, value: str, expected: str) -> DataError:
+    """The error for a value that would break the VCF's layout (or inject lines into it)."""
+    from vae_genomics.common.errors import bounded
+
+    return DataError(
+        bounded(
+            f"{source}: {what} {value!r} cannot be written to a VCF: {expected}. A tab or line "
+            "break would add columns or lines to the file; fix the value where it came from (or "
+            "retrain from a VCF with valid names).",
+            800,
+        )
+    )
+
+
+def check_vcf_values(
+    contig: str,
+    samples: Sequence[str],
+    positions: np.ndarray,
+    columns: dict[str, Sequence[str]],
+    header_lines: Sequence[str],
+    source: str,
+) -> None:
+    """Refuse values that are not valid in the VCF text they go into.
+
+    Args:
+        contig: The ``##contig`` ID and CHROM of every record.
+        samples: Sample IDs of the ``#CHROM`` line.
+        positions: POS of every record (for messages).
+        columns: ``ID``, ``REF`` and ``ALT`` column values, one per record.
+        header_lines: Extra ``##`` lines.
+        source: Where the values come from (e.g. a run's ``sites.tsv``), for the message.
+
+    Raises:
+        DataError: The first offending value, named with its source, record and what a VCF allows.
+    """
+    if not _CONTIG_NAME.match(contig):
+        raise _unwritable(
+            source, "contig name", contig, "a contig name holds no whitespace, control characters "
+            "or any of , < > [ ] ` { } ( ) ' \" \\, and does not start with * or =",
+        )  # fmt: skip
+    for sample in samples:
+        if not sample or _SPACE_OR_CONTROL.search(sample):
+            raise _unwritable(source, "sample ID", sample, "a sample ID is non-empty, without "
+                              "whitespace or control characters")  # fmt: skip
+    for column, values in columns.items():
+        for j, value in enumerate(values):
+            value = str(value)
+            bad = (
+                not value or bool(_SPACE_OR_CONTROL.search(value))
+                if column == "ID"
+                else not _BASES.match(value)
+            )
+            if bad:
+                expected = (
+                    "an ID holds no whitespace or control characters"
+                    if column == "ID"
+                    else "a biallelic SNP's allele is one of A, C, G, T, N"
+                )
+                where = f"{column} of record {contig}:{positions[j]}"
+                raise _unwritable(source, where, value, expected)
+    for line in header_lines:
+        if not line.startswith("##") or _CONTROL.search(line):
+            raise _unwritable(source, "header line", line, "a header line starts with ## and "
+                              "holds no tab, line break or other control character")  # fmt: skip
 
 
 def check_haplotype_count(n: int) -> None:
@@ -55,10 +133,12 @@ def vcf_header(
 
 
 def provenance_header(command: str = "") -> list[str]:
-    """The header lines naming what wrote a synthetic VCF: ``##source`` (version and ``command``)
+    """The header lines naming what wrote a synthetic VCF: ``##source`` (version and ``command``,
+    its tabs, line breaks and other control characters written as escapes such as ``\\n``)
     and ``##vae_genomics_version``."""
     from vae_genomics import __version__
 
+    command = _CONTROL.sub(lambda m: repr(m.group())[1:-1], command)
     source = f"##source=vae-genomics {__version__}" + (f" {command}" if command else "")
     return [source, f"##vae_genomics_version={__version__}"]
 
@@ -75,6 +155,7 @@ def write_haplotype_vcf(
     header_lines: Sequence[str] = (),
     contig_length: int | None = None,
     index: bool = True,
+    source: str = "the haplotypes' sites",
 ) -> Path | None:
     """Write 0/1 haplotypes as a phased, BGZF-compressed VCF (cyvcf2 ``Writer``, mode ``wz``).
 
@@ -94,9 +175,15 @@ def write_haplotype_vcf(
         header_lines: Extra ``##`` lines (provenance).
         contig_length: Length of the contig for its ``##contig`` line (omitted when ``None``).
         index: Write the tabix index.
+        source: Where contig, IDs and alleles come from (e.g. a run's ``sites.tsv``), for
+            messages.
 
     Returns:
         ``path`` (``None`` for standard output).
+
+    Raises:
+        DataError: A contig name, sample ID, ID, allele or header line that is not valid in a
+            VCF (a tab or line break would add columns or lines), named with ``source``.
     """
     from cyvcf2 import Writer
 
@@ -114,6 +201,8 @@ def write_haplotype_vcf(
     ids = ["."] * n_variants if ids is None else [str(i) or "." for i in ids]
     width = max(4, len(str(n // 2)))
     samples = [f"{sample_prefix}{i + 1:0{width}d}" for i in range(n // 2)]
+    columns = {"ID": ids, "REF": ref, "ALT": alt}
+    check_vcf_values(str(contig), samples, positions, columns, header_lines, source)
     header = vcf_header(contig, samples, header_lines, contig_length=contig_length)
     # GT strings per variant: '0|1' for each sample (rows 2i, 2i+1)
     digits = np.where(hap == 1, "1", "0")
@@ -228,8 +317,9 @@ def read_section_haplotypes(
 
     Unlike the training reader no frequency filter applies (a site monomorphic in this file is
     kept): the columns must line up with a trained model's. A record matches a site when contig,
-    position, REF and ALT are equal; other records are ignored. Uses the file's index for the
-    region when there is one.
+    position, REF and ALT are equal; other records are ignored. Records are read by the training
+    readers, through the file's index when there is one, and checked as strictly
+    (:func:`vae_genomics.data.at_sites.read_at_sites`).
 
     Args:
         path: VCF, bgzipped VCF or BCF with a GT field, diploid phased calls.
@@ -242,86 +332,17 @@ def read_section_haplotypes(
         The haplotypes at the sites.
 
     Raises:
-        DataError: The file cannot be read; sites are missing (count and the first ones named) or
-            have other alleles; a call is missing, unphased heterozygous or haploid.
+        DataError: The file or its index cannot be used; a record is damaged; sites are missing
+            (count and the first ones named) or have other alleles; a site's call is missing,
+            haploid or unphased heterozygous, its record has no GT field, or two records of the
+            site disagree (each with its own message naming file, record and sample).
     """
-    from cyvcf2 import VCF
+    from vae_genomics.data.at_sites import read_at_sites
 
-    path = Path(path)
-    if not path.is_file():
-        from vae_genomics.common.io import missing_file
-
-        raise DataError(f"{path}: {missing_file(path, 'VCF/BCF file')}.")
-    try:
-        vcf = VCF(str(path), gts012=False, lazy=True)
-    except Exception as exc:  # cyvcf2 raises plain Exception for unreadable files
-        raise DataError(f"{path}: cannot be read as VCF/BCF ({exc}).") from exc
-    positions = np.asarray(positions, dtype=np.int64)
-    wanted = {(int(p), str(r), str(a)): j for j, (p, r, a) in enumerate(zip(positions, ref, alt,
-              strict=True))}  # fmt: skip
-    at_position = {int(p) for p in positions}
-    samples = np.asarray(vcf.samples, dtype=object)
-    if samples.size == 0:
-        raise DataError(f"{path}: the VCF has no samples; there is nothing to encode.")
-    columns: dict[int, np.ndarray] = {}
-    other_alleles: list[str] = []
-    seen_contigs: set[str] = set()
-    indexed = any(path.with_name(path.name + ext).is_file() for ext in (".tbi", ".csi"))
-    records = vcf(f"{contig}:{positions.min()}-{positions.max()}") if indexed else vcf
-    try:
-        for rec in records:
-            chrom = rec.CHROM
-            seen_contigs.add(chrom)
-            if chrom != contig or rec.POS not in at_position:
-                continue
-            key = (rec.POS, rec.REF, rec.ALT[0] if len(rec.ALT) == 1 else ",".join(rec.ALT))
-            j = wanted.get(key)
-            if j is None:
-                other_alleles.append(f"{rec.CHROM}:{rec.POS} {rec.REF}>{','.join(rec.ALT)}")
-                continue
-            gt = rec.genotype.array()
-            alleles = gt[:, :2]
-            bad = np.flatnonzero((alleles < 0).any(axis=1))
-            if bad.size:
-                raise DataError(
-                    f"{path}: record {rec.CHROM}:{rec.POS} has a missing or haploid call for "
-                    f"sample '{samples[bad[0]]}'; encoding needs complete diploid calls. Impute "
-                    "the file first (e.g. with Beagle)."
-                )
-            unphased = np.flatnonzero((gt[:, 2] == 0) & (alleles[:, 0] != alleles[:, 1]))
-            if unphased.size:
-                raise DataError(
-                    f"{path}: record {rec.CHROM}:{rec.POS} has an unphased heterozygous call for "
-                    f"sample '{samples[unphased[0]]}'. Phase the file first (e.g. SHAPEIT, Beagle)."
-                )
-            columns[j] = alleles.reshape(-1).astype(np.int8)
-    except DataError:
-        raise
-    except Exception as exc:
-        raise DataError(f"{path}: reading stopped: {exc}. The file may be truncated.") from exc
-    finally:
-        vcf.close()
-    missing = [j for j in range(len(positions)) if j not in columns]
-    if missing:
-        shown = ", ".join(f"{contig}:{positions[j]} {ref[j]}>{alt[j]}" for j in missing[:5])
-        hint = ""
-        if contig not in seen_contigs and seen_contigs:
-            hint = (
-                f" The file has no records on contig '{contig}' in that range (contigs seen: "
-                f"{', '.join(sorted(seen_contigs)[:5])}); check the contig naming (e.g. 22 vs chr22)."
-            )
-        elif other_alleles:
-            hint = (
-                f" {len(other_alleles)} records there have other alleles, e.g. {other_alleles[0]}."
-            )
-        raise DataError(
-            f"{path}: {len(missing)} of the section's {len(positions)} sites are missing "
-            f"(e.g. {shown}). The model needs every site of its section with the same REF and "
-            f"ALT alleles.{hint}"
-        )
-    haplotypes = np.stack([columns[j] for j in range(len(positions))], axis=1)
+    found = read_at_sites(path, contig, positions, ref, alt)
+    samples = np.asarray(found.sample_ids, dtype=object)
     return SiteHaplotypes(
-        haplotypes=haplotypes,
+        haplotypes=found.haplotypes,
         sample_ids=samples,
         haplotype_ids=np.asarray([f"{s}_{h}" for s in samples for h in "AB"], dtype=object),
         haplotype_samples=np.repeat(samples, 2),

@@ -119,6 +119,7 @@ class _Pending:
     def _reset(self) -> None:
         self.meta: dict[str, list] = {k: [] for k in ("chrom", "pos", "id", "ref", "alt", "kind")}
         self.n_cand = 0
+        self.no_gt: list[int] = []  # candidates whose FORMAT has no GT
 
     def size(self) -> int:
         return len(self.meta["pos"])
@@ -139,6 +140,7 @@ class _Pending:
         row = self.raw[self.n_cand]
         if gt is None:  # no GT in this record's FORMAT: every call missing
             row[:, 0], row[:, 1] = 0, _VECTOR_END
+            self.no_gt.append(self.n_cand)
         else:
             if gt.shape[1] > 2:
                 extra = (gt[:, 2:] != _VECTOR_END).any(axis=1)
@@ -182,6 +184,7 @@ class _Pending:
             genotypes=genotypes,
             unphased=slash if slash.any() else None,
             clean=bool(genotypes.size == 0 or (genotypes.view(np.uint8) <= 1).all()),
+            no_gt=np.isin(np.arange(self.n_cand), self.no_gt) if self.no_gt else None,
         )
         self._reset()
         return batch

@@ -87,6 +87,8 @@ class Batch:
         unphased: Whether each diploid call was written unphased (``/``), shape (n_candidates,
             n_samples); ``None`` when every call is phased.
         clean: ``True`` when ``genotypes`` holds only 0 and 1 (lets the counting skip work).
+        no_gt: Per candidate record, whether its FORMAT has no GT key (its calls then read as
+            missing), shape (n_candidates,); ``None`` when every candidate has GT.
     """
 
     chrom: list[str]
@@ -98,6 +100,7 @@ class Batch:
     genotypes: np.ndarray
     unphased: np.ndarray | None
     clean: bool = False
+    no_gt: np.ndarray | None = None
 
 
 @dataclass

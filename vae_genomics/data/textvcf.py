@@ -208,10 +208,15 @@ class TextVcfReader:
             np.take(out, haplotype_columns, axis=1, out=selected)
             out = selected
             unphased = None if unphased is None else unphased[:, columns]
+        lacking = {r for r, _, _, fmt in general if fmt.split(b":", 1)[0] != b"GT"}
+        no_gt = None
+        if lacking:  # records whose FORMAT has no GT (parse_calls reads their calls as missing)
+            candidates = sorted([r for r, _ in fixed] + [g[0] for g in general])
+            no_gt = np.array([r in lacking for r in candidates], dtype=bool)
         batch = Batch(
             chrom=chrom, positions=np.asarray(positions, dtype=np.int64), ids=ids, ref=refs,
             alt=alts, kind=np.asarray(kinds, dtype=np.uint8), genotypes=out,
-            unphased=unphased, clean=clean,
+            unphased=unphased, clean=clean, no_gt=no_gt,
         )  # fmt: skip
         return batch, n_lines
 

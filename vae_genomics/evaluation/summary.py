@@ -235,7 +235,9 @@ def evaluate_model(
 
     summary: dict[str, Any] = {}
     with timer("heldout"):
-        summary["heldout"] = heldout_objective(model, x_heldout, n_samples=config.elbo_samples)
+        summary["heldout"] = heldout_objective(
+            model, x_heldout, n_samples=config.elbo_samples, seed=seed
+        )
     with timer("iw_nll"):
         iw = importance_weighted_nll(model, x_heldout, n_samples=config.iw_samples, seed=seed)
         summary["iw_nll"] = {k: v for k, v in iw.items() if k != "per_haplotype"}

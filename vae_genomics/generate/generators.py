@@ -70,6 +70,46 @@ Seed = int | np.random.Generator | None
 SOURCES = ("prior", "gmm", "gmm-heldout", "aggregate")
 DECODERS = ("bernoulli", "temperature", "calls", "ld")
 
+#: Largest spread inflation S of ``aggregate:S``: ten times a posterior's spread already puts codes
+#: far outside where the decoder was trained (an infinite S decodes to all-REF haplotypes).
+MAX_SPREAD = 10.0
+#: Largest temperature T (``temperature:T``, ``ld:K:T``): at T = 10 draws are nearly fair coins.
+MAX_TEMPERATURE = 10.0
+#: Largest candidate factor F of ``guard:F`` (F × n candidates are drawn and decoded).
+MAX_GUARD = 100.0
+
+
+def number_in_range(
+    text: str, default: float, low: float, high: float, what: str, example: str
+) -> float:
+    """A generator name's numeric parameter: ``default`` when ``text`` is empty, else a finite
+    number in ``(low, high]``.
+
+    Args:
+        text: The parameter as written (e.g. ``"1.5"`` of ``aggregate:1.5``).
+        default: Its value when omitted.
+        low: Exclusive lower bound.
+        high: Inclusive upper bound.
+        what: The name part and parameter, for the message (e.g. ``"aggregate:S"``).
+        example: A valid name (e.g. ``"aggregate:1.5"``).
+
+    Raises:
+        ValueError: Not a number, not finite (``inf``, ``nan``) or out of range; the message names
+            the parameter, what was given and the valid range.
+    """
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (np.isfinite(value) and low < value <= high):
+        raise ValueError(
+            f"{what}: {text!r} is not allowed; it must be a finite number in ({low:g}, {high:g}] "
+            f"(e.g. {example})"
+        )
+    return value
+
 
 class CodeSource(Protocol):
     """Where latent codes come from: fitted on training posteriors, then drawn."""
@@ -152,8 +192,8 @@ def _int_seed(seed: Seed) -> int | None:
 
 def sharpen(probabilities: np.ndarray, temperature: float) -> np.ndarray:
     """p^(1/T) / (p^(1/T) + (1 - p)^(1/T)) = sigmoid(logit(p) / T), float64, same shape."""
-    if temperature <= 0:
-        raise ValueError(f"temperature must be > 0, got {temperature}")
+    if not (np.isfinite(temperature) and temperature > 0):
+        raise ValueError(f"temperature must be a finite number > 0, got {temperature}")
     p = np.clip(np.asarray(probabilities, dtype=np.float64), 1e-12, 1 - 1e-12)
     return expit(logit(p) / temperature)
 
@@ -184,12 +224,9 @@ def parse_decoder(decoder: str) -> tuple[str, float]:
                 f"unknown decoder {decoder!r}: use bernoulli, calls, temperature:T "
                 "(e.g. temperature:0.5) or ld[:K[:T]] (e.g. ld:8:0.7)"
             )
-    try:
-        temperature = float(text) if text else 1.0
-    except ValueError:
-        raise ValueError(f"decoder {decoder!r}: T must be a number") from None
-    if not temperature > 0:
-        raise ValueError(f"decoder {decoder!r}: T must be > 0")
+    what = f"decoder {decoder!r}: T of {'ld:K:T' if kind == 'ld' else 'temperature:T'}"
+    example = "ld:8:0.7" if kind == "ld" else "temperature:0.5"
+    temperature = number_in_range(text, 1.0, 0.0, MAX_TEMPERATURE, what, example)
     return kind, temperature
 
 
@@ -215,12 +252,9 @@ def make_source(name: str, max_components: int = 8) -> CodeSource:
         criterion = "bic" if kind == "gmm" else "heldout"
         return MixtureSource(name=kind, criterion=criterion, max_components=max_components)
     if kind == "aggregate":
-        try:
-            inflate = float(value) if value else 1.0
-        except ValueError:
-            inflate = -1.0
-        if inflate > 0:
-            return AggregateSource(name=name, inflate=inflate)
+        what = f"code source {name!r}: S of aggregate:S"
+        inflate = number_in_range(value, 1.0, 0.0, MAX_SPREAD, what, "aggregate:1.5")
+        return AggregateSource(name=name, inflate=inflate)
     raise ValueError(
         f"unknown code source {name!r}: use prior, gmm, gmm-heldout, aggregate or aggregate:S"
     )
@@ -322,14 +356,14 @@ GUARD_FACTOR = 4.0
 def parse_guard(guard: str) -> float:
     """The candidate factor of a guard name (``guard`` → 4, ``guard:F`` → F >= 1)."""
     kind, _, value = guard.partition(":")
-    try:
-        factor = float(value) if value else GUARD_FACTOR
-    except ValueError:
-        factor = 0.0
-    if kind != "guard" or not factor >= 1 or not np.isfinite(factor):
+    if kind != "guard":
         raise ValueError(
             f"unknown copy guard {guard!r}: use guard or guard:F with F >= 1 (e.g. guard:4)"
         )
+    what = f"copy guard {guard!r}: F of guard:F"
+    factor = number_in_range(value, GUARD_FACTOR, 0.0, MAX_GUARD, what, "guard:4")
+    if factor < 1:
+        raise ValueError(f"{what}: {value!r} is not allowed; it must be at least 1 (e.g. guard:4)")
     return factor
 
 
@@ -337,14 +371,19 @@ def make_generator(spec: str, max_components: int = 8) -> Generator:
     """A generator from its name ``source[/decoder[/guard]]`` (decoder ``bernoulli`` when omitted).
 
     Raises:
-        ValueError: An unknown source, decoder or guard (the message lists the names).
+        ValueError: An unknown source, decoder or guard (the message lists the names), or a
+            numeric parameter that is not finite or out of its range (named with the range).
     """
     source, _, rest = spec.partition("/")
     decoder, _, guard = rest.partition("/")
     decoder = decoder or "bernoulli"
-    parse_decoder(decoder)
-    factor = parse_guard(guard) if guard else None
-    return Generator(make_source(source, max_components), decoder, guard=factor)
+    try:
+        parse_decoder(decoder)
+        factor = parse_guard(guard) if guard else None
+        code_source = make_source(source, max_components)
+    except ValueError as exc:
+        raise ValueError(f"generator {spec!r}: {exc}") from None
+    return Generator(code_source, decoder, guard=factor)
 
 
 def describe(spec: str) -> dict[str, Any]:

@@ -239,9 +239,12 @@ class HaplotypeVAE(keras.Model):
         kl = ops.sum(log_q, axis=-1) - mixture_log_density(z, *prior)
         return kl, log_q - mixture_marginal_log_density(z, *prior)
 
-    def sample_posterior(self, mean, log_var):
-        """Reparameterised draw ``z = mean + exp(log_var / 2) * eps``."""
-        eps = keras.random.normal(ops.shape(mean), dtype=mean.dtype, seed=self.noise)
+    def sample_posterior(self, mean, log_var, noise: keras.random.SeedGenerator | None = None):
+        """Reparameterised draw ``z = mean + exp(log_var / 2) * eps``, ``eps`` from ``noise``
+        (default: the model's own generator, the training noise)."""
+        eps = keras.random.normal(
+            ops.shape(mean), dtype=mean.dtype, seed=self.noise if noise is None else noise
+        )
         return mean + ops.exp(0.5 * log_var) * eps
 
     def call(self, x, training: bool = False):
@@ -263,18 +266,22 @@ class HaplotypeVAE(keras.Model):
             log_sigma = ops.log(ops.convert_to_tensor(float(self.spec.sigma)))
         return gaussian_nll(x, probs, log_sigma), log_sigma
 
-    def reencode_loss(self, z, logits, training: bool = False):
+    def reencode_loss(
+        self, z, logits, training: bool = False, noise: keras.random.SeedGenerator | None = None
+    ):
         """Re-encoding loss per haplotype (shape (batch,)): re-encode x_hat, compare with ``z``.
 
         ``x_hat`` is the decoder's probabilities, or (``input: sample``) a Bernoulli draw from them
         with a straight-through gradient (the draw's gradient is taken to be that of the
-        probabilities).
+        probabilities); the draw comes from ``noise`` (default: the model's generator).
         """
         spec = self.spec.reencode
         x_hat = ops.sigmoid(logits)
         if spec.input == "sample":
             draw = ops.cast(
-                keras.random.uniform(ops.shape(x_hat), seed=self.noise) < x_hat, x_hat.dtype
+                keras.random.uniform(ops.shape(x_hat), seed=self.noise if noise is None else noise)
+                < x_hat,
+                x_hat.dtype,
             )
             x_hat = x_hat + ops.stop_gradient(draw - x_hat)
         mean_re, log_var_re = self.encode(x_hat, training=training)
@@ -283,12 +290,18 @@ class HaplotypeVAE(keras.Model):
             return reencode_squared_error(z, mean_re)
         return reencode_log_prob(z, mean_re, ops.cast(log_var_re, "float32"), spec.cap)
 
-    def objective(self, x, training: bool = False) -> dict[str, tf.Tensor]:
+    def objective(
+        self, x, training: bool = False, noise: keras.random.SeedGenerator | None = None
+    ) -> dict[str, tf.Tensor]:
         """The objective and its parts on a batch (batch means, nats per haplotype).
 
         Args:
             x: Haplotypes, shape (batch, n_variants).
             training: Dropout on or off.
+            noise: Where the posterior (and re-encoding) draws come from: ``None`` for the
+                model's own generator (training, whose state is part of the model and advances
+                with every draw), or a caller's generator (an evaluation: draws fixed by its seed,
+                whatever ran before, and the model's generator left untouched).
 
         Returns:
             Scalars ``loss`` (what is minimised), ``reconstruction``, ``kl``, ``neg_elbo``
@@ -297,7 +310,7 @@ class HaplotypeVAE(keras.Model):
         """
         mean, log_var = self.encode(x, training=training)
         mean, log_var = ops.cast(mean, "float32"), ops.cast(log_var, "float32")
-        z = self.sample_posterior(mean, log_var)
+        z = self.sample_posterior(mean, log_var, noise)
         logits = ops.cast(
             self.decode(ops.cast(z, self.compute_dtype), training=training), "float32"
         )
@@ -319,7 +332,7 @@ class HaplotypeVAE(keras.Model):
             rate = beta * kl
         loss = reconstruction + rate
         if self.spec.reencode.weight > 0:
-            terms["reencode"] = ops.mean(self.reencode_loss(z, logits, training=training))
+            terms["reencode"] = ops.mean(self.reencode_loss(z, logits, training, noise))
             loss = loss + self.spec.reencode.weight * terms["reencode"]
         if log_sigma is not None:
             terms["sigma"] = ops.exp(log_sigma)

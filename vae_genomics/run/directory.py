@@ -235,6 +235,36 @@ def resolve_run_dir(path: str | Path) -> Path:
     return path
 
 
+def model_file_problem(path: Path) -> str | None:
+    """Why a run's ``model.keras`` is not a complete archive, or ``None`` when it is.
+
+    A ``.keras`` file is a zip archive: a copy or a write cut short has no central directory at
+    its end, and a damaged member fails its CRC-32 (checked by reading the archive once, which is
+    cheap next to training).
+
+    Args:
+        path: The model file.
+
+    Returns:
+        A phrase such as ``"is not a complete zip archive (it may have been cut short)"``, or
+        ``None``.
+    """
+    import zipfile
+
+    if not path.is_file():
+        return "is missing"
+    if not zipfile.is_zipfile(path):
+        return "is not a complete zip archive (it may have been cut short)"
+    try:
+        with zipfile.ZipFile(path) as archive:
+            damaged = archive.testzip()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
+        return f"cannot be read as a zip archive ({exc})"
+    if damaged is not None:
+        return f"has a damaged member, {damaged} (its CRC-32 does not match)"
+    return None
+
+
 def read_json(path: Path) -> Any:
     """Read a JSON file of a run.
 
