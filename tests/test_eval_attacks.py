@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
@@ -19,6 +21,7 @@ from vae_genomics.evaluation.attacks import (
     roc_auc,
     tpr_at_fpr,
 )
+from vae_genomics.evaluation.realism import realism_ceiling, realism_panel
 
 
 def population(n: int, n_sites: int, seed: int, freq_seed: int = 0) -> np.ndarray:
@@ -204,3 +207,28 @@ def test_nn_flags_from_distances_hand_built() -> None:
     assert spread["threshold"] == pytest.approx(half[0] + 0.99 * (half[1] - half[0]))
     with pytest.raises(ValueError, match="held-out"):
         nn_flags_from_distances(np.zeros(3), np.zeros(1))
+
+
+def test_panel_and_ceiling_carry_the_attack_numbers() -> None:
+    train, heldout = population(600, 2000, seed=1), population(300, 2000, seed=2)
+    copies = train[:300]  # 150 training individuals, copied whole
+    leak = realism_panel(copies, train, heldout, seed=0)
+    fresh = realism_panel(population(300, 2000, seed=3), train, heldout, seed=0)
+    ceiling = realism_ceiling(train, heldout, seed=0)
+    for panel in (leak, fresh, ceiling):
+        json.dumps(panel, allow_nan=False)
+        assert panel["n"] == 300
+        assert panel["kinship_pairs"] == 150 * (150 if panel is ceiling else 300)
+    # the members are 300 of the 600 training rows: about half of them copied (distance 0)
+    assert leak["distance_attack_auc"] > 0.7
+    assert leak["distance_attack_tpr_at_1pct_fpr"] > 0.4
+    assert leak["nn_flag_fraction"] == 1.0
+    assert leak["kinship_train"]["duplicate"] == 150
+    for panel in (fresh, ceiling):
+        assert panel["distance_attack_auc"] == pytest.approx(0.5, abs=0.07)
+        assert panel["nn_flag_fraction"] < 0.05
+        assert panel["kinship_train"]["duplicate"] == panel["kinship_train"]["first"] == 0
+    for panel in (leak, fresh, ceiling):
+        reference = panel["heldout_kinship_train"]
+        assert reference["duplicate"] == reference["first"] == 0
+        assert panel["heldout_nn_flag_fraction"] < 0.05

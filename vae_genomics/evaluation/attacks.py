@@ -386,6 +386,11 @@ def attack_panel(
 ) -> dict[str, Any]:
     """The attack numbers of the realism panel (:func:`~vae_genomics.evaluation.realism.realism_panel`).
 
+    A release of n haplotypes can expose at most n of the n_train training haplotypes: a set of
+    copies gives members drawn from the whole training set a distance attack AUC of about
+    1/2 + n / (2 n_train) and a TPR at 1% FPR of about n / n_train (the share of training
+    haplotypes it exposes), not 1.
+
     Args:
         synthetic: The set's 0/1 haplotypes (subsampled), shape (n, L).
         train: All training haplotypes, shape (n_train, L) (kinship: every training individual).
