@@ -232,3 +232,25 @@ def test_panel_and_ceiling_carry_the_attack_numbers() -> None:
         reference = panel["heldout_kinship_train"]
         assert reference["duplicate"] == reference["first"] == 0
         assert panel["heldout_nn_flag_fraction"] < 0.05
+
+
+def test_report_table_shows_the_attack_rows_beside_the_ceiling() -> None:
+    from vae_genomics.report.html import fmt
+    from vae_genomics.report.realism_table import realism_section
+
+    train, heldout = population(200, 300, seed=1), population(100, 300, seed=2)
+    copies = realism_panel(train[:100], train, heldout, seed=0)
+    ceiling = realism_ceiling(train, heldout, seed=0)
+    old = {k: v for k, v in copies.items() if "attack" not in k and "kinship" not in k}
+    summary = {"realism": {"ceiling": ceiling, "sets": {"generated_samples": copies, "old": old}}}
+    page = realism_section(summary)
+    for label in ("distance attack: AUC", "TPR at 1% FPR", "KING relatives", "nearer training"):
+        assert label in page
+    for value in (ceiling["distance_attack_auc"], copies["distance_attack_tpr_at_1pct_fpr"]):
+        assert f">{fmt(value)}<" in page
+    kin = copies["kinship_train"]
+    assert f">{kin['duplicate']} / {kin['first']} / {kin['second']}<" in page
+    assert kin["duplicate"] == 50
+    # a panel from before the attacks: its cells read "—", the others are untouched
+    row = page[page.index("distance attack: AUC") :].split("</tr>")[0]
+    assert row.count("—") == 1
