@@ -251,6 +251,7 @@ def test_report_table_shows_the_attack_rows_beside_the_ceiling() -> None:
     kin = copies["kinship_train"]
     assert f">{kin['duplicate']} / {kin['first']} / {kin['second']}<" in page
     assert kin["duplicate"] == 50
+    assert f">{copies['kinship_pairs']}<" in page and copies["kinship_pairs"] == 50 * 100
     # a panel from before the attacks: its cells read "—", the others are untouched
     row = page[page.index("distance attack: AUC") :].split("</tr>")[0]
     assert row.count("—") == 1

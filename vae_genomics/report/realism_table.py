@@ -53,6 +53,7 @@ ROWS: tuple[tuple[str, _Getter, str | None], ...] = (
         lambda p: _degrees(p["heldout_kinship_train"]),
         None,
     ),
+    ("KING: individual pairs compared (each)", lambda p: p["kinship_pairs"], None),
     ("LD decay: mean |Δ r²| over bp bins", lambda p: p["ld_decay"]["mae"], None),
     ("site frequency spectrum: TV distance", lambda p: p["sfs"]["tv_distance"], None),
     ("pairwise Hamming distances: Wasserstein", lambda p: p["pairwise"]["wasserstein"], None),
