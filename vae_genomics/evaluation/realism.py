@@ -7,6 +7,11 @@ privacy) with pure numpy:
   training subset, the privacy loss (their difference, Yale et al. 2020), the fraction of exact
   training copies and the nearest-neighbour distance to the training set, for the set and for the
   held-out haplotypes (a real haplotype of a dense section is often an exact copy of a training one);
+- attacks (:mod:`vae_genomics.evaluation.attacks`, on the same subsets): membership inference by
+  distance to the set (training members against held-out non-members: AUC, TPR at 1% FPR), the
+  fraction of the set nearer a training haplotype than 99% of held-out haplotypes are, and KING-robust
+  relatives of training individuals among the set's individuals (rows 2i, 2i+1), each beside the
+  held-out haplotypes' (or individuals') own number;
 - LD decay: mean r² of site pairs in bins of base-pair distance, for the held-out set and the set
   (:func:`ld_decay`), and the mean absolute difference over bins;
 - site frequency spectrum (:func:`site_frequency_spectrum`), folded, in doubling allele-count bins,
@@ -36,6 +41,7 @@ import numpy as np
 from scipy.stats import wasserstein_distance
 
 from vae_genomics.common.io import to_jsonable
+from vae_genomics.evaluation.attacks import attack_panel
 from vae_genomics.evaluation.prdc import CHUNK_SIZE
 from vae_genomics.evaluation.privacy import (
     exact_copy_fraction,
@@ -200,7 +206,10 @@ def realism_panel(
         ``privacy_repeats``, ``exact_copy_fraction`` and ``heldout_exact_copy_fraction``
         (copies of a training row),
         ``nn_train`` and ``heldout_nn_train`` (quantiles of the distance to the nearest training
-        row, variants), ``ld_decay`` (``edges`` bp, ``heldout``, ``set``, ``mae``), ``sfs``
+        row, variants), the attacks of :func:`~vae_genomics.evaluation.attacks.attack_panel`
+        (``distance_attack_auc``, ``distance_attack_tpr_at_1pct_fpr``, ``nn_flag_fraction``,
+        ``heldout_nn_flag_fraction``, ``kinship_train``, ``heldout_kinship_train``,
+        ``kinship_pairs``), ``ld_decay`` (``edges`` bp, ``heldout``, ``set``, ``mae``), ``sfs``
         (``heldout``/``set`` binned fractions, ``tv_distance``), ``pairwise`` (``wasserstein``,
         ``mean_heldout``, ``mean_set``).
     """
@@ -238,8 +247,15 @@ def realism_panel(
     panel["privacy_loss_sd"] = float(np.std(losses, ddof=1)) if len(draws) > 1 else 0.0
     panel["exact_copy_fraction"] = exact_copy_fraction(syn, train)
     panel["heldout_exact_copy_fraction"] = exact_copy_fraction(ref, train)
-    panel["nn_train"] = quantiles(nn_distances(syn, train, chunk_size=chunk_size))
-    panel["heldout_nn_train"] = quantiles(nn_distances(ref, train, chunk_size=chunk_size))
+    d_syn = nn_distances(syn, train, chunk_size=chunk_size)
+    d_ref = nn_distances(ref, train, chunk_size=chunk_size)
+    panel["nn_train"] = quantiles(d_syn)
+    panel["heldout_nn_train"] = quantiles(d_ref)
+    # a child stream: the draws above (and a shared generator's later use) stay as they were
+    attack_rng = rng.spawn(1)[0]
+    panel.update(
+        attack_panel(syn, train, train_n, ref, d_syn, d_ref, seed=attack_rng, chunk_size=chunk_size)
+    )
 
     sites = np.unique(np.linspace(0, n_variants - 1, min(max_ld_sites, n_variants)).astype(int))
     edges = ld_bin_edges(positions[sites], n_ld_bins)

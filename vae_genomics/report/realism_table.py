@@ -11,6 +11,12 @@ from vae_genomics.report.labels import SET_SHORT
 
 _Getter = Callable[[Mapping[str, Any]], Any]
 
+
+def _degrees(counts: Mapping[str, int]) -> str:
+    """``"duplicate / first / second"`` pair counts of a panel's KING kinship."""
+    return " / ".join(str(counts[k]) for k in ("duplicate", "first", "second"))
+
+
 #: Rows: (label, getter from a panel, name of the verdict check that uses it, or None).
 ROWS: tuple[tuple[str, _Getter, str | None], ...] = (
     ("AATS vs held-out (0.5 = indistinguishable)", lambda p: p["aats_heldout"], None),
@@ -25,6 +31,29 @@ ROWS: tuple[tuple[str, _Getter, str | None], ...] = (
         lambda p: p["heldout_nn_train"]["q50"],
         None,
     ),
+    (
+        "distance attack: AUC, training vs held-out (0.5 = none)",
+        lambda p: p["distance_attack_auc"],
+        None,
+    ),
+    ("distance attack: TPR at 1% FPR", lambda p: p["distance_attack_tpr_at_1pct_fpr"], None),
+    ("nearer training than 99% of held-out (fraction)", lambda p: p["nn_flag_fraction"], None),
+    (
+        "held-out: nearer training than 99% of held-out",
+        lambda p: p["heldout_nn_flag_fraction"],
+        None,
+    ),
+    (
+        "KING relatives of training individuals: dup. / 1st / 2nd",
+        lambda p: _degrees(p["kinship_train"]),
+        None,
+    ),
+    (
+        "held-out: KING relatives of training individuals",
+        lambda p: _degrees(p["heldout_kinship_train"]),
+        None,
+    ),
+    ("KING: individual pairs compared (each)", lambda p: p["kinship_pairs"], None),
     ("LD decay: mean |Δ r²| over bp bins", lambda p: p["ld_decay"]["mae"], None),
     ("site frequency spectrum: TV distance", lambda p: p["sfs"]["tv_distance"], None),
     ("pairwise Hamming distances: Wasserstein", lambda p: p["pairwise"]["wasserstein"], None),
@@ -74,6 +103,13 @@ def realism_section(summary: Mapping[str, Any]) -> str:
         "nearest-neighbour adversarial accuracy in Hamming distance (Yale et al. 2020); privacy "
         "loss: AATS against held-out minus AATS against training, about 0 for real data, high "
         "when the set sits closer to the training haplotypes than to unseen ones. Shaded: a "
-        "privacy check that tripped (hover for its limit). LD decay: mean r² in bp-distance "
-        "bins; spectrum: folded, doubling allele-count bins.</p>" + table(header, rows)
+        "privacy check that tripped (hover for its limit). Distance attack: membership "
+        "inference scoring a haplotype by minus its distance to the nearest generated one, "
+        "training against as many held-out haplotypes (AUC 0.5: no better than chance); nearer "
+        "training: generated haplotypes nearer their nearest training haplotype than the 1st "
+        "percentile of half the held-out set (the other half is the held-out row); KING: "
+        "individuals of consecutive haplotype pairs, pairs with training individuals at each "
+        "KING-robust degree (Manichaikul et al. 2010), held-out individuals compared the same "
+        "way as the reference. LD decay: mean r² in bp-distance bins; spectrum: folded, doubling "
+        "allele-count bins.</p>" + table(header, rows)
     )
