@@ -12,7 +12,7 @@ printed as "MI bound"); training seconds.
 (e.g. a collapse-prone architecture).
 
 Usage:
-    python scripts/objective_table.py [--config configs/example.yaml] [--model JSON] [--out DIR]
+    python -m experiments.objective_table [--config configs/example.yaml] [--model JSON] [--out DIR]
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ Markdown row per cohort and set: means over seeds, ± the SD of the privacy loss
 docs/experiments.md ("Copies of haplotypes seen several times") was made with it.
 
 Usage:
-    python scripts/frequent_copies.py --run example=runs/<section>/<run> [--run ...]
+    python -m experiments.frequent_copies --run example=runs/<section>/<run> [--run ...]
         [--seeds 8] [--sets default copies2 copies3 copies5 copies3/guard]
 """
 

@@ -23,8 +23,8 @@ docs/experiments.md ("Where the privacy loss comes from" and "Over a region the 
 the codes'") was made with it.
 
 Usage:
-    python scripts/unseen_codes.py --run example=runs/<section>/<run> [--run ...] [--seeds 4]
-    python scripts/unseen_codes.py --region five=runs@chr1:2802297-3009019 [--seeds 4]
+    python -m experiments.unseen_codes --run example=runs/<section>/<run> [--run ...] [--seeds 4]
+    python -m experiments.unseen_codes --region five=runs@chr1:2802297-3009019 [--seeds 4]
 """
 
 from __future__ import annotations

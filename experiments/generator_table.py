@@ -13,7 +13,7 @@ source is fitted once per run and shared by its decoders. The tables of docs/exp
 ("Generators") were made with it.
 
 Usage:
-    python scripts/generator_table.py --run example=runs/<section>/<run> [--run ...]
+    python -m experiments.generator_table --run example=runs/<section>/<run> [--run ...]
         [--generators prior gmm gmm/calls ...] [--max-components 32] [--out table.md] [--json table.json]
 """
 
