@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", type=Path, default=Path("configs/example.yaml"))
     parser.add_argument("--cohorts", default="example,example-wide,island,panmictic,ooa-large")
     parser.add_argument("--candidates", default=",".join(CANDIDATES))
-    parser.add_argument("--out", type=Path, default=Path("docs/results"))
+    parser.add_argument("--out", type=Path, default=Path("experiments/results"))
     parser.add_argument("--name", default="default_candidates", help="output file stem")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
