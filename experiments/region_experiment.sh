@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Whole-region sampling on the real cohort (docs/experiments.md, "Regions").
+# Whole-region sampling on the real cohort (experiments/notebook/regions.md).
 #
 #   experiments/region_experiment.sh [DATA_DIR] [OUT_DIR] [EPOCHS] [REGION ...]
 #

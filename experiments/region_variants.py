@@ -1,4 +1,4 @@
-"""Compare joint latent models of a trained region, fitted differently (docs/experiments.md, "Regions").
+"""Compare joint latent models of a trained region, fitted differently (experiments/notebook/regions.md).
 
     python -m experiments.region_variants RUNS_DIR CONTIG:START-END KIND:CODES:MAX_COMPONENTS,... OUT.json
 

@@ -110,7 +110,7 @@ def test_missing_sites_and_other_alleles_are_clear_errors(trained, caplog):
 
 
 def test_generator_table_scores_each_generator_beside_the_ceiling(trained):
-    """experiments/generator_table.py, which the tables of docs/experiments.md come from."""
+    """experiments/generator_table.py, which the tables of experiments/notebook/generators.md come from."""
     from experiments.generator_table import score_run
 
     gens = ["aggregate/calls", "aggregate/ld:4:0.7", "prior/bernoulli"]
