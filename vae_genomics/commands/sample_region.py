@@ -27,7 +27,8 @@ from vae_genomics.run.region import REGIONS_DIR, load_region
 
 log = logging.getLogger(__name__)
 
-#: Joint latent model of ``sample --region`` (chosen by measurement: docs/experiments.md, "Regions").
+#: Joint latent model of ``sample --region`` (chosen by measurement:
+#: experiments/notebook/region-mosaic.md, "Regions").
 DEFAULT_JOINT = "mosaic"
 
 

@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 CodeSource = Literal["samples", "means"]
 
 #: Codes the joint models are fitted on, and their largest number of mixture components (chosen by
-#: measurement: docs/experiments.md, "Regions").
+#: measurement: experiments/notebook/regions.md, "Regions").
 DEFAULT_SOURCE: CodeSource = "means"
 DEFAULT_MAX_COMPONENTS = 24
 
