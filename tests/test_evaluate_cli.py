@@ -2,7 +2,6 @@
 against its held-out haplotypes, from the run directory alone; bad files get clear errors."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -110,10 +109,9 @@ def test_missing_sites_and_other_alleles_are_clear_errors(trained, caplog):
     assert "nowhere.vcf.gz: VCF/BCF file not found" in caplog.text
 
 
-def test_generator_table_scores_each_generator_beside_the_ceiling(trained, monkeypatch):
-    """scripts/generator_table.py, which the tables of docs/experiments.md come from."""
-    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "scripts"))
-    from generator_table import score_run
+def test_generator_table_scores_each_generator_beside_the_ceiling(trained):
+    """experiments/generator_table.py, which the tables of experiments/notebook/generators.md come from."""
+    from experiments.generator_table import score_run
 
     gens = ["aggregate/calls", "aggregate/ld:4:0.7", "prior/bernoulli"]
     rows = score_run("tiny", trained["run"], gens, seed=0, max_components=2)
@@ -130,12 +128,10 @@ def test_generator_table_scores_each_generator_beside_the_ceiling(trained, monke
     assert again == rows
 
 
-def test_unseen_codes_scores_half_the_heldout_set_against_the_other(trained, monkeypatch):
-    """scripts/unseen_codes.py: held-out half A, its decoded codes and the default generator,
+def test_unseen_codes_scores_half_the_heldout_set_against_the_other(trained):
+    """experiments/unseen_codes.py: held-out half A, its decoded codes and the default generator,
     scored against the training haplotypes and held-out half B."""
-    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "scripts"))
-    from unseen_codes import _halves, score_seed
-
+    from experiments.unseen_codes import _halves, score_seed
     from vae_genomics.evaluation.realism import exact_copy_fraction
     from vae_genomics.run.load import load_run
 

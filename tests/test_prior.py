@@ -140,7 +140,7 @@ def test_prior_sources_draw_from_the_learned_prior(rng, shared):
     model = _mog_model(latent=1)
     _set_prior(model, [0.25, 0.25, 0.5], [[-6.0], [0.0], [6.0]], [[0.01]] * 3)
     x = (rng.random((30, 20)) < 0.5).astype(np.int8)
-    if shared:  # as scripts/generator_table.py does: one source fitted, then shared by decoders
+    if shared:  # as experiments/generator_table.py does: one source fitted, then shared by decoders
         mean, log_var = encode(model, x)
         gen = make_generator("prior/calls")
         gen.source.fit(mean, log_var, seed=0)

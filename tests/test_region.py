@@ -225,12 +225,10 @@ def test_region_refuses_sections_with_another_split(region_runs, tmp_path, caplo
 
 
 @pytest.mark.slow
-def test_unseen_codes_over_a_region_scores_half_a_against_half_b(region_runs, monkeypatch):
-    """scripts/unseen_codes.py --region: held-out half A, its codes in every section decoded by
+def test_unseen_codes_over_a_region_scores_half_a_against_half_b(region_runs):
+    """experiments/unseen_codes.py --region: held-out half A, its codes in every section decoded by
     the region's head, and the default mosaic, scored against training and half B."""
-    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "scripts"))
-    from unseen_codes import _halves, score_region_seed
-
+    from experiments.unseen_codes import _halves, score_region_seed
     from vae_genomics.evaluation.realism import exact_copy_fraction
 
     region = load_region(region_runs["runs"], names=SECTIONS)

@@ -175,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
         "temperature:T (draws from sharpened probabilities), calls (p >= 0.5) or ld[:K[:T]] "
         "(each site drawn given its decoder probability and the K sites before it, by a head "
         "fitted on the training haplotypes; K = 8, T = 1 unless given). The default is "
-        "the generator the report evaluates, chosen by measurement (docs/experiments.md); prior "
+        "the generator the report evaluates, chosen by measurement (experiments/notebook/ld-head.md); prior "
         "and gmm are Bernoulli draws from the prior and from the run's stored mixture. "
         "Haplotypes 2i and 2i+1 form the phased genotype of synthetic sample i, so N must be even.",
     )
@@ -291,7 +291,8 @@ def _add_region_options(p: argparse.ArgumentParser) -> None:
                    "training haplotypes), joint "
                    "(one mixture over all codes), chain (a Markov chain of mixtures along the "
                    "genome), or independent (each section on its own, the floor); default: "
-                   "the one chosen by measurement (docs/experiments.md, Regions)")  # fmt: skip
+                   "the one chosen by measurement "
+                   "(experiments/notebook/region-mosaic.md, Regions)")  # fmt: skip
     g.add_argument("--decoder", metavar="RULE",
                    help="alleles from decoder probabilities: bernoulli, temperature:T, calls or "
                    "ld[:K[:T]] (one head over the region, its context crossing section "

@@ -30,7 +30,8 @@ from vae_genomics.run.region import REGIONS_DIR, LoadedRegion, load_region
 
 log = logging.getLogger(__name__)
 
-#: Joint latent model of ``sample --region`` (chosen by measurement: docs/experiments.md, "Regions").
+#: Joint latent model of ``sample --region`` (chosen by measurement:
+#: experiments/notebook/region-mosaic.md, "Regions").
 DEFAULT_JOINT = "mosaic"
 
 

@@ -28,7 +28,7 @@ The privacy numbers (both AATS and their difference) are means over ``privacy_re
 the subsets: a fresh training subset each time, and fresh subsets of the set and the held-out
 haplotypes where they hold more than n rows. One draw's subsampling moves the privacy loss of a
 generated set by about 0.01 (SD) on a 1,000-haplotype panel of a real section and 0.03 on a
-120-haplotype one; five draws halve that (docs/experiments.md, "The privacy loss over subset
+120-haplotype one; five draws halve that (experiments/notebook/privacy.md, "The privacy loss over subset
 draws"). The spread of the draws is reported beside the mean (``privacy_loss_sd``).
 """
 

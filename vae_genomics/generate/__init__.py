@@ -8,5 +8,5 @@ it reads and writes no run directory.
 
 #: The generator of ``sample``, of the report's generated set and of the sweep's rule (defined here,
 #: without heavy imports, so the command line can name it; see
-#: :mod:`vae_genomics.generate.generators` and docs/experiments.md, "Generators").
+#: :mod:`vae_genomics.generate.generators` and experiments/notebook/generators.md, "Generators").
 DEFAULT_GENERATOR = "aggregate:1.5/ld:16:0.7"

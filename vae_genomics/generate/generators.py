@@ -35,7 +35,7 @@ Copy guard (:mod:`~vae_genomics.generate.guard`):
   training haplotypes as real unseen haplotypes have, no more.
 
 :data:`DEFAULT_GENERATOR` is what ``sample``, the report's generated set and the sweep use; it was
-chosen by measurement (docs/experiments.md, "Generators").
+chosen by measurement (experiments/notebook/generators.md, "Generators").
 """
 
 from __future__ import annotations

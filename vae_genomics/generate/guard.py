@@ -4,7 +4,7 @@ A generator that decodes codes drawn near a training haplotype's posterior can r
 nearer to the training set than real, unseen haplotypes are: the privacy loss and exact-copy
 fraction of the panel (:mod:`~vae_genomics.evaluation.privacy`) measure it. Refusing every exact
 copy would be wrong too: in a dense section many real haplotypes are exact copies of another one
-(38–70% of held-out haplotypes on the 1000 Genomes sections of docs/experiments.md).
+(38–70% of held-out haplotypes on the 1000 Genomes sections of experiments/notebook/generators.md).
 
 The guard matches distributions instead. Its target is the *leave-one-out* nearest-neighbour
 Hamming distance of training haplotypes, d(x_i, train \\ {x_i}): how far a real haplotype the model

@@ -87,7 +87,7 @@ def fit_mixture(
     """A full-covariance Gaussian mixture on ``points`` (n, d); components by BIC when None.
 
     Fitted on one BLAS/OpenMP thread: the d × d algebra is too small to share, and threads waiting
-    on each other made these fits about 4× slower on 2 cores (docs/experiments.md, "Regions").
+    on each other made these fits about 4× slower on 2 cores (experiments/notebook/regions.md, "Regions").
     """
     from threadpoolctl import threadpool_limits
 

@@ -5,16 +5,17 @@ z_1 ~ q(z | x_{i_1}) from section 1's posterior; at each boundary k-1 → k, swi
 uniformly from the ``neighbours`` training haplotypes whose posterior means in section k-1 are
 nearest to i_{k-1}'s (i_{k-1} itself among them), and draw z_k ~ q(z | x_{i_k}) from section k's
 posterior. So each section's code is the aggregate posterior of that section (the sampler that
-wins within a section: docs/experiments.md, "Generators"), and the dependence across a boundary is
-that of the training haplotypes themselves, a nearest-neighbour estimate of p(z_k | z_{k-1}).
+wins within a section: experiments/notebook/generators.md, "Generators"), and the dependence
+across a boundary is that of the training haplotypes themselves, a nearest-neighbour estimate
+of p(z_k | z_{k-1}).
 The switches at the boundaries (hotspots, for sections split there) make each synthetic haplotype
 a mosaic of training haplotypes rather than a noisy copy of one over the whole region: with
 ``neighbours = 1`` it is the region's aggregate posterior (one haplotype throughout), which copies.
 
 The default number of neighbours scales with the training set: ``n_train / 80`` (rounded, at least
 1), i.e. 51 of the 4,077 training haplotypes of the 1000 Genomes sections and 18 of 1,440 on the
-simulated chromosome (docs/experiments.md, "Regions": a fixed 50 forgot too much of the haplotype
-on the smaller cohort).
+simulated chromosome (experiments/notebook/region-mosaic.md, "Regions": a fixed 50 forgot too much
+of the haplotype on the smaller cohort).
 
 Ties (real sections hold many identical haplotypes, so identical posterior means) are broken at
 random: the means are jittered by a ``1e-6`` multiple of their spread before the neighbour search.
@@ -28,7 +29,7 @@ import numpy as np
 from sklearn.neighbors import NearestNeighbors
 
 #: Neighbours a haplotype may switch to at a boundary, as a fraction of the training haplotypes
-#: (chosen by measurement: docs/experiments.md, "Regions").
+#: (chosen by measurement: experiments/notebook/region-mosaic.md, "Regions").
 NEIGHBOUR_FRACTION = 1 / 80
 
 

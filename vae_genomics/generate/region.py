@@ -53,7 +53,7 @@ class LoadedRegion(Protocol):
 
 
 #: Codes the joint models are fitted on, and their largest number of mixture components (chosen by
-#: measurement: docs/experiments.md, "Regions").
+#: measurement: experiments/notebook/regions.md, "Regions").
 DEFAULT_SOURCE: CodeSource = "means"
 DEFAULT_MAX_COMPONENTS = 24
 

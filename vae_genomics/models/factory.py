@@ -6,7 +6,8 @@ Rules used when the config says ``auto`` (override them with explicit values in 
   ``h2 = clip(h1 // 4, 32, 256)``; the decoder mirrors them (h2, h1). A 1,000-SNP section gets
   [256, 64], a 5,000-SNP section [1024, 256].
 - ``latent_dim``: ``min(16, max(2, n_variants // 16))``: 16 for every section of 256 SNPs or more.
-  Chosen by measurement (``scripts/default_candidates.py``, ``docs/experiments.md``): 16 gave the best
+  Chosen by measurement (``experiments/default_candidates.py``,
+  ``experiments/notebook/default-architecture.md``): 16 gave the best
   held-out -ELBO of the latent sizes tried (4, the former sqrt rule's 6-11, 16) on cohorts of
   500-2,000 SNPs and 600-5,000 haplotypes; tying the latent size to the number of variants
   (e.g. n/10) with sigmoid units and dropout collapses every dimension.

@@ -9,11 +9,11 @@ training-copy fraction (:mod:`vae_genomics.evaluation.realism`). The first row o
 real-vs-real ceiling (a training subset of the same size), the column ``IW-NLL`` the model's held-out
 importance-weighted NLL from its ``metrics.json`` (the same for every generator of a run), except for
 ``ld`` decoders: there it is the NLL with the fitted head as the decoder's likelihood. A code
-source is fitted once per run and shared by its decoders. The tables of docs/experiments.md
-("Generators") were made with it.
+source is fitted once per run and shared by its decoders. The tables of
+experiments/notebook/generators.md were made with it.
 
 Usage:
-    python scripts/generator_table.py --run example=runs/<section>/<run> [--run ...]
+    python -m experiments.generator_table --run example=runs/<section>/<run> [--run ...]
         [--generators prior gmm gmm/calls ...] [--max-components 32] [--out table.md] [--json table.json]
 """
 

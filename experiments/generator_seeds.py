@@ -3,7 +3,7 @@
 privacy loss (each seed refits the code sources, draws and subsamples the panel).
 
 Usage:
-    python scripts/generator_seeds.py --run example=runs/<section>/<run> [--run ...]
+    python -m experiments.generator_seeds --run example=runs/<section>/<run> [--run ...]
         --generators aggregate:1.5/temperature:0.5 aggregate:1.5/temperature:0.5/guard
         [--seeds 4] [--json rows.json] [--max-components 32]
 """
@@ -17,8 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generator_table import score_run
+from experiments.generator_table import score_run
 
 KEYS = ("cov PCA", "cov Ham", "VR PC1", "VR PC2", "VR PC3", "VR PC4", "LD r", "AATS",
         "privacy loss", "copies", "IW-NLL")  # fmt: skip

@@ -12,7 +12,7 @@ printed as "MI bound"); training seconds.
 (e.g. a collapse-prone architecture).
 
 Usage:
-    python scripts/objective_table.py [--config configs/example.yaml] [--model JSON] [--out DIR]
+    python -m experiments.objective_table [--config configs/example.yaml] [--model JSON] [--out DIR]
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latent-dim", type=int, default=32)
     parser.add_argument("--model", type=json.loads, default={}, help="model options (JSON)")
     parser.add_argument("--name", default="objective_table", help="output file stem")
-    parser.add_argument("--out", type=Path, default=Path("docs/results"))
+    parser.add_argument("--out", type=Path, default=Path("experiments/results"))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     table = run(args.config, args.section, args.latent_dim, args.model)

@@ -18,10 +18,10 @@ bring AATS down without the privacy loss going up. Each seed:
 
 and scores every set and the real-vs-real ceiling like ``generator_table.py``. Prints one
 Markdown row per cohort and set: means over seeds, ± the SD of the privacy loss.
-docs/experiments.md ("Copies of haplotypes seen several times") was made with it.
+experiments/notebook/copy-guard.md ("Copies of haplotypes seen several times") was made with it.
 
 Usage:
-    python scripts/frequent_copies.py --run example=runs/<section>/<run> [--run ...]
+    python -m experiments.frequent_copies --run example=runs/<section>/<run> [--run ...]
         [--seeds 8] [--sets default copies2 copies3 copies5 copies3/guard]
 """
 

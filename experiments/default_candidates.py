@@ -16,7 +16,7 @@ Cohorts (haplotypes × SNPs, MAF >= 1%):
 The simulated cohorts need msprime (``pip install -e .[sim]``).
 
 Usage:
-    python scripts/default_candidates.py [--cohorts example,island] [--candidates ...] [--out DIR]
+    python -m experiments.default_candidates [--cohorts example,island] [--candidates ...] [--out DIR]
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ from vae_genomics.models.inference import encode, reconstruct
 from vae_genomics.train.fit import fit_vae, split_haplotypes
 
 log = logging.getLogger("default_candidates")
-HERE = Path(__file__).resolve().parent
+#: The example-data scripts (not a package: they import each other by bare module name).
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 
 #: Candidate settings, as overrides of the configuration.
 CANDIDATES: dict[str, dict[str, Any]] = {
@@ -59,11 +60,21 @@ CANDIDATES: dict[str, dict[str, Any]] = {
 }
 
 
+def _script(name: str):
+    """The module of ``scripts/<name>.py``, loaded once under its bare name."""
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, SCRIPTS / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
 def _simulator():
-    spec = importlib.util.spec_from_file_location("simulate_example", HERE / "simulate_example.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    # simulate_example imports check_example and ooa_demography by bare name
+    for name in ("ooa_demography", "check_example"):
+        _script(name)
+    return _script("simulate_example")
 
 
 def _common_snps(hap: np.ndarray, n_variants: int, min_maf: float = 0.01) -> np.ndarray:
@@ -167,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", type=Path, default=Path("configs/example.yaml"))
     parser.add_argument("--cohorts", default="example,example-wide,island,panmictic,ooa-large")
     parser.add_argument("--candidates", default=",".join(CANDIDATES))
-    parser.add_argument("--out", type=Path, default=Path("docs/results"))
+    parser.add_argument("--out", type=Path, default=Path("experiments/results"))
     parser.add_argument("--name", default="default_candidates", help="output file stem")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Whole-region sampling on the real cohort (docs/experiments.md, "Regions").
+# Whole-region sampling on the real cohort (experiments/notebook/regions.md).
 #
-#   scripts/region_experiment.sh [DATA_DIR] [OUT_DIR] [EPOCHS] [REGION ...]
+#   experiments/region_experiment.sh [DATA_DIR] [OUT_DIR] [EPOCHS] [REGION ...]
 #
 # DATA_DIR (default ../shared/data) holds 1kg_chr1_2.0-3.0Mb.{vcf.gz,populations.tsv,sections.bed};
 # OUT_DIR (default runs-region) gets the config, the runs (OUT_DIR/runs/<section>/region) and the

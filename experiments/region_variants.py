@@ -1,6 +1,6 @@
-"""Compare joint latent models of a trained region, fitted differently (docs/experiments.md, "Regions").
+"""Compare joint latent models of a trained region, fitted differently (experiments/notebook/regions.md).
 
-    python scripts/region_variants.py RUNS_DIR CONTIG:START-END KIND:CODES:MAX_COMPONENTS,... OUT.json
+    python -m experiments.region_variants RUNS_DIR CONTIG:START-END KIND:CODES:MAX_COMPONENTS,... OUT.json
 
 Each variant (e.g. ``chain:means:24``) is fitted on the region's training codes, sampled at the
 held-out set's size with the sections' seed, and every variant is scored together, beside the

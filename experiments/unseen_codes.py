@@ -19,12 +19,13 @@ A's codes in every section, decoded by the same head.
 
 If ``A's codes`` score a privacy loss near ``real A``'s, the default generator's excess is in its
 codes; if they score as high as the generator, no code source can remove it: it is the decoder's.
-docs/experiments.md ("Where the privacy loss comes from" and "Over a region the privacy loss is
-the codes'") was made with it.
+experiments/notebook/privacy.md ("Where the privacy loss comes from") and
+experiments/notebook/region-privacy.md ("Over a region the privacy loss is the codes'") were made
+with it.
 
 Usage:
-    python scripts/unseen_codes.py --run example=runs/<section>/<run> [--run ...] [--seeds 4]
-    python scripts/unseen_codes.py --region five=runs@chr1:2802297-3009019 [--seeds 4]
+    python -m experiments.unseen_codes --run example=runs/<section>/<run> [--run ...] [--seeds 4]
+    python -m experiments.unseen_codes --region five=runs@chr1:2802297-3009019 [--seeds 4]
 """
 
 from __future__ import annotations

@@ -7,11 +7,11 @@ its own negative ELBO (reconstruction + KL weight × KL, the default objective) 
 noise of standard deviation ``--noise`` × ``--clip`` and divided by the batch size (Abadi et al.
 2016). Everything else (data, split, early stopping, evaluation, report) is the train command's.
 No privacy accounting is done: the noise is measured as a regulariser, by the realism and privacy
-panel (``scripts/generator_seeds.py``). docs/experiments.md ("Clipped and noised per-example
-gradients") was made with it.
+panel (``experiments/generator_seeds.py``). experiments/notebook/privacy.md
+("Clipped and noised per-example gradients") was made with it.
 
 Usage:
-    python scripts/dp_sgd_train.py --clip 20 --noise 0.5 -- --config 1kg.yaml
+    python -m experiments.dp_sgd_train --clip 20 --noise 0.5 -- --config 1kg.yaml
         --section hotspot_2285807_2320833 --run-name dp-noise0.5
 """
 

@@ -8,7 +8,7 @@ first seed's set alone, scored with each seed's subsampling (the panel's own noi
 over five times as many seeds, so that their spread is well estimated).
 
 Usage:
-    python scripts/privacy_spread.py runs/<section>/<run> [--seeds 8]
+    python -m experiments.privacy_spread runs/<section>/<run> [--seeds 8]
 """
 
 from __future__ import annotations
