@@ -64,11 +64,16 @@ sections: $(STAMP)  ## list the sections of the configured VCF
 cache: $(STAMP)  ## convert the config's data.vcf once into data.cache (or ARGS="VCF --out DIR")
 	$(BIN)/vae-genomics cache --config $(CONFIG) $(ARGS)
 
+# Tests run on every core (pytest-xdist), a test file per worker so that a module's trained models
+# are built once; TEST_WORKERS=0 runs them in this process.
+TEST_WORKERS ?= auto
+TEST_PARALLEL = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
+
 test: $(STAMP)  ## the whole test suite
-	$(BIN)/python -m pytest -x -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q $(TEST_PARALLEL) $(PYTEST_ARGS)
 
 test-fast: $(STAMP)  ## tests without the slow end-to-end ones
-	$(BIN)/python -m pytest -x -q -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q $(TEST_PARALLEL) -m "not slow" $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

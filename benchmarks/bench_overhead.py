@@ -3,8 +3,8 @@ parts, writing and figures, for one real section trained by the ``train`` comman
 
 ``make bench ARGS="--only overhead"`` (= ``python benchmarks/run_all.py --only overhead``).
 
-One fresh process runs what ``vae-genomics train`` runs (``training.prepare`` then
-``section_run.train_section``), with a timer around each step (the steps are wrapped here; the
+One fresh process runs what ``vae-genomics train`` runs (``train.fit.prepare`` then
+``commands.train_section.train_section``), with a timer around each step (the steps are wrapped here; the
 package is unchanged). The evaluation's own per-part seconds come from ``metrics.json``.
 
 Data: the 1000 Genomes cohort in ``--data`` (default ``../shared/data`` beside the repository: a
