@@ -35,7 +35,9 @@ from vae_genomics.models.inference import encode
 
 log = logging.getLogger(__name__)
 
-CodeSource = Literal["samples", "means"]
+#: What the joint models are fitted on: the posterior means or draws z ~ q(z | x) (not a
+#: :class:`~vae_genomics.generate.generators.CodeSource`, which draws codes for one section).
+CodeKind = Literal["samples", "means"]
 
 
 class LoadedRegion(Protocol):
@@ -54,7 +56,7 @@ class LoadedRegion(Protocol):
 
 #: Codes the joint models are fitted on, and their largest number of mixture components (chosen by
 #: measurement: experiments/notebook/regions.md, "Regions").
-DEFAULT_SOURCE: CodeSource = "means"
+DEFAULT_SOURCE: CodeKind = "means"
 DEFAULT_MAX_COMPONENTS = 24
 
 #: Decoder rule of region samples: the decoder of the default generator of ``sample``.
@@ -74,7 +76,7 @@ def training_posteriors(region: LoadedRegion) -> tuple[list[np.ndarray], list[np
 
 
 def training_codes(
-    region: LoadedRegion, source: CodeSource = DEFAULT_SOURCE, seed: int = 0
+    region: LoadedRegion, source: CodeKind = DEFAULT_SOURCE, seed: int = 0
 ) -> list[np.ndarray]:
     """Codes of the region's training haplotypes in every section (rows aligned).
 
@@ -100,7 +102,7 @@ def training_codes(
 def fit_region_model(
     region: LoadedRegion,
     kind: str = "chain",
-    source: CodeSource = DEFAULT_SOURCE,
+    source: CodeKind = DEFAULT_SOURCE,
     n_components: int | None = None,
     max_components: int = DEFAULT_MAX_COMPONENTS,
     neighbours: int | None = None,
