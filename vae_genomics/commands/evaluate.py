@@ -49,68 +49,32 @@ def evaluate_external(run_dir: str | Path, synthetic: str | Path) -> dict[str, A
             them (the message names the sites), or has too few haplotypes to score.
     """
     from vae_genomics.common.io import to_jsonable
-    from vae_genomics.data.export import read_section_haplotypes
-    from vae_genomics.evaluation.modeseek import mode_seeking_report
+    from vae_genomics.evaluation.judging import judge_sets, thresholds_from_config
     from vae_genomics.evaluation.pca import HaplotypePCA
     from vae_genomics.evaluation.realism import common_size, realism_ceiling, realism_panel
-    from vae_genomics.evaluation.summary import thresholds_from_config
+    from vae_genomics.evaluation.steps import seeded_streams, subsample_heldout
     from vae_genomics.run.load import load_run
 
     run = load_run(run_dir)
-    matrix = run.data.matrix
-    found = read_section_haplotypes(
-        synthetic, run.data.section.contig, matrix.positions, matrix.ref, matrix.alt
-    )
-    x_syn = np.asarray(found.haplotypes, dtype=np.int8)
+    x_syn = _read_synthetic(run, synthetic)
     config = run.config.evaluation
-    if len(x_syn) <= config.prdc_k:
-        raise DataError(
-            f"{synthetic}: {len(x_syn)} haplotypes; scoring needs more than evaluation.prdc_k = "
-            f"{config.prdc_k} (give at least as many as the run's {len(run.val_rows)} held-out "
-            "haplotypes for numbers comparable with the ceiling)."
-        )
-    x_train = matrix.haplotypes[run.train_rows]
-    x_heldout = matrix.haplotypes[run.val_rows]
-    seed = int(run.config.seed)
-    rng = dict(
-        zip(
-            ("subsample", "modeseek", "realism"),
-            (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3)),
-            strict=True,
-        )
+    x_train = run.data.matrix.haplotypes[run.train_rows]
+    rng = seeded_streams(int(run.config.seed), ("subsample", "modeseek", "realism"))
+    x_heldout, _ = subsample_heldout(
+        run.data.matrix.haplotypes[run.val_rows], config.max_points, rng["subsample"]
     )
-    if len(x_heldout) > config.max_points:
-        rows = np.sort(rng["subsample"].choice(len(x_heldout), config.max_points, replace=False))
-        x_heldout = x_heldout[rows]
-    thresholds = thresholds_from_config(config)
-    n_components = max(run.config.report.n_components, thresholds.n_pcs)
+    n_components = max(run.config.report.n_components, thresholds_from_config(config).n_pcs)
     pca = HaplotypePCA(n_components=n_components).fit(x_train)
     size = common_size(len(x_syn), len(x_heldout), len(x_train), config.max_points)
-    positions = matrix.positions
+    positions = run.data.matrix.positions
     panel = realism_panel(x_syn, x_train, x_heldout, positions, seed=rng["realism"], size=size)
     ceiling = realism_ceiling(x_train, x_heldout, positions, seed=rng["realism"], size=size)
-    modeseek = mode_seeking_report(
-        x_train,
-        x_heldout,
-        {SET_NAME: x_syn},
-        pca=pca,
-        thresholds=thresholds,
-        k=config.prdc_k,
-        ld_max_offset=config.ld_max_offset,
-        max_points=config.max_points,
-        seed=rng["modeseek"],
-        privacy={SET_NAME: panel},
+    modeseek = judge_sets(
+        x_train, x_heldout, {SET_NAME: x_syn}, pca, config, rng["modeseek"], {SET_NAME: panel}
     )
     stats = modeseek["sets"][SET_NAME]
     verdict = stats.pop("verdict")
-    log.info(
-        "%s: %s%s",
-        synthetic,
-        verdict["verdict"],
-        f" ({verdict['tripped_by']} = {verdict['value']:.3g}, threshold {verdict['threshold']:.3g})"
-        if verdict["tripped_by"]
-        else "",
-    )
+    _log_verdict(synthetic, verdict)
     return to_jsonable(
         {
             "run": str(run.run_dir),
@@ -130,6 +94,54 @@ def evaluate_external(run_dir: str | Path, synthetic: str | Path) -> dict[str, A
             "realism": {"ceiling": ceiling, "set": panel},
             "version": __version__,
         }
+    )
+
+
+def _read_synthetic(run: Any, synthetic: str | Path) -> np.ndarray:
+    """The file's haplotypes at the run's sites, checked to be enough to score.
+
+    Args:
+        run: The loaded run (its data's section and matrix, its config, its held-out rows).
+        synthetic: Phased VCF/BCF.
+
+    Returns:
+        The haplotypes, int8, shape (n_haplotypes, n_variants).
+
+    Raises:
+        DataError: The file cannot be read, lacks some of the run's sites or has other alleles at
+            them, or has too few haplotypes to score.
+    """
+    from vae_genomics.data.export import read_section_haplotypes
+
+    matrix = run.data.matrix
+    found = read_section_haplotypes(
+        synthetic, run.data.section.contig, matrix.positions, matrix.ref, matrix.alt
+    )
+    x_syn = np.asarray(found.haplotypes, dtype=np.int8)
+    config = run.config.evaluation
+    if len(x_syn) <= config.prdc_k:
+        raise DataError(
+            f"{synthetic}: {len(x_syn)} haplotypes; scoring needs more than evaluation.prdc_k = "
+            f"{config.prdc_k} (give at least as many as the run's {len(run.val_rows)} held-out "
+            "haplotypes for numbers comparable with the ceiling)."
+        )
+    return x_syn
+
+
+def _log_verdict(synthetic: str | Path, verdict: dict[str, Any]) -> None:
+    """Log the file's verdict and, when a check tripped it, the number and its threshold.
+
+    Args:
+        synthetic: The file scored.
+        verdict: ``verdict``, ``tripped_by``, ``value`` and ``threshold``.
+    """
+    log.info(
+        "%s: %s%s",
+        synthetic,
+        verdict["verdict"],
+        f" ({verdict['tripped_by']} = {verdict['value']:.3g}, threshold {verdict['threshold']:.3g})"
+        if verdict["tripped_by"]
+        else "",
     )
 
 
