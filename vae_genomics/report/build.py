@@ -19,12 +19,9 @@ import numpy as np
 
 from vae_genomics.common.io import atomic_write_text
 from vae_genomics.evaluation.result import Evaluation
-from vae_genomics.report import figures as figs
-from vae_genomics.report.curves import training_curves
 from vae_genomics.report.html import (
     config_block,
     contents,
-    esc,
     figures_html,
     history_table,
     key_value_table,
@@ -34,9 +31,8 @@ from vae_genomics.report.html import (
     summary_box,
     table,
 )
-from vae_genomics.report.labels import SET_SHORT
-from vae_genomics.report.latent_plot import latent_scatter
 from vae_genomics.report.realism_table import realism_section
+from vae_genomics.report.section_figures import draw_section_figures
 from vae_genomics.report.set_tables import (
     numbers_table,
     population_table,
@@ -140,117 +136,48 @@ def write_section_report(
     started = time.perf_counter()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    s = evaluation.summary
-    modeseek = s["modeseek"]
-    lat = s["latent"]
-    pca = evaluation.pca
-    n_pcs = int(modeseek["settings"]["n_pcs"])
-    ceiling_label = "ceiling: real training haplotypes (a sample)"
-    labelled = {ceiling_label: evaluation.ceiling}
-    labelled.update({SET_SHORT[n]: x for n, x in evaluation.sets.items()})
-    heads = {ceiling_label: ceiling_label}
-    for name, stats in modeseek["sets"].items():
-        v = stats["verdict"]
-        why = f" — {v['tripped_by']} = {v['value']:.3g}" if v["tripped_by"] else ""
-        heads[SET_SHORT[name]] = (
-            f"{SET_SHORT[name]}: {v['verdict']}{why}\ncoverage PCA {stats['prdc_pca']['coverage']:.2f}"
-            f" (ceiling {modeseek['ceiling']['prdc_pca']['coverage']:.2f})"
-        )
-    real = pca.transform(evaluation.heldout)
-    coords = {label: pca.transform(x) for label, x in labelled.items()}
-    pops = evaluation.heldout_populations
-    real_label = "real held-out" + (", by population" if pops is not None else "")
-    figures: list[tuple[Path, str]] = []
-
-    def save(fig: Any, name: str, caption: str) -> None:
-        figs.save_figure(fig, out_dir / name, dpi=dpi, svg=svg)
-        figures.append((out_dir / name, caption))
-
-    save(
-        figs.pca_overlays(real, coords, pca.explained_variance_ratio_,
-                          f"{title}\nPCA fitted on real training haplotypes", pops, heads,
-                          real_label, groups),
-        "pca_overlay.png",
-        "PCA overlays, PC1–PC2 (left) and PC3–PC4 (right). Real held-out haplotypes in grey"
-        + (" (coloured by population)" if pops is not None else "")
-        + ", each set in red: first a sample of the real training haplotypes (what a perfect "
-        "generator looks like), then the reconstructions of the held-out haplotypes from the "
-        "posterior mean (decoder probabilities, Bernoulli draws from them, calls at 0.5), then "
-        "haplotypes generated from the prior and from the aggregate-posterior mixture (Bernoulli "
-        "draws). Red piling onto the densest grey modes is mode-seeking.",
-    )  # fmt: skip
-    save(
-        latent_scatter(evaluation.heldout_latent, lat["activity"], lat["active"], title, pops,
-                       groups),
-        "latent_space.png",
-        "Posterior means of the held-out haplotypes"
-        + (", coloured by population" + (" (hue: superpopulation)" if groups else "")
-           if pops is not None else "")
-        + ". Left: the two most active latent dimensions; right: a PCA of all active dimensions. "
-        "Populations that separate here are what the code has learnt to tell apart.",
-    )  # fmt: skip
-    save(
-        figs.latent_activity(lat["activity"], lat["kl_per_dim"], title),
-        "latent_activity.png",
-        "Per latent dimension, on the held-out haplotypes: activity Var_x E_q[z_j|x] (active "
-        "above 0.01, log scale) and mean KL to the prior (nats). Grey bars: inactive dimensions.",
-    )
-    trav = evaluation.traversals
-    paths = None
-    if trav.get("dims"):
-        probs = np.asarray(trav["probabilities"])
-        paths = pca.transform(probs.reshape(-1, probs.shape[-1])).reshape(
-            probs.shape[0], probs.shape[1], -1
-        )
-    save(
-        figs.latent_traversals(
-            trav, title, real, paths, lat["activity"], lat["kl_per_dim"], positions
-        ),
-        "latent_traversals.png",
-        "Latent traversals of the most active dimensions (up to evaluation.traversal_dims): one "
-        "dimension set to values over ±2 prior standard deviations, the others at the mean code "
-        "of the training haplotypes. Left: change of the decoded ALT probability of every variant "
-        "relative to the mean code. Right: where the decoded probabilities project in PC1–PC2.",
-    )
-    save(
-        training_curves(history, title, (metrics or {}).get("best_epoch")),
-        "training_curves.png",
-        "Per epoch: objective, reconstruction and KL (nats per haplotype, training and "
-        "validation), the KL weight β(t), active units on the held-out set, and the re-encoding "
-        "term when it is on; the dotted line is the best epoch, whose weights were kept. A number "
-        "that never changed is named in the title instead of drawn; log scale where the first "
-        "epochs dwarf the rest.",
-    )
-    ceiling_stats = {ceiling_label: modeseek["ceiling"]}
-    ceiling_stats.update({SET_SHORT[n]: st for n, st in modeseek["sets"].items()})
-    af_notes = {
-        label: f"r = {_f(st['allele_frequency']['pearson_r'])}\n"
-        f"RMSE = {_f(st['allele_frequency']['rmse'])}"
-        for label, st in ceiling_stats.items()
-    }
-    save(
-        figs.allele_frequency_scatter(evaluation.heldout, labelled, title, af_notes),
-        "allele_frequencies.png",
-        "ALT allele frequency of every variant: real held-out haplotypes (x) against each set "
-        "(y; for decoder probabilities the mean probability). Points off the diagonal are "
-        "frequencies the set does not reproduce; thresholded calls lose rare alleles.",
-    )
-    window = figs.ld_window(evaluation.heldout.shape[1], ld_window)
-    ld_notes = {label: f"LD agreement r = {_f(st['ld']['pearson_r'])}" for label, st in
-                ceiling_stats.items()}  # fmt: skip
-    save(
-        figs.ld_heatmaps(evaluation.heldout, labelled, title, window, ld_notes, positions),
-        "ld_heatmaps.png",
-        f"Linkage disequilibrium (r²) over variants {window.start + 1}–{window.stop} of the "
-        "section: below the diagonal the real held-out haplotypes, above it each set. The "
-        "agreement numbers are over all pairs up to evaluation.ld_max_offset SNPs apart.",
+    figures = draw_section_figures(
+        out_dir, evaluation, title, history, metrics, ld_window, positions, groups, dpi, svg
     )
     figure_seconds = time.perf_counter() - started
+    body = provenance(header, index_link) + _page_body(
+        evaluation.summary, figures, summary, config, history, metrics, figure_seconds
+    )
+    index = out_dir / "index.html"
+    atomic_write_text(index, page(title, body))
+    log.info("report figures drawn in %.1f s", figure_seconds)
+    return index
+
+
+def _page_body(
+    s: Mapping[str, Any],
+    figures: list[tuple[Path, str]],
+    summary: Mapping[str, Any],
+    config: Mapping[str, Any],
+    history: Mapping[str, list[float]],
+    metrics: Mapping[str, Any] | None,
+    figure_seconds: float,
+) -> str:
+    """The page under its provenance line: contents, summary, tables, figures, history, config.
+
+    Args:
+        s: The evaluation's summary.
+        figures: Each figure's path and caption, in page order.
+        summary: Headline numbers of the model table.
+        config: Resolved configuration.
+        history: Per-epoch numbers.
+        metrics: The run's ``metrics.json``, or None.
+        figure_seconds: Seconds the figures took.
+
+    Returns:
+        The HTML.
+    """
+    modeseek = s["modeseek"]
+    n_pcs = int(modeseek["settings"]["n_pcs"])
     section = (metrics or {}).get("section", {}).get("name", "SECTION")
     max_epochs = (config.get("training") or {}).get("epochs")
-    body = (
-        provenance(header, index_link)
-        + contents(figures, summary=bool(metrics))
+    return (
+        contents(figures, summary=bool(metrics))
         + (summary_box(metrics, section, max_epochs) if metrics else "")
         + "<p class='note'>Is the decoded and generated data spread like the real haplotypes, or "
         "piled onto their densest modes? Each set below is compared with held-out real "
@@ -270,11 +197,3 @@ def write_section_report(
         f"({', '.join(f'{k} {v:.1f} s' for k, v in s['seconds'].items())}); figures "
         f"{figure_seconds:.1f} s. Mode-seeking checks on PC1–PC{n_pcs}.</p>"
     )
-    index = out_dir / "index.html"
-    atomic_write_text(index, page(title, body))
-    log.info("report figures drawn in %.1f s", figure_seconds)
-    return index
-
-
-def _f(value: Any) -> str:
-    return esc(value) if value is None else f"{value:.3f}"
