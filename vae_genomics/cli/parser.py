@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 from vae_genomics import __version__
@@ -46,16 +47,13 @@ def build_parser() -> argparse.ArgumentParser:
     verbosity.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = _command(
-        sub,
-        "sections",
-        help="list the sections of a VCF",
-        description="Read the VCF (or data.cache), apply the filters and print its sections as a "
-        "TSV table: name, contig, start, end (1-based inclusive), n_variants (after filtering), "
-        "n_records (records in the section before filtering) and the records each filter "
-        "removed. --out also writes it to a file. Sections are SNP-count windows, bp windows "
-        "(--window-bp), BED intervals (--bed) or regions (--region).",
-    )
+    for name, (add_options, help_text, description) in _COMMANDS.items():
+        add_options(_command(sub, name, help=help_text, description=description))
+    return parser
+
+
+def _sections_options(p: argparse.ArgumentParser) -> None:
+    """Options of ``sections``: list the sections of a VCF."""
     _add_config(p)
     p.add_argument("--vcf", type=Path, help="VCF/BCF to read (overrides data.vcf)")
     p.add_argument("--cache", type=Path, help="read this cache instead of the VCF (data.cache)")
@@ -76,17 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--names", action="store_true", help="print only the section names")
     _add_set(p)
 
-    p = _command(
-        sub,
-        "cache",
-        help="convert a VCF/BCF once into a cache that section jobs read fast",
-        description="Parse VCF once and write DIR, a VCF Zarr store (readable by sgkit and zarr) "
-        "holding its biallelic SNPs with raw calls, per-site counts and a log of every record. "
-        "Set data.cache: DIR (with data.vcf still naming VCF) and every section job reads only "
-        "its slice; results are identical to reading the VCF. Filters apply when sections are "
-        "loaded, so one cache serves every filter setting. VCF and DIR default to data.vcf and "
-        "data.cache of --config. A complete cache of the same file is left as it is.",
-    )
+
+def _cache_options(p: argparse.ArgumentParser) -> None:
+    """Options of ``cache``: convert a VCF/BCF once into a cache."""
     p.add_argument("vcf", type=Path, nargs="?", metavar="VCF", help="VCF/BCF (default: data.vcf)")
     p.add_argument("--out", type=Path, help="cache directory to write (default: data.cache)")
     _add_config(p)
@@ -94,15 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chunk-variants", type=int, default=1000, help="variants per genotype chunk")
     p.add_argument("--overwrite", action="store_true", help="replace a cache of another file")
 
-    p = _command(
-        sub,
-        "train",
-        help="train the VAE of one section (or of several in one job)",
-        description="Train one section's VAE and write runs/<section>/<run-name>/ with model.keras, "
-        "history.csv, split.json, latent.tsv, metrics.json, config.yaml and report/index.html. "
-        "The run appears only when complete; an existing run is never replaced without "
-        "--overwrite.",
-    )
+
+def _train_options(p: argparse.ArgumentParser) -> None:
+    """Options of ``train``: train the VAE of one section or of several."""
     _add_config(p)
     g = p.add_mutually_exclusive_group()
     g.add_argument(
@@ -143,16 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_threads(p)
     _add_set(p)
 
-    p = _command(
-        sub,
-        "report",
-        help="re-draw the report of a finished run, or the index across sections",
-        description="Recompute the evaluation (written back into metrics.json), the figures and "
-        "report/index.html of a run from its saved model, configuration and split. RUN is "
-        "runs/<section>/<run-name> or runs/<section> (latest run). With --index RUNS_DIR, write "
-        "RUNS_DIR/index.html instead: one sortable table of every section's latest run, worst "
-        "verdict first, linking each section's report.",
-    )
+
+def _report_options(p: argparse.ArgumentParser) -> None:
+    """Options of ``report``: re-draw a run's report, or the index across sections."""
     p.add_argument(
         "run", type=Path, nargs="?", metavar="RUN", help="run directory or section directory"
     )
@@ -161,24 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_threads(p)
     _add_set(p)
 
-    p = _command(
-        sub,
-        "sample",
-        help="generate synthetic haplotypes as a phased VCF",
-        description="Generate N haplotypes with a run's model and write them as a phased, bgzipped "
-        "VCF with the section's contig, positions, IDs and REF/ALT alleles. A generator is a code "
-        "source and a decoder, SOURCE/DECODER: sources prior (the model's prior, N(0, I) by "
-        "default), gmm or gmm-heldout "
-        "(Gaussian mixtures on the aggregate posterior of the run's training haplotypes, "
-        "components by BIC or by held-out likelihood), aggregate[:S] (the aggregate posterior "
-        "itself, spread inflated S times); decoders bernoulli (independent draws per site), "
-        "temperature:T (draws from sharpened probabilities), calls (p >= 0.5) or ld[:K[:T]] "
-        "(each site drawn given its decoder probability and the K sites before it, by a head "
-        "fitted on the training haplotypes; K = 8, T = 1 unless given). The default is "
-        "the generator the report evaluates, chosen by measurement (experiments/notebook/ld-head.md); prior "
-        "and gmm are Bernoulli draws from the prior and from the run's stored mixture. "
-        "Haplotypes 2i and 2i+1 form the phased genotype of synthetic sample i, so N must be even.",
-    )
+
+def _sample_options(p: argparse.ArgumentParser) -> None:
+    """Options of ``sample``: synthetic haplotypes as a phased VCF (a run or a region)."""
     p.add_argument(
         "run", type=Path, nargs="?", metavar="RUN",
         help="run directory or section directory (not with --runs/--region/--sections)",
@@ -198,17 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_seed, help="seed of the draws (default: the run's seed)")
     _add_region_options(p)
 
-    p = _command(
-        sub,
-        "evaluate",
-        help="score another generator's haplotypes (a VCF) against a run's held-out haplotypes",
-        description="Read a phased VCF/BCF's haplotypes at the run's sites (every site must be "
-        "present with the same REF/ALT) and score them like the run's generated samples: "
-        "coverage, precision and variance ratios in PCA and Hamming space, LD, AATS, privacy "
-        "loss and exact training copies, LD decay, site frequency spectrum and pairwise "
-        "distances, each beside the real-vs-real ceiling, and the verdict with the number that "
-        "tripped it. Uses only the run directory (its stored sites and haplotypes). Writes JSON.",
-    )
+
+def _evaluate_options(p: argparse.ArgumentParser) -> None:
+    """Options of ``evaluate``: score another generator's VCF against a run."""
     p.add_argument("run", type=Path, metavar="RUN", help="run directory or section directory")
     p.add_argument(
         "--synthetic", type=Path, required=True, metavar="VCF",
@@ -217,35 +171,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="write the JSON here (default: standard output)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
 
-    p = _command(
-        sub,
-        "encode",
-        help="embed haplotypes with a run's encoder into a latent TSV",
-        description="Write per-haplotype posterior means and sds (columns haplotype, sample, "
-        "population, split, mean_1.., sd_1..). Without --vcf, the run's own haplotypes; with "
-        "--vcf, a phased VCF/BCF's haplotypes at the section's sites (every site must be present "
-        "with the same REF/ALT).",
-    )
+
+def _encode_options(p: argparse.ArgumentParser) -> None:
+    """Options of ``encode``: embed haplotypes with a run's encoder."""
     p.add_argument("run", type=Path, metavar="RUN", help="run directory or section directory")
     p.add_argument("--vcf", type=Path, help="phased VCF/BCF to embed (default: the run's data)")
     p.add_argument("--out", type=Path, required=True, help="output TSV")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
 
-    p = _command(
-        sub,
-        "sweep",
-        help="sweep the KL weight of one section and recommend one",
-        description="Train one run per KL weight (same section, seed and split) into "
-        "runs/<section>/sweeps/<name>/beta-<b>/, compare them on held-out haplotypes (rate, "
-        "distortion, -ELBO, IW-NLL, active units, MI, coverage, verdicts), draw the "
-        "rate-distortion curve (rate_distortion.png, index.html, results.csv) and write the "
-        "recommended weight into <sections_dir>/<section>.yaml, which `train` then uses. "
-        "Recommended: the best held-out -ELBO among points that did not diverge, keep at least "
-        "--min-active-units active units, and whose Bernoulli-sampled reconstructions and "
-        "aggregate-posterior samples are not mode-seeking or collapsed. Finished points are "
-        "reused (an interrupted sweep resumes); a point whose configuration changed is retrained. "
-        "A section file with edits of its own is never overwritten: pass --merge.",
-    )
+
+def _sweep_options(p: argparse.ArgumentParser) -> None:
+    """Options of ``sweep``: sweep the KL weight of one section."""
     _add_config(p)
     p.add_argument(
         "--section", "-s", help="section name (default: data.default_section or the first)"
@@ -264,7 +200,96 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, help="maximum epochs per point (training.epochs)")
     _add_threads(p)
     _add_set(p)
-    return parser
+
+
+#: Each subcommand in ``--help`` order: the function adding its options, its help and description.
+_COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], str, str]] = {
+    "sections": (
+        _sections_options,
+        "list the sections of a VCF",
+        "Read the VCF (or data.cache), apply the filters and print its sections as a "
+        "TSV table: name, contig, start, end (1-based inclusive), n_variants (after filtering), "
+        "n_records (records in the section before filtering) and the records each filter "
+        "removed. --out also writes it to a file. Sections are SNP-count windows, bp windows "
+        "(--window-bp), BED intervals (--bed) or regions (--region).",
+    ),
+    "cache": (
+        _cache_options,
+        "convert a VCF/BCF once into a cache that section jobs read fast",
+        "Parse VCF once and write DIR, a VCF Zarr store (readable by sgkit and zarr) "
+        "holding its biallelic SNPs with raw calls, per-site counts and a log of every record. "
+        "Set data.cache: DIR (with data.vcf still naming VCF) and every section job reads only "
+        "its slice; results are identical to reading the VCF. Filters apply when sections are "
+        "loaded, so one cache serves every filter setting. VCF and DIR default to data.vcf and "
+        "data.cache of --config. A complete cache of the same file is left as it is.",
+    ),
+    "train": (
+        _train_options,
+        "train the VAE of one section (or of several in one job)",
+        "Train one section's VAE and write runs/<section>/<run-name>/ with model.keras, "
+        "history.csv, split.json, latent.tsv, metrics.json, config.yaml and report/index.html. "
+        "The run appears only when complete; an existing run is never replaced without "
+        "--overwrite.",
+    ),
+    "report": (
+        _report_options,
+        "re-draw the report of a finished run, or the index across sections",
+        "Recompute the evaluation (written back into metrics.json), the figures and "
+        "report/index.html of a run from its saved model, configuration and split. RUN is "
+        "runs/<section>/<run-name> or runs/<section> (latest run). With --index RUNS_DIR, write "
+        "RUNS_DIR/index.html instead: one sortable table of every section's latest run, worst "
+        "verdict first, linking each section's report.",
+    ),
+    "sample": (
+        _sample_options,
+        "generate synthetic haplotypes as a phased VCF",
+        "Generate N haplotypes with a run's model and write them as a phased, bgzipped "
+        "VCF with the section's contig, positions, IDs and REF/ALT alleles. A generator is a code "
+        "source and a decoder, SOURCE/DECODER: sources prior (the model's prior, N(0, I) by "
+        "default), gmm or gmm-heldout "
+        "(Gaussian mixtures on the aggregate posterior of the run's training haplotypes, "
+        "components by BIC or by held-out likelihood), aggregate[:S] (the aggregate posterior "
+        "itself, spread inflated S times); decoders bernoulli (independent draws per site), "
+        "temperature:T (draws from sharpened probabilities), calls (p >= 0.5) or ld[:K[:T]] "
+        "(each site drawn given its decoder probability and the K sites before it, by a head "
+        "fitted on the training haplotypes; K = 8, T = 1 unless given). The default is "
+        "the generator the report evaluates, chosen by measurement (experiments/notebook/ld-head.md); prior "
+        "and gmm are Bernoulli draws from the prior and from the run's stored mixture. "
+        "Haplotypes 2i and 2i+1 form the phased genotype of synthetic sample i, so N must be even.",
+    ),
+    "evaluate": (
+        _evaluate_options,
+        "score another generator's haplotypes (a VCF) against a run's held-out haplotypes",
+        "Read a phased VCF/BCF's haplotypes at the run's sites (every site must be "
+        "present with the same REF/ALT) and score them like the run's generated samples: "
+        "coverage, precision and variance ratios in PCA and Hamming space, LD, AATS, privacy "
+        "loss and exact training copies, LD decay, site frequency spectrum and pairwise "
+        "distances, each beside the real-vs-real ceiling, and the verdict with the number that "
+        "tripped it. Uses only the run directory (its stored sites and haplotypes). Writes JSON.",
+    ),
+    "encode": (
+        _encode_options,
+        "embed haplotypes with a run's encoder into a latent TSV",
+        "Write per-haplotype posterior means and sds (columns haplotype, sample, "
+        "population, split, mean_1.., sd_1..). Without --vcf, the run's own haplotypes; with "
+        "--vcf, a phased VCF/BCF's haplotypes at the section's sites (every site must be present "
+        "with the same REF/ALT).",
+    ),
+    "sweep": (
+        _sweep_options,
+        "sweep the KL weight of one section and recommend one",
+        "Train one run per KL weight (same section, seed and split) into "
+        "runs/<section>/sweeps/<name>/beta-<b>/, compare them on held-out haplotypes (rate, "
+        "distortion, -ELBO, IW-NLL, active units, MI, coverage, verdicts), draw the "
+        "rate-distortion curve (rate_distortion.png, index.html, results.csv) and write the "
+        "recommended weight into <sections_dir>/<section>.yaml, which `train` then uses. "
+        "Recommended: the best held-out -ELBO among points that did not diverge, keep at least "
+        "--min-active-units active units, and whose Bernoulli-sampled reconstructions and "
+        "aggregate-posterior samples are not mode-seeking or collapsed. Finished points are "
+        "reused (an interrupted sweep resumes); a point whose configuration changed is retrained. "
+        "A section file with edits of its own is never overwritten: pass --merge.",
+    ),
+}
 
 
 def _add_region_options(p: argparse.ArgumentParser) -> None:
