@@ -199,27 +199,11 @@ def mode_seeking_report(
     ceiling = numbers(ceiling_sample, ceiling_pca)
     results: dict[str, Any] = {}
     for name, x in sets.items():
-        if len(x) <= k:
-            raise ValueError(f"set {name!r} has {len(x)} haplotypes; PRDC with k={k} needs more")
-        if len(x) < n_ref:
-            log.warning(
-                "set %r has %d haplotypes, fewer than the %d held-out ones: its PRDC is not "
-                "comparable with the ceiling",
-                name,
-                len(x),
-                n_ref,
-            )
+        _check_set_size(name, len(x), k, n_ref)
         stats = numbers(_subsample(x, n_ref, rng))
         binary = bool(np.isin(np.asarray(x), (0, 1)).all())
         stats["verdict"] = judge(stats, ceiling, t, (privacy or {}).get(name), binary)
-        log.info(
-            "%s: %s%s",
-            name,
-            stats["verdict"]["verdict"],
-            f" ({stats['verdict']['tripped_by']} = {stats['verdict']['value']:.3g})"
-            if stats["verdict"]["tripped_by"]
-            else "",
-        )
+        _log_verdict(name, stats["verdict"])
         results[name] = stats
     return to_jsonable(
         {
@@ -234,4 +218,43 @@ def mode_seeking_report(
                 "ceiling_pca": ceiling_kind,
             },
         }
+    )
+
+
+def _check_set_size(name: str, n: int, k: int, n_ref: int) -> None:
+    """Refuse a set too small for PRDC; warn when it is smaller than the held-out set compared.
+
+    Args:
+        name: The set's name.
+        n: Its haplotypes.
+        k: Nearest-neighbour rank of PRDC.
+        n_ref: Held-out haplotypes compared.
+
+    Raises:
+        ValueError: ``n <= k``.
+    """
+    if n <= k:
+        raise ValueError(f"set {name!r} has {n} haplotypes; PRDC with k={k} needs more")
+    if n < n_ref:
+        log.warning(
+            "set %r has %d haplotypes, fewer than the %d held-out ones: its PRDC is not "
+            "comparable with the ceiling",
+            name,
+            n,
+            n_ref,
+        )
+
+
+def _log_verdict(name: str, verdict: Mapping[str, Any]) -> None:
+    """Log a set's verdict and, when a check tripped it, the number.
+
+    Args:
+        name: The set's name.
+        verdict: ``verdict``, ``tripped_by`` and ``value``.
+    """
+    log.info(
+        "%s: %s%s",
+        name,
+        verdict["verdict"],
+        f" ({verdict['tripped_by']} = {verdict['value']:.3g})" if verdict["tripped_by"] else "",
     )
