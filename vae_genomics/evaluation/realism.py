@@ -234,6 +234,37 @@ def realism_panel(
     if len(syn) != n or len(ref) != n or len(train_n) != n:
         raise ValueError(f"a set has fewer than the {n} haplotypes the panel compares")
 
+    panel = _privacy_numbers(
+        (synthetic, train, heldout), (syn, train_n, ref), rng, chunk_size, privacy_repeats
+    )
+    panel.update(
+        _structure_numbers(syn, ref, positions, n_ld_bins, max_ld_sites, max_pairwise, chunk_size)
+    )
+    return to_jsonable(panel)
+
+
+def _privacy_numbers(
+    whole: tuple[np.ndarray, np.ndarray, np.ndarray],
+    drawn: tuple[np.ndarray, np.ndarray, np.ndarray],
+    rng: np.random.Generator,
+    chunk_size: int,
+    privacy_repeats: int,
+) -> dict[str, Any]:
+    """AATS and privacy loss over repeated draws, exact copies, nearest distances and attacks.
+
+    Args:
+        whole: The synthetic, training and held-out sets, whole (more draws come from them).
+        drawn: Their first draws of the common size n: synthetic, training, held-out.
+        rng: The panel's generator (the draws after the first; the attacks' child stream).
+        chunk_size: Rows per block of the distance matrices.
+        privacy_repeats: Draws the AATS and privacy loss are averaged over (>= 1).
+
+    Returns:
+        ``n``, ``privacy_repeats`` and the privacy numbers of :func:`realism_panel`.
+    """
+    synthetic, train, heldout = whole
+    syn, train_n, ref = drawn
+    n = len(syn)
     if privacy_repeats < 1:
         raise ValueError(f"privacy_repeats must be at least 1, got {privacy_repeats}")
     draws = [privacy_loss(syn, train_n, ref, chunk_size)]
@@ -256,7 +287,34 @@ def realism_panel(
     panel.update(
         attack_panel(syn, train, train_n, ref, d_syn, d_ref, seed=attack_rng, chunk_size=chunk_size)
     )
+    return panel
 
+
+def _structure_numbers(
+    syn: np.ndarray,
+    ref: np.ndarray,
+    positions: np.ndarray,
+    n_ld_bins: int,
+    max_ld_sites: int,
+    max_pairwise: int,
+    chunk_size: int,
+) -> dict[str, Any]:
+    """LD decay, site frequency spectrum and pairwise distances of a set beside the held-out set.
+
+    Args:
+        syn: The synthetic draw, shape (n, n_variants).
+        ref: The held-out draw, shape (n, n_variants).
+        positions: Site positions, shape (n_variants,).
+        n_ld_bins: Bins of the LD decay.
+        max_ld_sites: Sites used for the LD decay.
+        max_pairwise: Haplotypes per set whose pairwise distances are compared.
+        chunk_size: Rows per block of the distance matrices.
+
+    Returns:
+        ``ld_decay``, ``sfs`` and ``pairwise`` of :func:`realism_panel`.
+    """
+    n, n_variants = syn.shape
+    panel: dict[str, Any] = {}
     sites = np.unique(np.linspace(0, n_variants - 1, min(max_ld_sites, n_variants)).astype(int))
     edges = ld_bin_edges(positions[sites], n_ld_bins)
     ld_ref = ld_decay(ref[:, sites], positions[sites], edges)
@@ -283,7 +341,7 @@ def realism_panel(
         "mean_heldout": float(pw_ref.mean()),
         "mean_set": float(pw_set.mean()),
     }
-    return to_jsonable(panel)
+    return panel
 
 
 def realism_ceiling(
