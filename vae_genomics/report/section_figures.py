@@ -50,12 +50,12 @@ def draw_section_figures(
     Returns:
         Each figure's path and caption.
     """
-    figures = _FigureWriter(out_dir, dpi, svg)
+    figures = _FigureWriter(out_dir, dpi, svg, evaluation, title)
     labelled = {CEILING_LABEL: evaluation.ceiling}
     labelled.update({SET_SHORT[n]: x for n, x in evaluation.sets.items()})
     real = evaluation.pca.transform(evaluation.heldout)
-    _draw_pca_overlays(figures, evaluation, title, labelled, real, groups)
-    _draw_latent_figures(figures, evaluation, title, real, groups, positions)
+    _draw_pca_overlays(figures, labelled, real, groups)
+    _draw_latent_figures(figures, real, groups, positions)
     figures.save(
         training_curves(history, title, (metrics or {}).get("best_epoch")),
         "training_curves.png",
@@ -65,7 +65,7 @@ def draw_section_figures(
         "that never changed is named in the title instead of drawn; log scale where the first "
         "epochs dwarf the rest.",
     )
-    _draw_allele_figures(figures, evaluation, title, labelled, ld_window, positions)
+    _draw_allele_figures(figures, labelled, ld_window, positions)
     return figures.written
 
 
@@ -75,11 +75,13 @@ CEILING_LABEL = "ceiling: real training haplotypes (a sample)"
 
 @dataclass
 class _FigureWriter:
-    """Saves figures into a directory and keeps each path with its caption, in page order."""
+    """Saves a section's figures (of ``evaluation``, titled ``title``) with their captions, in page order."""
 
     out_dir: Path
     dpi: int
     svg: bool
+    evaluation: Evaluation
+    title: str
     written: list[tuple[Path, str]] = field(default_factory=list)
 
     def save(self, fig: Any, name: str, caption: str) -> None:
@@ -116,8 +118,6 @@ def _overlay_heads(modeseek: Mapping[str, Any]) -> dict[str, str]:
 
 def _draw_pca_overlays(
     figures: _FigureWriter,
-    evaluation: Evaluation,
-    title: str,
     labelled: Mapping[str, np.ndarray],
     real: np.ndarray,
     groups: Mapping[str, str] | None,
@@ -125,13 +125,12 @@ def _draw_pca_overlays(
     """Draw the PCA overlays of every set on the real held-out haplotypes.
 
     Args:
-        figures: Where the figure goes.
-        evaluation: The section's evaluation.
-        title: Title prefix.
+        figures: Where the figure goes (with the evaluation and the title prefix).
         labelled: Label → haplotypes, the ceiling sample first.
         real: The held-out haplotypes in PCA coordinates.
         groups: Population → superpopulation, or None.
     """
+    evaluation, title = figures.evaluation, figures.title
     pca = evaluation.pca
     coords = {label: pca.transform(x) for label, x in labelled.items()}
     pops = evaluation.heldout_populations
@@ -154,8 +153,6 @@ def _draw_pca_overlays(
 
 def _draw_latent_figures(
     figures: _FigureWriter,
-    evaluation: Evaluation,
-    title: str,
     real: np.ndarray,
     groups: Mapping[str, str] | None,
     positions: np.ndarray | None,
@@ -164,12 +161,11 @@ def _draw_latent_figures(
 
     Args:
         figures: Where the figures go.
-        evaluation: The section's evaluation.
-        title: Title prefix.
         real: The held-out haplotypes in PCA coordinates.
         groups: Population → superpopulation, or None.
         positions: bp position of each variant, or None.
     """
+    evaluation, title = figures.evaluation, figures.title
     lat = evaluation.summary["latent"]
     pops = evaluation.heldout_populations
     figures.save(
@@ -207,8 +203,6 @@ def _draw_latent_figures(
 
 def _draw_allele_figures(
     figures: _FigureWriter,
-    evaluation: Evaluation,
-    title: str,
     labelled: Mapping[str, np.ndarray],
     ld_window: int,
     positions: np.ndarray | None,
@@ -217,12 +211,11 @@ def _draw_allele_figures(
 
     Args:
         figures: Where the figures go.
-        evaluation: The section's evaluation.
-        title: Title prefix.
         labelled: Label → haplotypes, the ceiling sample first.
         ld_window: Variants drawn in the LD heatmaps.
         positions: bp position of each variant, or None.
     """
+    evaluation, title = figures.evaluation, figures.title
     modeseek = evaluation.summary["modeseek"]
     ceiling_stats = {CEILING_LABEL: modeseek["ceiling"]}
     ceiling_stats.update({SET_SHORT[n]: st for n, st in modeseek["sets"].items()})
