@@ -36,7 +36,7 @@ STEP = PRELUDE + textwrap.dedent(
 
     class Deterministic(HaplotypeVAE):
         # z = mean: the replicas would draw other noise than one device does for the whole batch
-        def sample_posterior(self, mean, log_var):
+        def sample_posterior(self, mean, log_var, noise=None):
             return mean
 
     objective = {"schedule": {"kind": "linear", "start": 0.3, "epochs": 3}, "kl_weight": 1.0,
