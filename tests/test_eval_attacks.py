@@ -18,6 +18,7 @@ from vae_genomics.evaluation.attacks import (
     likelihood_attack,
     nn_flags,
     nn_flags_from_distances,
+    repeated_distance_attack,
     roc_auc,
     tpr_at_fpr,
 )
@@ -255,3 +256,49 @@ def test_report_table_shows_the_attack_rows_beside_the_ceiling() -> None:
     # a panel from before the attacks: its cells read "—", the others are untouched
     row = page[page.index("distance attack: AUC") :].split("</tr>")[0]
     assert row.count("—") == 1
+
+
+def test_repeated_distance_attack_averages_every_draw() -> None:
+    train, heldout = population(400, 200, seed=1), population(300, 200, seed=2)
+    copies = train[:150]
+    draws = [
+        (copies, train[i * 100 : i * 100 + 100], heldout[i * 100 : i * 100 + 100]) for i in range(3)
+    ]
+    first = distance_attack(*draws[0], seed=0)
+    panel = {
+        "distance_attack_auc": first["auc"],
+        "distance_attack_tpr_at_1pct_fpr": first["tpr_at_fpr"],
+    }
+    got = repeated_distance_attack(panel, draws[1:], np.random.default_rng(5), chunk_size=64)
+    aucs = [first["auc"], *(distance_attack(*d, seed=0)["auc"] for d in draws[1:])]
+    assert got["distance_attack_auc"] == pytest.approx(np.mean(aucs))
+    assert got["distance_attack_auc_sd"] == pytest.approx(np.std(aucs, ddof=1))
+    # members 0-149 are copied: the draws holding them score high, the last one does not
+    assert aucs[0] == 1.0 and aucs[2] == pytest.approx(0.5, abs=0.15)
+    assert repeated_distance_attack(panel, [], np.random.default_rng(5), 64) == {
+        "distance_attack_auc": first["auc"],
+        "distance_attack_auc_sd": 0.0,
+        "distance_attack_tpr_at_1pct_fpr": first["tpr_at_fpr"],
+    }
+
+
+def test_likelihood_attack_numbers_find_a_model_that_memorised(monkeypatch) -> None:
+    """A stand-in likelihood that is lower for training rows: the attack sees it, the reference
+    (held-out half against held-out half) does not."""
+    from vae_genomics.evaluation import steps
+
+    train, heldout = population(300, 50, seed=1), population(200, 50, seed=2)
+    seen = {row.tobytes() for row in train}
+
+    def fake_nll(model, x, n_samples, seed):
+        nll = np.array([10.0 if row.tobytes() in seen else 12.0 for row in x])
+        return {"nll": nll.mean(), "neg_elbo": nll.mean(), "per_haplotype": nll}
+
+    monkeypatch.setattr(steps, "importance_weighted_nll", fake_nll)
+    nll_heldout = fake_nll(None, heldout, 5, 0)["per_haplotype"]
+    got = steps.likelihood_attack_numbers(None, train, nll_heldout, n_samples=5, seed=3)
+    assert got["auc"] == 1.0 and got["tpr_at_1pct_fpr"] == 1.0 and got["auc_sd"] == 0.0
+    assert got["reference_auc"] == 0.5  # every held-out score ties
+    assert got["n"] == 100 and got["members_nll"] == 10.0 and got["heldout_nll"] == 12.0
+    again = steps.likelihood_attack_numbers(None, train, nll_heldout, n_samples=5, seed=3)
+    assert again == got

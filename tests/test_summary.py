@@ -105,6 +105,11 @@ def test_evaluate_model_summary_is_complete_and_json_safe(model, cohort):
         s["heldout"]["reconstruction"] + s["heldout"]["kl"]
     )
     assert s["iw_nll"]["n_samples"] == 5 and s["iw_nll"]["nll"] <= s["iw_nll"]["neg_elbo"] + 1e-9
+    attack = s["likelihood_attack"]
+    assert attack["draws"] == 5 and attack["n"] == n // 2
+    assert 0 <= attack["auc"] <= 1 and 0 <= attack["reference_auc"] <= 1
+    assert attack["auc_sd"] > 0 and attack["reference_auc_sd"] > 0
+    assert attack["heldout_nll"] == pytest.approx(s["iw_nll"]["nll"])  # the same draws
     mi = s["mutual_information"]
     assert mi["mi"] <= mi["upper_bound"] + 1e-9
     assert mi["upper_bound"] == pytest.approx(np.log(len(cohort["train"]) + n))

@@ -279,3 +279,35 @@ def attack_panel(
         "heldout_kinship_train": kin["heldout"],
         "kinship_pairs": kin["set_pairs"],
     }
+
+
+def repeated_distance_attack(
+    panel: dict[str, Any],
+    subsets: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+    rng: np.random.Generator,
+    chunk_size: int,
+) -> dict[str, float]:
+    """The distance attack as a mean ± SD over the realism panel's privacy draws (the first
+    draw's numbers are already in ``panel``).
+
+    Args:
+        panel: Holds the first draw's ``distance_attack_auc`` and its TPR at 1% FPR.
+        subsets: The later draws' (synthetic, training, held-out) subsets, each of n rows.
+        rng: The attacks' generator.
+        chunk_size: Rows per block of the distance matrices.
+
+    Returns:
+        ``distance_attack_auc`` and ``distance_attack_tpr_at_1pct_fpr`` (means over the draws) and
+        ``distance_attack_auc_sd``.
+    """
+    aucs = [panel["distance_attack_auc"]]
+    tprs = [panel["distance_attack_tpr_at_1pct_fpr"]]
+    for syn_r, train_r, ref_r in subsets:
+        attack = distance_attack(syn_r, train_r, ref_r, seed=rng, chunk_size=chunk_size)
+        aucs.append(attack["auc"])
+        tprs.append(attack["tpr_at_fpr"])
+    return {
+        "distance_attack_auc": float(np.mean(aucs)),
+        "distance_attack_auc_sd": float(np.std(aucs, ddof=1)) if len(aucs) > 1 else 0.0,
+        "distance_attack_tpr_at_1pct_fpr": float(np.mean(tprs)),
+    }

@@ -41,7 +41,7 @@ import numpy as np
 from scipy.stats import wasserstein_distance
 
 from vae_genomics.common.io import to_jsonable
-from vae_genomics.evaluation.attacks import attack_panel
+from vae_genomics.evaluation.attacks import attack_panel, repeated_distance_attack
 from vae_genomics.evaluation.prdc import CHUNK_SIZE
 from vae_genomics.evaluation.privacy import (
     exact_copy_fraction,
@@ -268,9 +268,12 @@ def _privacy_numbers(
     if privacy_repeats < 1:
         raise ValueError(f"privacy_repeats must be at least 1, got {privacy_repeats}")
     draws = [privacy_loss(syn, train_n, ref, chunk_size)]
+    subsets = []
     for _ in range(privacy_repeats - 1):
         syn_r, ref_r = _subsample(synthetic, n, rng), _subsample(heldout, n, rng)
-        draws.append(privacy_loss(syn_r, _subsample(train, n, rng), ref_r, chunk_size))
+        train_r = _subsample(train, n, rng)
+        draws.append(privacy_loss(syn_r, train_r, ref_r, chunk_size))
+        subsets.append((syn_r, train_r, ref_r))
     panel: dict[str, Any] = {"n": n, "privacy_repeats": privacy_repeats}
     for key in ("aats_heldout", "aats_train", "privacy_loss"):
         panel[key] = float(np.mean([d[key] for d in draws]))
@@ -287,6 +290,7 @@ def _privacy_numbers(
     panel.update(
         attack_panel(syn, train, train_n, ref, d_syn, d_ref, seed=attack_rng, chunk_size=chunk_size)
     )
+    panel.update(repeated_distance_attack(panel, subsets, attack_rng, chunk_size))
     return panel
 
 

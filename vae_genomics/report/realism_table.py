@@ -36,6 +36,7 @@ ROWS: tuple[tuple[str, _Getter, str | None], ...] = (
         lambda p: p["distance_attack_auc"],
         None,
     ),
+    ("distance attack: AUC, SD over subset draws", lambda p: p.get("distance_attack_auc_sd"), None),
     ("distance attack: TPR at 1% FPR", lambda p: p["distance_attack_tpr_at_1pct_fpr"], None),
     ("nearer training than 99% of held-out (fraction)", lambda p: p["nn_flag_fraction"], None),
     (

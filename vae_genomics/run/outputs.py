@@ -174,6 +174,7 @@ def report_summary(metrics: dict[str, Any]) -> dict[str, Any]:
             if "nll_ld_head" in iw
             else {}
         ),
+        **_likelihood_attack_row(ev.get("likelihood_attack")),
         "mutual information I_q (upper bound)": f"{mi['mi']:.3f} ({mi['upper_bound']:.3f})",
         "aggregate-posterior KL, KL(q(z) ‖ p(z))": mi["aggregate_kl"],
         "active units": f"{metrics['active_units']} of {metrics['latent_dim']}",
@@ -185,4 +186,18 @@ def report_summary(metrics: dict[str, Any]) -> dict[str, Any]:
         ),
         "epochs (best)": f"{metrics['epochs_run']} ({metrics['best_epoch']})",
         "training seconds": metrics["train_seconds"],
+    }
+
+
+def _likelihood_attack_row(attack: dict[str, Any] | None) -> dict[str, str]:
+    """The report's row of the likelihood attack (none for runs evaluated before it existed)."""
+    if not attack:
+        return {}
+    label = "likelihood attack AUC, training vs held-out (real reference: held-out vs held-out)"
+    return {
+        label: (
+            f"{attack['auc']:.3f} ± {attack['auc_sd']:.3f} "
+            f"({attack['reference_auc']:.3f} ± {attack['reference_auc_sd']:.3f}), "
+            f"{attack['n']} per side, {attack['draws']} draws"
+        )
     }
