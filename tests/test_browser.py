@@ -21,7 +21,8 @@ from vae_genomics.evaluation.summary import SET_NAMES
 from vae_genomics.report.index import write_index
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-if CHROMIUM is None and os.environ.get("CI"):  # CI installs it (.ci/run): a skip would hide a failure
+# CI installs Chromium (.ci/run): there a skip would hide a failure
+if CHROMIUM is None and os.environ.get("CI"):
     raise RuntimeError("CI is set but headless Chromium is not installed: .ci/run installs it")
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="headless Chromium not installed (apt-get install chromium)"

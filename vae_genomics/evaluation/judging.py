@@ -18,7 +18,6 @@ from vae_genomics.evaluation.prdc import kth_neighbour_distances, pairwise_dista
 from vae_genomics.evaluation.realism import common_size, realism_ceiling, realism_panel
 from vae_genomics.evaluation.verdict import VERDICTS, VerdictThresholds, headline
 
-
 #: The generated sets that get the realism and privacy panel (reconstructions are not generated).
 GENERATED_SETS = ("prior_samples", "generated_samples")
 
