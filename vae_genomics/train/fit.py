@@ -16,11 +16,12 @@ import numpy as np
 import tensorflow as tf
 
 from vae_genomics.common.errors import DataError, RunError, TrainingDivergedError
-from vae_genomics.config import Config, load_config
+from vae_genomics.config import Config, TrainingConfig, load_config
 from vae_genomics.data import SectionData, load_section
 from vae_genomics.models.factory import build_vae
 from vae_genomics.models.vae import HaplotypeVAE
 from vae_genomics.train.callbacks import (
+    CheckpointState,
     DivergenceGuard,
     EpochLogger,
     LatentMonitor,
@@ -145,6 +146,56 @@ def fit_vae(
     keras.utils.set_random_seed(config.seed)
     batch = config.training.batch_size
     strategy = distribution_strategy(config.runtime)
+    training_options = _training_options(config, label)
+    with strategy.scope(), dtype_policy(config.runtime.precision):
+        model = build_vae(
+            x_train.shape[1], config.model, config.objective, training_options, config.seed,
+            steps_per_epoch=math.ceil(len(x_train) / batch),
+        )  # fmt: skip
+    log_devices(model, strategy, label)
+    state = _resume(model, strategy, config, checkpoint, fingerprint, label)
+    log.info(
+        "%s model: hidden %s, latent %d, %d parameters",
+        label, list(model.hidden_units), model.latent_dim, model.count_params(),
+    )  # fmt: skip
+    callbacks, guard, saver = _callbacks(
+        config, model, x_val, log_dir, checkpoint, fingerprint, state
+    )
+    initial_epoch = state.epoch if state is not None else 0
+    # a run that had ended (early stop, divergence, last epoch) runs no epoch: fit only ends it
+    epochs = initial_epoch if state is not None and state.stopped else config.training.epochs
+    started = time.perf_counter()
+    fit = model.fit(
+        make_dataset(x_train, batch, shuffle=True, seed=config.seed),
+        validation_data=make_dataset(x_val, batch, shuffle=False, seed=config.seed),
+        initial_epoch=initial_epoch,
+        epochs=max(epochs, initial_epoch),
+        callbacks=callbacks,
+        shuffle=False,  # the dataset shuffles itself, seeded
+        verbose=0,
+    )
+    seconds = time.perf_counter() - started
+    history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
+    if saver is not None:
+        history, seconds = saver.history, saver.seconds
+    _check_first_epoch(guard, checkpoint, label)
+    finite = np.where(np.isfinite(history["val_loss"]), history["val_loss"], np.inf)
+    best = int(np.argmin(finite)) + 1
+    _log_stop(label, len(history["val_loss"]), config.training.epochs, best,
+              config.training.patience, guard)  # fmt: skip
+    return FitResult(model, history, seconds, best, guard)
+
+
+def _training_options(config: Config, label: str) -> TrainingConfig:
+    """The training options the model is compiled with, adjusted to the distribution strategy.
+
+    Args:
+        config: Resolved configuration.
+        label: Name used in log lines (e.g. the section).
+
+    Returns:
+        ``config.training``, with ``steps_per_execution`` 1 under ``runtime.distribute: mirrored``.
+    """
     training_options = config.training
     if config.runtime.distribute == "mirrored" and training_options.steps_per_execution > 1:
         # Keras 3 / TF 2.21: the multi-step loop fails on a distributed iterator
@@ -152,30 +203,74 @@ def fit_vae(
         log.info("%s runtime.distribute mirrored: steps_per_execution 1 (not %d)",
                  label, training_options.steps_per_execution)  # fmt: skip
         training_options = training_options.model_copy(update={"steps_per_execution": 1})
-    with strategy.scope(), dtype_policy(config.runtime.precision):
-        model = build_vae(
-            x_train.shape[1], config.model, config.objective, training_options, config.seed,
-            steps_per_epoch=math.ceil(len(x_train) / batch),
-        )  # fmt: skip
-    log_devices(model, strategy, label)
+    return training_options
+
+
+def _resume(
+    model: HaplotypeVAE,
+    strategy: tf.distribute.Strategy,
+    config: Config,
+    checkpoint: Path | None,
+    fingerprint: str,
+    label: str,
+) -> CheckpointState | None:
+    """Restore the training state saved in ``checkpoint`` into ``model``, if there is one.
+
+    Args:
+        model: The freshly built model (restored in place).
+        strategy: Distribution strategy the model was built under.
+        config: Resolved configuration (for the number of epochs in the log line).
+        checkpoint: Checkpoint file (none when ``None``).
+        fingerprint: Identity of the configuration and data the checkpoint must match.
+        label: Name used in log lines (e.g. the section).
+
+    Returns:
+        The checkpoint's state, or ``None`` when there is nothing to resume.
+
+    Raises:
+        RunError: The checkpoint belongs to another configuration or data.
+    """
     state = load_checkpoint(checkpoint) if checkpoint is not None else None
-    if state is not None:
-        if state.fingerprint != fingerprint:
-            raise RunError(
-                f"{checkpoint}: this checkpoint was written with another configuration or other "
-                "data. Train without --resume to start again, or use another --run-name."
-            )
-        with strategy.scope():
-            restore_model_state(model, state)
-        log.info(
-            "%s resuming after epoch %d of %d (%s)", label, state.epoch, config.training.epochs,
-            "training had ended" if state.stopped else "optimiser step "
-            f"{int(model.optimizer.iterations.numpy())}",
-        )  # fmt: skip
+    if state is None:
+        return None
+    if state.fingerprint != fingerprint:
+        raise RunError(
+            f"{checkpoint}: this checkpoint was written with another configuration or other "
+            "data. Train without --resume to start again, or use another --run-name."
+        )
+    with strategy.scope():
+        restore_model_state(model, state)
     log.info(
-        "%s model: hidden %s, latent %d, %d parameters",
-        label, list(model.hidden_units), model.latent_dim, model.count_params(),
+        "%s resuming after epoch %d of %d (%s)", label, state.epoch, config.training.epochs,
+        "training had ended" if state.stopped else "optimiser step "
+        f"{int(model.optimizer.iterations.numpy())}",
     )  # fmt: skip
+    return state
+
+
+def _callbacks(
+    config: Config,
+    model: HaplotypeVAE,
+    x_val: np.ndarray,
+    log_dir: Path | None,
+    checkpoint: Path | None,
+    fingerprint: str,
+    state: CheckpointState | None,
+) -> tuple[list[keras.callbacks.Callback], DivergenceGuard, TrainingCheckpoint | None]:
+    """The callbacks of a fit, in the order they must run.
+
+    Args:
+        config: Resolved configuration (training options).
+        model: The model (its schedule's end is where early stopping may start).
+        x_val: Held-out haplotypes, for the latent monitor.
+        log_dir: TensorBoard directory (none when ``None``).
+        checkpoint: Checkpoint file to save to (none when ``None``).
+        fingerprint: Identity of the configuration and data, saved with the checkpoint.
+        state: The resumed training state, or ``None``.
+
+    Returns:
+        ``(callbacks, divergence guard, checkpoint saver or None)``.
+    """
     guard = DivergenceGuard()
     early_stopping = keras.callbacks.EarlyStopping(
         monitor="val_loss",
@@ -196,23 +291,20 @@ def fit_vae(
     if checkpoint is not None:  # last: saves what the other callbacks updated
         saver = TrainingCheckpoint(checkpoint, fingerprint, early_stopping, guard, resumed=state)
         callbacks.append(saver)
-    initial_epoch = state.epoch if state is not None else 0
-    # a run that had ended (early stop, divergence, last epoch) runs no epoch: fit only ends it
-    epochs = initial_epoch if state is not None and state.stopped else config.training.epochs
-    started = time.perf_counter()
-    fit = model.fit(
-        make_dataset(x_train, batch, shuffle=True, seed=config.seed),
-        validation_data=make_dataset(x_val, batch, shuffle=False, seed=config.seed),
-        initial_epoch=initial_epoch,
-        epochs=max(epochs, initial_epoch),
-        callbacks=callbacks,
-        shuffle=False,  # the dataset shuffles itself, seeded
-        verbose=0,
-    )
-    seconds = time.perf_counter() - started
-    history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
-    if saver is not None:
-        history, seconds = saver.history, saver.seconds
+    return callbacks, guard, saver
+
+
+def _check_first_epoch(guard: DivergenceGuard, checkpoint: Path | None, label: str) -> None:
+    """Refuse a fit that diverged before any good weights existed.
+
+    Args:
+        guard: The fit's divergence guard.
+        checkpoint: Checkpoint file (removed then: it holds only the diverged state).
+        label: Name used in the error (e.g. the section).
+
+    Raises:
+        TrainingDivergedError: The objective was not finite in the first epoch.
+    """
     if guard.diverged and guard.last_good_epoch == 0:
         if checkpoint is not None:  # it holds only the diverged state: nothing to resume
             Path(checkpoint).unlink(missing_ok=True)
@@ -221,11 +313,6 @@ def fit_vae(
             "weights existed; nothing was saved. Lower training.learning_rate or the objective's "
             "weights."
         )
-    finite = np.where(np.isfinite(history["val_loss"]), history["val_loss"], np.inf)
-    best = int(np.argmin(finite)) + 1
-    _log_stop(label, len(history["val_loss"]), config.training.epochs, best,
-              config.training.patience, guard)  # fmt: skip
-    return FitResult(model, history, seconds, best, guard)
 
 
 def _log_stop(
