@@ -18,14 +18,16 @@ This reader
 4. parses any other record (haploid or mixed-ploidy calls, more FORMAT keys, odd spacing) with a
    per-record vectorised parser, which also produces the exact error messages.
 
+Steps 3 and 4 live in :mod:`~vae_genomics.data.textcalls`.
+
 Records come out as :class:`~vae_genomics.data.sites.Batch` es, one per decompressed chunk.
 """
 
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -33,20 +35,45 @@ import numpy as np
 from vae_genomics.common.errors import DataError
 from vae_genomics.data.header import VcfHeader, parse_header
 from vae_genomics.data.inflate import text_chunks
-from vae_genomics.data.matrix import ABSENT, MISSING
 from vae_genomics.data.sites import CANDIDATE, Batch, classify
-
-_ALLELE = np.full(256, 127, dtype=np.int8)  # byte -> allele; 127 marks an invalid byte
-_ALLELE[ord("0")], _ALLELE[ord("1")], _ALLELE[ord(".")] = 0, 1, MISSING
-_CALL = re.compile(rb"^(\d+|\.)(?:([|/])(\d+|\.))*$")
-# Bytes 1 and 3 of each 4-byte call "a|b\t" (little-endian), two calls per uint64.
-_SEPARATORS = np.uint64(0xFF00FF00FF00FF00)
-_PHASED_PAIR = np.uint64(0x09007C0009007C00)
-_PHASED_LAST = np.uint64(0x0A007C0009007C00)
-_DOT, _MISSING_U8 = ord(".") - ord("0") + 256, MISSING + 256  # as uint8, after subtracting '0'
+from vae_genomics.data.textcalls import CallDecoder
 
 Progress = Callable[[int], None]
 Allocate = Callable[[int], np.ndarray]
+
+
+@dataclass
+class _Records:
+    """The records of one chunk, per record, and where the candidate records' calls are.
+
+    ``fixed`` holds ``(record, offset of its calls)`` of candidates in the fixed ``a|b`` layout,
+    ``general`` ``(record, offset, line end, FORMAT)`` of the other candidates.
+    """
+
+    chrom: list[str] = field(default_factory=list)
+    positions: list[int] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+    refs: list[str] = field(default_factory=list)
+    alts: list[str] = field(default_factory=list)
+    kinds: list[int] = field(default_factory=list)
+    fixed: list[tuple[int, int]] = field(default_factory=list)
+    general: list[tuple[int, int, int, bytes]] = field(default_factory=list)
+
+
+def _no_gt(records: _Records) -> np.ndarray | None:
+    """Flags, per candidate record, of those whose FORMAT has no GT (their calls read as missing).
+
+    Args:
+        records: The chunk's records.
+
+    Returns:
+        Bool shape (n_candidates,), or ``None`` when every candidate has GT.
+    """
+    lacking = {r for r, _, _, fmt in records.general if fmt.split(b":", 1)[0] != b"GT"}
+    if not lacking:
+        return None
+    candidates = sorted([r for r, _ in records.fixed] + [g[0] for g in records.general])
+    return np.array([r in lacking for r in candidates], dtype=bool)
 
 
 class TextVcfReader:
@@ -61,7 +88,7 @@ class TextVcfReader:
         self.path = path
         self._chunks = text_chunks(path, kind)
         self.header, self._first = self._read_header()
-        self._scratch = np.zeros((0, 0), dtype=np.uint8)
+        self._decoder = CallDecoder(len(self.header.samples), path)
 
     def _read_header(self) -> tuple[VcfHeader, tuple[bytes, int]]:
         text, end = b"", 0
@@ -122,17 +149,50 @@ class TextVcfReader:
         region: tuple[str, int, int] | None,
         allocate: Allocate,
     ) -> tuple[Batch | None, int]:
-        """One chunk's records (``chunk[:size]``, whole lines) as a batch, and its line count."""
-        n = len(self.header.samples)
-        width = 4 * n
-        chrom: list[str] = []
-        positions: list[int] = []
-        ids: list[str] = []
-        refs: list[str] = []
-        alts: list[str] = []
-        kinds: list[int] = []
-        fixed: list[tuple[int, int]] = []
-        general: list[tuple[int, int, int, bytes]] = []
+        """One chunk's records (``chunk[:size]``, whole lines) as a batch, and its line count.
+
+        Args:
+            chunk: Decompressed text, whole lines.
+            size: Bytes of ``chunk`` that hold records.
+            line0: Number of the line before the chunk's first (for messages).
+            columns: Sample columns to keep (sorted indices), or ``None`` for all.
+            region: ``(contig, start, end)`` to keep, or ``None`` for every record.
+            allocate: Returns the int8 rows the candidate records' alleles are written to.
+
+        Returns:
+            The batch (``None`` when the chunk kept no record) and the number of lines read.
+        """
+        records, n_lines = self._scan(chunk, size, line0, region)
+        if not records.kinds:
+            return None, n_lines
+        out, unphased, clean = self._genotypes(chunk, size, records, columns, allocate)
+        batch = Batch(
+            chrom=records.chrom, positions=np.asarray(records.positions, dtype=np.int64),
+            ids=records.ids, ref=records.refs, alt=records.alts,
+            kind=np.asarray(records.kinds, dtype=np.uint8), genotypes=out,
+            unphased=unphased, clean=clean, no_gt=_no_gt(records),
+        )  # fmt: skip
+        return batch, n_lines
+
+    def _scan(
+        self, chunk: bytes, size: int, line0: int, region: tuple[str, int, int] | None
+    ) -> tuple[_Records, int]:
+        """Split the records of ``chunk[:size]``, keep those in ``region``, locate their calls.
+
+        Args:
+            chunk: Decompressed text, whole lines.
+            size: Bytes of ``chunk`` that hold records.
+            line0: Number of the line before the chunk's first (for messages).
+            region: ``(contig, start, end)`` to keep, or ``None`` for every record.
+
+        Returns:
+            The records kept and the number of lines read.
+        """
+        width = 4 * len(self.header.samples)
+        records = _Records()
+        chrom, positions, ids = records.chrom, records.positions, records.ids
+        refs, alts, kinds = records.refs, records.alts, records.kinds
+        fixed, general = records.fixed, records.general
         find = chunk.find
         last_chrom_b, last_chrom = b"", ""
         start = n_lines = 0
@@ -158,20 +218,12 @@ class TextVcfReader:
                 try:
                     pos = int(fields[1])
                 except ValueError:
-                    raise DataError(
-                        f"{self.path}: line {line0 + n_lines}: POS {fields[1][:20]!r} is not a whole "
-                        "number; the file is damaged."
-                    ) from None
+                    raise self._pos_error(fields[1], line0 + n_lines) from None
                 start = end + 1
                 if region is not None and (
                     last_chrom != region[0] or pos < region[1] or pos > region[2]
                 ):
-                    if last_chrom == region[0]:
-                        self._region_seen = True
-                        self._region_done = pos > region[2]
-                    elif self._region_seen:
-                        self._region_done = True
-                    if self._region_done:
+                    if self._past_region(last_chrom, pos, region):
                         break
                     continue
                 if region is not None:
@@ -190,110 +242,94 @@ class TextVcfReader:
                 alts.append(alt)
                 kinds.append(kind)
         except UnicodeDecodeError as exc:
-            raise DataError(
-                f"{self.path}: line {line0 + n_lines} holds bytes that are not UTF-8 text "
-                f"({exc.object[max(0, exc.start - 10) : exc.end + 10]!r}); the file is damaged or "
-                "in another encoding. Check it with `bcftools view` or re-export it."
-            ) from None
-        if not kinds:
-            return None, n_lines
-        n_cand = len(fixed) + len(general)
+            raise self._encoding_error(exc, line0 + n_lines) from None
+        return records, n_lines
+
+    def _past_region(self, chrom: str, pos: int, region: tuple[str, int, int]) -> bool:
+        """Note a record outside ``region``; whether no later record can be inside it.
+
+        Args:
+            chrom: The record's contig.
+            pos: The record's position.
+            region: ``(contig, start, end)`` being read.
+
+        Returns:
+            True once the region has been passed (records are grouped by contig and sorted).
+        """
+        if chrom == region[0]:
+            self._region_seen = True
+            self._region_done = pos > region[2]
+        elif self._region_seen:
+            self._region_done = True
+        return self._region_done
+
+    def _genotypes(
+        self,
+        chunk: bytes,
+        size: int,
+        records: _Records,
+        columns: np.ndarray | None,
+        allocate: Allocate,
+    ) -> tuple[np.ndarray, np.ndarray | None, bool]:
+        """Decode the candidate records' calls, keeping the ``columns`` samples.
+
+        Args:
+            chunk: Decompressed text, whole lines.
+            size: Bytes of ``chunk`` that hold records.
+            records: The chunk's records, from :meth:`_scan`.
+            columns: Sample columns to keep (sorted indices), or ``None`` for all.
+            allocate: Returns the int8 rows the alleles are written to.
+
+        Returns:
+            ``(alleles, unphased flags or None, whether all alleles are 0/1)``, one row per
+            candidate record.
+        """
+        n = len(self.header.samples)
+        n_cand = len(records.fixed) + len(records.general)
         subset = columns is not None and len(columns) < n
         out = allocate(n_cand) if not subset else np.empty((n_cand, 2 * n), dtype=np.int8)
         arr = np.frombuffer(chunk, dtype=np.uint8, count=size)
-        unphased, clean = self._decode(arr, fixed, general, chrom, positions, out)
+        unphased, clean = self._decoder.decode(
+            arr, records.fixed, records.general, records.chrom, records.positions, out
+        )
         if subset:
             haplotype_columns = np.stack([2 * columns, 2 * columns + 1], axis=1).reshape(-1)
             selected = allocate(n_cand)
             np.take(out, haplotype_columns, axis=1, out=selected)
             out = selected
             unphased = None if unphased is None else unphased[:, columns]
-        lacking = {r for r, _, _, fmt in general if fmt.split(b":", 1)[0] != b"GT"}
-        no_gt = None
-        if lacking:  # records whose FORMAT has no GT (parse_calls reads their calls as missing)
-            candidates = sorted([r for r, _ in fixed] + [g[0] for g in general])
-            no_gt = np.array([r in lacking for r in candidates], dtype=bool)
-        batch = Batch(
-            chrom=chrom, positions=np.asarray(positions, dtype=np.int64), ids=ids, ref=refs,
-            alt=alts, kind=np.asarray(kinds, dtype=np.uint8), genotypes=out,
-            unphased=unphased, clean=clean, no_gt=no_gt,
-        )  # fmt: skip
-        return batch, n_lines
+        return out, unphased, clean
 
-    def _decode(
-        self,
-        arr: np.ndarray,
-        fixed: list[tuple[int, int]],
-        general: list[tuple[int, int, int, bytes]],
-        chrom: list[str],
-        positions: list[int],
-        out: np.ndarray,
-    ) -> tuple[np.ndarray | None, bool]:
-        """Write the candidates' alleles to ``out``, shape (n_candidates, 2n).
+    def _pos_error(self, value: bytes, number: int) -> DataError:
+        """The error for a POS column that is not a whole number.
 
         Args:
-            arr: The chunk as uint8.
-            fixed: ``(record, offset of its calls)`` of fixed-layout records.
-            general: ``(record, offset, line end, FORMAT)`` of the other candidate records.
-            chrom, positions: Per record (for messages).
-            out: Destination rows, in record order.
+            value: The POS column.
+            number: Line number.
 
         Returns:
-            Unphased flags, shape (n_candidates, n) or ``None``, and whether all alleles are 0/1.
+            The error to raise.
         """
-        n = len(self.header.samples)
-        width = 4 * n
-        records = sorted([r for r, _ in fixed] + [g[0] for g in general])
-        row_of = {record: i for i, record in enumerate(records)}
-        unphased = None
-        clean = not general
-        redo: list[tuple[int, int, int, bytes]] = []
-        if fixed:
-            m = len(fixed)
-            if self._scratch.shape[0] < m or self._scratch.shape[1] != width:
-                self._scratch = np.empty((max(m, 2 * self._scratch.shape[0]), width), np.uint8)
-            block = self._scratch[:m]
-            for i, (_, at) in enumerate(fixed):
-                block[i] = arr[at : at + width]
-            rows = np.fromiter((row_of[r] for r, _ in fixed), dtype=np.int64, count=m)
-            contiguous = not general  # then the fixed rows are exactly out[:m]
-            target = out[:m] if contiguous else np.empty((m, 2 * n), dtype=np.int8)
-            values = target.view(np.uint8)
-            np.subtract(block[:, 0::2], ord("0"), out=values)  # bytes 0 and 2 of each call
-            bad = np.zeros(m, dtype=bool)
-            if values.max(initial=0) > 1:
-                clean = False
-                bad |= ((values > 1) & (values != _DOT)).any(axis=1)
-                values[values == _DOT] = _MISSING_U8
-            if not _layout_is_phased(block, n):
-                sep, ends = block[:, 1::4], block[:, 3::4]
-                ok = ((sep == ord("|")) | (sep == ord("/"))) & (ends == ord("\t"))
-                ok[:, -1] = ((sep[:, -1] == ord("|")) | (sep[:, -1] == ord("/"))) & (
-                    ends[:, -1] == ord("\n")
-                )
-                bad |= ~ok.all(axis=1)
-                slash = sep == ord("/")
-                if slash.any():
-                    unphased = np.zeros((len(records), n), dtype=bool)
-                    unphased[rows] = slash
-            if not contiguous:
-                out[rows] = target
-            redo = [
-                (fixed[i][0], fixed[i][1], fixed[i][1] + width - 1, b"GT")
-                for i in np.flatnonzero(bad)
-            ]
-        for record, tab, end, fmt in [*general, *redo]:
-            where = f"record {chrom[record]}:{positions[record]}"
-            alleles, slash = parse_calls(arr[tab:end], fmt, n, self.path, where)
-            out[row_of[record]] = alleles
-            clean = False
-            if slash is not None:
-                if unphased is None:
-                    unphased = np.zeros((len(records), n), dtype=bool)
-                unphased[row_of[record]] = slash
-            elif unphased is not None:
-                unphased[row_of[record]] = False
-        return unphased, clean
+        return DataError(
+            f"{self.path}: line {number}: POS {value[:20]!r} is not a whole "
+            "number; the file is damaged."
+        )
+
+    def _encoding_error(self, exc: UnicodeDecodeError, number: int) -> DataError:
+        """The error for a line that is not UTF-8 text.
+
+        Args:
+            exc: The decoding error.
+            number: Line number.
+
+        Returns:
+            The error to raise.
+        """
+        return DataError(
+            f"{self.path}: line {number} holds bytes that are not UTF-8 text "
+            f"({exc.object[max(0, exc.start - 10) : exc.end + 10]!r}); the file is damaged or "
+            "in another encoding. Check it with `bcftools view` or re-export it."
+        )
 
     def _columns_error(self, line: bytes, number: int) -> None:
         n_columns = line.count(b"\t") + 1
@@ -304,94 +340,3 @@ class TextVcfReader:
             f"columns, but the header has {expected} (9 fixed + {expected - 9} samples). The file "
             "is damaged or was edited; check it with `bcftools view`."
         )
-
-
-def _layout_is_phased(block: np.ndarray, n: int) -> bool:
-    """True when every call in ``block`` (rows of 4n bytes) is ``a|b`` followed by a tab/newline."""
-    if n % 2:
-        words = block.view(np.uint32) & np.uint32(0xFF00FF00)
-        return bool((words[:, :-1] == 0x09007C00).all() and (words[:, -1] == 0x0A007C00).all())
-    words = block.view(np.uint64) & _SEPARATORS
-    return bool((words[:, :-1] == _PHASED_PAIR).all() and (words[:, -1] == _PHASED_LAST).all())
-
-
-def parse_calls(
-    blk: np.ndarray, fmt: bytes, n: int, path: Path, where: str
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Decode the sample columns of one biallelic record.
-
-    Args:
-        blk: The bytes after the FORMAT column up to the line end, uint8.
-        fmt: The FORMAT column.
-        n: Number of samples the header declares.
-        path, where: For messages.
-
-    Returns:
-        ``(alleles, unphased)``: int8 shape (2n,) with 0/1/MISSING/ABSENT, and bool shape (n,)
-        flags of calls written with ``/`` (``None`` if none).
-    """
-    if blk.size and blk[-1] == 13:  # CRLF line ends
-        blk = blk[:-1]
-    tabs = np.flatnonzero(blk == 9)
-    if len(tabs) != n - 1:
-        raise DataError(
-            f"{path}: {where} has {len(tabs) + 10} tab-separated columns, but the header has "
-            f"{n + 9} (9 fixed + {n} samples). The file is damaged or was edited; check it with "
-            "`bcftools view`."
-        )
-    out = np.full((n, 2), ABSENT, dtype=np.int8)
-    keys = fmt.split(b":")
-    if keys[0] != b"GT":
-        if b"GT" in keys:
-            raise DataError(f"{path}: {where}: GT is not the first FORMAT key ({fmt.decode()}).")
-        out[:, 0] = MISSING  # no GT in this record: every call is missing
-        return out.reshape(-1), None
-    starts = np.concatenate([[0], tabs + 1])
-    ends = np.concatenate([tabs, [blk.size]])
-    if len(keys) > 1:
-        colons = np.flatnonzero(blk == 58)
-        nxt = np.searchsorted(colons, starts)
-        cut = np.where(nxt < colons.size, colons[np.minimum(nxt, colons.size - 1)], blk.size)
-        ends = np.minimum(ends, cut)
-    length = ends - starts
-    # an empty last column starts at blk.size: clip (its length 0 sends it to _parse_one)
-    first = _ALLELE[blk[np.minimum(starts, blk.size - 1)]] if blk.size else np.zeros(n, np.int8)
-    haploid = length == 1
-    out[haploid, 0] = first[haploid]
-    diploid = np.flatnonzero(length == 3)
-    sep = blk[starts[diploid] + 1]
-    out[diploid, 0] = first[diploid]
-    out[diploid, 1] = _ALLELE[blk[starts[diploid] + 2]]
-    bad = np.zeros(n, dtype=bool)
-    bad[diploid] = (sep != ord("|")) & (sep != ord("/"))
-    bad |= ~(haploid | (length == 3))
-    bad |= (out == 127).any(axis=1)
-    unphased = np.zeros(n, dtype=bool)
-    unphased[diploid] = sep == ord("/")
-    for s in np.flatnonzero(bad):
-        out[s], unphased[s] = _parse_one(bytes(blk[starts[s] : ends[s]]), path, where, s)
-    return out.reshape(-1), unphased if unphased.any() else None
-
-
-def _parse_one(text: bytes, path: Path, where: str, sample: int) -> tuple[np.ndarray, bool]:
-    """Alleles and the unphased flag of one call in an unusual layout (or the error it deserves)."""
-    match = _CALL.match(text)
-    if not text or text == b".":
-        return np.array([MISSING, ABSENT], dtype=np.int8), False
-    parts = re.split(rb"[|/]", text) if match else []
-    if not match or len(parts) > 2:
-        problem = (
-            "a call with more than two alleles" if match else f"the malformed call {text[:20]!r}"
-        )
-        raise DataError(
-            f"{path}: {where} has {problem} in sample column {sample + 1}. Only haploid and "
-            "diploid calls such as '0', '1|0' or '0/1' are supported."
-        )
-    alleles = [MISSING if p == b"." else int(p) for p in parts]
-    if max(alleles) > 1:
-        raise DataError(
-            f"{path}: {where} has allele index {max(alleles)} in sample column {sample + 1}, "
-            "but the record has one ALT allele. The file is damaged."
-        )
-    values = np.array(alleles + [ABSENT] * (2 - len(alleles)), dtype=np.int8)
-    return values, len(parts) == 2 and b"/" in text
