@@ -5,38 +5,29 @@ when asked, ``objective.reencode.weight`` differ) in ``<runs_dir>/<section>/swee
 A finished point whose resolved configuration equals the one the sweep would train is reused, so an
 interrupted sweep resumes where it stopped; a point whose configuration changed is retrained.
 
-Recommendation rule (:func:`recommend`): a point is eligible when training did not diverge, at least
-``min_active_units`` latent dimensions are active, and neither its Bernoulli-sampled
-reconstructions nor its generated samples (the default generator) are judged ``off-distribution``,
-``mode-seeking`` or ``collapsed`` (:data:`~vae_genomics.evaluation.verdict.FAILING`). Among the
-eligible points the one with the best (lowest) held-out −ELBO wins; ties go to the larger β. The
-maximum-likelihood point can be a collapsed one (rate ≈ 0), which is why the best −ELBO alone is
-not the rule. Every other point gets the reason it lost.
+The recommendation rule and the write-back of the recommended β to the section's config file are in
+:mod:`~vae_genomics.commands.sweep_recommend`.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import logging
 import os
-import shutil
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from datetime import date
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from vae_genomics.commands.options import config_overrides, start_tensorflow
+from vae_genomics.commands.sweep_recommend import recommend, write_recommendation
 from vae_genomics.common.errors import ConfigError
 from vae_genomics.common.io import atomic_write_text, to_jsonable, write_json
 from vae_genomics.config import Config, deep_merge, read_yaml
-from vae_genomics.evaluation.verdict import FAILING
 from vae_genomics.run.directory import CONFIG_FILE, METRICS_FILE, read_json
 
 log = logging.getLogger(__name__)
@@ -44,7 +35,6 @@ log = logging.getLogger(__name__)
 DEFAULT_BETAS = (0.03, 0.1, 0.3, 1.0, 3.0)
 RESULTS_FILE = "results.csv"
 RECOMMENDATION_FILE = "recommendation.json"
-_HEADER = "# Recommended by `vae-genomics sweep`"
 
 
 @dataclass(frozen=True)
@@ -188,100 +178,6 @@ def point_row(metrics: dict[str, Any]) -> dict[str, Any]:
         "verdict_generated": verdict(generated),
         "diverged": bool(metrics.get("diverged")),
     }
-
-
-def recommend(table: pd.DataFrame, min_active_units: int = 2) -> tuple[int | None, dict[str, str]]:
-    """Apply the recommendation rule (module docstring).
-
-    Args:
-        table: One row per point with ``point``, ``beta``, ``neg_elbo``, ``active_units``,
-            ``verdict_reconstruction``, ``verdict_generated`` and ``diverged``.
-        min_active_units: Fewest active latent dimensions a recommended model keeps.
-
-    Returns:
-        ``(row index of the recommended point or None, {point: why it won or lost})``.
-    """
-    reasons: dict[str, str] = {}
-    eligible = []
-    for i, row in table.iterrows():
-        if row["diverged"]:
-            reasons[row["point"]] = "training diverged"
-        elif row["active_units"] < min_active_units:
-            reasons[row["point"]] = (
-                f"collapsed: {row['active_units']} active units < {min_active_units}"
-            )
-        elif row["verdict_reconstruction"] in FAILING:
-            reasons[row["point"]] = f"reconstructions are {row['verdict_reconstruction']}"
-        elif row["verdict_generated"] in FAILING:
-            reasons[row["point"]] = f"generated samples are {row['verdict_generated']}"
-        else:
-            eligible.append(i)
-    if not eligible:
-        return None, reasons
-    ranked = sorted(eligible, key=lambda i: (table.at[i, "neg_elbo"], -table.at[i, "beta"]))
-    best = ranked[0]
-    best_elbo = table.at[best, "neg_elbo"]
-    reasons[table.at[best, "point"]] = (
-        f"recommended: best held-out -ELBO ({best_elbo:.2f}) among eligible points"
-    )
-    for i in ranked[1:]:
-        reasons[table.at[i, "point"]] = (
-            f"eligible, but held-out -ELBO {table.at[i, 'neg_elbo']:.2f} > {best_elbo:.2f}"
-        )
-    return best, reasons
-
-
-def _body_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-
-
-def _split_header(text: str) -> tuple[list[str], str]:
-    lines = text.splitlines(keepends=True)
-    header = []
-    while lines and lines[0].startswith("#"):
-        header.append(lines.pop(0))
-    return header, "".join(lines)
-
-
-def write_recommendation(
-    path: Path, beta: float, provenance: dict[str, Any], merge: bool = False
-) -> str:
-    """Write ``objective.kl_weight = beta`` into a section's config file, never silently.
-
-    - no file: it is created;
-    - a file this function wrote and nobody edited since (its recorded hash matches): replaced;
-    - a file with user edits: with ``merge`` its other keys are kept, ``objective.kl_weight`` is set
-      and the previous file is kept as ``<file>.bak`` (YAML comments are not carried over); without
-      ``merge`` nothing is written and a :class:`ConfigError` says what to do.
-
-    Returns:
-        ``created``, ``replaced`` or ``merged``.
-    """
-    path = Path(path)
-    existing: dict[str, Any] = {}
-    action = "created"
-    if path.exists():
-        header, body = _split_header(path.read_text())
-        ours = any(_body_hash(body) in line for line in header) and header[0].startswith(_HEADER)
-        if ours:
-            action = "replaced"
-        elif not merge:
-            raise ConfigError(
-                f"{path}: has edits of its own, so the recommended objective.kl_weight = {beta:g} "
-                "was not written. Re-run with --merge to set it and keep the file's other keys "
-                f"(a copy goes to {path.name}.bak), or set it by hand."
-            )
-        else:
-            existing = read_yaml(path)
-            shutil.copy2(path, path.with_name(path.name + ".bak"))
-            action = "merged"
-    content = deep_merge(existing, {"objective": {"kl_weight": float(beta)}})
-    body = yaml.safe_dump(content, sort_keys=False, default_flow_style=False)
-    lines = [f"{_HEADER} on {date.today().isoformat()}: objective.kl_weight = {beta:g}\n"]
-    lines += [f"# {key}: {value}\n" for key, value in provenance.items()]
-    lines.append(f"# content sha256: {_body_hash(body)} (edit freely; the next sweep will ask)\n")
-    atomic_write_text(path, "".join(lines) + body)
-    return action
 
 
 def sweep_summary(
