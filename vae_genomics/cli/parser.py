@@ -196,6 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
         "RUNS_DIR/regions/<region>/<region>.vcf.gz)",
     )  # fmt: skip
     p.add_argument("--seed", type=_seed, help="seed of the draws (default: the run's seed)")
+    p.add_argument("--max-memory", metavar="SIZE", help="refuse an --n whose memory estimate "
+                   "(N × sites × 32 bytes) exceeds SIZE, e.g. 16G (default 4G)")  # fmt: skip
     _add_region_options(p)
 
     p = _command(
