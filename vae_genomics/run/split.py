@@ -15,13 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from vae_genomics.common.errors import RunError
-
-_FIX = "Restore split.json from a copy of the run, or train the section again."
+from vae_genomics.run.directory import damaged
 
 
 def _first(items: Sequence[str], k: int = 3) -> str:
-    shown = ", ".join(repr(str(i)[:60]) for i in items[:k])
+    shown = ", ".join(repr(str(i)[:40]) for i in items[:k])
     return shown + (f" and {len(items) - k} more" if len(items) > k else "")
 
 
@@ -29,32 +27,28 @@ def check_split_lists(path: Path, split: Any) -> tuple[list[str], list[str]]:
     """The training and held-out IDs of a ``split.json``, checked without the run's data.
 
     Raises:
-        RunError: Naming ``path`` and the first offending IDs (module docstring).
+        RunError: Naming ``path`` and the first offending IDs (module docstring), as damaged.
     """
     if not isinstance(split, dict):
-        raise RunError(
-            f"{path}: expected a JSON object with lists 'train' and 'validation'. {_FIX}"
-        )
+        raise damaged(path, "expected a JSON object with lists 'train' and 'validation'")
     lists = []
     for key in ("train", "validation"):
         ids = split.get(key)
         if not isinstance(ids, list) or not all(isinstance(h, str) for h in ids):
-            raise RunError(f"{path}: '{key}' is not a list of haplotype IDs. {_FIX}")
+            raise damaged(path, f"'{key}' is not a list of haplotype IDs")
         if not ids:
             what = "held-out" if key == "validation" else "training"
-            raise RunError(
-                f"{path}: the {what} list '{key}' is empty; a run always has both. {_FIX}"
-            )
+            raise damaged(path, f"the {what} list '{key}' is empty; a run always has both")
         repeated = [h for h, n in Counter(ids).items() if n > 1]
         if repeated:
-            raise RunError(f"{path}: '{key}' lists {_first(repeated)} more than once. {_FIX}")
+            raise damaged(path, f"'{key}' lists {_first(repeated)} more than once")
         lists.append(ids)
     both = sorted(set(lists[0]) & set(lists[1]))
     if both:
-        raise RunError(
-            f"{path}: {len(both)} haplotypes are listed both as training and as held-out "
-            f"({_first(both)}); held-out numbers would score haplotypes the model was trained on. "
-            + _FIX
+        raise damaged(
+            path,
+            f"{len(both)} haplotypes listed both as training and as held-out ({_first(both)}); "
+            "its held-out numbers would score haplotypes the model was trained on",
         )
     return lists[0], lists[1]
 
@@ -72,10 +66,10 @@ def split_rows(
     row = {h: i for i, h in enumerate(haplotype_ids)}
     unknown = [h for h in train + val if h not in row]
     if unknown:
-        raise RunError(
-            f"{path}: {len(unknown)} haplotypes of this run ({_first(unknown)}) are not in its "
-            "data (haplotypes.npz, or the VCF of an older run); the data or the split changed "
-            f"since training. {_FIX}"
+        raise damaged(
+            path,
+            f"{len(unknown)} haplotypes ({_first(unknown)}) are not in its data (haplotypes.npz, "
+            "or the VCF of an older run): the data or the split changed since training",
         )
     return (
         np.asarray([row[h] for h in train], dtype=np.int64),
