@@ -154,7 +154,7 @@ def test_cli_writes_a_valid_indexed_region_vcf_and_page(region_runs, tmp_path):
         "joint",
         "independent",
     }
-    html = (out.parent / "index.html").read_text()
+    html = (out.parent / "region.html").read_text()  # named after the VCF outside runs/regions
     assert "LD across section boundaries" in html and "data:image/png;base64," in html
     assert not re.search(r"src=[\"'](?!data:)", html)  # self-contained: figures inline
     summary = metrics["summary"]["chain"]

@@ -158,6 +158,8 @@ def _sample_options(p: argparse.ArgumentParser) -> None:
         "RUNS_DIR/regions/<region>/<region>.vcf.gz)",
     )  # fmt: skip
     p.add_argument("--seed", type=_seed, help="seed of the draws (default: the run's seed)")
+    p.add_argument("--max-memory", metavar="SIZE", help="refuse an --n whose memory estimate "
+                   "(N × sites × 32 bytes) exceeds SIZE, e.g. 16G (default 4G)")  # fmt: skip
     _add_region_options(p)
 
 

@@ -158,7 +158,7 @@ def run_command(args: argparse.Namespace) -> None:
     if args.out is None:
         print(json.dumps(scores, indent=1))
     else:
-        write_json(args.out, scores)
+        write_json(args.out, scores, args.overwrite)  # exclusive: another job may have written it
         v = scores["verdict"]
         why = f" ({v['tripped_by']} = {v['value']:.3g})" if v["tripped_by"] else ""
         print(f"verdict: {v['verdict']}{why}\nscores:  {args.out}")

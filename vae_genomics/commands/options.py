@@ -21,6 +21,7 @@ def parse_settings(items: list[str] | None) -> dict[str, Any]:
     import yaml
 
     from vae_genomics.common.errors import ConfigError
+    from vae_genomics.common.yamlio import load_yaml
 
     out: dict[str, Any] = {}
     for item in items or []:
@@ -32,7 +33,7 @@ def parse_settings(items: list[str] | None) -> dict[str, Any]:
                 "--set training.epochs=50 (see configs/default.yaml for the keys)."
             )
         try:
-            value = yaml.safe_load(text) if text.strip() else None
+            value = load_yaml(text) if text.strip() else None  # nesting and digits bounded
         except yaml.YAMLError as exc:
             raise ConfigError(f"--set {item!r}: the value is not valid YAML: {exc}") from exc
         node = out

@@ -18,7 +18,9 @@ from vae_genomics.run.directory import (
     METRICS_FILE,
     REPORT_DIR,
     damaged,
+    fresh_staging,
     read_json,
+    remove_dir,
 )
 
 log = logging.getLogger(__name__)
@@ -71,8 +73,7 @@ def report_run(run_dir: str | Path, command: str = "") -> Path:
         groups = dict(zip(map(str, data.populations), map(str, run.superpopulations), strict=True))
     # metrics.json and the report are replaced together or not at all: both are written into a
     # staging directory first (where a full disk fails), then renamed into place
-    staging = run.run_dir / STAGING_DIR
-    shutil.rmtree(staging, ignore_errors=True)
+    staging = fresh_staging(run.run_dir / STAGING_DIR)  # never a link out of the run
     try:
         write_json(staging / METRICS_FILE, to_jsonable(metrics))
         page = write_section_report(
@@ -86,12 +87,12 @@ def report_run(run_dir: str | Path, command: str = "") -> Path:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     report, old = run.run_dir / REPORT_DIR, run.run_dir / f".{REPORT_DIR}.old"
-    shutil.rmtree(old, ignore_errors=True)
-    if report.exists():
+    remove_dir(old)
+    if report.exists() or report.is_symlink():
         os.replace(report, old)
     os.replace(staging / REPORT_DIR, report)
     os.replace(staging / METRICS_FILE, metrics_path)
-    shutil.rmtree(old, ignore_errors=True)
+    remove_dir(old)
     shutil.rmtree(staging, ignore_errors=True)
     return report / page.name
 

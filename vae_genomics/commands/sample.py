@@ -69,6 +69,7 @@ def sample_run(
     sampler: str | None = None,
     seed: int | None = None,
     command: str = "",
+    overwrite: bool = True,
 ) -> Path | None:
     """Generate ``n`` haplotypes with a run's model and write them as a phased, bgzipped VCF.
 
@@ -85,6 +86,7 @@ def sample_run(
         sampler: A generator name, or None for the default (:func:`draw_haplotypes`).
         seed: Seed of the draws (default: the run's seed).
         command: The command line, for the ``##source`` line.
+        overwrite: Replace an existing ``out`` (else the final rename is exclusive).
 
     Returns:
         The written path (``None`` for standard output).
@@ -120,10 +122,25 @@ def sample_run(
         ],
         contig_length=run.contig_length,
         source=f"run {run.run_dir}",
+        overwrite=overwrite,
     )
 
 
+def check_size(args: argparse.Namespace) -> None:
+    """Refuse an --n beyond --max-memory before TensorFlow starts or anything is loaded."""
+    from vae_genomics.data.export import check_haplotype_count
+    from vae_genomics.run.limits import check_region_size, check_run_size
+
+    check_haplotype_count(args.n)
+    if args.runs or args.region or args.sections:
+        runs = args.runs or Path("runs")
+        check_region_size(runs, args.sections, args.region, args.n, args.max_memory)
+    elif args.run is not None:
+        check_run_size(args.run, args.n, args.max_memory)
+
+
 def run_command(args: argparse.Namespace) -> None:
+    check_size(args)
     start_tensorflow(args)
     if args.runs or args.region or args.sections:
         if args.run is not None:
@@ -135,7 +152,7 @@ def run_command(args: argparse.Namespace) -> None:
             region=args.region, joint=args.joint or DEFAULT_JOINT, seed=args.seed,
             report=not args.no_report, decoder=args.decoder, overwrite=args.overwrite,
             source=args.codes, max_components=args.components, neighbours=args.neighbours,
-            command=" ".join(["vae-genomics", *args.argv]),
+            command=" ".join(["vae-genomics", *args.argv]), max_memory=args.max_memory,
         )  # fmt: skip
         print(f"vcf:    {result.vcf}")
         if result.page is not None:
@@ -149,7 +166,8 @@ def run_command(args: argparse.Namespace) -> None:
         check_out(args)
     command = " ".join(["vae-genomics", *args.argv])
     path = sample_run(
-        args.run, args.n, args.out, sampler=args.sampler, seed=args.seed, command=command
-    )
+        args.run, args.n, args.out, sampler=args.sampler, seed=args.seed, command=command,
+        overwrite=args.overwrite or str(args.out) == "-",
+    )  # fmt: skip
     if path is not None:  # not when the VCF itself went to standard output
         print(f"vcf:    {path}")

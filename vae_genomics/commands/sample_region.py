@@ -4,7 +4,8 @@ Writes into the output's directory (default ``<runs_dir>/regions/<region>/``):
 
 - ``<name>.vcf.gz`` (+ ``.tbi``): ``n`` synthetic haplotypes over the region from the chosen joint
   model, one record per site, in genome order;
-- ``region.json`` and ``index.html`` (unless ``report=False``): the region's evaluation, in which
+- ``region.json`` and ``index.html`` (unless ``report=False``; outside the default place, named
+  after the VCF: ``report.regions.region_files``): the region's evaluation, in which
   the chosen model's samples are compared, at the held-out set's size, with the other joint
   models (independent sampling as the floor) and with the real-vs-real ceiling.
 """
@@ -25,7 +26,8 @@ from vae_genomics.common.errors import DataError, RunError
 from vae_genomics.common.io import write_json
 from vae_genomics.data.export import check_haplotype_count, provenance_header, write_haplotype_vcf
 from vae_genomics.generate.joint import JOINT_MODELS
-from vae_genomics.report.regions import REGION_JSON, REGION_PAGE
+from vae_genomics.report.regions import region_files
+from vae_genomics.run.limits import check_region_size
 from vae_genomics.run.region import REGIONS_DIR, LoadedRegion, load_region
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,7 @@ def run_region(
     neighbours: int | None = None,
     overwrite: bool = False,
     command: str = "",
+    max_memory: int | str | None = None,
 ) -> RegionResult:
     """Sample a region and write its VCF (and its page).
 
@@ -81,6 +84,7 @@ def run_region(
             :func:`vae_genomics.generate.mosaic.default_neighbours` of the training haplotypes).
         overwrite: Replace an existing ``out`` (otherwise an existing file is refused).
         command: The command line, for the VCF's ``##source`` line.
+        max_memory: Largest memory estimate of the draws (``common.limits``; default 4 GB).
 
     Returns:
         The paths written and the evaluation (None without ``report``).
@@ -103,6 +107,7 @@ def run_region(
     from vae_genomics.report.region_page import write_region_page
 
     check_haplotype_count(n)
+    check_region_size(runs_dir, sections, region, n, max_memory)
     if joint not in JOINT_MODELS:
         raise DataError(f"unknown joint model {joint!r}: use one of {', '.join(JOINT_MODELS)}")
     decoder = decoder or DEFAULT_DECODER
@@ -133,7 +138,8 @@ def run_region(
     # never over an input of the sections' runs (their directories, VCF, index, populations)
     inputs = [p for run in loaded.sections for p in run_inputs(run.run_dir)]
     check_output_path(out, overwrite, inputs)
-    check_output_path(Path(f"{out}.tbi"), True, inputs)
+    check_output_path(Path(f"{out}.tbi"), overwrite, inputs)
+    files = region_files(out, runs_dir, overwrite, inputs) if report else None
     kinds = [joint, *(k for k in JOINT_MODELS if k != joint)] if report else [joint]
     models, seconds = {}, {}
     for kind in kinds:
@@ -149,7 +155,7 @@ def run_region(
     head = fit_region_head(loaded, decoder, seed=loaded.seed)
     haplotypes = sample_region(loaded, models[joint], n, seed, decoder, head)
     note = f",joint={joint},decoder={decoder},seed={seed}"
-    vcf = write_region_vcf(loaded, haplotypes, out, note=note, command=command)
+    vcf = write_region_vcf(loaded, haplotypes, out, note, command, overwrite)
     if not report:
         return RegionResult(vcf, None, None)
     x = loaded.haplotypes
@@ -186,19 +192,24 @@ def run_region(
         "components": {kind: model.components() for kind, model in models.items()},
         "fit_seconds": seconds,
     }
-    write_json(vcf.parent / REGION_JSON, metrics)
+    write_json(files[0], metrics, overwrite)  # type: ignore[index]
     runs_index = Path(runs_dir).resolve() / "index.html"
     link = (
         os.path.relpath(runs_index, vcf.parent.resolve())
         if vcf.parent.resolve().is_relative_to(Path(runs_dir).resolve())
         else None
     )
-    page = write_region_page(vcf.parent / REGION_PAGE, metrics, index_link=link)
+    page = write_region_page(files[1], metrics, link, overwrite)  # type: ignore[index]
     return RegionResult(vcf, page, metrics)
 
 
 def write_region_vcf(
-    region: LoadedRegion, haplotypes: np.ndarray, out: str | Path, note: str = "", command: str = ""
+    region: LoadedRegion,
+    haplotypes: np.ndarray,
+    out: str | Path,
+    note: str = "",
+    command: str = "",
+    overwrite: bool = True,
 ) -> Path:
     """Write region haplotypes as one phased, bgzipped VCF with its tabix index (``.tbi``).
 
@@ -222,6 +233,7 @@ def write_region_vcf(
         ],
         contig_length=region.sections[0].contig_length,
         source=f"the runs of region {region.name} (e.g. {region.sections[0].run_dir})",
+        overwrite=overwrite,
     )
     assert path is not None  # a file, not standard output
     return path

@@ -15,9 +15,7 @@ import argparse
 import logging
 import os
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +23,7 @@ import pandas as pd
 
 from vae_genomics.commands.options import config_overrides, start_tensorflow
 from vae_genomics.commands.sweep_recommend import recommend, write_recommendation
+from vae_genomics.common.children import spawn_pool
 from vae_genomics.common.errors import ConfigError
 from vae_genomics.common.io import atomic_write_text, to_jsonable, write_json
 from vae_genomics.config import Config, deep_merge, read_yaml
@@ -131,9 +130,7 @@ def run_points(
             _train_point(*args)
     else:
         threads = max(1, (base.runtime.threads or os.cpu_count() or 1) // jobs)
-        context = get_context("spawn")
-        with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
-                                 initargs=(threads,)) as pool:  # fmt: skip
+        with spawn_pool(jobs, _init_worker, (threads,)) as pool:  # they end with this process
             futures = [pool.submit(_train_point, *args) for args in todo]
             for i, future in enumerate(futures, start=1):
                 log.info("point %d/%d finished: %s", i, len(todo), future.result())

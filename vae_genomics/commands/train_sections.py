@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import multiprocessing
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -24,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vae_genomics.common.children import spawn_pool
 from vae_genomics.common.errors import RunError, VaeGenomicsError
 from vae_genomics.run.directory import (
     LATEST,
@@ -71,7 +71,7 @@ def draw_report(arguments: dict[str, Any]) -> Path:
 def _drawing_pool() -> ProcessPoolExecutor:
     """One drawing process, started fresh (``spawn``: never a fork of a process running
     TensorFlow's threads); it imports matplotlib and the report code, not TensorFlow."""
-    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    return spawn_pool(1)  # its worker ends with this process, even on kill -9
 
 
 def finished_run(runs_dir: Path, section: str, run_name: str | None) -> Path | None:

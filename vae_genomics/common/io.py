@@ -16,10 +16,14 @@ import numpy as np
 import yaml
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same directory and a rename."""
+def atomic_write_bytes(path: Path, data: bytes, overwrite: bool = True) -> None:
+    """Write ``data`` to ``path`` via a temporary file in the same directory and a rename.
+
+    With ``overwrite`` false the rename is exclusive (:func:`publish`): a file that appeared at
+    ``path`` meanwhile (another job's) is kept and this write is refused.
+    """
     path = Path(path)
-    if path.is_dir():
+    if path.is_dir() and not path.is_symlink():
         raise IsADirectoryError(errno.EISDIR, "is a directory, expected a file path", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -28,10 +32,43 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        os.replace(tmp, path)
+        publish(Path(tmp), path, overwrite)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def publish(tmp: Path, path: Path, overwrite: bool) -> None:
+    """Rename the finished temporary file ``tmp`` to ``path`` (same directory).
+
+    The existence check is made by the rename itself, so two jobs writing one path cannot both
+    succeed: without ``overwrite`` the file is hard-linked to ``path`` (which fails if anything,
+    even a dangling link, is there) and ``tmp`` removed. A link at ``path`` is never followed: with
+    ``overwrite`` it is replaced by the file, not written through.
+
+    Raises:
+        RunError: ``path`` exists and ``overwrite`` is false (``tmp`` is removed).
+    """
+    if overwrite:
+        os.replace(tmp, path)
+        return
+    try:
+        try:
+            os.link(tmp, path, follow_symlinks=False)
+        except FileExistsError:
+            raise
+        except OSError:  # a file system without hard links: create the name exclusively
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
+            os.replace(tmp, path)
+    except FileExistsError:
+        from vae_genomics.common.errors import RunError
+
+        Path(tmp).unlink(missing_ok=True)
+        raise RunError(
+            f"{path}: exists (written meanwhile by another job?); it was left as it is. Pass "
+            "--overwrite to replace it, or choose another output path."
+        ) from None
+    Path(tmp).unlink(missing_ok=True)
 
 
 def _umask() -> int:
@@ -40,14 +77,14 @@ def _umask() -> int:
     return mask
 
 
-def atomic_write_text(path: Path, text: str) -> None:
+def atomic_write_text(path: Path, text: str, overwrite: bool = True) -> None:
     """Text version of :func:`atomic_write_bytes` (UTF-8)."""
-    atomic_write_bytes(path, text.encode("utf-8"))
+    atomic_write_bytes(path, text.encode("utf-8"), overwrite)
 
 
-def write_json(path: Path, obj: Any) -> None:
-    """Atomically write ``obj`` as indented JSON."""
-    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False) + "\n")
+def write_json(path: Path, obj: Any, overwrite: bool = True) -> None:
+    """Atomically write ``obj`` as indented JSON (exclusively unless ``overwrite``)."""
+    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False) + "\n", overwrite)
 
 
 def to_jsonable(value: Any) -> Any:

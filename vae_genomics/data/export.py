@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from vae_genomics.common.errors import DataError
-from vae_genomics.common.io import atomic_write_text
+from vae_genomics.common.io import atomic_write_text, publish
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +156,7 @@ def write_haplotype_vcf(
     contig_length: int | None = None,
     index: bool = True,
     source: str = "the haplotypes' sites",
+    overwrite: bool = True,
 ) -> Path | None:
     """Write 0/1 haplotypes as a phased, BGZF-compressed VCF (cyvcf2 ``Writer``, mode ``wz``).
 
@@ -177,6 +178,7 @@ def write_haplotype_vcf(
         index: Write the tabix index.
         source: Where contig, IDs and alleles come from (e.g. a run's ``sites.tsv``), for
             messages.
+        overwrite: Replace an existing file (else the final rename is exclusive: ``publish``).
 
     Returns:
         ``path`` (``None`` for standard output).
@@ -219,7 +221,7 @@ def write_haplotype_vcf(
         sys.stdout.flush()
         return None
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.partial.gz")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial.gz")
     path.parent.mkdir(parents=True, exist_ok=True)
     writer = Writer.from_string(str(tmp), header, mode="wz")
     try:
@@ -230,7 +232,7 @@ def write_haplotype_vcf(
             import pysam
 
             pysam.tabix_index(str(tmp), preset="vcf", force=True)
-        os.replace(tmp, path)
+        publish(tmp, path, overwrite)
         if index:  # after the data, so the index is never older than the file it indexes
             os.replace(f"{tmp}.tbi", f"{path}.tbi")
     except BaseException:

@@ -97,7 +97,10 @@ def _bin_table(metrics: Mapping[str, Any]) -> str:
 
 
 def write_region_page(
-    path: str | Path, metrics: Mapping[str, Any], index_link: str | None = None
+    path: str | Path,
+    metrics: Mapping[str, Any],
+    index_link: str | None = None,
+    overwrite: bool = True,
 ) -> Path:
     """Write the region page (one self-contained HTML file) and return its path.
 
@@ -106,6 +109,7 @@ def write_region_page(
         metrics: From :func:`vae_genomics.evaluation.region.evaluate_region`, plus ``region`` and
             ``sampling`` (:func:`vae_genomics.commands.sample_region.run_region`).
         index_link: Relative link to the runs index (none when None).
+        overwrite: Replace an existing page (else the final rename is exclusive).
     """
     path = Path(path)
     region, sampling = metrics["region"], metrics["sampling"]
@@ -150,5 +154,5 @@ def write_region_page(
         })
     )  # fmt: skip
     title = f"region {region['contig']}:{region['start']:,}-{region['end']:,}"
-    atomic_write_text(path, page(title, body))
+    atomic_write_text(path, page(title, body), overwrite)
     return path

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,33 @@ class RegionRow:
     name: str
     link: str
     metrics: dict[str, Any]
+
+
+def region_files(
+    vcf: Path, runs_dir: str | Path, overwrite: bool, protected: Iterable[Path] = ()
+) -> tuple[Path, Path]:
+    """Where a region sampled to ``vcf`` writes its numbers and its page, each checked like the VCF.
+
+    In the default place, ``<runs_dir>/regions/<name>/<name>.vcf.gz``, they are ``region.json`` and
+    ``index.html`` (the runs index lists them); anywhere else they are named after the VCF
+    (``x.vcf.gz``: ``x.json`` and ``x.html``), so a region never writes over a page or numbers of
+    another output (the runs index page, another region's) it was not asked to write.
+
+    Raises:
+        RunError: One of them exists and ``overwrite`` is false, or is an input or a directory.
+    """
+    from vae_genomics.common.io import check_output_path
+
+    vcf = Path(vcf)
+    name = vcf.name.removesuffix(".gz").removesuffix(".vcf").removesuffix(".bcf")
+    default = Path(runs_dir) / REGIONS_DIR / name / f"{name}.vcf.gz"
+    if vcf.resolve() == default.resolve():
+        files = (vcf.parent / REGION_JSON, vcf.parent / REGION_PAGE)
+    else:
+        files = (vcf.with_name(f"{name}.json"), vcf.with_name(f"{name}.html"))
+    for path in files:
+        check_output_path(path, overwrite, protected)
+    return files
 
 
 def collect_regions(runs_dir: str | Path) -> list[RegionRow]:

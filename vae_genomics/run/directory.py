@@ -199,6 +199,35 @@ def stage_run(
     return run
 
 
+def fresh_staging(path: Path) -> Path:
+    """Create ``path``, a command's staging directory inside a run, empty and new.
+
+    A symbolic link there is refused, never followed: files staged through it would be written
+    outside the run, and files placed there by others moved into it.
+
+    Raises:
+        RunError: ``path`` is a symbolic link (named, with its target).
+    """
+    path = Path(path)
+    if path.is_symlink():
+        raise RunError(
+            f"{path}: a symbolic link (to {os.readlink(path)}) where this command stages its "
+            "files; it is never followed, as files would be moved from outside the run into it. "
+            "Remove the link and run the command again."
+        )
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir()
+    return path
+
+
+def remove_dir(path: Path) -> None:
+    """Remove a directory tree of a run; a symbolic link is removed itself, never followed."""
+    if Path(path).is_symlink():
+        Path(path).unlink()
+    else:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def check_run_name(name: str, what: str = "run name") -> None:
     """Refuse names that would leave their directory (``..``, ``/``) or clash with the layout.
 

@@ -23,6 +23,7 @@ from vae_genomics.run.directory import (
     read_json,
     resolve_run_dir,
 )
+from vae_genomics.run.split import split_rows
 from vae_genomics.run.stored import (
     GMM_FILE,
     HAPLOTYPES_FILE,
@@ -98,7 +99,7 @@ def load_run(run_dir: str | Path) -> LoadedRun:
     except ValueError as exc:
         raise damaged(run_dir / CONFIG_FILE, exc) from None
     try:
-        stored = read_run_data(run_dir)
+        stored = read_run_data(run_dir, resolved.get("data") if _recorded(resolved) else None)
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         raise damaged(run_dir / HAPLOTYPES_FILE, exc) from None
     if stored is not None:
@@ -118,31 +119,32 @@ def load_run(run_dir: str | Path) -> LoadedRun:
             "data, or train the section again."
         )
     split = read_json(run_dir / SPLIT_FILE)
-    if not isinstance(split, dict) or not all(
-        isinstance(split.get(k), list) for k in ("train", "validation")
-    ):
-        raise damaged(run_dir / SPLIT_FILE, "expected lists 'train' and 'validation'")
-    row = {h: i for i, h in enumerate(data.matrix.haplotype_ids)}
-    unknown = [h for h in split["train"] + split["validation"] if h not in row]
-    if unknown:
-        raise RunError(
-            f"{run_dir / SPLIT_FILE}: {len(unknown)} haplotypes of this run (e.g. '{unknown[0]}') "
-            f"are not in {config.data.vcf}; the data changed since training. Retrain the section."
-        )
-    train_rows = np.asarray([row[h] for h in split["train"]], dtype=np.int64)
-    val_rows = np.asarray([row[h] for h in split["validation"]], dtype=np.int64)
+    train_rows, val_rows = split_rows(run_dir / SPLIT_FILE, split, data.matrix.haplotype_ids)
     model = load_model(run_dir / MODEL_FILE)
+    if model.n_variants != data.matrix.n_variants:
+        raise damaged(
+            run_dir / MODEL_FILE,
+            f"its model takes {model.n_variants} sites, but the run has {data.matrix.n_variants}",
+        )
     return LoadedRun(
         run_dir, config, data, train_rows, val_rows, model, resolved=resolved,
         superpopulations=None if stored is None else stored.superpopulations,
         contig_length=None if stored is None else stored.contig_length,
-        gmm=_read_gmm(run_dir / GMM_FILE),
+        gmm=_read_gmm(run_dir / GMM_FILE, model.latent_dim, config.evaluation.gmm_max_components),
     )  # fmt: skip
 
 
-def _read_gmm(path: Path) -> Any:
+def _recorded(resolved: dict[str, Any]) -> bool:
+    """Whether ``config.yaml`` records the run's data sizes (runs of this version do)."""
+    data = resolved.get("data")
+    return isinstance(data, dict) and all(
+        isinstance(data.get(k), int) and data[k] >= 0 for k in ("n_haplotypes", "n_variants")
+    )
+
+
+def _read_gmm(path: Path, latent_dim: int, max_components: int) -> Any:
     try:
-        return read_gmm(path)
+        return read_gmm(path, latent_dim, max_components)
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         raise damaged(path, exc) from None
 

@@ -22,17 +22,19 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from vae_genomics.common.errors import RunError
+from vae_genomics.common.errors import RunError, VaeGenomicsError
 from vae_genomics.config import read_yaml
 from vae_genomics.data.sections import parse_region
 from vae_genomics.run.directory import CONFIG_FILE, LATEST, SPLIT_FILE, read_json, resolve_run_dir
+from vae_genomics.run.directory import damaged as damaged_file
+from vae_genomics.run.split import check_split_lists
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +57,20 @@ class SectionRun:
     split: dict[str, Any]
 
 
-def find_section_runs(runs_dir: str | Path) -> list[SectionRun]:
+def find_section_runs(
+    runs_dir: str | Path, damaged: dict[str, VaeGenomicsError] | None = None
+) -> list[SectionRun]:
     """Every section of ``runs_dir`` with a finished ``latest`` run, sorted by contig and start.
 
+    Args:
+        runs_dir: The runs directory.
+        damaged: Where to collect, by section directory name, the error of each run whose records
+            cannot be read (so one damaged run blocks only a region it is part of:
+            :func:`select_sections`); None: the first such error is raised.
+
     Raises:
-        RunError: ``runs_dir`` does not exist or holds no finished run.
+        RunError: ``runs_dir`` does not exist or holds no finished run (or, without ``damaged``,
+            a run's ``config.yaml`` or ``split.json`` is damaged).
     """
     runs_dir = Path(runs_dir)
     if not runs_dir.is_dir():
@@ -68,31 +79,49 @@ def find_section_runs(runs_dir: str | Path) -> list[SectionRun]:
     for section_dir in sorted(runs_dir.iterdir()):
         if section_dir.name == REGIONS_DIR or not (section_dir / LATEST).exists():
             continue
-        run_dir = resolve_run_dir(section_dir)
-        config = read_yaml(run_dir / CONFIG_FILE)
-        section = config["resolved"]["section"]
-        found.append(
-            SectionRun(
-                name=section["name"],
-                contig=str(section["contig"]),
-                start=int(section["start"]),
-                end=int(section["end"]),
-                run_dir=run_dir,
-                scheme=config["data"]["sections"],
-                index_start=int(section["index_start"]),
-                index_stop=int(section["index_stop"]),
-                split=read_json(run_dir / SPLIT_FILE),
-            )
-        )
-    if not found:
+        try:
+            found.append(_section_run(section_dir))
+        except VaeGenomicsError as exc:
+            if damaged is None:
+                raise
+            damaged[section_dir.name] = exc
+    if not found and not damaged:
         raise RunError(f"{runs_dir}: no section has a finished run (runs/<section>/latest).")
     return sorted(found, key=lambda s: (s.contig, s.start))
+
+
+def _section_run(section_dir: Path) -> SectionRun:
+    """A section's latest run as its ``config.yaml`` and ``split.json`` record it.
+
+    Raises:
+        RunError, ConfigError: Either file is damaged (named).
+    """
+    run_dir = resolve_run_dir(section_dir)
+    config = read_yaml(run_dir / CONFIG_FILE)
+    try:
+        section = config["resolved"]["section"]
+        found = SectionRun(
+            name=str(section["name"]),
+            contig=str(section["contig"]),
+            start=int(section["start"]),
+            end=int(section["end"]),
+            run_dir=run_dir,
+            scheme=str(config["data"]["sections"]),
+            index_start=int(section["index_start"]),
+            index_stop=int(section["index_stop"]),
+            split=read_json(run_dir / SPLIT_FILE),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise damaged_file(run_dir / CONFIG_FILE, f"no resolved section ({exc!r})") from None
+    check_split_lists(run_dir / SPLIT_FILE, found.split)
+    return found
 
 
 def select_sections(
     runs: Sequence[SectionRun],
     names: Sequence[str] | None = None,
     region: str | None = None,
+    damaged: Mapping[str, VaeGenomicsError] | None = None,
 ) -> tuple[list[SectionRun], tuple[str, int, int] | None]:
     """The sections of a region, in genome order, and the range to crop to (or None).
 
@@ -101,12 +130,20 @@ def select_sections(
         names: Section names (any order), or None.
         region: ``contig:start-end`` (1-based inclusive): the sections overlapping it, or None.
             Neither: every section.
+        damaged: Errors of the runs that cannot be read, by section directory
+            (:func:`find_section_runs`): raised when the section is named or every section is
+            asked for; with a range (where their place is unknown) they are named in a warning.
 
     Raises:
-        RunError: An unknown name, or no section overlaps the range.
+        RunError: An unknown name, or no section overlaps the range; or a damaged run is part of
+            the region.
     """
     by_name = {r.name: r for r in runs}
+    damaged = damaged or {}
     if names:
+        for name in names:
+            if name not in by_name and name in damaged:
+                raise damaged[name]
         unknown = [n for n in names if n not in by_name]
         if unknown:
             raise RunError(
@@ -115,6 +152,10 @@ def select_sections(
             )
         chosen = [by_name[n] for n in dict.fromkeys(names)]
         return sorted(chosen, key=lambda s: (s.contig, s.start)), None
+    if damaged and not region:  # every section: the damaged ones are part of it
+        raise next(iter(damaged.values()))
+    for name, exc in damaged.items():
+        log.warning("section %s skipped, its run cannot be read: %s", name, exc)
     if region:
         parsed = parse_region(region)
         chosen = [
@@ -289,7 +330,8 @@ def load_region(
     from vae_genomics.data.sections import section_name
     from vae_genomics.run.load import load_run
 
-    chosen, crop = select_sections(find_section_runs(runs_dir), names, region)
+    damaged: dict[str, VaeGenomicsError] = {}
+    chosen, crop = select_sections(find_section_runs(runs_dir, damaged), names, region, damaged)
     check_sections(chosen)
     loaded = [load_run(s.run_dir) for s in chosen]
     haplotype_ids = np.asarray(loaded[0].data.matrix.haplotype_ids)

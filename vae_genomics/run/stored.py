@@ -141,7 +141,10 @@ class StoredData:
         contig_length: Length of the contig, or ``None`` when the VCF header gave none.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, expected: dict[str, Any] | None = None) -> None:
+        from vae_genomics.run.arrays import check_haplotypes_file
+
+        check_haplotypes_file(path, expected)  # the headers' sizes, before anything is allocated
         with np.load(path, allow_pickle=False) as z:
             shape = tuple(int(v) for v in z["shape"])
             hap = np.unpackbits(z["haplotypes_packed"], axis=1, count=shape[1]).astype(np.int8)
@@ -168,10 +171,14 @@ class StoredData:
             self.contig_length = length if length > 0 else None
 
 
-def read_run_data(run_dir: Path) -> StoredData | None:
-    """The stored data of a run, or ``None`` for a run written before it was stored."""
+def read_run_data(run_dir: Path, expected: dict[str, Any] | None = None) -> StoredData | None:
+    """The stored data of a run, or ``None`` for a run written before it was stored.
+
+    ``expected``: the run's recorded ``n_haplotypes`` and ``n_variants`` (``config.yaml``), which
+    the file's arrays must match (checked from their headers before they are read).
+    """
     path = Path(run_dir) / HAPLOTYPES_FILE
-    return StoredData(path) if path.is_file() else None
+    return StoredData(path, expected) if path.is_file() else None
 
 
 def write_gmm(path: Path, gmm: Any) -> None:
@@ -186,20 +193,28 @@ def write_gmm(path: Path, gmm: Any) -> None:
     atomic_write_bytes(Path(path), buffer.getvalue())
 
 
-def read_gmm(path: Path) -> Any | None:
+def read_gmm(path: Path, latent_dim: int | None = None, max_components: int = 64) -> Any | None:
     """A mixture that samples like the one :func:`write_gmm` stored (``None`` when absent).
 
     Only sampling needs the parameters (``AggregatePosteriorGMM.sample`` uses the weights, means
-    and Cholesky factors of the covariances), so the scikit-learn object is not rebuilt.
+    and Cholesky factors of the covariances), so the scikit-learn object is not rebuilt. With
+    ``latent_dim`` the file is checked first (:func:`~vae_genomics.run.arrays.check_mixture_file`:
+    its sizes from the headers, then its values).
     """
     from vae_genomics.generate.samplers import AggregatePosteriorGMM
 
     path = Path(path)
     if not path.is_file():
         return None
-    with np.load(path, allow_pickle=False) as z:
-        gmm = AggregatePosteriorGMM(n_components=len(z["weights"]))
-        gmm.weights_, gmm.means_, gmm.covariances_ = z["weights"], z["means"], z["covariances"]
+    if latent_dim is not None:
+        from vae_genomics.run.arrays import check_mixture_file
+
+        weights, means, covariances = check_mixture_file(path, latent_dim, max_components)
+    else:
+        with np.load(path, allow_pickle=False) as z:
+            weights, means, covariances = z["weights"], z["means"], z["covariances"]
+    gmm = AggregatePosteriorGMM(n_components=len(weights))
+    gmm.weights_, gmm.means_, gmm.covariances_ = weights, means, covariances
     gmm.n_components_ = len(gmm.weights_)
     return gmm
 

@@ -236,7 +236,8 @@ def _resume(
     if state.fingerprint != fingerprint:
         raise RunError(
             f"{checkpoint}: this checkpoint was written with another configuration or other "
-            "data. Train without --resume to start again, or use another --run-name."
+            "data. Pass --overwrite instead of --resume to discard it and start again, or use "
+            "another --run-name."
         )
     with strategy.scope():
         restore_model_state(model, state)

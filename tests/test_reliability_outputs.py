@@ -1,0 +1,142 @@
+"""Writes a command was not asked to make: exclusive final renames, per-output region pages, no
+symbolic link followed out of a run."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import yaml
+from vcf_factory import structured_haplotypes, vcf_text, write_vcf
+
+from vae_genomics import cli
+from vae_genomics.common.errors import RunError
+from vae_genomics.common.io import write_json
+from vae_genomics.data.export import write_haplotype_vcf
+
+SECTIONS = ("1_100-5000", "1_5100-12000")
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> dict:
+    """The tiny cohort's two sections, each trained for one epoch (shared by this module)."""
+    tmp = tmp_path_factory.mktemp("outputs")
+    hap, _ = structured_haplotypes(n_samples=40, n_variants=120)
+    vcf = write_vcf(tmp / "tiny.vcf", vcf_text(hap, samples=[f"S{i:03d}" for i in range(40)]))
+    config = {
+        "seed": 7,
+        "runs_dir": str(tmp / "runs"),
+        "sections_dir": str(tmp / "sections"),
+        "data": {"vcf": str(vcf), "min_maf": 0.0, "window_snps": 50},
+        "model": {"latent_dim": 2, "hidden_units": [16, 8]},
+        "training": {"epochs": 1, "batch_size": 16, "patience": 1},
+        "report": {"dpi": 50, "n_components": 2},
+        "evaluation": {"iw_samples": 2, "elbo_samples": 1},
+    }
+    (tmp / "config.yaml").write_text(yaml.safe_dump(config))
+    for section in SECTIONS:
+        args = ["train", "--config", str(tmp / "config.yaml"), "--section", section]
+        assert cli.main([*args, "--run-name", "r"]) == 0
+    return {"tmp": tmp, "runs": tmp / "runs", "run": tmp / "runs" / SECTIONS[0] / "r", "vcf": vcf}
+
+
+# --- the final rename is the existence check ---------------------------------------------------
+
+
+def test_an_exclusive_write_keeps_what_appeared_meanwhile_and_never_follows_a_link(tmp_path):
+    out = tmp_path / "out.json"
+    write_json(out, {"a": 1}, overwrite=False)
+    with pytest.raises(RunError, match=r"exists \(written meanwhile"):
+        write_json(out, {"a": 2}, overwrite=False)
+    assert json.loads(out.read_text()) == {"a": 1}
+    # a dangling link is something there too; a link is replaced, never written through
+    outside = tmp_path / "elsewhere.json"
+    link = tmp_path / "link.json"
+    link.symlink_to(outside)
+    with pytest.raises(RunError):
+        write_json(link, {"a": 3}, overwrite=False)
+    assert link.is_symlink() and not outside.exists()
+    write_json(link, {"a": 4}, overwrite=True)
+    assert not link.is_symlink() and not outside.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.json", "out.json"]  # no temp left
+
+
+def test_a_vcf_that_appeared_meanwhile_is_kept(tmp_path):
+    out = tmp_path / "s.vcf.gz"
+    out.write_bytes(b"another job's VCF")
+    hap = np.zeros((4, 3), dtype=np.int8)
+    with pytest.raises(RunError, match="exists"):
+        write_haplotype_vcf(out, hap, "1", np.array([1, 2, 3]), ["A"] * 3, ["C"] * 3,
+                            overwrite=False)  # fmt: skip
+    assert out.read_bytes() == b"another job's VCF"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.vcf.gz"]
+
+
+def test_two_evaluate_runs_to_one_out_never_both_succeed(runs, monkeypatch, caplog):
+    from vae_genomics.commands import evaluate
+
+    out = runs["tmp"] / "scores.json"
+
+    def other_job_finishes_first(run_dir, synthetic):  # the check before the work passed
+        out.write_text('{"theirs": true}')
+        return {"verdict": {"verdict": "ok", "tripped_by": None}}
+
+    monkeypatch.setattr(evaluate, "evaluate_external", other_job_finishes_first)
+    args = ["evaluate", str(runs["run"]), "--synthetic", str(runs["vcf"]), "--out", str(out)]
+    assert cli.main(args) == 2
+    assert "written meanwhile" in caplog.text and json.loads(out.read_text()) == {"theirs": True}
+    out.unlink()
+    monkeypatch.setattr(evaluate, "evaluate_external", lambda *a: other_job_finishes_first(*a))
+    assert cli.main([*args, "--overwrite"]) == 0
+    assert json.loads(out.read_text())["verdict"]["verdict"] == "ok"
+
+
+# --- a region's page and numbers are named after its output --------------------------------------
+
+
+@pytest.mark.slow
+def test_a_region_outside_its_default_place_writes_pages_named_after_its_vcf(runs, caplog):
+    root = runs["runs"]
+    index = root / "index.html"
+    index.write_text("the runs index")
+    sample = ["sample", "--runs", str(root), "--sections", ",".join(SECTIONS), "--n", "4"]
+    assert cli.main([*sample, "--out", str(root / "x.vcf.gz")]) == 0
+    assert index.read_text() == "the runs index"
+    first = json.loads((root / "x.json").read_text())
+    assert first["sampling"]["vcf"] == "x.vcf.gz" and (root / "x.html").is_file()
+    # a second region into the same directory keeps the first one's evaluation
+    assert cli.main([*sample, "--seed", "3", "--out", str(root / "y.vcf.gz")]) == 0
+    assert json.loads((root / "x.json").read_text()) == first
+    assert json.loads((root / "y.json").read_text())["sampling"]["vcf"] == "y.vcf.gz"
+    # an output whose page would replace an existing file is refused before anything is written
+    caplog.clear()
+    assert cli.main([*sample, "--out", str(root / "index.vcf.gz")]) == 2
+    assert "index.html: exists" in caplog.text and index.read_text() == "the runs index"
+    assert not (root / "index.vcf.gz").exists()
+    # the default place keeps region.json and index.html, which the runs index links
+    assert cli.main([*sample, "--no-report"]) == 0
+    assert not list((root / "regions").glob("*/index.html"))
+    index.unlink()
+
+
+# --- report never follows a link out of the run ---------------------------------------------------
+
+
+def test_report_refuses_a_symlinked_staging_directory(runs, caplog):
+    run = runs["run"]
+    outside = runs["tmp"] / "outside"
+    (outside / "report").mkdir(parents=True)
+    (outside / "report" / "index.html").write_text("planted")
+    (outside / "metrics.json").write_text("{}")
+    staging = run / ".report.partial"
+    staging.symlink_to(outside, target_is_directory=True)
+    before = (run / "metrics.json").read_text()
+    try:
+        assert cli.main(["report", str(run)]) == 2
+    finally:
+        staging.unlink()
+    assert ".report.partial: a symbolic link" in caplog.text
+    assert (run / "metrics.json").read_text() == before
+    assert (outside / "report" / "index.html").read_text() == "planted"
+    assert "planted" not in (run / "report" / "index.html").read_text()

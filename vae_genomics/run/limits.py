@@ -1,0 +1,70 @@
+"""Sizes of what a command draws from runs, read from the runs' records before anything is loaded.
+
+``sample --n`` is checked against the memory it needs (:func:`~vae_genomics.common.limits.
+check_sample_memory`) from the sites recorded in each run's ``config.yaml`` (its resolved
+section), so an impossible request is refused in a moment, not after loading the models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from vae_genomics.common.limits import check_sample_memory
+from vae_genomics.config import read_yaml
+from vae_genomics.run.directory import CONFIG_FILE, damaged, resolve_run_dir
+
+
+def recorded_sites(run_dir: Path) -> int:
+    """The number of sites a finished run was trained on, from its ``config.yaml``.
+
+    Raises:
+        RunError: The file does not record them (damaged, or not written by vae-genomics).
+        ConfigError: The file is not valid YAML.
+    """
+    path = Path(run_dir) / CONFIG_FILE
+    resolved = read_yaml(path).get("resolved")
+    section = resolved.get("section") if isinstance(resolved, dict) else None
+    data = resolved.get("data") if isinstance(resolved, dict) else None
+    if isinstance(data, dict) and isinstance(data.get("n_variants"), int):
+        return int(data["n_variants"])
+    try:
+        return int(section["index_stop"]) - int(section["index_start"])  # type: ignore[index]
+    except (TypeError, KeyError, ValueError):
+        raise damaged(path, "no resolved section with its sites") from None
+
+
+def check_run_size(run_dir: str | Path, n: int, max_memory: int | str | None) -> int:
+    """Refuse ``sample RUN --n n`` when its memory estimate exceeds ``max_memory``.
+
+    Returns:
+        The estimate in bytes.
+
+    Raises:
+        DataError: Too large (the estimate and the limit named).
+    """
+    run = resolve_run_dir(run_dir)
+    return check_sample_memory(n, recorded_sites(run), max_memory, f"run {run}")
+
+
+def check_region_size(
+    runs_dir: str | Path,
+    names: Sequence[str] | None,
+    region: str | None,
+    n: int,
+    max_memory: int | str | None,
+) -> int:
+    """Refuse sampling ``n`` haplotypes of a region when its memory estimate exceeds the limit.
+
+    The region's sites are those of its sections (an upper bound when cropped to a range).
+
+    Raises:
+        DataError: Too large. RunError: The sections cannot be found (as :func:`load_region`).
+    """
+    from vae_genomics.run.region import find_section_runs, select_sections
+
+    damaged: dict = {}
+    chosen, _ = select_sections(find_section_runs(runs_dir, damaged), names, region, damaged)
+    sites = sum(s.index_stop - s.index_start for s in chosen)
+    what = f"the region of {len(chosen)} section(s) in {runs_dir}"
+    return check_sample_memory(n, sites, max_memory, what)
