@@ -125,6 +125,10 @@ def sample_run(
 
 def run_command(args: argparse.Namespace) -> None:
     start_tensorflow(args)
+    if args.populations is not None or args.individuals or args.n is None:
+        from vae_genomics.commands.sample_populations import run_populations
+
+        return run_populations(args)
     if args.runs or args.region or args.sections:
         if args.run is not None:
             raise RunError("give either RUN or --runs/--region/--sections, not both")
