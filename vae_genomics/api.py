@@ -5,6 +5,7 @@
     >>> means, sds = run.encode(run.haplotypes)              # (n, latent_dim) each
     >>> probabilities = run.decode(means)                    # (n, n_variants), ALT probabilities
     >>> synthetic = run.sample(200, sampler="gmm", seed=1)   # (200, n_variants) int8 0/1
+    >>> yri, groups = run.sample_populations({"YRI": 100})   # codes fitted on YRI's haplotypes
     >>> run.write_vcf("synthetic.vcf.gz", synthetic)
 
 The numbers are those of the command line: ``run.encode`` equals ``vae-genomics encode`` and
@@ -15,6 +16,7 @@ run copied off the cluster, without the training VCF.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -122,20 +124,65 @@ class Run:
             raise ValueError(f"expected codes of shape (n, {self.latent_dim}), got {z.shape}")
         return decode_probabilities(self.model, z, batch_size=batch_size)
 
-    def sample(self, n: int, sampler: str | None = None, seed: int | None = None) -> np.ndarray:
+    def sample(
+        self,
+        n: int | None,
+        sampler: str | None = None,
+        seed: int | None = None,
+        populations: str | Mapping[str, int] | None = None,
+    ) -> np.ndarray:
         """Synthetic haplotypes from a generator (codes, then 0/1 haplotypes from the decoder).
 
         Args:
-            n: Number of haplotypes.
+            n: Number of haplotypes (with ``populations``: their sum, or ``None``).
             sampler: A generator name (``source/decoder``, as ``vae-genomics sample --sampler``):
                 None for the default generator, ``prior``, ``gmm`` (the run's stored mixture),
                 ``aggregate:2/calls``, ...
             seed: Seed of the draws (default: the run's seed), as ``vae-genomics sample --seed``.
+            populations: Haplotypes per population or superpopulation, ``{"YRI": 1000, "CEU":
+                500}`` or ``"YRI:1000,CEU:500"``, as ``vae-genomics sample --populations``
+                (:meth:`sample_populations`); the groups' haplotypes follow each other.
 
         Returns:
             Haplotypes, int8 0/1, shape (n, n_variants).
         """
+        if populations is not None:
+            return self.sample_populations(populations, sampler, seed, n=n)[0]
         return draw_haplotypes(self._run, int(n), sampler, seed)
+
+    def sample_populations(
+        self,
+        populations: str | Mapping[str, int],
+        sampler: str | None = None,
+        seed: int | None = None,
+        individuals: bool = False,
+        n: int | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Synthetic haplotypes of chosen populations (``vae-genomics sample --populations``).
+
+        Each group's codes come from a code source fitted on its training haplotypes' posteriors
+        (:mod:`vae_genomics.commands.sample_populations`).
+
+        Args:
+            populations: ``{"YRI": 1000, "AFR": 200}`` or ``"YRI:1000,AFR:200"``: populations or
+                superpopulations of the run's populations table, with their counts.
+            sampler: A generator name, None for the default one (not one drawing from the prior).
+            seed: Seed of the draws (default: the run's seed).
+            individuals: The counts are individuals (2 haplotypes each), not haplotypes.
+            n: The total number of haplotypes, checked when given.
+
+        Returns:
+            ``(haplotypes, groups)``: int8 0/1, shape (n, n_variants), and the group of each row.
+
+        Raises:
+            DataError: An unknown name, a count that is not a positive even number of haplotypes,
+                a group with too few training haplotypes, ``n`` not the sum.
+        """
+        from vae_genomics.commands.sample_populations import draw_populations
+
+        drawn = draw_populations(self._run, populations, sampler, seed, n, individuals)
+        labels = np.concatenate([np.full(len(h), g, dtype=object) for g, h in drawn.items()])
+        return np.concatenate(list(drawn.values())), labels
 
     def write_vcf(self, path: str | Path, haplotypes: np.ndarray) -> Path | None:
         """Write haplotypes at the section's sites as a phased VCF (rows 2i, 2i+1: sample i).

@@ -60,6 +60,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "vae-genomics sample runs/22_392-487449 --n 200 --out synthetic.vcf.gz",
         "vae-genomics sample runs/22_392-487449 --n 1000 --sampler gmm --seed 1 --out synthetic.vcf.gz",
         "vae-genomics sample runs/22_392-487449 --n 10 --out - | head -20",
+        "vae-genomics sample runs/22_392-487449 --populations YRI:200,CEU:100 --out cohort.vcf.gz",
         "vae-genomics sample --runs runs --region chr1:2802297-3009019 --n 1000",
         "vae-genomics sample --runs runs --sections A,B,C --n 1000 --out region.vcf.gz",
     ),

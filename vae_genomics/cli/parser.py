@@ -145,7 +145,7 @@ def _sample_options(p: argparse.ArgumentParser) -> None:
         "run", type=Path, nargs="?", metavar="RUN",
         help="run directory or section directory (not with --runs/--region/--sections)",
     )  # fmt: skip
-    p.add_argument("--n", type=int, required=True, help="number of haplotypes (even)")
+    p.add_argument("--n", type=int, help="number of haplotypes (even; --populations: their sum)")
     p.add_argument(
         "--sampler", metavar="GENERATOR", default=None,
         help=f"generator, e.g. prior, gmm, gmm/calls, aggregate:2/calls, aggregate/calls/guard "
@@ -160,7 +160,22 @@ def _sample_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=_seed, help="seed of the draws (default: the run's seed)")
     p.add_argument("--max-memory", metavar="SIZE", help="refuse an --n whose memory estimate "
                    "(N × sites × 32 bytes) exceeds SIZE, e.g. 16G (default 4G)")  # fmt: skip
+    _add_population_options(p)
     _add_region_options(p)
+
+
+def _add_population_options(p: argparse.ArgumentParser) -> None:
+    """``sample RUN --populations``: a synthetic cohort by ancestry (commands/sample_populations)."""
+    p.add_argument(
+        "--populations", metavar="NAME:COUNT,...", default=None,
+        help="haplotypes per population or superpopulation of the run's populations table, e.g. "
+        "YRI:1000,CEU:500: each drawn from codes fitted on that group's training haplotypes; "
+        "samples are named <NAME>_syn0001 and <out>.populations.tsv is written beside the VCF",
+    )  # fmt: skip
+    p.add_argument(
+        "--individuals", action="store_true",
+        help="the counts of --populations are individuals (2 haplotypes each)",
+    )  # fmt: skip
 
 
 def _evaluate_options(p: argparse.ArgumentParser) -> None:

@@ -140,6 +140,10 @@ def check_size(args: argparse.Namespace) -> None:
 
 
 def run_command(args: argparse.Namespace) -> None:
+    if args.populations is not None or args.individuals or args.n is None:
+        from vae_genomics.commands.sample_populations import run_populations
+
+        return run_populations(args)  # its own size check, then TensorFlow
     check_size(args)
     start_tensorflow(args)
     if args.runs or args.region or args.sections:

@@ -157,6 +157,7 @@ def write_haplotype_vcf(
     index: bool = True,
     source: str = "the haplotypes' sites",
     overwrite: bool = True,
+    sample_names: Sequence[str] | None = None,
 ) -> Path | None:
     """Write 0/1 haplotypes as a phased, BGZF-compressed VCF (cyvcf2 ``Writer``, mode ``wz``).
 
@@ -179,6 +180,7 @@ def write_haplotype_vcf(
         source: Where contig, IDs and alleles come from (e.g. a run's ``sites.tsv``), for
             messages.
         overwrite: Replace an existing file (else the final rename is exclusive: ``publish``).
+        sample_names: One name per sample (rows 2i, 2i+1), instead of ``<prefix><i>``.
 
     Returns:
         ``path`` (``None`` for standard output).
@@ -203,6 +205,9 @@ def write_haplotype_vcf(
     ids = ["."] * n_variants if ids is None else [str(i) or "." for i in ids]
     width = max(4, len(str(n // 2)))
     samples = [f"{sample_prefix}{i + 1:0{width}d}" for i in range(n // 2)]
+    if sample_names is not None and len(sample_names) != n // 2:
+        raise ValueError(f"{len(sample_names)} sample names for {n // 2} samples")
+    samples = samples if sample_names is None else [str(s) for s in sample_names]
     columns = {"ID": ids, "REF": ref, "ALT": alt}
     check_vcf_values(str(contig), samples, positions, columns, header_lines, source)
     header = vcf_header(contig, samples, header_lines, contig_length=contig_length)

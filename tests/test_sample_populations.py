@@ -1,0 +1,175 @@
+"""``sample --populations``: a synthetic cohort by ancestry, end to end on a tiny trained run."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from cyvcf2 import VCF
+from vcf_factory import structured_haplotypes, vcf_text, write_vcf
+
+import vae_genomics
+from vae_genomics.cli import main
+from vae_genomics.commands.sample_populations import parse_counts, table_path
+from vae_genomics.common.errors import DataError
+from vae_genomics.evaluation.populations import AncestryClassifier, assignment_rate
+from vae_genomics.generate.conditional import group_seed
+
+SECTION = "1_100-5000"  # the first 50 SNPs of the tiny cohort
+#: Samples relabelled into a third, tiny population Q (superpopulation A, with P0)
+SMALL = ("S000", "S002", "S004")
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> dict:
+    """A two-population cohort (P0, P1; superpopulations A, B; 3 P0 samples relabelled Q, in A)
+    trained once for this module."""
+    tmp = tmp_path_factory.mktemp("sample_pops")
+    hap, pops = structured_haplotypes(n_samples=60, n_variants=100)
+    samples = [f"S{i:03d}" for i in range(60)]
+    vcf = write_vcf(tmp / "tiny.vcf", vcf_text(hap, samples=samples))
+    labels = ["Q" if s in SMALL else f"P{p}" for s, p in zip(samples, pops, strict=True)]
+    popfile = tmp / "pops.tsv"
+    popfile.write_text(
+        "sample\tpopulation\tsuperpopulation\n"
+        + "".join(
+            f"{s}\t{lab}\t{'B' if lab == 'P1' else 'A'}\n"
+            for s, lab in zip(samples, labels, strict=True)
+        )
+    )
+    config = {
+        "seed": 7,
+        "runs_dir": str(tmp / "runs"),
+        "sections_dir": str(tmp / "sections"),
+        "data": {"vcf": str(vcf), "populations": str(popfile), "min_maf": 0.0, "window_snps": 50},
+        "model": {"latent_dim": 3, "hidden_units": [32, 16]},
+        "training": {"epochs": 15, "batch_size": 16, "patience": 5},
+    }
+    (tmp / "config.yaml").write_text(yaml.safe_dump(config))
+    args = ["train", "--config", str(tmp / "config.yaml"), "--section", SECTION, "--run-name", "r"]
+    assert main(args) == 0
+    run = vae_genomics.load_run(tmp / "runs" / SECTION / "r")
+    return {"tmp": tmp, "run_dir": run.path, "run": run}
+
+
+def test_cli_writes_named_samples_and_a_populations_table(trained, capsys, caplog):
+    tmp, run_dir = trained["tmp"], trained["run_dir"]
+    out = tmp / "cohort.vcf.gz"
+    caplog.set_level(logging.WARNING)
+    args = ["sample", str(run_dir), "--populations", "P0:8,B:4", "--out", str(out)]
+    assert main(args) == 0
+    assert "few templates means near-copies" in caplog.text  # P0 and B have < 50 haplotypes
+    vcf = VCF(str(out))
+    expected = [f"P0_syn{i:04d}" for i in range(1, 5)] + ["B_syn0001", "B_syn0002"]
+    assert vcf.samples == expected
+    gts = np.array([v.genotype.array()[:, :2] for v in vcf])  # (sites, samples, 2)
+    assert gts.shape == (50, 6, 2) and np.isin(gts, (0, 1)).all()
+    assert "populations=P0:8|B:4" in vcf.raw_header
+    table = pd.read_csv(table_path(out), sep="\t")
+    assert list(table.columns) == ["sample", "population", "superpopulation"]
+    assert table["sample"].tolist() == expected
+    assert table["population"].tolist() == ["P0"] * 4 + ["B"] * 2
+    assert table["superpopulation"].tolist() == ["A"] * 4 + ["B"] * 2
+    assert table_path(out).name == "cohort.populations.tsv"
+    assert f"table:  {table_path(out)}" in capsys.readouterr().out
+
+    # --individuals counts individuals; --n, when given, must be the sum of haplotypes
+    ind = tmp / "ind.vcf.gz"
+    args = ["sample", str(run_dir), "--populations", "P1:3,A:2", "--individuals", "--n", "10"]
+    assert main([*args, "--out", str(ind)]) == 0
+    names = ["P1_syn0001", "P1_syn0002", "P1_syn0003", "A_syn0001", "A_syn0002"]
+    assert VCF(str(ind)).samples == names
+    assert main([*args[:-1], "12", "--out", str(tmp / "x.vcf.gz")]) == 2
+    assert "is not the number of haplotypes --populations asks for (10)" in caplog.text
+
+    # the table is an output: not replaced without --overwrite
+    out.unlink()
+    out.with_name(out.name + ".tbi").unlink()
+    assert main(["sample", str(run_dir), "--populations", "P0:8", "--out", str(out)]) == 2
+    assert "cohort.populations.tsv: exists" in caplog.text
+
+
+def test_without_populations_nothing_changes_and_n_is_required(trained, caplog):
+    tmp, run_dir = trained["tmp"], trained["run_dir"]
+    out = tmp / "plain.vcf.gz"
+    assert main(["sample", str(run_dir), "--n", "6", "--seed", "3", "--out", str(out)]) == 0
+    assert VCF(str(out)).samples == ["syn0001", "syn0002", "syn0003"]
+    assert not table_path(out).exists()
+    assert main(["sample", str(run_dir), "--out", str(tmp / "none.vcf.gz")]) == 2
+    assert "give --n" in caplog.text
+    assert main(["sample", str(run_dir), "--n", "4", "--individuals", "--out", str(out)]) == 2
+    assert "--individuals counts the individuals of --populations" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("request_", "message"),
+    [
+        ("XX:10", r"unknown name 'XX'; populations \(training haplotypes\): P0 \(\d+\), P1 \(\d+\), "
+                  r"Q \(\d+\); superpopulations: A \(\d+\), B \(\d+\)"),
+        ("P0:3", r"P0:3: not an even number of haplotypes"),
+        ("P0:0", r"the count of P0 \('0'\) is not a positive whole number of haplotypes"),
+        ("P0:-2", r"the count of P0 \('-2'\) is not a positive whole number"),
+        ("P0:x", r"the count of P0 \('x'\) is not a positive whole number"),
+        ("P0", r"expected NAME:COUNT items separated by commas"),
+        ("P0:2,P0:4", r"P0 is named twice"),
+        ("Q:4", r"Q has \d training haplotypes, fewer than 10: too few to draw from"),
+    ],
+)  # fmt: skip
+def test_bad_requests_are_data_errors_that_say_why(trained, request_, message):
+    with pytest.raises(DataError, match=message):
+        trained["run"].sample_populations(request_)
+
+
+def test_prior_sampler_and_region_options_are_refused(trained, caplog):
+    with pytest.raises(
+        DataError, match="codes from the prior are the same whatever the population"
+    ):
+        trained["run"].sample_populations({"P0": 4}, sampler="prior")
+    args = ["sample", "--runs", str(trained["tmp"] / "runs"), "--populations", "P0:4"]
+    assert main(args) == 2
+    assert "a region cannot be sampled by population yet" in caplog.text
+
+
+def test_api_is_the_cli_and_seeds_each_group_by_position(trained, tmp_path):
+    run = trained["run"]
+    hap, groups = run.sample_populations({"P0": 6, "P1": 4}, seed=5)
+    assert hap.shape == (10, 50) and hap.dtype == np.int8
+    assert groups.tolist() == ["P0"] * 6 + ["P1"] * 4
+    assert np.array_equal(run.sample(10, seed=5, populations="P0:6,P1:4"), hap)
+    assert np.array_equal(run.sample(None, seed=5, populations="P0:6,P1:4"), hap)
+    # a group's draws depend on the seed and its position only, not on the others' counts
+    other, _ = run.sample_populations({"P0": 2, "P1": 4}, seed=5)
+    assert np.array_equal(other[2:], hap[6:])
+    assert group_seed(5, 1) != group_seed(5, 0) and group_seed(5, 1) == group_seed(5, 1)
+    # the CLI writes the API's haplotypes
+    out = tmp_path / "c.vcf.gz"
+    args = ["sample", str(run.path), "--populations", "P0:6,P1:4", "--seed", "5", "--out", str(out)]
+    assert main(args) == 0
+    written = np.array([v.genotype.array()[:, :2] for v in VCF(str(out))])  # (sites, samples, 2)
+    assert np.array_equal(written.transpose(1, 2, 0).reshape(10, 50), hap)
+
+
+def test_a_conditioned_sample_is_closer_to_its_population(trained):
+    run = trained["run"]
+    train = run.haplotypes[run.train_rows]
+    labels = run.populations[run.train_rows].astype(str)
+    keep = labels != "Q"
+    classifier = AncestryClassifier(n_components=4).fit(train[keep], labels[keep])
+    plain = run.sample(200, seed=1)
+    for pop in ("P0", "P1"):
+        conditioned, _ = run.sample_populations({pop: 200}, seed=1)
+        rate = assignment_rate(classifier.predict(conditioned), pop)
+        baseline = assignment_rate(classifier.predict(plain), pop)
+        assert rate > 0.75 and rate > baseline + 0.3, (pop, rate, baseline)
+
+
+def test_parse_counts_keeps_the_order_and_takes_a_mapping():
+    assert list(parse_counts("YRI:10, CEU:4")) == ["YRI", "CEU"]
+    assert parse_counts({"AFR": 2}) == {"AFR": 2}
+    with pytest.raises(DataError, match="not a positive whole number"):
+        parse_counts({"AFR": 2.5})
+    assert table_path("x/out.vcf.gz").as_posix() == "x/out.populations.tsv"
+    assert table_path("out.vcf").name == "out.populations.tsv"

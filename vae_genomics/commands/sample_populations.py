@@ -1,0 +1,336 @@
+"""``vae-genomics sample RUN --populations YRI:1000,CEU:500``: a synthetic cohort by ancestry.
+
+The names are populations or superpopulations of the run's populations table (the labels its
+training haplotypes carry); the counts are haplotypes (individuals with ``--individuals``). The
+default generator (or ``--sampler``) is fitted once on all training haplotypes, then each group's
+haplotypes are drawn from a code source refitted on that group's training posteriors
+(:func:`vae_genomics.generate.conditional.sample_groups`). The VCF names each synthetic individual
+by its group (``YRI_syn0001``) and a populations table is written beside it
+(``<out>.populations.tsv``: sample, population and, when the run knows them, superpopulation).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from vae_genomics.common.errors import DataError, RunError
+
+if TYPE_CHECKING:
+    from vae_genomics.run.load import LoadedRun
+
+log = logging.getLogger(__name__)
+
+#: Fewest training haplotypes a group may have: below it, its code source has too few templates.
+MIN_TEMPLATES = 10
+#: Below this many training haplotypes a group's request is warned about (near-copies).
+FEW_TEMPLATES = 50
+
+_ITEM = re.compile(r"^\s*([^:,\s]+)\s*:\s*([^:,\s]+)\s*$")
+
+
+def parse_counts(text: str | Mapping[str, int], unit: str = "haplotypes") -> dict[str, int]:
+    """``{"YRI": 1000, "CEU": 500}`` of ``"YRI:1000,CEU:500"`` (or of such a mapping), in order.
+
+    Raises:
+        DataError: Not ``NAME:COUNT`` items separated by commas, a count that is not a positive
+            whole number, or a name given twice.
+    """
+    items = list(text.items()) if isinstance(text, Mapping) else None
+    if items is None:
+        items = []
+        for part in str(text).split(","):
+            match = _ITEM.match(part)
+            if not match:
+                raise DataError(
+                    f"--populations {text!r}: expected NAME:COUNT items separated by commas "
+                    f"(e.g. YRI:1000,CEU:500), got {part.strip()!r}"
+                )
+            items.append((match.group(1), match.group(2)))
+    counts: dict[str, int] = {}
+    for name, value in items:
+        number = _whole(value)
+        if number is None or number < 1:
+            raise DataError(
+                f"--populations: the count of {name} ({value!r}) is not a positive whole number of "
+                f"{unit}"
+            )
+        if str(name) in counts:
+            raise DataError(f"--populations: {name} is named twice; give each group once")
+        counts[str(name)] = number
+    if not counts:
+        raise DataError("--populations: no group given (e.g. --populations YRI:1000,CEU:500)")
+    return counts
+
+
+def _whole(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    text = str(value).strip()
+    return int(text) if text.isdigit() else None
+
+
+def population_groups(run: LoadedRun) -> dict[str, np.ndarray]:
+    """Group name → rows of the training set (``run.train_rows``) it labels: every population,
+    then every superpopulation whose name is not also a population's; unlabelled rows in none.
+
+    Raises:
+        DataError: The run has no population labels.
+    """
+    pops = run.data.populations
+    if pops is None:
+        raise DataError(
+            f"{run.run_dir}: this run has no populations (data.populations was not set when it was "
+            "trained), so --populations has nothing to choose from; train with data.populations"
+        )
+    groups: dict[str, np.ndarray] = {}
+    for labels in (pops, run.superpopulations):
+        if labels is None:
+            continue
+        train_labels = np.asarray(labels, dtype=object)[run.train_rows].astype(str)
+        for name in sorted(set(train_labels) - {"unknown"}):
+            groups.setdefault(name, np.flatnonzero(train_labels == name))
+    return groups
+
+
+def _known(run: LoadedRun, groups: Mapping[str, np.ndarray]) -> str:
+    pops = set(np.asarray(run.data.populations, dtype=str))
+    listed = [f"{g} ({len(rows)})" for g, rows in groups.items() if g in pops]
+    text = "populations (training haplotypes): " + ", ".join(listed)
+    supers = [f"{g} ({len(rows)})" for g, rows in groups.items() if g not in pops]
+    return text + ("; superpopulations: " + ", ".join(supers) if supers else "")
+
+
+def resolve_request(
+    run: LoadedRun,
+    populations: str | Mapping[str, int],
+    n: int | None = None,
+    individuals: bool = False,
+) -> tuple[dict[str, int], dict[str, np.ndarray]]:
+    """Check a request against the run: ``(haplotypes per group, training rows per group)``.
+
+    Args:
+        run: The loaded run.
+        populations: ``"YRI:1000,CEU:500"`` or a mapping name → count.
+        n: The total number of haplotypes, or ``None`` (the sum).
+        individuals: Counts are individuals (2 haplotypes each), not haplotypes.
+
+    Raises:
+        DataError: An unknown name (the message lists the known ones with their training
+            haplotypes), a count that is not a positive even number of haplotypes, a group with
+            fewer than :data:`MIN_TEMPLATES` training haplotypes, or ``n`` not the sum.
+    """
+    unit = "individuals" if individuals else "haplotypes"
+    counts = parse_counts(populations, unit)
+    groups = population_groups(run)
+    for name, count in counts.items():
+        if name not in groups:
+            raise DataError(f"--populations: unknown name {name!r}; {_known(run, groups)}")
+        if not individuals and count % 2:
+            raise DataError(
+                f"--populations {name}:{count}: not an even number of haplotypes (haplotypes 2i "
+                f"and 2i+1 form synthetic individual i); ask for {count + 1}, or count individuals "
+                "with --individuals"
+            )
+    haplotypes = {name: 2 * c if individuals else c for name, c in counts.items()}
+    for name in haplotypes:
+        templates = len(groups[name])
+        if templates < MIN_TEMPLATES:
+            raise DataError(
+                f"--populations: {name} has {templates} training haplotypes, fewer than "
+                f"{MIN_TEMPLATES}: too few to draw from (its synthetic haplotypes would be copies "
+                "of them); choose a larger group, e.g. its superpopulation"
+            )
+        if templates < FEW_TEMPLATES:
+            log.warning(
+                "%s has only %d training haplotypes (< %d): few templates means near-copies of "
+                "them; check the privacy numbers (vae-genomics evaluate --synthetic)",
+                name, templates, FEW_TEMPLATES,
+            )  # fmt: skip
+    total = sum(haplotypes.values())
+    if n is not None and n != total:
+        raise DataError(
+            f"--n {n} is not the number of haplotypes --populations asks for ({total}); give the "
+            "same number, or leave --n out"
+        )
+    return haplotypes, groups
+
+
+def draw_populations(
+    run: LoadedRun,
+    populations: str | Mapping[str, int],
+    sampler: str | None = None,
+    seed: int | None = None,
+    n: int | None = None,
+    individuals: bool = False,
+) -> dict[str, np.ndarray]:
+    """Generated haplotypes of each group of a request (see the module docstring).
+
+    Args:
+        run: A loaded run.
+        populations: ``"YRI:1000,CEU:500"`` or a mapping (counts are haplotypes, or individuals).
+        sampler: A generator name whose code source is fitted on the training posteriors (``gmm``
+            stands for ``gmm/bernoulli``, refitted per group); ``None`` is the default generator.
+        seed: Seed of the draws (default: the run's seed).
+        n: The total number of haplotypes, or ``None``.
+        individuals: Counts are individuals.
+
+    Returns:
+        Group name → haplotypes, int8 0/1, in the order asked for.
+
+    Raises:
+        DataError: See :func:`resolve_request`; an unknown generator, or one drawing from the prior.
+    """
+    from vae_genomics.generate.conditional import sample_groups
+    from vae_genomics.generate.generators import DEFAULT_GENERATOR, make_generator
+    from vae_genomics.models.inference import encode
+
+    counts, groups = resolve_request(run, populations, n, individuals)
+    seed = run.config.seed if seed is None else seed
+    try:
+        gen = make_generator(sampler or DEFAULT_GENERATOR, run.config.evaluation.gmm_max_components)
+    except ValueError as err:
+        raise DataError(f"--sampler: {err}") from None
+    if gen.source.name == "prior":
+        raise DataError(
+            f"--sampler {sampler}: codes from the prior are the same whatever the population; "
+            "with --populations use a code source fitted on the training haplotypes (aggregate[:S], "
+            "gmm, gmm-heldout; default: the default generator)"
+        )
+    x_train = run.data.matrix.haplotypes[run.train_rows]
+    mean, log_var = encode(run.model, x_train)
+    gen.fit_posteriors(run.model, x_train, mean, log_var, seed=run.config.seed)
+    return sample_groups(
+        gen, run.model, mean, log_var, groups, counts, seed, fit_seed=run.config.seed
+    )
+
+
+def sample_names(drawn: Mapping[str, np.ndarray]) -> list[str]:
+    """``<group>_syn0001``, ... per synthetic individual (two rows each), numbered per group."""
+    width = max(4, *(len(str(len(h) // 2)) for h in drawn.values()))
+    return [f"{g}_syn{i + 1:0{width}d}" for g, h in drawn.items() for i in range(len(h) // 2)]
+
+
+def table_path(out: str | Path) -> Path:
+    """``<out without .vcf.gz>.populations.tsv`` beside the VCF."""
+    out = Path(out)
+    name = out.name
+    for suffix in (".vcf.gz", ".vcf.bgz", ".vcf", ".gz"):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            name = name[: -len(suffix)]
+            break
+    return out.with_name(f"{name}.populations.tsv")
+
+
+def populations_table(run: LoadedRun, drawn: Mapping[str, np.ndarray]) -> str:
+    """The synthetic individuals' populations table (the format of a run's populations file):
+    ``sample``, ``population`` (the group asked for) and, when the run knows superpopulations,
+    ``superpopulation`` (a population's own, or the group itself when it is a superpopulation)."""
+    supers = None
+    if run.superpopulations is not None and run.data.populations is not None:
+        pops = np.asarray(run.data.populations, dtype=str)
+        supers = dict(zip(pops, np.asarray(run.superpopulations, dtype=str), strict=True))
+    names = iter(sample_names(drawn))
+    lines = ["sample\tpopulation" + ("\tsuperpopulation" if supers is not None else "")]
+    for group, hap in drawn.items():
+        extra = "" if supers is None else "\t" + supers.get(group, group)
+        lines.extend(f"{next(names)}\t{group}{extra}" for _ in range(len(hap) // 2))
+    return "\n".join(lines) + "\n"
+
+
+def sample_populations_run(
+    run_dir: str | Path,
+    populations: str | Mapping[str, int],
+    out: str | Path,
+    n: int | None = None,
+    sampler: str | None = None,
+    seed: int | None = None,
+    individuals: bool = False,
+    command: str = "",
+) -> tuple[Path | None, Path | None]:
+    """Draw a request's haplotypes and write the VCF (samples named by group) and its table.
+
+    Returns:
+        The VCF's path and the table's (both ``None`` for standard output: no table is written).
+    """
+    from vae_genomics.common.io import atomic_write_text
+    from vae_genomics.data.export import provenance_header, write_haplotype_vcf
+    from vae_genomics.generate.generators import DEFAULT_GENERATOR
+    from vae_genomics.run.load import load_run
+
+    run = load_run(run_dir)
+    seed = run.config.seed if seed is None else seed
+    drawn = draw_populations(run, populations, sampler, seed, n, individuals)
+    haplotypes = np.concatenate(list(drawn.values()))
+    request = "|".join(f"{g}:{len(h)}" for g, h in drawn.items())
+    matrix = run.data.matrix
+    path = write_haplotype_vcf(
+        out,
+        haplotypes,
+        contig=run.data.section.contig,
+        positions=matrix.positions,
+        ref=matrix.ref,
+        alt=matrix.alt,
+        ids=matrix.variant_ids,
+        sample_names=sample_names(drawn),
+        header_lines=[
+            *provenance_header(command),
+            f"##vae_genomics_sample=<section={run.data.section.name},run={run.run_dir.name},"
+            f"sampler={sampler or DEFAULT_GENERATOR},seed={seed},haplotypes={len(haplotypes)},"
+            f"populations={request}>",
+        ],
+        contig_length=run.contig_length,
+        source=f"run {run.run_dir}",
+    )
+    if path is None:
+        return None, None
+    table = table_path(path)
+    atomic_write_text(table, populations_table(run, drawn))
+    return path, table
+
+
+def run_populations(args: argparse.Namespace) -> None:
+    """``sample RUN --populations ...`` (called by ``commands.sample.run_command``); without
+    ``--populations`` it only explains what is missing."""
+    from vae_genomics.commands.options import check_out, start_tensorflow
+    from vae_genomics.common.io import check_output_path
+    from vae_genomics.run.directory import resolve_run_dir, run_inputs
+
+    if args.populations is None and args.individuals:
+        raise RunError("sample: --individuals counts the individuals of --populations NAME:COUNT")
+    if args.populations is None:
+        raise RunError(
+            "sample: give --n (the number of haplotypes) or --populations NAME:COUNT,..."
+        )
+    if args.runs or args.region or args.sections:
+        raise RunError(
+            "sample: --populations draws one section's run (RUN); a region cannot be sampled by "
+            "population yet"
+        )
+    if args.run is None or args.out is None:
+        raise RunError("sample: give RUN and --out with --populations")
+    from vae_genomics.run.limits import check_run_size
+
+    counts = parse_counts(args.populations, "individuals" if args.individuals else "haplotypes")
+    total = sum(counts.values()) * (2 if args.individuals else 1)
+    check_run_size(args.run, total, args.max_memory)
+    start_tensorflow(args)
+    if str(args.out) != "-":
+        check_out(args)
+        protected = run_inputs(resolve_run_dir(args.run))
+        check_output_path(table_path(args.out), args.overwrite, protected, "--out's table")
+    vcf, table = sample_populations_run(
+        args.run, args.populations, args.out, n=args.n, sampler=args.sampler, seed=args.seed,
+        individuals=args.individuals, command=" ".join(["vae-genomics", *args.argv]),
+    )  # fmt: skip
+    if vcf is not None:
+        print(f"vcf:    {vcf}")
+        print(f"table:  {table}")
