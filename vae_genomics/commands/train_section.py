@@ -36,14 +36,10 @@ from vae_genomics.run.directory import (
     stage_run,
 )
 from vae_genomics.run.outputs import (
-    calibrate_section,
     evaluate_section,
-    privacy_generator,
-    privacy_summary,
     run_metrics,
     run_report_arguments,
     write_latent,
-    write_privacy,
 )
 from vae_genomics.run.stored import (
     GMM_FILE,
@@ -52,7 +48,6 @@ from vae_genomics.run.stored import (
     store_run_data,
     write_gmm,
 )
-from vae_genomics.train.calibration_split import calibration_rows
 from vae_genomics.train.callbacks import DivergenceGuard
 from vae_genomics.train.fit import blow_up, check_cohort_size, fit_vae, split_haplotypes
 
@@ -156,9 +151,24 @@ def stage_section(
     with staging.discard_on_error():
         out = staging.staging
         x = data.matrix.haplotypes
-        train_rows, val_rows, cal_rows = _split(config, data)
+        train_rows, val_rows = split_haplotypes(
+            len(x), config.training.validation_fraction, config.seed, data.matrix.haplotype_ids
+        )
         x_train, x_val = x[train_rows], x[val_rows]
-        write_json(out / SPLIT_FILE, _split_record(config, data, train_rows, val_rows, cal_rows))
+        log.info(
+            "section %s: %d variants, %d training / %d held-out haplotypes",
+            section.name, section.n_variants, len(train_rows), len(val_rows),
+        )  # fmt: skip
+
+        write_json(
+            out / SPLIT_FILE,
+            {
+                "seed": config.seed,
+                "validation_fraction": config.training.validation_fraction,
+                "train": data.matrix.haplotype_ids[train_rows].tolist(),
+                "validation": data.matrix.haplotype_ids[val_rows].tolist(),
+            },
+        )
         fitted = fit_vae(
             config, x_train, x_val, log_dir=out / "tensorboard", label=section.name,
             checkpoint=staging.checkpoint if config.runtime.checkpoint else None,
@@ -169,11 +179,7 @@ def stage_section(
         model.save(out / MODEL_FILE)
         store_run_data(out, config, data)
         _write_history(out / HISTORY_FILE, history)
-        privacy = calibrate_section(config, model, x_train, x[cal_rows])
-        if privacy is not None:
-            write_privacy(out, privacy)
-        generator = privacy_generator(privacy)
-        evaluation = evaluate_section(config, data, model, x_train, x_val, val_rows, generator)
+        evaluation = evaluate_section(config, data, model, x_train, x_val, val_rows)
         if evaluation.gmm is not None:  # what `sample --sampler gmm` draws from
             write_gmm(out / GMM_FILE, evaluation.gmm)
         metrics = run_metrics(
@@ -181,7 +187,6 @@ def stage_section(
         )
         metrics["diverged"] = {"epoch": guard.epoch, "term": guard.term} if guard.diverged else None
         metrics["origins"] = origins or {}
-        metrics["privacy"] = privacy_summary(privacy, config.generation.privacy, len(cal_rows))
         write_latent(out / LATENT_FILE, model, data, val_rows)
         write_json(out / METRICS_FILE, metrics)
         report = run_report_arguments(
@@ -254,53 +259,3 @@ def _write_history(path: Path, history: dict[str, list[float]]) -> None:
     table = pd.DataFrame(history)
     table.insert(0, "epoch", np.arange(1, len(table) + 1))
     atomic_write_text(path, table.to_csv(index=False))
-
-
-def _split(config: Config, data: SectionData) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Training, held-out and calibration rows (the last empty with ``generation.privacy: off``
-    or a cohort too small to calibrate), logged."""
-    ids = data.matrix.haplotype_ids
-    train_rows, val_rows = split_haplotypes(
-        len(ids), config.training.validation_fraction, config.seed, ids
-    )
-    cal_rows = np.zeros(0, dtype=np.int64)
-    gen = config.generation
-    if gen.privacy != "off":
-        train_rows, cal_rows = calibration_rows(
-            train_rows, ids, gen.calibration_fraction, config.seed, gen.min_calibration
-        )
-        if not len(cal_rows):
-            log.warning(
-                "section %s: %d training haplotypes are too few to keep %.0f%% out for the "
-                "privacy calibration (at least generation.min_calibration = %d): it is not "
-                "calibrated, and `sample` will say so",
-                data.section.name, len(train_rows), 100 * gen.calibration_fraction,
-                gen.min_calibration,
-            )  # fmt: skip
-    log.info(
-        "section %s: %d variants, %d training / %d held-out haplotypes%s",
-        data.section.name, data.section.n_variants, len(train_rows), len(val_rows),
-        f" / {len(cal_rows)} kept out for the privacy calibration" if len(cal_rows) else "",
-    )  # fmt: skip
-    return train_rows, val_rows, cal_rows
-
-
-def _split_record(
-    config: Config,
-    data: SectionData,
-    train_rows: np.ndarray,
-    val_rows: np.ndarray,
-    cal_rows: np.ndarray,
-) -> dict[str, Any]:
-    """``split.json``: seed, fraction and the haplotype IDs of each side (``calibration`` only
-    when some were kept out)."""
-    ids = data.matrix.haplotype_ids
-    record: dict[str, Any] = {
-        "seed": config.seed,
-        "validation_fraction": config.training.validation_fraction,
-        "train": ids[train_rows].tolist(),
-        "validation": ids[val_rows].tolist(),
-    }
-    if len(cal_rows):
-        record["calibration"] = ids[cal_rows].tolist()
-    return record

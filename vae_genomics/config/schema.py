@@ -269,24 +269,6 @@ class EvaluationConfig(_Strict):
         return value
 
 
-class GenerationConfig(_Strict):
-    """The privacy budget of generated haplotypes (docs/privacy.md,
-    :mod:`vae_genomics.evaluation.calibration`)."""
-
-    privacy: Literal["off", "relaxed", "standard", "strict"] = Field(
-        "standard",
-        description="privacy level the generator's operating point is calibrated to; off: the "
-        "default generator, uncalibrated",
-    )
-    calibration_fraction: float = Field(
-        0.1, gt=0.0, lt=0.5, description="share of the training haplotypes kept out for calibration"
-    )
-    min_calibration: int = Field(
-        20, ge=4, description="fewest calibration haplotypes; a smaller cohort is not calibrated"
-    )
-    calibration_draws: int = Field(3, ge=1, description="generated sets per operating point")
-
-
 class Config(_Strict):
     """The whole, resolved configuration of one run."""
 
@@ -300,7 +282,6 @@ class Config(_Strict):
     runtime: RuntimeConfig = RuntimeConfig()
     report: ReportConfig = ReportConfig()
     evaluation: EvaluationConfig = EvaluationConfig()
-    generation: GenerationConfig = GenerationConfig()
 
     def to_dict(self) -> dict[str, Any]:
         """Plain, YAML-safe dictionary (paths as strings)."""

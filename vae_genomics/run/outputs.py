@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -10,17 +9,14 @@ import numpy as np
 import pandas as pd
 
 from vae_genomics import __version__
-from vae_genomics.common.io import atomic_write_text, to_jsonable, write_json
+from vae_genomics.common.io import atomic_write_text, to_jsonable
 from vae_genomics.config import Config
 from vae_genomics.data import SectionData
 from vae_genomics.evaluation.result import Evaluation
 from vae_genomics.evaluation.summary import evaluate_model
-from vae_genomics.generate import DEFAULT_GENERATOR
 from vae_genomics.models.inference import encode
 from vae_genomics.models.vae import HaplotypeVAE
-from vae_genomics.run.directory import PRIVACY_FILE, REPORT_DIR
-
-log = logging.getLogger(__name__)
+from vae_genomics.run.directory import REPORT_DIR
 
 
 def write_latent(path: Path, model: HaplotypeVAE, data: SectionData, val_rows: np.ndarray) -> None:
@@ -55,10 +51,8 @@ def evaluate_section(
     x_train: np.ndarray,
     x_val: np.ndarray,
     val_rows: np.ndarray,
-    generator: str | None = None,
 ) -> Evaluation:
-    """The evaluation summary of a trained model (``evaluation.summary.evaluate_model``), its
-    generated set drawn by ``generator`` (default: the default generator)."""
+    """The evaluation summary of a trained model (``evaluation.summary.evaluate_model``)."""
     populations = None if data.populations is None else data.populations[val_rows]
     return evaluate_model(
         model,
@@ -69,7 +63,6 @@ def evaluate_section(
         n_components=config.report.n_components,
         seed=config.seed,
         positions=data.matrix.positions,
-        generator=generator or DEFAULT_GENERATOR,
     )
 
 
@@ -208,61 +201,3 @@ def _likelihood_attack_row(attack: dict[str, Any] | None) -> dict[str, str]:
             f"{attack['n']} per side, {attack['draws']} draws"
         )
     }
-
-
-def calibrate_section(
-    config: Config, model: HaplotypeVAE, x_train: np.ndarray, x_calibration: np.ndarray
-) -> dict[str, Any] | None:
-    """The section's privacy calibration (what ``privacy.json`` holds), or None when
-    ``generation.privacy`` is off or no haplotypes were kept out for it.
-
-    Returns:
-        ``level`` (the configured one), ``calibration`` (every operating point and the real
-        reference, :func:`vae_genomics.evaluation.calibration.calibrate`) and ``choice`` (the
-        level's point, :func:`~vae_genomics.evaluation.calibration.choose`).
-    """
-    from vae_genomics.evaluation.calibration import calibrate, choose
-
-    level = config.generation.privacy
-    if level == "off" or not len(x_calibration):
-        return None
-    calibration = calibrate(
-        model, x_train, x_calibration, draws=config.generation.calibration_draws,
-        seed=config.seed, max_components=config.evaluation.gmm_max_components,
-    )  # fmt: skip
-    choice = choose(calibration, level)
-    point, excess = choice["point"], choice["excess"]
-    log.info(
-        "privacy %s: %s %s (excess privacy loss %+.3f, distance-attack AUC %+.3f over the real "
-        "reference; coverage %.3f)",
-        level, "met by" if choice["met"] else "NOT met; nearest", point["generator"],
-        excess["privacy_loss"], excess["auc"], point["coverage"],
-    )  # fmt: skip
-    return {"level": level, "calibration": calibration, "choice": choice}
-
-
-def write_privacy(run_dir: Path, privacy: dict[str, Any]) -> None:
-    """Write ``privacy.json`` (:func:`calibrate_section`) into a run (or its staging) directory."""
-    write_json(run_dir / PRIVACY_FILE, privacy)
-
-
-def privacy_generator(privacy: dict[str, Any] | None) -> str:
-    """The generator a run's report evaluates and ``sample`` draws with by default: the calibrated
-    point (the nearest one when the budget is not met), else the default generator."""
-    if privacy is None:
-        return DEFAULT_GENERATOR
-    return privacy["choice"]["point"]["generator"]
-
-
-def privacy_summary(privacy: dict[str, Any] | None, level: str, n_calibration: int) -> dict:
-    """``metrics.json``'s ``privacy``: the level, whether it is met, by which generator, and the
-    excess numbers (``calibrated`` false when there is no calibration)."""
-    if privacy is None:
-        return {"level": level, "calibrated": False, "n_calibration": n_calibration}
-    choice = privacy["choice"]
-    return {
-        "level": level, "calibrated": True, "n_calibration": n_calibration,
-        "met": choice["met"], "generator": choice["point"]["generator"],
-        "excess": choice["excess"], "budget": choice["budget"],
-        "coverage": choice["point"]["coverage"],
-    }  # fmt: skip
