@@ -285,7 +285,7 @@ def test_repeated_distance_attack_averages_every_draw() -> None:
 def test_likelihood_attack_numbers_find_a_model_that_memorised(monkeypatch) -> None:
     """A stand-in likelihood that is lower for training rows: the attack sees it, the reference
     (held-out half against held-out half) does not."""
-    from vae_genomics.evaluation import steps
+    from vae_genomics.evaluation import model_attack as steps
 
     train, heldout = population(300, 50, seed=1), population(200, 50, seed=2)
     seen = {row.tobytes() for row in train}

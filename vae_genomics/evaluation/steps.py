@@ -14,10 +14,10 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from vae_genomics.config import EvaluationConfig
-from vae_genomics.evaluation.attacks import likelihood_attack
 from vae_genomics.evaluation.latent import latent_statistics, mutual_information, reencoding_error
 from vae_genomics.evaluation.likelihood import importance_weighted_nll
 from vae_genomics.evaluation.metrics import heldout_objective
+from vae_genomics.evaluation.model_attack import likelihood_attack_numbers
 from vae_genomics.generate.generators import make_generator
 from vae_genomics.generate.prior import model_prior
 from vae_genomics.generate.samplers import (
@@ -111,66 +111,6 @@ def iw_nll(
     """
     iw = importance_weighted_nll(model, x_heldout, n_samples=n_samples, seed=seed)
     return {k: v for k, v in iw.items() if k != "per_haplotype"}, np.asarray(iw["per_haplotype"])
-
-
-#: Draws of the likelihood attack and of its real reference (mean ± SD over them).
-ATTACK_DRAWS = 5
-
-
-def likelihood_attack_numbers(
-    model: HaplotypeVAE,
-    x_train: np.ndarray,
-    nll_heldout: np.ndarray,
-    n_samples: int,
-    seed: int,
-    draws: int = ATTACK_DRAWS,
-) -> dict[str, Any]:
-    """Membership inference on the model itself: does it give its training haplotypes a higher
-    likelihood than unseen ones?
-
-    A training subsample as large as the held-out set gets its importance-weighted NLL (the same
-    K and seed rule as the held-out one). Each draw splits both sets in random halves: the attack
-    scores training half vs held-out half A (score = −NLL; AUC and TPR at 1% FPR of
-    :func:`~vae_genomics.evaluation.attacks.likelihood_attack`), and the real reference scores
-    held-out half B vs A, two sets the model never saw, so its AUC is 0.5 up to the noise of
-    sets that size. An AUC above the reference's by more than its SD is a model that memorised.
-
-    Args:
-        model: Trained model.
-        x_train: Real training haplotypes, shape (n_train, L).
-        nll_heldout: Held-out haplotypes' IW-NLL, nats, shape (n,).
-        n_samples: Importance samples per haplotype (K).
-        seed: Seed of the subsample, the NLL draws and the halves.
-        draws: Random halvings averaged over.
-
-    Returns:
-        ``auc``, ``auc_sd``, ``tpr_at_1pct_fpr``, ``reference_auc``, ``reference_auc_sd``,
-        ``reference_tpr_at_1pct_fpr``, ``n`` (haplotypes per half), ``draws``, and the mean
-        NLL of the members and of the held-out haplotypes (nats).
-    """
-    rng = np.random.default_rng([seed, 29])
-    n = min(len(nll_heldout), len(x_train))
-    members = x_train[np.sort(rng.choice(len(x_train), n, replace=False))]
-    nll_members = importance_weighted_nll(model, members, n_samples=n_samples, seed=seed)
-    nll_members = np.asarray(nll_members["per_haplotype"])
-    nll_heldout = np.asarray(nll_heldout)[:n] if len(nll_heldout) > n else np.asarray(nll_heldout)
-    half = len(nll_heldout) // 2
-    attack, reference = [], []
-    for _ in range(draws):
-        held = rng.permutation(len(nll_heldout))
-        a, b = nll_heldout[held[:half]], nll_heldout[held[half : 2 * half]]
-        m = nll_members[rng.permutation(len(nll_members))[:half]]
-        attack.append(likelihood_attack(m, a))
-        reference.append(likelihood_attack(b, a))
-    out: dict[str, Any] = {"n": half, "draws": draws}
-    for prefix, runs in (("", attack), ("reference_", reference)):
-        aucs = [r["auc"] for r in runs]
-        out[f"{prefix}auc"] = float(np.mean(aucs))
-        out[f"{prefix}auc_sd"] = float(np.std(aucs, ddof=1)) if draws > 1 else 0.0
-        out[f"{prefix}tpr_at_1pct_fpr"] = float(np.mean([r["tpr_at_fpr"] for r in runs]))
-    out["members_nll"] = float(nll_members.mean())
-    out["heldout_nll"] = float(nll_heldout.mean())
-    return out
 
 
 def latent_diagnostics(
@@ -300,7 +240,7 @@ def model_numbers(
         )
     with timer("iw_nll"):
         summary["iw_nll"], nll_heldout = iw_nll(model, x_heldout, config.iw_samples, seed)
-    with timer("likelihood_attack"):
+    with timer("likelihood_attack"):  # membership inference on the model itself
         summary["likelihood_attack"] = likelihood_attack_numbers(
             model, x_train, nll_heldout, config.iw_samples, seed
         )
