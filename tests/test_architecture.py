@@ -8,6 +8,7 @@ packages of the layers below it; modules form no cycle.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -138,3 +139,15 @@ def test_the_rule_catches_an_upward_import(monkeypatch, source, target):
     monkeypatch.setitem(globals(), "_imports", with_extra)
     with pytest.raises(AssertionError, match=f"{source} imports {target}"):
         test_packages_import_only_lower_layers()
+
+
+def test_architecture_doc_names_every_module_and_no_missing_one():
+    """docs/architecture.md's module tables list every module of the package (package faces that
+    only re-export are exempt), and name no module that does not exist."""
+    doc = (PACKAGE.parent / "docs" / "architecture.md").read_text()
+    modules = {str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py")}
+    faces = {m for m in modules if m.endswith("__init__.py") and len(Path(m).parts) > 1}
+    missing = sorted(m for m in modules - faces - {"__init__.py"} if f"`{m}`" not in doc)
+    assert not missing, f"docs/architecture.md does not describe: {missing}"
+    named = set(re.findall(r"^\| `([a-z_]+/[a-z_]+\.py)` \|", doc, flags=re.M))
+    assert named and not named - modules, f"docs/architecture.md names: {sorted(named - modules)}"
