@@ -11,7 +11,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from vae_genomics.common.errors import RunError
+from vae_genomics.common.errors import DataError, RunError
 from vae_genomics.config import Config, read_yaml
 from vae_genomics.data import SectionData, load_section
 from vae_genomics.models.vae import HaplotypeVAE
@@ -108,7 +108,14 @@ def load_run(run_dir: str | Path) -> LoadedRun:
         log.info(
             "%s: no %s (an older run); reading the section from the VCF", run_dir, HAPLOTYPES_FILE
         )
-        data = load_section(config.data, section_name)
+        try:
+            data = load_section(config.data, section_name)
+        except DataError as exc:
+            raise DataError(
+                f"{run_dir}: the run has no {HAPLOTYPES_FILE} (the copy of its section's data "
+                f"that recent runs keep), and the data it was trained on cannot be read instead: "
+                f"{exc}"
+            ) from None
     fingerprint = resolved.get("data")
     changed = data_changes(fingerprint, data.matrix) if isinstance(fingerprint, dict) else None
     if changed:
