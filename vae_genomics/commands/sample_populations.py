@@ -261,9 +261,8 @@ def sample_populations_run(
     Returns:
         The VCF's path and the table's (both ``None`` for standard output: no table is written).
     """
+    from vae_genomics.commands.sample import write_run_vcf
     from vae_genomics.common.io import atomic_write_text
-    from vae_genomics.data.export import provenance_header, write_haplotype_vcf
-    from vae_genomics.generate.generators import DEFAULT_GENERATOR
     from vae_genomics.run.load import load_run
 
     run = load_run(run_dir)
@@ -271,25 +270,10 @@ def sample_populations_run(
     drawn = draw_populations(run, populations, sampler, seed, n, individuals)
     haplotypes = np.concatenate(list(drawn.values()))
     request = "|".join(f"{g}:{len(h)}" for g, h in drawn.items())
-    matrix = run.data.matrix
-    path = write_haplotype_vcf(
-        out,
-        haplotypes,
-        contig=run.data.section.contig,
-        positions=matrix.positions,
-        ref=matrix.ref,
-        alt=matrix.alt,
-        ids=matrix.variant_ids,
-        sample_names=sample_names(drawn),
-        header_lines=[
-            *provenance_header(command),
-            f"##vae_genomics_sample=<section={run.data.section.name},run={run.run_dir.name},"
-            f"sampler={sampler or DEFAULT_GENERATOR},seed={seed},haplotypes={len(haplotypes)},"
-            f"populations={request}>",
-        ],
-        contig_length=run.contig_length,
-        source=f"run {run.run_dir}",
-    )
+    path = write_run_vcf(
+        run, haplotypes, out, sampler, seed, command,
+        populations=request, sample_names=sample_names(drawn),
+    )  # fmt: skip
     if path is None:
         return None, None
     table = table_path(path)

@@ -13,9 +13,10 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -189,36 +190,17 @@ def write_haplotype_vcf(
         DataError: A contig name, sample ID, ID, allele or header line that is not valid in a
             VCF (a tab or line break would add columns or lines), named with ``source``.
     """
-    from cyvcf2 import Writer
-
     hap = np.asarray(haplotypes)
     n, n_variants = hap.shape
     check_haplotype_count(n)
     positions = np.asarray(positions, dtype=np.int64)
-    if not len(positions) == len(ref) == len(alt) == n_variants:
-        raise ValueError(
-            f"{n_variants} variants in the haplotypes but {len(positions)} positions, "
-            f"{len(ref)} REF and {len(alt)} ALT alleles"
-        )
-    if not np.isin(hap, (0, 1)).all():
-        raise ValueError("haplotypes must hold 0 (REF) and 1 (ALT) only")
+    _check_haplotype_shapes(hap, positions, ref, alt)
     ids = ["."] * n_variants if ids is None else [str(i) or "." for i in ids]
-    width = max(4, len(str(n // 2)))
-    samples = [f"{sample_prefix}{i + 1:0{width}d}" for i in range(n // 2)]
-    if sample_names is not None and len(sample_names) != n // 2:
-        raise ValueError(f"{len(sample_names)} sample names for {n // 2} samples")
-    samples = samples if sample_names is None else [str(s) for s in sample_names]
+    samples = _sample_ids(n, sample_prefix, sample_names)
     columns = {"ID": ids, "REF": ref, "ALT": alt}
     check_vcf_values(str(contig), samples, positions, columns, header_lines, source)
     header = vcf_header(contig, samples, header_lines, contig_length=contig_length)
-    # GT strings per variant: '0|1' for each sample (rows 2i, 2i+1)
-    digits = np.where(hap == 1, "1", "0")
-    calls = np.char.add(np.char.add(digits[0::2], "|"), digits[1::2])  # (n/2, n_variants)
-    lines = (
-        f"{contig}\t{positions[j]}\t{ids[j]}\t{ref[j]}\t{alt[j]}\t.\tPASS\t.\tGT\t"
-        + "\t".join(calls[:, j])
-        for j in range(n_variants)
-    )
+    lines = _record_lines(hap, contig, positions, ids, ref, alt)
     if str(path) == "-":
         sys.stdout.write(header)
         for line in lines:
@@ -226,6 +208,102 @@ def write_haplotype_vcf(
         sys.stdout.flush()
         return None
     path = Path(path)
+    _write_bgzf(path, header, lines, index, overwrite)
+    log.info("wrote %d haplotypes (%d samples) × %d variants to %s", n, n // 2, n_variants, path)
+    return path
+
+
+def _check_haplotype_shapes(
+    hap: np.ndarray, positions: np.ndarray, ref: Sequence[str], alt: Sequence[str]
+) -> None:
+    """Refuse haplotypes whose columns do not match the sites, or that hold values other than 0/1.
+
+    Args:
+        hap: Haplotypes, shape (n, n_variants).
+        positions: Positions, one per variant.
+        ref: REF allele per variant.
+        alt: ALT allele per variant.
+
+    Raises:
+        ValueError: The counts disagree, or a value is neither 0 nor 1.
+    """
+    n_variants = hap.shape[1]
+    if not len(positions) == len(ref) == len(alt) == n_variants:
+        raise ValueError(
+            f"{n_variants} variants in the haplotypes but {len(positions)} positions, "
+            f"{len(ref)} REF and {len(alt)} ALT alleles"
+        )
+    if not np.isin(hap, (0, 1)).all():
+        raise ValueError("haplotypes must hold 0 (REF) and 1 (ALT) only")
+
+
+def _sample_ids(n: int, sample_prefix: str, sample_names: Sequence[str] | None) -> list[str]:
+    """The sample IDs of ``n`` haplotypes (rows 2i, 2i+1 form sample i).
+
+    Args:
+        n: Number of haplotypes (even).
+        sample_prefix: Prefix of the default names ``<prefix><i>``, zero-padded, from 1.
+        sample_names: One name per sample instead of the default names, or None.
+
+    Returns:
+        One ID per sample.
+
+    Raises:
+        ValueError: ``sample_names`` does not hold one name per sample.
+    """
+    width = max(4, len(str(n // 2)))
+    samples = [f"{sample_prefix}{i + 1:0{width}d}" for i in range(n // 2)]
+    if sample_names is not None and len(sample_names) != n // 2:
+        raise ValueError(f"{len(sample_names)} sample names for {n // 2} samples")
+    return samples if sample_names is None else [str(s) for s in sample_names]
+
+
+def _record_lines(
+    hap: np.ndarray,
+    contig: str,
+    positions: np.ndarray,
+    ids: Sequence[str],
+    ref: Sequence[str],
+    alt: Sequence[str],
+) -> Iterator[str]:
+    """The VCF record lines (without line breaks) of 0/1 haplotypes, one per variant.
+
+    Args:
+        hap: Haplotypes, shape (n, n_variants), n even.
+        contig: CHROM of every record.
+        positions: POS per variant.
+        ids: ID per variant.
+        ref: REF allele per variant.
+        alt: ALT allele per variant.
+
+    Returns:
+        The lines, made as they are read: GT ``h[2i]|h[2i+1]`` for sample i.
+    """
+    # GT strings per variant: '0|1' for each sample (rows 2i, 2i+1)
+    digits = np.where(hap == 1, "1", "0")
+    calls = np.char.add(np.char.add(digits[0::2], "|"), digits[1::2])  # (n/2, n_variants)
+    return (
+        f"{contig}\t{positions[j]}\t{ids[j]}\t{ref[j]}\t{alt[j]}\t.\tPASS\t.\tGT\t"
+        + "\t".join(calls[:, j])
+        for j in range(hap.shape[1])
+    )
+
+
+def _write_bgzf(
+    path: Path, header: str, lines: Iterable[str], index: bool, overwrite: bool
+) -> None:
+    """Write a VCF's header and records BGZF-compressed to a temporary name, index it, then
+    publish both under ``path`` (the temporary files are removed on any error).
+
+    Args:
+        path: Final file.
+        header: Header text.
+        lines: Record lines, without line breaks.
+        index: Write the tabix index (``<path>.tbi``).
+        overwrite: Replace an existing file (else the final rename is exclusive: ``publish``).
+    """
+    from cyvcf2 import Writer
+
     tmp = path.with_name(f".{path.name}.{os.getpid()}.partial.gz")
     path.parent.mkdir(parents=True, exist_ok=True)
     writer = Writer.from_string(str(tmp), header, mode="wz")
@@ -244,8 +322,62 @@ def write_haplotype_vcf(
         tmp.unlink(missing_ok=True)
         Path(f"{tmp}.tbi").unlink(missing_ok=True)
         raise
-    log.info("wrote %d haplotypes (%d samples) × %d variants to %s", n, n // 2, n_variants, path)
-    return path
+
+
+class SiteColumns(Protocol):
+    """The sites a synthetic VCF is written at (a run's variant matrix, a loaded region)."""
+
+    positions: np.ndarray
+    ref: np.ndarray
+    alt: np.ndarray
+    variant_ids: np.ndarray
+
+
+def write_synthetic_vcf(
+    path: str | Path,
+    haplotypes: np.ndarray,
+    contig: str,
+    sites: SiteColumns,
+    header_line: str,
+    *,
+    command: str = "",
+    contig_length: int | None = None,
+    source: str = "the haplotypes' sites",
+    overwrite: bool = True,
+    sample_names: Sequence[str] | None = None,
+) -> Path | None:
+    """Write generated haplotypes at a run's or a region's sites (:func:`write_haplotype_vcf`),
+    under the provenance header (:func:`provenance_header`) and one line of their own.
+
+    Args:
+        path: Output file (``.vcf.gz``), or ``-`` for standard output.
+        haplotypes: Shape (n, n_sites), 0/1, n even.
+        contig: Contig of every record.
+        sites: Positions, REF, ALT and ID columns of the sites.
+        header_line: The ``##`` line that says what was sampled, after the provenance lines.
+        command: The command line, for the ``##source`` line.
+        contig_length: Length of the contig for its ``##contig`` line.
+        source: Where the sites come from, for messages.
+        overwrite: Replace an existing file.
+        sample_names: One name per sample, or None for ``syn0001``, ...
+
+    Returns:
+        ``path`` (``None`` for standard output).
+    """
+    return write_haplotype_vcf(
+        path,
+        haplotypes,
+        contig=contig,
+        positions=sites.positions,
+        ref=sites.ref,
+        alt=sites.alt,
+        ids=sites.variant_ids,
+        sample_names=sample_names,
+        header_lines=[*provenance_header(command), header_line],
+        contig_length=contig_length,
+        source=source,
+        overwrite=overwrite,
+    )
 
 
 def write_latent_tsv(
@@ -330,13 +462,14 @@ def read_section_haplotypes(
 
     Args:
         path: VCF, bgzipped VCF or BCF with a GT field, diploid phased calls.
-        contig: Contig name as in the run's data.
-        positions: 1-based positions of the sites, shape (n_sites,).
-        ref: REF allele per site.
-        alt: ALT allele per site.
+        contig: The sites' contig, as :func:`~vae_genomics.data.at_sites.read_at_sites` takes it
+            (with ``positions``, ``ref`` and ``alt``).
+        positions: The sites' 1-based positions.
+        ref: Their REF alleles.
+        alt: Their ALT alleles.
 
     Returns:
-        The haplotypes at the sites.
+        The haplotypes at the sites, rows named ``<sample>_A`` / ``<sample>_B``.
 
     Raises:
         DataError: The file or its index cannot be used; a record is damaged; sites are missing
