@@ -203,6 +203,11 @@ class RuntimeConfig(_Strict):
     threads: int = Field(
         0, ge=0, description="CPU threads of TensorFlow and the evaluation's BLAS (0: all cores)"
     )
+    deterministic: bool = Field(
+        False,
+        description="TensorFlow op determinism: bit-identical models from one seed on one "
+        "machine, whatever the load (slower)",
+    )
 
 
 class ReportConfig(_Strict):

@@ -144,6 +144,8 @@ def fit_vae(
         RunError: The checkpoint belongs to another configuration or data.
     """
     keras.utils.set_random_seed(config.seed)
+    if config.runtime.deterministic:  # every op's kernel deterministic (docs/architecture.md)
+        tf.config.experimental.enable_op_determinism()
     batch = config.training.batch_size
     strategy = distribution_strategy(config.runtime)
     training_options = _training_options(config, label)
