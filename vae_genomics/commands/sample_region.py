@@ -24,7 +24,7 @@ import numpy as np
 
 from vae_genomics.common.errors import DataError, RunError
 from vae_genomics.common.io import write_json
-from vae_genomics.data.export import check_haplotype_count, provenance_header, write_haplotype_vcf
+from vae_genomics.data.export import check_haplotype_count, write_synthetic_vcf
 from vae_genomics.generate.joint import JOINT_MODELS
 from vae_genomics.report.regions import region_files
 from vae_genomics.run.limits import check_region_size
@@ -93,21 +93,71 @@ def run_region(
         RunError: ``out`` exists and ``overwrite`` is false, or the sections disagree.
         DataError: An unknown joint model or decoder.
     """
-    from vae_genomics.evaluation.region import evaluate_region
-    from vae_genomics.generate.generators import parse_decoder
     from vae_genomics.generate.mosaic import default_neighbours
+    from vae_genomics.generate.region import fit_region_head, sample_region
+
+    check_haplotype_count(n)
+    check_region_size(runs_dir, sections, region, n, max_memory)
+    decoder, source, max_components = _check_options(
+        joint, decoder, source, max_components, neighbours, out
+    )
+    loaded = load_region(runs_dir, sections, region)
+    seed = loaded.seed if seed is None else seed
+    if neighbours is None:
+        neighbours = default_neighbours(len(loaded.train_rows))
+    out, files = _region_outputs(runs_dir, loaded, out, overwrite, report)
+    kinds = [joint, *(k for k in JOINT_MODELS if k != joint)] if report else [joint]
+    models, seconds = _fit_models(loaded, kinds, source, max_components, neighbours)
+    head = fit_region_head(loaded, decoder, seed=loaded.seed)
+    haplotypes = sample_region(loaded, models[joint], n, seed, decoder, head)
+    note = f",joint={joint},decoder={decoder},seed={seed}"
+    vcf = write_region_vcf(loaded, haplotypes, out, note, command, overwrite)
+    if not report:
+        return RegionResult(vcf, None, None)
+    sets = _evaluation_sets(loaded, models, joint, haplotypes, seed, decoder, head)
+    metrics = _region_metrics(loaded, sets, seed)
+    metrics["sampling"] = {
+        "joint": joint, "decoder": decoder, "source": source, "max_components": max_components,
+        "neighbours": neighbours, "seed": seed, "n": n, "vcf": vcf.name,
+        "components": {kind: model.components() for kind, model in models.items()},
+        "fit_seconds": seconds,
+    }  # fmt: skip
+    page = _write_report(files, metrics, runs_dir, vcf, overwrite)  # type: ignore[arg-type]
+    return RegionResult(vcf, page, metrics)
+
+
+def _check_options(
+    joint: str,
+    decoder: str | None,
+    source: str | None,
+    max_components: int | None,
+    neighbours: int | None,
+    out: str | Path | None,
+) -> tuple[str, str, int]:
+    """Refuse the options of :func:`run_region` that cannot be used, before anything is loaded.
+
+    Args:
+        joint: Joint latent model of the VCF.
+        decoder: Decoder rule of the alleles, or None (the default).
+        source: Codes the joint models are fitted on, or None (the default).
+        max_components: Largest number of components of each mixture, or None (the default).
+        neighbours: Candidates of each switch of the ``mosaic`` model, or None.
+        out: Output VCF, or None.
+
+    Returns:
+        The decoder, the code source and the largest number of components (defaults filled in).
+
+    Raises:
+        DataError: An unknown joint model, code source or decoder, or a count below 1.
+        RunError: ``out`` is standard output.
+    """
+    from vae_genomics.generate.generators import parse_decoder
     from vae_genomics.generate.region import (
         DEFAULT_DECODER,
         DEFAULT_MAX_COMPONENTS,
         DEFAULT_SOURCE,
-        fit_region_head,
-        fit_region_model,
-        sample_region,
     )
-    from vae_genomics.report.region_page import write_region_page
 
-    check_haplotype_count(n)
-    check_region_size(runs_dir, sections, region, n, max_memory)
     if joint not in JOINT_MODELS:
         raise DataError(f"unknown joint model {joint!r}: use one of {', '.join(JOINT_MODELS)}")
     decoder = decoder or DEFAULT_DECODER
@@ -125,48 +175,130 @@ def run_region(
         raise DataError(str(err)) from None
     if out is not None and str(out) == "-":
         raise RunError("a region is written to a file (with its index), not to standard output")
-    loaded = load_region(runs_dir, sections, region)
-    seed = loaded.seed if seed is None else seed
-    if neighbours is None:
-        neighbours = default_neighbours(len(loaded.train_rows))
-    out = Path(out) if out else Path(runs_dir) / REGIONS_DIR / loaded.name / f"{loaded.name}.vcf.gz"
-    if out.exists() and not overwrite:
-        raise RunError(f"{out} exists: choose another --out, or pass --overwrite to replace it")
+    return decoder, source, max_components
+
+
+def _region_outputs(
+    runs_dir: str | Path,
+    loaded: LoadedRegion,
+    out: str | Path | None,
+    overwrite: bool,
+    report: bool,
+) -> tuple[Path, tuple[Path, Path] | None]:
+    """The region's VCF and its report files, each checked against existing files and the inputs.
+
+    Args:
+        runs_dir: Runs directory holding the sections' runs.
+        loaded: The loaded region.
+        out: Output VCF, or None (``<runs_dir>/regions/<region>/<region>.vcf.gz``).
+        overwrite: Replace existing files.
+        report: Whether ``region.json`` and ``index.html`` are written too.
+
+    Returns:
+        The VCF's path and the report's two files (None without ``report``).
+
+    Raises:
+        RunError: ``out`` exists and ``overwrite`` is false, or an output is an input of the
+            sections' runs.
+    """
     from vae_genomics.common.io import check_output_path
     from vae_genomics.run.directory import run_inputs
 
+    out = Path(out) if out else Path(runs_dir) / REGIONS_DIR / loaded.name / f"{loaded.name}.vcf.gz"
+    if out.exists() and not overwrite:
+        raise RunError(f"{out} exists: choose another --out, or pass --overwrite to replace it")
     # never over an input of the sections' runs (their directories, VCF, index, populations)
     inputs = [p for run in loaded.sections for p in run_inputs(run.run_dir)]
     check_output_path(out, overwrite, inputs)
     check_output_path(Path(f"{out}.tbi"), overwrite, inputs)
     files = region_files(out, runs_dir, overwrite, inputs) if report else None
-    kinds = [joint, *(k for k in JOINT_MODELS if k != joint)] if report else [joint]
+    return out, files
+
+
+def _fit_models(
+    loaded: LoadedRegion,
+    kinds: Sequence[str],
+    source: str,
+    max_components: int,
+    neighbours: int,
+) -> tuple[dict[str, Any], dict[str, float]]:
+    """Fit the region's joint latent models, timing each.
+
+    Args:
+        loaded: The loaded region.
+        kinds: Joint models to fit (:data:`~vae_genomics.generate.joint.JOINT_MODELS`).
+        source: Codes the models are fitted on: ``means`` or ``samples``.
+        max_components: Largest number of components of each mixture.
+        neighbours: Candidates of each switch of the ``mosaic`` model.
+
+    Returns:
+        The fitted models and the seconds each fit took, by kind.
+    """
+    from vae_genomics.generate.region import fit_region_model
+
     models, seconds = {}, {}
     for kind in kinds:
         started = time.perf_counter()
         models[kind] = fit_region_model(
             loaded,
             kind,
-            source,
-            max_components=max_components,  # type: ignore[arg-type]
+            source,  # type: ignore[arg-type]
+            max_components=max_components,
             neighbours=neighbours,
         )
         seconds[kind] = round(time.perf_counter() - started, 2)
-    head = fit_region_head(loaded, decoder, seed=loaded.seed)
-    haplotypes = sample_region(loaded, models[joint], n, seed, decoder, head)
-    note = f",joint={joint},decoder={decoder},seed={seed}"
-    vcf = write_region_vcf(loaded, haplotypes, out, note, command, overwrite)
-    if not report:
-        return RegionResult(vcf, None, None)
+    return models, seconds
+
+
+def _evaluation_sets(
+    loaded: LoadedRegion,
+    models: dict[str, Any],
+    joint: str,
+    haplotypes: np.ndarray,
+    seed: int,
+    decoder: str,
+    head: Any,
+) -> dict[str, np.ndarray]:
+    """Samples of every joint model at the held-out set's size (at least 2) for the evaluation.
+
+    Args:
+        loaded: The loaded region.
+        models: Fitted joint models, by kind.
+        joint: The model of the VCF: its haplotypes are reused when there are enough.
+        haplotypes: The VCF's haplotypes.
+        seed: Seed of the draws.
+        decoder: Decoder rule of the alleles.
+        head: The region's fitted decoder head (``fit_region_head``).
+
+    Returns:
+        Haplotypes by kind.
+    """
+    from vae_genomics.generate.region import sample_region
+
+    n_eval = max(len(loaded.val_rows), 2)
+    return {
+        kind: haplotypes
+        if kind == joint and len(haplotypes) >= n_eval
+        else sample_region(loaded, model, n_eval, seed, decoder, head)
+        for kind, model in models.items()
+    }  # fmt: skip
+
+
+def _region_metrics(loaded: LoadedRegion, sets: dict[str, np.ndarray], seed: int) -> dict[str, Any]:
+    """The region's evaluation (``region.json``) without its ``sampling`` entry.
+
+    Args:
+        loaded: The loaded region.
+        sets: Generated haplotypes by joint model (:func:`_evaluation_sets`).
+        seed: Seed of the evaluation.
+
+    Returns:
+        The metrics, with the region's description under ``region``.
+    """
+    from vae_genomics.evaluation.region import evaluate_region
+
     x = loaded.haplotypes
     x_train, x_val = x[loaded.train_rows], x[loaded.val_rows]
-    n_eval = max(len(x_val), 2)
-    sets = {
-        kind: haplotypes
-        if kind == joint and n >= n_eval
-        else sample_region(loaded, models[kind], n_eval, seed, decoder, head)
-        for kind in kinds
-    }  # fmt: skip
     metrics = evaluate_region(x_train, x_val, sets, loaded.positions, loaded.offsets, seed=seed)
     metrics["region"] = {
         "name": loaded.name,
@@ -180,27 +312,39 @@ def run_region(
         "n_train": len(loaded.train_rows),
         "n_validation": len(loaded.val_rows),
     }
-    metrics["sampling"] = {
-        "joint": joint,
-        "decoder": decoder,
-        "source": source,
-        "max_components": max_components,
-        "neighbours": neighbours,
-        "seed": seed,
-        "n": n,
-        "vcf": vcf.name,
-        "components": {kind: model.components() for kind, model in models.items()},
-        "fit_seconds": seconds,
-    }
-    write_json(files[0], metrics, overwrite)  # type: ignore[index]
+    return metrics
+
+
+def _write_report(
+    files: tuple[Path, Path],
+    metrics: dict[str, Any],
+    runs_dir: str | Path,
+    vcf: Path,
+    overwrite: bool,
+) -> Path:
+    """Write ``region.json`` and the region's page, which links the runs' index when the VCF lies
+    below the runs directory.
+
+    Args:
+        files: The JSON file and the page (``report.regions.region_files``).
+        metrics: The region's evaluation.
+        runs_dir: Runs directory.
+        vcf: The region's VCF.
+        overwrite: Replace existing files.
+
+    Returns:
+        The page's path.
+    """
+    from vae_genomics.report.region_page import write_region_page
+
+    write_json(files[0], metrics, overwrite)
     runs_index = Path(runs_dir).resolve() / "index.html"
     link = (
         os.path.relpath(runs_index, vcf.parent.resolve())
         if vcf.parent.resolve().is_relative_to(Path(runs_dir).resolve())
         else None
     )
-    page = write_region_page(files[1], metrics, link, overwrite)  # type: ignore[index]
-    return RegionResult(vcf, page, metrics)
+    return write_region_page(files[1], metrics, link, overwrite)
 
 
 def write_region_vcf(
@@ -218,19 +362,14 @@ def write_region_vcf(
     ``##vae_genomics_region`` header line and ``command`` to ``##source``.
     """
     check_haplotype_count(len(haplotypes))
-    path = write_haplotype_vcf(
+    path = write_synthetic_vcf(
         out,
         haplotypes,
-        contig=region.contig,
-        positions=region.positions,
-        ref=region.ref,
-        alt=region.alt,
-        ids=region.variant_ids,
-        header_lines=[
-            *provenance_header(command),
-            f"##vae_genomics_region=<region={region.contig}:{region.start}-{region.end},"
-            f"sections={'|'.join(region.section_names)},haplotypes={len(haplotypes)}{note}>",
-        ],
+        region.contig,
+        region,
+        f"##vae_genomics_region=<region={region.contig}:{region.start}-{region.end},"
+        f"sections={'|'.join(region.section_names)},haplotypes={len(haplotypes)}{note}>",
+        command=command,
         contig_length=region.sections[0].contig_length,
         source=f"the runs of region {region.name} (e.g. {region.sections[0].run_dir})",
         overwrite=overwrite,
