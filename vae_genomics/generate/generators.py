@@ -210,6 +210,39 @@ def decode_codes(probabilities: np.ndarray, decoder: str, rng: np.random.Generat
     return (rng.random(np.shape(p)) < p).astype(np.int8)
 
 
+def draw_alleles(
+    logits: np.ndarray,
+    decoder: str,
+    rng: np.random.Generator,
+    head: ContextHead | None = None,
+    probabilities: np.ndarray | None = None,
+) -> np.ndarray:
+    """0/1 alleles from decoder logits by a decoder rule: the one decode step of sections
+    (:meth:`Generator.sample`) and regions (:func:`vae_genomics.generate.region.decode_region`).
+
+    Args:
+        logits: Decoder logits, shape (n, n_sites).
+        decoder: ``bernoulli``, ``temperature:T``, ``calls`` or ``ld[:K[:T]]``.
+        rng: Generator of the draws.
+        head: The fitted ``ld`` head (needed for that rule).
+        probabilities: ``sigmoid(logits)`` when already computed (float32), else computed here.
+
+    Returns:
+        Alleles, int8 0/1, shape (n, n_sites).
+
+    Raises:
+        RuntimeError: An ``ld`` rule without its head.
+    """
+    kind, temperature = parse_decoder(decoder)
+    if kind == "ld":
+        if head is None:
+            raise RuntimeError("the ld decoder needs its fitted head: fit the generator first")
+        return head.sample(logits, rng, temperature)
+    if probabilities is None:
+        probabilities = expit(np.asarray(logits, dtype=np.float64)).astype(np.float32)
+    return decode_codes(probabilities, decoder, rng)
+
+
 def parse_decoder(decoder: str) -> tuple[str, float]:
     """``(kind, temperature)`` of a decoder name (temperature 1 unless ``temperature:T`` or
     ``ld:K:T``; the head's order K is :func:`context_order`)."""
@@ -329,13 +362,7 @@ class Generator:
         z = self.source.codes(pool, rng)
         logits = decode_logits(model, z, batch_size)
         probabilities = expit(logits).astype(np.float32)
-        kind, temperature = parse_decoder(self.decoder)
-        if kind == "ld":
-            if self.head is None:
-                raise RuntimeError("fit the generator before sampling")
-            samples = self.head.sample(logits, rng, temperature)
-        else:
-            samples = decode_codes(probabilities, self.decoder, rng)
+        samples = draw_alleles(logits, self.decoder, rng, self.head, probabilities)
         if self.guard is not None:
             if self.train is None or self.target is None:
                 raise RuntimeError("fit the generator before sampling")

@@ -20,14 +20,12 @@ import logging
 from typing import Any, Literal, Protocol
 
 import numpy as np
-from scipy.special import expit
 
 from vae_genomics.generate.context import ContextHead
 from vae_genomics.generate.generators import (
     DEFAULT_GENERATOR,
     context_order,
-    decode_codes,
-    parse_decoder,
+    draw_alleles,
 )
 from vae_genomics.generate.joint import RegionLatentModel
 from vae_genomics.generate.samplers import decode_logits
@@ -154,15 +152,11 @@ def decode_region(
             ``head`` from :func:`fit_region_head`).
         head: The region's head, for the ``ld`` rule.
     """
-    kind, temperature = parse_decoder(decoder)
     rng = np.random.default_rng(seed)
     logits = region_logits(region, codes)
-    if kind == "ld":
-        if head is None:
-            raise ValueError("the ld decoder needs the region's head: fit_region_head")
-        return head.sample(logits, rng, temperature)
-    probabilities = expit(logits.astype(np.float64)).astype(np.float32)
-    return decode_codes(probabilities, decoder, rng)
+    if context_order(decoder) and head is None:
+        raise ValueError("the ld decoder needs the region's head: fit_region_head")
+    return draw_alleles(logits, decoder, rng, head)
 
 
 def sample_region(
