@@ -143,7 +143,6 @@ def train_sections(
     Returns:
         What was trained, skipped and failed.
     """
-    from vae_genomics.commands.train_section import RunTarget, finish_section, stage_section
     from vae_genomics.run.directory import default_run_name
 
     run_name = run_name or default_run_name()
@@ -152,73 +151,150 @@ def train_sections(
     quiet = _NoRetracingWarning()
     logging.getLogger("tensorflow").addFilter(quiet)
     pending: list[tuple[Any, Future[Path], float]] = []
-
-    def settle(block: bool) -> None:
-        """Commit every staged section whose report is drawn (all of them when ``block``)."""
-        for item in list(pending):
-            staged, future, started = item
-            if not block and not future.done():
-                continue
-            pending.remove(item)
-            try:
-                with staged.staging.discard_on_error():
-                    future.result()
-                run = finish_section(staged)
-                result.trained[staged.section] = run.run_dir
-            except VaeGenomicsError as exc:
-                _fail(result, staged.section, str(exc))
-            except Exception as exc:  # a drawing error: this section fails, the others go on
-                _fail(result, staged.section, f"{type(exc).__name__}: {exc}")
-            result.seconds[staged.section] = round(time.perf_counter() - started, 2)
-
     try:
         for i, name in enumerate(sections, 1):
             log.info("section %d of %d: %s", i, len(sections), name)
             started = time.perf_counter()
-            try:
-                config, data = prepare(name)
-                replace = False
-                if skip_existing:
-                    done, replace = _existing_run(config.runs_dir, name, run_name)
-                    if done is not None:
-                        result.skipped[name] = done
-                        continue
-                target = RunTarget(
-                    run_name=run_name, overwrite=overwrite or replace, resume=resume,
-                    origins=origins(name) if origins else None, command=command,
-                )  # fmt: skip
-                staged = stage_section(config, data, target)
-            except VaeGenomicsError as exc:
-                _fail(result, name, str(exc))
+            staged = _stage(
+                name, prepare, run_name, result, overwrite=overwrite, resume=resume,
+                skip_existing=skip_existing, origins=origins, command=command,
+            )  # fmt: skip
+            if staged is None:
                 continue
-            if pool is None:
-                future: Future[Path] = Future()
-                try:
-                    future.set_result(draw_report(staged.report))
-                except Exception as exc:
-                    future.set_exception(exc)
-            else:
-                arguments = dict(staged.report)
-                # the mixture holds sampler code that imports TensorFlow; the report does not use it
-                arguments["evaluation"] = dataclasses.replace(arguments["evaluation"], gmm=None)
-                future = pool.submit(draw_report, arguments)
-            pending.append((staged, future, started))
-            settle(block=False)
-        settle(block=True)
+            pending.append((staged, _submit_report(staged, pool), started))
+            _settle(pending, result, block=False)
+        _settle(pending, result, block=True)
     finally:
-        if pending:  # interrupted: commit what is drawn; the rest keeps its checkpoint
-            settle(block=False)
-        for staged, future, _ in pending:
-            future.cancel()
-            try:
-                with staged.staging.discard_on_error():
-                    raise RunError(f"section {staged.section}: interrupted before its report")
-            except RunError:
-                pass
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+        _abandon(pending, result, pool)
         logging.getLogger("tensorflow").removeFilter(quiet)
     return result
+
+
+def _stage(
+    name: str,
+    prepare: Callable[[str], tuple[Any, Any]],
+    run_name: str,
+    result: BatchResult,
+    *,
+    overwrite: bool,
+    resume: bool,
+    skip_existing: bool,
+    origins: Callable[[str], dict[str, str]] | None,
+    command: str,
+) -> Any | None:
+    """Load and train one section, leaving its run staged for its report (``stage_section``).
+
+    Args:
+        name: Section name.
+        prepare: Section name → (resolved config, section data).
+        run_name: Run directory name.
+        result: The batch's result: a skipped or failed section is entered in it.
+        overwrite: Replace a finished run of that name.
+        resume: Continue an interrupted run of that name from its checkpoint.
+        skip_existing: Keep a finished run of that name (:func:`_existing_run`).
+        origins: Section name → where settings came from, or None.
+        command: The command line, shown in the report's header.
+
+    Returns:
+        The staged section, or None when it was skipped or failed.
+    """
+    from vae_genomics.commands.train_section import RunTarget, stage_section
+
+    try:
+        config, data = prepare(name)
+        replace = False
+        if skip_existing:
+            done, replace = _existing_run(config.runs_dir, name, run_name)
+            if done is not None:
+                result.skipped[name] = done
+                return None
+        target = RunTarget(
+            run_name=run_name, overwrite=overwrite or replace, resume=resume,
+            origins=origins(name) if origins else None, command=command,
+        )  # fmt: skip
+        return stage_section(config, data, target)
+    except VaeGenomicsError as exc:
+        _fail(result, name, str(exc))
+        return None
+
+
+def _submit_report(staged: Any, pool: ProcessPoolExecutor | None) -> Future[Path]:
+    """Draw a staged section's report: in the drawing process, or here (no ``pool``).
+
+    Args:
+        staged: The staged section.
+        pool: The drawing process, or None.
+
+    Returns:
+        The report's future (already done without ``pool``, with the drawing's error if any).
+    """
+    if pool is None:
+        future: Future[Path] = Future()
+        try:
+            future.set_result(draw_report(staged.report))
+        except Exception as exc:
+            future.set_exception(exc)
+        return future
+    arguments = dict(staged.report)
+    # the mixture holds sampler code that imports TensorFlow; the report does not use it
+    arguments["evaluation"] = dataclasses.replace(arguments["evaluation"], gmm=None)
+    return pool.submit(draw_report, arguments)
+
+
+def _settle(
+    pending: list[tuple[Any, Future[Path], float]], result: BatchResult, block: bool
+) -> None:
+    """Commit every staged section whose report is drawn (all of them when ``block``).
+
+    Args:
+        pending: Staged sections with their report's future and start time; the settled ones
+            are removed.
+        result: The batch's result: each settled section is entered as trained or failed.
+        block: Wait for the reports not drawn yet.
+    """
+    from vae_genomics.commands.train_section import finish_section
+
+    for item in list(pending):
+        staged, future, started = item
+        if not block and not future.done():
+            continue
+        pending.remove(item)
+        try:
+            with staged.staging.discard_on_error():
+                future.result()
+            run = finish_section(staged)
+            result.trained[staged.section] = run.run_dir
+        except VaeGenomicsError as exc:
+            _fail(result, staged.section, str(exc))
+        except Exception as exc:  # a drawing error: this section fails, the others go on
+            _fail(result, staged.section, f"{type(exc).__name__}: {exc}")
+        result.seconds[staged.section] = round(time.perf_counter() - started, 2)
+
+
+def _abandon(
+    pending: list[tuple[Any, Future[Path], float]],
+    result: BatchResult,
+    pool: ProcessPoolExecutor | None,
+) -> None:
+    """End the batch: after an interruption commit what is drawn and discard the other staged
+    runs (each keeps its checkpoint); then stop the drawing process.
+
+    Args:
+        pending: Staged sections not settled yet (empty after a complete batch).
+        result: The batch's result.
+        pool: The drawing process, or None.
+    """
+    if pending:  # interrupted: commit what is drawn; the rest keeps its checkpoint
+        _settle(pending, result, block=False)
+    for staged, future, _ in pending:
+        future.cancel()
+        try:
+            with staged.staging.discard_on_error():
+                raise RunError(f"section {staged.section}: interrupted before its report")
+        except RunError:
+            pass
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _fail(result: BatchResult, name: str, message: str) -> None:
