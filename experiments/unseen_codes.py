@@ -39,7 +39,8 @@ import numpy as np
 
 from vae_genomics.evaluation.realism import common_size, realism_ceiling, realism_panel
 from vae_genomics.generate.context import ContextHead
-from vae_genomics.generate.generators import DEFAULT_GENERATOR, make_generator, parse_decoder
+from vae_genomics.generate.decoders import parse_decoder
+from vae_genomics.generate.generators import DEFAULT_GENERATOR, make_generator
 from vae_genomics.generate.joint import RegionLatentModel
 from vae_genomics.generate.region import (
     DEFAULT_DECODER,

@@ -6,12 +6,8 @@ from scipy.special import expit, log_expit, logit
 from sklearn.linear_model import LogisticRegression
 
 from vae_genomics.generate.context import ContextHead, context_features
-from vae_genomics.generate.generators import (
-    context_order,
-    decode_codes,
-    make_generator,
-    parse_decoder,
-)
+from vae_genomics.generate.decoders import context_order, decode_codes, parse_decoder
+from vae_genomics.generate.generators import make_generator
 
 
 def markov_haplotypes(n: int, m: int, stay: float, rng) -> np.ndarray:

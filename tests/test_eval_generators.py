@@ -5,14 +5,8 @@ import numpy as np
 import pytest
 from scipy.special import expit
 
-from vae_genomics.generate.generators import (
-    DEFAULT_GENERATOR,
-    AggregateSource,
-    decode_codes,
-    make_generator,
-    parse_decoder,
-    sharpen,
-)
+from vae_genomics.generate.decoders import decode_codes, parse_decoder, sharpen
+from vae_genomics.generate.generators import DEFAULT_GENERATOR, AggregateSource, make_generator
 from vae_genomics.generate.samplers import AggregatePosteriorGMM, decode_probabilities
 from vae_genomics.models.inference import encode
 from vae_genomics.models.vae import HaplotypeVAE

@@ -22,11 +22,8 @@ from typing import Any, Literal, Protocol
 import numpy as np
 
 from vae_genomics.generate.context import ContextHead
-from vae_genomics.generate.generators import (
-    DEFAULT_GENERATOR,
-    context_order,
-    draw_alleles,
-)
+from vae_genomics.generate.decoders import context_order, draw_alleles
+from vae_genomics.generate.generators import DEFAULT_GENERATOR
 from vae_genomics.generate.joint import RegionLatentModel
 from vae_genomics.generate.samplers import decode_logits
 from vae_genomics.models.inference import encode
