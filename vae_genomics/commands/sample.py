@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -99,54 +98,9 @@ def sample_run(
     run = load_run(run_dir)
     seed = run.config.seed if seed is None else seed
     haplotypes = draw_haplotypes(run, n, sampler, seed)
+    from vae_genomics.commands.sample_populations import write_run_vcf
+
     return write_run_vcf(run, haplotypes, out, sampler, seed, command, overwrite)
-
-
-def write_run_vcf(
-    run: LoadedRun,
-    haplotypes: np.ndarray,
-    out: str | Path,
-    sampler: str | None,
-    seed: int,
-    command: str = "",
-    overwrite: bool = True,
-    populations: str | None = None,
-    sample_names: Sequence[str] | None = None,
-) -> Path | None:
-    """Write haplotypes drawn from a run's model at its section's sites, with the run's provenance.
-
-    Args:
-        run: The loaded run the haplotypes were drawn from.
-        haplotypes: Shape (n, n_variants), 0/1, n even.
-        out: Output path (``.vcf.gz``), or ``-`` for standard output.
-        sampler: The generator's name (None: the default generator).
-        seed: Seed of the draws.
-        command: The command line, for the ``##source`` line.
-        overwrite: Replace an existing ``out``.
-        populations: The ``group:count|...`` request of ``sample --populations``, or None.
-        sample_names: One name per sample, or None for ``syn0001``, ...
-
-    Returns:
-        The written path (``None`` for standard output).
-    """
-    from vae_genomics.data.export import write_synthetic_vcf
-    from vae_genomics.generate.generators import DEFAULT_GENERATOR
-
-    request = "" if populations is None else f",populations={populations}"
-    return write_synthetic_vcf(
-        out,
-        haplotypes,
-        run.data.section.contig,
-        run.data.matrix,
-        f"##vae_genomics_sample=<section={run.data.section.name},run={run.run_dir.name},"
-        f"sampler={sampler or DEFAULT_GENERATOR},seed={seed},haplotypes={len(haplotypes)}"
-        f"{request}>",
-        command=command,
-        contig_length=run.contig_length,
-        source=f"run {run.run_dir}",
-        overwrite=overwrite,
-        sample_names=sample_names,
-    )
 
 
 def check_size(args: argparse.Namespace) -> None:
