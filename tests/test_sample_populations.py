@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -173,3 +175,47 @@ def test_parse_counts_keeps_the_order_and_takes_a_mapping():
         parse_counts({"AFR": 2.5})
     assert table_path("x/out.vcf.gz").as_posix() == "x/out.populations.tsv"
     assert table_path("out.vcf").name == "out.populations.tsv"
+
+
+def test_evaluate_scores_each_population_against_its_real_haplotypes(trained, caplog):
+    run_dir, tmp = trained["run_dir"], trained["tmp"]
+    out = tmp / "to_score.vcf.gz"
+    assert main(["sample", str(run_dir), "--populations", "P0:40,P1:40", "--seed", "3",
+                 "--out", str(out)]) == 0  # fmt: skip
+    table = table_path(out)
+
+    def scores(labels: Path, name: str) -> dict:
+        path = tmp / f"{name}.json"
+        argv = ["evaluate", str(run_dir), "--synthetic", str(out), "--populations", str(labels)]
+        assert main([*argv, "--out", str(path)]) == 0, caplog.text
+        return json.loads(path.read_text())["populations"]
+
+    right = scores(table, "right")
+    assert right["level"] == "population" and set(right["groups"]) == {"P0", "P1"}
+    for group in right["groups"].values():
+        assert group["n_synthetic"] == 40 and group["n_heldout"] > 5
+        assert group["classifier"]["synthetic"] > 0.6  # conditioned: mostly assigned to P
+        assert group["fst"]["synthetic"] < 0.1
+        assert set(group["privacy_loss"]) == {"synthetic", "reference"}
+    # the same haplotypes with their labels swapped: each is compared with the other population
+    swapped = tmp / "swapped.tsv"
+    frame = pd.read_csv(table, sep="\t")
+    frame["population"] = frame["population"].map({"P0": "P1", "P1": "P0"})
+    frame.to_csv(swapped, sep="\t", index=False)
+    wrong = scores(swapped, "wrong")
+    for label in ("P0", "P1"):
+        assert wrong["groups"][label]["classifier"]["synthetic"] < 0.4
+        assert (
+            wrong["groups"][label]["fst"]["synthetic"] > right["groups"][label]["fst"]["synthetic"]
+        )
+    # a sample of the VCF missing from the table, and labels the run does not know
+    lines = table.read_text().splitlines()
+    partial = tmp / "partial.tsv"
+    partial.write_text("\n".join(lines[:-1]) + "\n")
+    unknown = tmp / "unknown.tsv"
+    frame["population"] = frame["population"].map({"P0": "YRI", "P1": "P0"})
+    frame.to_csv(unknown, sep="\t", index=False)
+    for labels, message in ((partial, "are not in it"), (unknown, "label the synthetic samples")):
+        caplog.clear()
+        argv = ["evaluate", str(run_dir), "--synthetic", str(out), "--populations", str(labels)]
+        assert main(argv) == 2 and message in caplog.text

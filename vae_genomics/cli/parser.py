@@ -185,6 +185,12 @@ def _evaluate_options(p: argparse.ArgumentParser) -> None:
         "--synthetic", type=Path, required=True, metavar="VCF",
         help="phased VCF/BCF to score (e.g. a GAN's, another VAE's or a simulator's output)",
     )  # fmt: skip
+    p.add_argument(
+        "--populations", type=Path, metavar="TSV",
+        help="the VCF's samples' populations (columns sample, population; e.g. the table `sample "
+        "--populations` writes): adds each population's numbers against the run's real "
+        "haplotypes of it",
+    )  # fmt: skip
     p.add_argument("--out", type=Path, help="write the JSON here (default: standard output)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
 

@@ -31,12 +31,17 @@ log = logging.getLogger(__name__)
 SET_NAME = "synthetic"
 
 
-def evaluate_external(run_dir: str | Path, synthetic: str | Path) -> dict[str, Any]:
+def evaluate_external(
+    run_dir: str | Path, synthetic: str | Path, populations: str | Path | None = None
+) -> dict[str, Any]:
     """The panel of a VCF's haplotypes at a run's sites, against the run's held-out haplotypes.
 
     Args:
         run_dir: A run directory, or a section directory (its ``latest`` run).
         synthetic: Phased VCF/BCF (e.g. another generator's output).
+        populations: Its samples' populations (TSV with ``sample`` and ``population`` columns,
+            e.g. the table ``sample --populations`` writes): adds ``populations``, the numbers
+            of each population against the run's real haplotypes of it.
 
     Returns:
         JSON-ready dict: ``run``, ``section``, ``synthetic`` (path), ``n_haplotypes`` (of the file),
@@ -56,7 +61,7 @@ def evaluate_external(run_dir: str | Path, synthetic: str | Path) -> dict[str, A
     from vae_genomics.run.load import load_run
 
     run = load_run(run_dir)
-    x_syn = _read_synthetic(run, synthetic)
+    x_syn, syn_samples = _read_synthetic(run, synthetic)
     config = run.config.evaluation
     x_train = run.data.matrix.haplotypes[run.train_rows]
     rng = seeded_streams(int(run.config.seed), ("subsample", "modeseek", "realism"))
@@ -92,6 +97,11 @@ def evaluate_external(run_dir: str | Path, synthetic: str | Path) -> dict[str, A
                 "settings": modeseek["settings"],
             },
             "realism": {"ceiling": ceiling, "set": panel},
+            **(
+                {"populations": _by_population(run, x_syn, syn_samples, populations, x_train)}
+                if populations is not None
+                else {}
+            ),
             "version": __version__,
         }
     )
@@ -105,7 +115,7 @@ def _read_synthetic(run: Any, synthetic: str | Path) -> np.ndarray:
         synthetic: Phased VCF/BCF.
 
     Returns:
-        The haplotypes, int8, shape (n_haplotypes, n_variants).
+        The haplotypes, int8, shape (n_haplotypes, n_variants), and the sample of each row.
 
     Raises:
         DataError: The file cannot be read, lacks some of the run's sites or has other alleles at
@@ -125,7 +135,69 @@ def _read_synthetic(run: Any, synthetic: str | Path) -> np.ndarray:
             f"{config.prdc_k} (give at least as many as the run's {len(run.val_rows)} held-out "
             "haplotypes for numbers comparable with the ceiling)."
         )
-    return x_syn
+    return x_syn, np.asarray(found.haplotype_samples)
+
+
+def _by_population(
+    run: Any, x_syn: np.ndarray, syn_samples: np.ndarray, table: str | Path, x_train: np.ndarray
+) -> dict[str, Any]:
+    """``populations`` of :func:`evaluate_external`: the file's samples labelled by ``table``, at
+    the run's population or superpopulation level (whichever holds every label), each compared
+    with the run's real haplotypes of it (:func:`~vae_genomics.evaluation.population_panel.population_panel`).
+
+    Raises:
+        DataError: A sample of the file is not in the table, or a label is neither a population
+            nor a superpopulation of the run (the known ones named).
+    """
+    from vae_genomics.data.vcf import read_populations
+    from vae_genomics.evaluation.population_panel import population_panel
+
+    samples = np.unique(syn_samples)
+    labels = dict(zip(samples, read_populations(table, samples), strict=True))
+    unlabelled = [s for s in samples if labels[s] == "unknown"]
+    if unlabelled:
+        raise DataError(
+            f"{table}: {len(unlabelled)} samples of the synthetic VCF are not in it (e.g. "
+            f"'{unlabelled[0]}'); give every sample a population."
+        )
+    syn_labels = np.asarray([labels[s] for s in syn_samples], dtype=object)
+    level, real = _label_level(run, set(syn_labels), table)
+    summary = population_panel(
+        x_syn, syn_labels, x_train, real[run.train_rows],
+        run.data.matrix.haplotypes[run.val_rows], real[run.val_rows],
+        k=run.config.evaluation.prdc_k, seed=int(run.config.seed),
+    )  # fmt: skip
+    for label, entry in summary.items():
+        if "note" not in entry:
+            log.info(
+                "%s: classifier %.3f (held-out %.3f), F_ST %.4f (training %.4f), coverage %.3f "
+                "(training %.3f), privacy loss %.3f (training %.3f)", label,
+                entry["classifier"]["synthetic"], entry["classifier"]["heldout"],
+                entry["fst"]["synthetic"], entry["fst"]["reference"],
+                entry["coverage_hamming"]["synthetic"], entry["coverage_hamming"]["reference"],
+                entry["privacy_loss"]["synthetic"], entry["privacy_loss"]["reference"],
+            )  # fmt: skip
+    return {"level": level, "table": str(table), "groups": summary}
+
+
+def _label_level(run: Any, wanted: set[str], table: str | Path) -> tuple[str, np.ndarray]:
+    """``("population" | "superpopulation", the run's label of each row)`` holding ``wanted``."""
+    for level, real in (
+        ("population", run.data.populations),
+        ("superpopulation", run.superpopulations),
+    ):
+        if real is not None and wanted <= set(np.asarray(real).astype(str)):
+            return level, np.asarray(real).astype(str)
+    known = (
+        sorted(set(np.asarray(run.data.populations).astype(str)))
+        if run.data.populations is not None
+        else []
+    )
+    raise DataError(
+        f"{table}: labels {sorted(wanted)} are not all populations (or all superpopulations) of "
+        f"the run's populations table (populations: {', '.join(known) or 'none'}); label the "
+        "synthetic samples with the run's names."
+    )
 
 
 def _log_verdict(synthetic: str | Path, verdict: dict[str, Any]) -> None:
@@ -154,7 +226,7 @@ def run_command(args: argparse.Namespace) -> None:
 
     if args.out is not None:
         check_out(args, args.synthetic)
-    scores = evaluate_external(args.run, args.synthetic)
+    scores = evaluate_external(args.run, args.synthetic, args.populations)
     if args.out is None:
         print(json.dumps(scores, indent=1))
     else:
