@@ -151,7 +151,7 @@ def _check_options(
         DataError: An unknown joint model, code source or decoder, or a count below 1.
         RunError: ``out`` is standard output.
     """
-    from vae_genomics.generate.generators import parse_decoder
+    from vae_genomics.generate.decoders import parse_decoder
     from vae_genomics.generate.region import (
         DEFAULT_DECODER,
         DEFAULT_MAX_COMPONENTS,
