@@ -9,9 +9,9 @@ from cyvcf2 import VCF
 from vcf_factory import vcf_text, write_vcf
 
 from vae_genomics.common.errors import DataError
+from vae_genomics.data.at_sites import read_section_haplotypes
 from vae_genomics.data.export import (
     check_haplotype_count,
-    read_section_haplotypes,
     write_haplotype_vcf,
     write_latent_tsv,
 )

@@ -13,7 +13,7 @@ import pytest
 from vcf_factory import vcf_from_records, vcf_text, write_bcf, write_indexed
 
 from vae_genomics.common.errors import DataError
-from vae_genomics.data.export import read_section_haplotypes
+from vae_genomics.data.at_sites import read_section_haplotypes
 
 SAMPLES = ["S1", "S2", "S3"]
 SITES = np.array([101, 202, 303])

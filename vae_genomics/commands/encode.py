@@ -28,7 +28,8 @@ def encode_run(run_dir: str | Path, out: str | Path, vcf: str | Path | None = No
     Returns:
         The written path.
     """
-    from vae_genomics.data.export import read_section_haplotypes, write_latent_tsv
+    from vae_genomics.data.at_sites import read_section_haplotypes
+    from vae_genomics.data.export import write_latent_tsv
     from vae_genomics.models.inference import encode
     from vae_genomics.run.load import load_run
 

@@ -2,7 +2,7 @@
 
 ``vae-genomics evaluate RUN --synthetic X.vcf.gz`` reads the file's haplotypes at the run's sites
 (stored with the run: contig, positions, REF and ALT; every site must be there with the same
-alleles, :func:`~vae_genomics.data.export.read_section_haplotypes`) and puts them through the numbers a
+alleles, :func:`~vae_genomics.data.at_sites.read_section_haplotypes`) and puts them through the numbers a
 run's own generated set gets: the mode-seeking numbers beside the real-vs-real ceiling
 (:func:`~vae_genomics.evaluation.modeseek.mode_seeking_report`), the realism and privacy panel
 beside its ceiling (:mod:`~vae_genomics.evaluation.realism`; "training" is the run's training
@@ -121,7 +121,7 @@ def _read_synthetic(run: Any, synthetic: str | Path) -> np.ndarray:
         DataError: The file cannot be read, lacks some of the run's sites or has other alleles at
             them, or has too few haplotypes to score.
     """
-    from vae_genomics.data.export import read_section_haplotypes
+    from vae_genomics.data.at_sites import read_section_haplotypes
 
     matrix = run.data.matrix
     found = read_section_haplotypes(

@@ -269,3 +269,63 @@ class _Sites:
             f"(e.g. {shown}). The model needs every site of its section with the same REF and "
             f"ALT alleles.{hint}"
         )
+
+
+@dataclass
+class SiteHaplotypes:
+    """Haplotypes of a VCF at given sites.
+
+    Attributes:
+        haplotypes: int8, shape (2 * n_samples, n_sites), 0/1, columns in the order asked for.
+        sample_ids: Samples in file order.
+        haplotype_ids: ``<sample>_A`` / ``<sample>_B`` per row.
+        haplotype_samples: Sample of each row.
+    """
+
+    haplotypes: np.ndarray
+    sample_ids: np.ndarray
+    haplotype_ids: np.ndarray
+    haplotype_samples: np.ndarray
+
+
+def read_section_haplotypes(
+    path: str | Path,
+    contig: str,
+    positions: np.ndarray,
+    ref: Sequence[str],
+    alt: Sequence[str],
+) -> SiteHaplotypes:
+    """Read the phased haplotypes of a VCF/BCF at exactly the given biallelic sites.
+
+    Unlike the training reader no frequency filter applies (a site monomorphic in this file is
+    kept): the columns must line up with a trained model's. A record matches a site when contig,
+    position, REF and ALT are equal; other records are ignored. Records are read by the training
+    readers, through the file's index when there is one, and checked as strictly
+    (:func:`vae_genomics.data.at_sites.read_at_sites`).
+
+    Args:
+        path: VCF, bgzipped VCF or BCF with a GT field, diploid phased calls.
+        contig: The sites' contig, as :func:`~vae_genomics.data.at_sites.read_at_sites` takes it
+            (with ``positions``, ``ref`` and ``alt``).
+        positions: The sites' 1-based positions.
+        ref: Their REF alleles.
+        alt: Their ALT alleles.
+
+    Returns:
+        The haplotypes at the sites, rows named ``<sample>_A`` / ``<sample>_B``.
+
+    Raises:
+        DataError: The file or its index cannot be used; a record is damaged; sites are missing
+            (count and the first ones named) or have other alleles; a site's call is missing,
+            haploid or unphased heterozygous, its record has no GT field, or two records of the
+            site disagree (each with its own message naming file, record and sample).
+    """
+
+    found = read_at_sites(path, contig, positions, ref, alt)
+    samples = np.asarray(found.sample_ids, dtype=object)
+    return SiteHaplotypes(
+        haplotypes=found.haplotypes,
+        sample_ids=samples,
+        haplotype_ids=np.asarray([f"{s}_{h}" for s in samples for h in "AB"], dtype=object),
+        haplotype_samples=np.repeat(samples, 2),
+    )

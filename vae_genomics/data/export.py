@@ -1,5 +1,5 @@
-"""Exchange with other tools: synthetic haplotypes as a phased VCF, latent codes as a TSV, and the
-haplotypes of another VCF at a section's sites (to embed them with a trained model).
+"""Exchange with other tools: synthetic haplotypes as a phased VCF and latent codes as a TSV (the
+haplotypes of another VCF at a section's sites are read by :mod:`vae_genomics.data.at_sites`).
 
 Pairing rule of :func:`write_haplotype_vcf`: haplotype rows 2i and 2i + 1 become the first and second
 phased haplotype of synthetic sample i + 1 (``syn0001``, ...): GT ``h[2i]|h[2i+1]``. Generated
@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -23,87 +21,11 @@ import pandas as pd
 
 from vae_genomics.common.errors import DataError
 from vae_genomics.common.io import atomic_write_text, publish
+from vae_genomics.data.vcf_values import CONTROL, check_vcf_values
 
 log = logging.getLogger(__name__)
 
 _GT_HEADER = '##FORMAT=<ID=GT,Number=1,Type=String,Description="Phased genotype">'
-
-#: A contig name a VCF header and records can carry (VCF 4.3, section 1.4.7): no whitespace, no
-#: control characters, none of ``,<>[]`{}()\\'"``, and not starting with ``*`` or ``=``.
-_CONTIG_NAME = re.compile(r"[0-9A-Za-z!#$%&+./:;?@^_|~-][0-9A-Za-z!#$%&*+./:;=?@^_|~-]*\Z")
-#: Characters that may not appear in a header line: control characters (tab, line breaks, C1) and
-#: the Unicode line and paragraph separators.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-#: ... and in a sample ID or an ID column, any whitespace too.
-_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
-#: A biallelic SNP's REF / ALT allele (the only records the models are trained on).
-_BASES = re.compile(r"[ACGTNacgtn]\Z")
-
-
-def _unwritable(source: str, what: str, value: str, expected: str) -> DataError:
-    """The error for a value that would break the VCF's layout (or inject lines into it)."""
-    from vae_genomics.common.errors import bounded
-
-    return DataError(
-        bounded(
-            f"{source}: {what} {value!r} cannot be written to a VCF: {expected}. A tab or line "
-            "break would add columns or lines to the file; fix the value where it came from (or "
-            "retrain from a VCF with valid names).",
-            800,
-        )
-    )
-
-
-def check_vcf_values(
-    contig: str,
-    samples: Sequence[str],
-    positions: np.ndarray,
-    columns: dict[str, Sequence[str]],
-    header_lines: Sequence[str],
-    source: str,
-) -> None:
-    """Refuse values that are not valid in the VCF text they go into.
-
-    Args:
-        contig: The ``##contig`` ID and CHROM of every record.
-        samples: Sample IDs of the ``#CHROM`` line.
-        positions: POS of every record (for messages).
-        columns: ``ID``, ``REF`` and ``ALT`` column values, one per record.
-        header_lines: Extra ``##`` lines.
-        source: Where the values come from (e.g. a run's ``sites.tsv``), for the message.
-
-    Raises:
-        DataError: The first offending value, named with its source, record and what a VCF allows.
-    """
-    if not _CONTIG_NAME.match(contig):
-        raise _unwritable(
-            source, "contig name", contig, "a contig name holds no whitespace, control characters "
-            "or any of , < > [ ] ` { } ( ) ' \" \\, and does not start with * or =",
-        )  # fmt: skip
-    for sample in samples:
-        if not sample or _SPACE_OR_CONTROL.search(sample):
-            raise _unwritable(source, "sample ID", sample, "a sample ID is non-empty, without "
-                              "whitespace or control characters")  # fmt: skip
-    for column, values in columns.items():
-        for j, value in enumerate(values):
-            value = str(value)
-            bad = (
-                not value or bool(_SPACE_OR_CONTROL.search(value))
-                if column == "ID"
-                else not _BASES.match(value)
-            )
-            if bad:
-                expected = (
-                    "an ID holds no whitespace or control characters"
-                    if column == "ID"
-                    else "a biallelic SNP's allele is one of A, C, G, T, N"
-                )
-                where = f"{column} of record {contig}:{positions[j]}"
-                raise _unwritable(source, where, value, expected)
-    for line in header_lines:
-        if not line.startswith("##") or _CONTROL.search(line):
-            raise _unwritable(source, "header line", line, "a header line starts with ## and "
-                              "holds no tab, line break or other control character")  # fmt: skip
 
 
 def check_haplotype_count(n: int) -> None:
@@ -139,7 +61,7 @@ def provenance_header(command: str = "") -> list[str]:
     and ``##vae_genomics_version``."""
     from vae_genomics import __version__
 
-    command = _CONTROL.sub(lambda m: repr(m.group())[1:-1], command)
+    command = CONTROL.sub(lambda m: repr(m.group())[1:-1], command)
     source = f"##source=vae-genomics {__version__}" + (f" {command}" if command else "")
     return [source, f"##vae_genomics_version={__version__}"]
 
@@ -426,64 +348,3 @@ def write_latent_tsv(
     )
     atomic_write_text(Path(path), table.to_csv(sep="\t", index=False, float_format="%.6g"))
     return Path(path)
-
-
-@dataclass
-class SiteHaplotypes:
-    """Haplotypes of a VCF at given sites.
-
-    Attributes:
-        haplotypes: int8, shape (2 * n_samples, n_sites), 0/1, columns in the order asked for.
-        sample_ids: Samples in file order.
-        haplotype_ids: ``<sample>_A`` / ``<sample>_B`` per row.
-        haplotype_samples: Sample of each row.
-    """
-
-    haplotypes: np.ndarray
-    sample_ids: np.ndarray
-    haplotype_ids: np.ndarray
-    haplotype_samples: np.ndarray
-
-
-def read_section_haplotypes(
-    path: str | Path,
-    contig: str,
-    positions: np.ndarray,
-    ref: Sequence[str],
-    alt: Sequence[str],
-) -> SiteHaplotypes:
-    """Read the phased haplotypes of a VCF/BCF at exactly the given biallelic sites.
-
-    Unlike the training reader no frequency filter applies (a site monomorphic in this file is
-    kept): the columns must line up with a trained model's. A record matches a site when contig,
-    position, REF and ALT are equal; other records are ignored. Records are read by the training
-    readers, through the file's index when there is one, and checked as strictly
-    (:func:`vae_genomics.data.at_sites.read_at_sites`).
-
-    Args:
-        path: VCF, bgzipped VCF or BCF with a GT field, diploid phased calls.
-        contig: The sites' contig, as :func:`~vae_genomics.data.at_sites.read_at_sites` takes it
-            (with ``positions``, ``ref`` and ``alt``).
-        positions: The sites' 1-based positions.
-        ref: Their REF alleles.
-        alt: Their ALT alleles.
-
-    Returns:
-        The haplotypes at the sites, rows named ``<sample>_A`` / ``<sample>_B``.
-
-    Raises:
-        DataError: The file or its index cannot be used; a record is damaged; sites are missing
-            (count and the first ones named) or have other alleles; a site's call is missing,
-            haploid or unphased heterozygous, its record has no GT field, or two records of the
-            site disagree (each with its own message naming file, record and sample).
-    """
-    from vae_genomics.data.at_sites import read_at_sites
-
-    found = read_at_sites(path, contig, positions, ref, alt)
-    samples = np.asarray(found.sample_ids, dtype=object)
-    return SiteHaplotypes(
-        haplotypes=found.haplotypes,
-        sample_ids=samples,
-        haplotype_ids=np.asarray([f"{s}_{h}" for s in samples for h in "AB"], dtype=object),
-        haplotype_samples=np.repeat(samples, 2),
-    )
