@@ -1,5 +1,6 @@
 """Export: synthetic haplotypes as a phased VCF that cyvcf2 reads back, latent TSVs, site reading."""
 
+import errno
 import gzip
 
 import numpy as np
@@ -8,7 +9,7 @@ import pytest
 from cyvcf2 import VCF
 from vcf_factory import vcf_text, write_vcf
 
-from vae_genomics.common.errors import DataError
+from vae_genomics.common.errors import DataError, os_error_message
 from vae_genomics.data.at_sites import read_section_haplotypes
 from vae_genomics.data.export import (
     check_haplotype_count,
@@ -185,3 +186,31 @@ def test_valid_unusual_names_are_written_and_the_command_is_escaped(tmp_path):
     vcf = VCF(str(out))
     assert [rec.CHROM for rec in vcf] == ["HLA-A*01:01"] * 5
     assert "--out 'a\\nb.vcf.gz'" in vcf.raw_header
+
+
+def test_a_full_disk_while_indexing_is_named_as_such(tmp_path, monkeypatch, caplog):
+    """htslib says only "building of index ... failed": the message says the disk is full, names
+    the index and leaves no partial file."""
+    import shutil
+    from collections import namedtuple
+
+    import pysam
+
+    def failing(*args, **kwargs):
+        raise OSError("building of index for x.vcf.gz failed")
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(pysam, "tabix_index", failing)
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**9, 10**9 - 4096, 4096))
+    out = tmp_path / "s.vcf.gz"
+    with pytest.raises(OSError) as err:
+        write_haplotype_vcf(out, np.zeros((2, 5), np.int8), "22", POSITIONS, REF, ALT)
+    assert err.value.errno == errno.ENOSPC and err.value.filename == f"{out}.tbi"
+    assert "no space left" in str(err.value) and "4096 bytes free" in str(err.value)
+    assert os_error_message(err.value).endswith(
+        "free some space on that device (or write elsewhere) and run it again."
+    )
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**9, 0, 10**9))
+    with pytest.raises(OSError, match="tabix index could not be written"):
+        write_haplotype_vcf(out, np.zeros((2, 5), np.int8), "22", POSITIONS, REF, ALT)

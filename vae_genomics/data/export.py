@@ -236,7 +236,10 @@ def _write_bgzf(
         if index:
             import pysam
 
-            pysam.tabix_index(str(tmp), preset="vcf", force=True)
+            try:
+                pysam.tabix_index(str(tmp), preset="vcf", force=True)
+            except OSError as exc:  # htslib says only "building of index ... failed"
+                raise _index_error(path, exc) from None
         publish(tmp, path, overwrite)
         if index:  # after the data, so the index is never older than the file it indexes
             os.replace(f"{tmp}.tbi", f"{path}.tbi")
@@ -244,6 +247,27 @@ def _write_bgzf(
         tmp.unlink(missing_ok=True)
         Path(f"{tmp}.tbi").unlink(missing_ok=True)
         raise
+
+
+#: Free bytes below which a failed index write is taken for a full disk.
+_LOW_SPACE = 64 * 2**20
+
+
+def _index_error(path: Path, exc: OSError) -> OSError:
+    """The error of a tabix index that could not be written, with its cause when it is a full
+    disk (htslib reports every failure alike)."""
+    import errno
+    import shutil
+
+    try:
+        free = shutil.disk_usage(path.parent).free
+    except OSError:
+        free = None
+    if free is not None and free < _LOW_SPACE:
+        cause = f"no space left on the device to write the VCF's tabix index ({free} bytes free)"
+        return OSError(errno.ENOSPC, cause, f"{path}.tbi")
+    return OSError(exc.errno or errno.EIO, f"the VCF's tabix index could not be written ({exc})",
+                   f"{path}.tbi")  # fmt: skip
 
 
 class SiteColumns(Protocol):
