@@ -171,6 +171,18 @@ def test_cli_writes_a_valid_indexed_region_vcf_and_page(region_runs, tmp_path):
     assert again.read_bytes() == before
     assert main([*args[:-1], str(again), "--no-report", "--seed", "6", "--overwrite"]) == 0
     assert [r.genotypes for r in VCF(str(again))] != [r.genotypes for r in records]
+    # killed between the new VCF and its page: no page is left that describes the old sample
+    import vae_genomics.commands.sample_region as sample_region
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt("signal 9")
+
+    page, numbers = out.parent / "region.html", out.parent / "region.json"
+    assert page.is_file() and numbers.is_file()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sample_region, "_write_report", killed)
+        assert main([*args, "--seed", "7", "--overwrite"]) == 130
+    assert out.is_file() and not page.exists() and not numbers.exists()
 
 
 @pytest.mark.slow

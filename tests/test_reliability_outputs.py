@@ -78,7 +78,7 @@ def test_two_evaluate_runs_to_one_out_never_both_succeed(runs, monkeypatch, capl
 
     out = runs["tmp"] / "scores.json"
 
-    def other_job_finishes_first(run_dir, synthetic):  # the check before the work passed
+    def other_job_finishes_first(run_dir, synthetic, populations=None):  # passed the first check
         out.write_text('{"theirs": true}')
         return {"verdict": {"verdict": "ok", "tripped_by": None}}
 

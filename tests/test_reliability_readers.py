@@ -57,11 +57,12 @@ def test_good_file_reads_every_site(tmp_path, kind):
     assert got.haplotype_ids.tolist()[:2] == ["S1_A", "S1_B"]
 
 
-@pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize(("call", "index", "column"), [("2|0", 2, 1), ("9|9", 9, 1)])
+# htslib refuses to write allele index 9 of a biallelic record into BCF, so that case has no file
+@pytest.mark.parametrize(
+    ("kind", "call", "index", "column"),
+    [(kind, "2|0", 2, 1) for kind in KINDS] + [("vcf", "9|9", 9, 1), ("indexed", "9|9", 9, 1)],
+)
 def test_allele_index_beyond_the_alt_allele_is_refused(tmp_path, kind, call, index, column):
-    if kind == "bcf" and index == 9:
-        pytest.skip("htslib refuses to write an allele index beyond ALT into BCF")
     text = vcf_from_records(SAMPLES, _records([call, "0|1", "0|0"]), ("22",))
     with pytest.raises(DataError) as caught:
         _read(_write(tmp_path, text, kind))

@@ -97,10 +97,10 @@ def run_region(
     from vae_genomics.generate.region import fit_region_head, sample_region
 
     check_haplotype_count(n)
-    check_region_size(runs_dir, sections, region, n, max_memory)
     decoder, source, max_components = _check_options(
         joint, decoder, source, max_components, neighbours, out
-    )
+    )  # the options first: nothing is read for a command that cannot run
+    check_region_size(runs_dir, sections, region, n, max_memory)
     loaded = load_region(runs_dir, sections, region)
     seed = loaded.seed if seed is None else seed
     if neighbours is None:
@@ -111,6 +111,8 @@ def run_region(
     head = fit_region_head(loaded, decoder, seed=loaded.seed)
     haplotypes = sample_region(loaded, models[joint], n, seed, decoder, head)
     note = f",joint={joint},decoder={decoder},seed={seed}"
+    if overwrite:  # the old page and numbers describe the old VCF: gone before it is replaced
+        _drop_stale_report(out, runs_dir, loaded)
     vcf = write_region_vcf(loaded, haplotypes, out, note, command, overwrite)
     if not report:
         return RegionResult(vcf, None, None)
@@ -213,6 +215,24 @@ def _region_outputs(
     check_output_path(Path(f"{out}.tbi"), overwrite, inputs)
     files = region_files(out, runs_dir, overwrite, inputs) if report else None
     return out, files
+
+
+def _drop_stale_report(out: Path, runs_dir: str | Path, loaded: LoadedRegion) -> None:
+    """Remove the page and numbers of the sample ``out`` is about to replace, so that a job killed
+    between the new VCF and its new page leaves a VCF without a page, never one whose page
+    describes another sample.
+
+    Args:
+        out: The region's VCF.
+        runs_dir: Runs directory holding the sections' runs.
+        loaded: The loaded region (its sections' inputs are never touched).
+    """
+    from vae_genomics.run.directory import run_inputs
+
+    inputs = [p for run in loaded.sections for p in run_inputs(run.run_dir)]
+    for stale in region_files(out, runs_dir, True, inputs):
+        if stale.is_file() or stale.is_symlink():
+            stale.unlink()
 
 
 def _fit_models(
