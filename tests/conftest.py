@@ -32,7 +32,8 @@ def tiny_cohort(tmp_path: Path) -> dict:
 
 @pytest.fixture
 def tiny_config(tmp_path: Path, tiny_cohort: dict) -> Path:
-    """A config training the tiny cohort in seconds (sections of 50 SNPs)."""
+    """A config training the tiny cohort in seconds (sections of 50 SNPs; without XLA, whose
+    compilation costs a tiny model more than it saves: tests/test_training_options.py covers it)."""
     config = {
         "seed": 7,
         "runs_dir": str(tmp_path / "runs"),
@@ -44,7 +45,7 @@ def tiny_config(tmp_path: Path, tiny_cohort: dict) -> Path:
             "window_snps": 50,
         },
         "model": {"latent_dim": 3, "hidden_units": [32, 16]},
-        "training": {"epochs": 3, "batch_size": 16, "patience": 2},
+        "training": {"jit_compile": False, "epochs": 3, "batch_size": 16, "patience": 2},
     }
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(config))

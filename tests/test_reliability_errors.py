@@ -209,7 +209,7 @@ def _config(tmp_path: Path, data: dict) -> Path:
         "runs_dir": str(tmp_path / "runs"),
         "data": {"min_maf": 0.0, "window_snps": 40, "populations": None, **data},
         "model": {"latent_dim": 2, "hidden_units": [8]},
-        "training": {"epochs": 1, "batch_size": 8},
+        "training": {"jit_compile": False, "epochs": 1, "batch_size": 8},
     }
     path.write_text(yaml.safe_dump(config))
     return path

@@ -33,7 +33,7 @@ def runs(tmp_path_factory) -> dict:
         "sections_dir": str(tmp / "sections"),
         "data": {"vcf": str(vcf), "min_maf": 0.0, "window_snps": 50},
         "model": {"latent_dim": 2, "hidden_units": [16, 8]},
-        "training": {"epochs": 1, "batch_size": 16, "patience": 1},
+        "training": {"jit_compile": False, "epochs": 1, "batch_size": 16, "patience": 1},
         "report": {"dpi": 50, "n_components": 2},
         "evaluation": {"iw_samples": 2, "elbo_samples": 1},
     }
