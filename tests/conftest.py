@@ -12,6 +12,10 @@ import yaml
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # one pytest worker per core (make test): one thread each, not every worker on every core
+    for name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"):
+        os.environ.setdefault(name, "1")
 sys.path.insert(0, str(Path(__file__).parent))
 
 from vcf_factory import structured_haplotypes, vcf_text, write_vcf
@@ -33,7 +37,8 @@ def tiny_cohort(tmp_path: Path) -> dict:
 @pytest.fixture
 def tiny_config(tmp_path: Path, tiny_cohort: dict) -> Path:
     """A config training the tiny cohort in seconds (sections of 50 SNPs; without XLA, whose
-    compilation costs a tiny model more than it saves: tests/test_training_options.py covers it)."""
+    compilation costs a tiny model more than it saves: tests/test_training_options.py covers it),
+    and without report figures (seconds a run; the tests that look at them turn them on)."""
     config = {
         "seed": 7,
         "runs_dir": str(tmp_path / "runs"),
@@ -46,6 +51,8 @@ def tiny_config(tmp_path: Path, tiny_cohort: dict) -> Path:
         },
         "model": {"latent_dim": 3, "hidden_units": [32, 16]},
         "training": {"jit_compile": False, "epochs": 3, "batch_size": 16, "patience": 2},
+        # figures drawn where a test looks at them (--set report.figures=true)
+        "report": {"figures": False},
     }
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(config))

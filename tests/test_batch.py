@@ -20,7 +20,7 @@ def _metrics(runs, section, name):
 @pytest.mark.slow
 def test_sections_in_one_job_match_one_job_each(tiny_config, tmp_path, capsys):
     runs = tmp_path / "runs"
-    argv = ["train", "--config", str(tiny_config), "--epochs", "2"]
+    argv = ["train", "--config", str(tiny_config), "--epochs", "2", "--set", "report.figures=true"]
     assert main([*argv, "--sections", ",".join(SECTIONS), "--run-name", "batch"]) == 0
     out = capsys.readouterr().out
     for section in SECTIONS:

@@ -60,7 +60,8 @@ def test_unknown_section_exits_2_with_suggestions(tiny_config, caplog):
 
 @pytest.mark.slow
 def test_train_then_report_end_to_end(tiny_config, tmp_path, capsys, caplog):
-    args = ["train", "--config", str(tiny_config), "--section", "1_5100-12000", "--run-name", "r1"]
+    args = ["train", "--config", str(tiny_config), "--section", "1_5100-12000", "--run-name", "r1",
+            "--set", "report.figures=true"]  # fmt: skip
     assert main(args) == 0
     printed = capsys.readouterr().out
     run = tmp_path / "runs" / "1_5100-12000" / "r1"
@@ -140,3 +141,18 @@ def test_divergence_in_the_first_epoch_is_a_clear_error(tiny_config, tmp_path, c
     assert "diverged in epoch 1" in caplog.text and "reconstruction" in caplog.text
     assert not (tmp_path / "runs" / "1_100-5000" / "nan").exists()
     assert not list((tmp_path / "runs" / "1_100-5000").glob(".nan*"))  # staging removed too
+
+
+@pytest.mark.slow
+def test_a_run_without_figures_gets_them_from_report(tiny_config, tmp_path):
+    """report.figures: false (tiny_config's) writes the page with its numbers and no figure;
+    `vae-genomics report RUN` draws them."""
+    args = ["train", "--config", str(tiny_config), "--section", "1_100-5000", "--run-name", "nf"]
+    assert main(args) == 0
+    report = tmp_path / "runs" / "1_100-5000" / "nf" / "report"
+    page = (report / "index.html").read_text()
+    assert "Figures were not drawn" in page and "held-out −ELBO" in page
+    assert not list(report.glob("*.png"))
+    assert main(["report", str(report.parent)]) == 0
+    assert len(list(report.glob("*.png"))) >= 6
+    assert "Figures were not drawn" not in (report / "index.html").read_text()

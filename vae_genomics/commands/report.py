@@ -82,6 +82,7 @@ def report_run(run_dir: str | Path, command: str = "") -> Path:
                 metrics, positions=data.matrix.positions, groups=groups, command=command,
                 report_dir=staging / REPORT_DIR,
             )
+            | {"figures": True}  # re-drawing a report draws its figures, whatever training skipped
         )  # fmt: skip
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -220,6 +220,11 @@ class ReportConfig(_Strict):
     ld_window: int = Field(100, ge=2, description="variants drawn in the LD heatmaps")
     dpi: int = Field(150, ge=50, le=600, description="resolution of the PNG figures")
     svg: bool = Field(False, description="also write every figure as SVG beside its PNG")
+    figures: bool = Field(
+        True,
+        description="draw the report's figures (false: the page with its numbers only, seconds "
+        "faster per run; `vae-genomics report RUN` draws them later)",
+    )
 
 
 class VerdictConfig(_Strict):

@@ -106,6 +106,7 @@ def write_section_report(
     index_link: str | None = None,
     dpi: int = 150,
     svg: bool = False,
+    figures: bool = True,
 ) -> Path:
     """Write the figures and ``index.html`` of one section's run.
 
@@ -129,6 +130,7 @@ def write_section_report(
         index_link: Relative link to the index across sections.
         dpi: PNG resolution.
         svg: Also write each figure as SVG beside the PNG.
+        figures: Draw the figures (``report.figures``); without them the page says how to.
 
     Returns:
         Path of ``index.html``.
@@ -136,17 +138,29 @@ def write_section_report(
     started = time.perf_counter()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    figures = draw_section_figures(
-        out_dir, evaluation, title, history, metrics, ld_window, positions, groups, dpi, svg
+    drawn = (
+        draw_section_figures(
+            out_dir, evaluation, title, history, metrics, ld_window, positions, groups, dpi, svg
+        )
+        if figures
+        else []
     )
     figure_seconds = time.perf_counter() - started
     body = provenance(header, index_link) + _page_body(
-        evaluation.summary, figures, summary, config, history, metrics, figure_seconds
+        evaluation.summary, drawn, summary, config, history, metrics, figure_seconds
     )
     index = out_dir / "index.html"
     atomic_write_text(index, page(title, body))
-    log.info("report figures drawn in %.1f s", figure_seconds)
+    if figures:
+        log.info("report figures drawn in %.1f s", figure_seconds)
     return index
+
+
+#: The figures section of a page drawn with ``report.figures: false``.
+NO_FIGURES = (
+    "<p class='note'>Figures were not drawn (<code>report.figures: false</code>). Draw them with "
+    "<code>vae-genomics report RUN</code>.</p>"
+)
 
 
 def _page_body(
@@ -190,7 +204,7 @@ def _page_body(
         f"{numbers_table(modeseek)}{population_table(modeseek)}"
         f"{realism_section(s)}"
         f"<h2 id='latent'>Latent dimensions</h2>{_latent_table(s)}"
-        f"<h2 id='figures'>Figures</h2>{figures_html(figures)}"
+        f"<h2 id='figures'>Figures</h2>{figures_html(figures) if figures else NO_FIGURES}"
         f"<h2 id='history'>History</h2>{history_table(history)}"
         f"<h2 id='configuration'>Configuration</h2>{config_block(config)}"
         f"<p class='note'>Evaluation took {sum(s['seconds'].values()):.1f} s "

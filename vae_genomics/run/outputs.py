@@ -140,6 +140,7 @@ def run_report_arguments(
         "index_link": _index_link(final, Path(config.runs_dir)),
         "dpi": config.report.dpi,
         "svg": config.report.svg,
+        "figures": config.report.figures,
     }
 
 
