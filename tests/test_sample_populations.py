@@ -219,3 +219,33 @@ def test_evaluate_scores_each_population_against_its_real_haplotypes(trained, ca
         caplog.clear()
         argv = ["evaluate", str(run_dir), "--synthetic", str(out), "--populations", str(labels)]
         assert main(argv) == 2 and message in caplog.text
+
+
+def test_a_region_sampled_by_population_names_its_samples_and_writes_their_table(trained):
+    """Both sections of the cohort as one region: each population's own mosaic."""
+    from cyvcf2 import VCF
+
+    from vae_genomics.config import load_config
+    from vae_genomics.data import list_sections
+
+    tmp, config = trained["tmp"], trained["tmp"] / "config.yaml"
+    _, sections = list_sections(load_config(config).data, genotypes=False)
+    names = [s.name for s in sections]
+    for name in names:
+        if name != SECTION:
+            args = ["train", "--config", str(config), "--section", name, "--run-name", "r"]
+            assert main(args) == 0
+    out = tmp / "region_pops.vcf.gz"
+    argv = ["sample", "--runs", str(tmp / "runs"), "--sections", ",".join(names),
+            "--populations", "P0:20,P1:10", "--individuals", "--out", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    vcf = VCF(str(out))
+    assert vcf.samples[:2] == ["P0_syn0001", "P0_syn0002"] and len(vcf.samples) == 30
+    assert vcf.samples[-1] == "P1_syn0010"
+    assert len(list(vcf)) == sum(s.n_variants for s in sections)  # every site of the region
+    table = pd.read_csv(table_path(out), sep="\t")
+    assert table["population"].tolist() == ["P0"] * 20 + ["P1"] * 10
+    assert "populations=P0:40|P1:20" in VCF(str(out)).raw_header
+    # an unknown name, and a joint model other than the mosaic, are refused
+    assert main([*argv[:6], "XX:2", "--out", str(tmp / "x.vcf.gz")]) == 2
+    assert main([*argv, "--joint", "chain", "--overwrite"]) == 2

@@ -218,9 +218,8 @@ def _region_outputs(
 
 
 def _drop_stale_report(out: Path, runs_dir: str | Path, loaded: LoadedRegion) -> None:
-    """Remove the page and numbers of the sample ``out`` is about to replace, so that a job killed
-    between the new VCF and its new page leaves a VCF without a page, never one whose page
-    describes another sample.
+    """Remove the page and numbers of the sample ``out`` is about to replace: a job killed between
+    the new VCF and its page leaves a VCF without a page, never one describing another sample.
 
     Args:
         out: The region's VCF.
@@ -374,12 +373,14 @@ def write_region_vcf(
     note: str = "",
     command: str = "",
     overwrite: bool = True,
+    sample_names: Sequence[str] | None = None,
 ) -> Path:
     """Write region haplotypes as one phased, bgzipped VCF with its tabix index (``.tbi``).
 
     Haplotypes 2i and 2i + 1 are the two haplotypes of synthetic sample i
     (:func:`vae_genomics.data.export.write_haplotype_vcf`); ``note`` is appended to the
-    ``##vae_genomics_region`` header line and ``command`` to ``##source``.
+    ``##vae_genomics_region`` header line and ``command`` to ``##source``; ``sample_names``
+    replaces ``syn0001, ...`` (one per pair of rows).
     """
     check_haplotype_count(len(haplotypes))
     path = write_synthetic_vcf(
@@ -393,6 +394,7 @@ def write_region_vcf(
         contig_length=region.sections[0].contig_length,
         source=f"the runs of region {region.name} (e.g. {region.sections[0].run_dir})",
         overwrite=overwrite,
+        sample_names=sample_names,
     )
     assert path is not None  # a file, not standard output
     return path

@@ -172,3 +172,40 @@ def sample_region(
         head = fit_region_head(region, decoder, seed=region.seed)
     rng = np.random.default_rng(seed)
     return decode_region(region, model.sample(n, rng), rng, decoder, head)
+
+
+def sample_region_groups(
+    region: LoadedRegion,
+    groups: dict[str, np.ndarray],
+    counts: dict[str, int],
+    seed: int = 0,
+    decoder: str = DEFAULT_DECODER,
+    neighbours: int | None = None,
+) -> dict[str, np.ndarray]:
+    """Region haplotypes per group (population): each group's own ``mosaic`` — templates and
+    switches among its training haplotypes only — decoded with the region's LD head (fitted on
+    every training haplotype).
+
+    Args:
+        region: The loaded region.
+        groups: Group → positions in the region's training rows (``region.train_rows`` order).
+        counts: Group → haplotypes to draw (even).
+        seed: Seed of the draws (each group's stream from the seed and its position).
+        decoder: Decoder rule.
+        neighbours: Candidates of each switch (None: scaled to the group's size).
+
+    Returns:
+        Group → haplotypes, int8 0/1, shape (counts[group], n_sites), in the order of ``counts``.
+    """
+    from vae_genomics.generate.mosaic import MosaicPosterior
+
+    means, stds = training_posteriors(region)
+    head = fit_region_head(region, decoder, seed=region.seed)
+    drawn = {}
+    for i, (name, count) in enumerate(counts.items()):
+        rows = np.asarray(groups[name])
+        model = MosaicPosterior(neighbours, seed=region.seed)
+        model.fit([m[rows] for m in means], [s[rows] for s in stds])
+        rng = np.random.default_rng([seed, i])
+        drawn[name] = decode_region(region, model.sample(count, rng), rng, decoder, head)
+    return drawn
