@@ -125,14 +125,14 @@ def test_bad_requests_are_data_errors_that_say_why(trained, request_, message):
         trained["run"].sample_populations(request_)
 
 
-def test_prior_sampler_and_region_options_are_refused(trained, caplog):
+def test_prior_sampler_and_a_region_without_out_are_refused(trained, caplog):
     with pytest.raises(
         DataError, match="codes from the prior are the same whatever the population"
     ):
         trained["run"].sample_populations({"P0": 4}, sampler="prior")
     args = ["sample", "--runs", str(trained["tmp"] / "runs"), "--populations", "P0:4"]
     assert main(args) == 2
-    assert "a region cannot be sampled by population yet" in caplog.text
+    assert "sample --populations over a region: give --out FILE.vcf.gz" in caplog.text
 
 
 def test_api_is_the_cli_and_seeds_each_group_by_position(trained, tmp_path):

@@ -118,6 +118,10 @@ def check_size(args: argparse.Namespace) -> None:
 
 def run_command(args: argparse.Namespace) -> None:
     if args.populations is not None or args.individuals or args.n is None:
+        if args.populations is not None and (args.runs or args.region or args.sections):
+            from vae_genomics.commands.sample_region_populations import run_region_populations
+
+            return run_region_populations(args)
         from vae_genomics.commands.sample_populations import run_populations
 
         return run_populations(args)  # its own size check, then TensorFlow

@@ -340,10 +340,6 @@ def run_populations(args: argparse.Namespace) -> None:
         raise RunError(
             "sample: give --n (the number of haplotypes) or --populations NAME:COUNT,..."
         )
-    if args.runs or args.region or args.sections:
-        from vae_genomics.commands.sample_region_populations import run_region_populations
-
-        return run_region_populations(args)
     if args.run is None or args.out is None:
         raise RunError("sample: give RUN and --out with --populations")
     from vae_genomics.run.limits import check_run_size
