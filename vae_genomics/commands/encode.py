@@ -13,7 +13,9 @@ from vae_genomics.commands.options import check_out, start_tensorflow
 log = logging.getLogger(__name__)
 
 
-def encode_run(run_dir: str | Path, out: str | Path, vcf: str | Path | None = None) -> Path:
+def encode_run(
+    run_dir: str | Path, out: str | Path, vcf: str | Path | None = None, overwrite: bool = True
+) -> Path:
     """Embed haplotypes with a run's encoder and write a latent TSV.
 
     Without ``vcf`` the run's own haplotypes are embedded (``split`` says train or validation).
@@ -24,6 +26,8 @@ def encode_run(run_dir: str | Path, out: str | Path, vcf: str | Path | None = No
         run_dir: A run directory, or a section directory (its ``latest`` run).
         out: Output TSV path.
         vcf: Optional phased VCF/BCF to embed instead of the run's data.
+        overwrite: Replace an existing ``out`` (else the final rename is exclusive: of two jobs
+            writing one file, one is refused).
 
     Returns:
         The written path.
@@ -49,7 +53,9 @@ def encode_run(run_dir: str | Path, out: str | Path, vcf: str | Path | None = No
         split = np.full(len(x), "external", dtype=object)
         populations = None
     mean, log_var = encode(run.model, x)
-    return write_latent_tsv(out, ids, samples, mean, log_var, populations=populations, split=split)
+    return write_latent_tsv(
+        out, ids, samples, mean, log_var, populations=populations, split=split, overwrite=overwrite
+    )
 
 
 def run_command(args: argparse.Namespace) -> None:
@@ -57,4 +63,5 @@ def run_command(args: argparse.Namespace) -> None:
     from vae_genomics.commands.encode import encode_run
 
     check_out(args, args.vcf)
-    print(f"latent: {encode_run(args.run, args.out, vcf=args.vcf)}")
+    latent = encode_run(args.run, args.out, vcf=args.vcf, overwrite=args.overwrite)
+    print(f"latent: {latent}")

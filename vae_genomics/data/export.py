@@ -334,6 +334,7 @@ def write_latent_tsv(
     log_var: np.ndarray,
     populations: Sequence[str] | None = None,
     split: Sequence[str] | None = None,
+    overwrite: bool = True,
 ) -> Path:
     """Write posterior means and standard deviations per haplotype as a TSV.
 
@@ -348,6 +349,7 @@ def write_latent_tsv(
         log_var: Posterior log-variances, shape (n, L).
         populations: Population label per row, or None.
         split: ``train`` / ``validation`` / ``external`` per row, or None (``unknown``).
+        overwrite: Replace an existing file (else the final rename is exclusive).
 
     Returns:
         ``path``.
@@ -370,5 +372,6 @@ def write_latent_tsv(
         ],
         axis=1,
     )
-    atomic_write_text(Path(path), table.to_csv(sep="\t", index=False, float_format="%.6g"))
+    text = table.to_csv(sep="\t", index=False, float_format="%.6g")
+    atomic_write_text(Path(path), text, overwrite)
     return Path(path)
