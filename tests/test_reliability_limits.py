@@ -11,37 +11,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
-from vcf_factory import structured_haplotypes, vcf_text, write_vcf
+from run_factory import SECTIONS, train_tiny_sections
 
 from vae_genomics import cli
 from vae_genomics.common.errors import ConfigError, DataError, RunError
 from vae_genomics.config import load_config
 
-SECTIONS = ("1_100-5000", "1_5100-12000")
-
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> dict:
     """The tiny cohort's two sections (50 and 70 sites), trained for one epoch (shared)."""
-    tmp = tmp_path_factory.mktemp("limits")
-    hap, _ = structured_haplotypes(n_samples=40, n_variants=120)
-    vcf = write_vcf(tmp / "tiny.vcf", vcf_text(hap, samples=[f"S{i:03d}" for i in range(40)]))
-    config = {
-        "seed": 7,
-        "runs_dir": str(tmp / "runs"),
-        "sections_dir": str(tmp / "sections"),
-        "data": {"vcf": str(vcf), "min_maf": 0.0, "window_snps": 50},
-        "model": {"latent_dim": 2, "hidden_units": [16, 8]},
-        "training": {"jit_compile": False, "epochs": 1, "batch_size": 16, "patience": 1},
-        "report": {"dpi": 50, "n_components": 2},
-        "evaluation": {"iw_samples": 2, "elbo_samples": 1},
-    }
-    (tmp / "config.yaml").write_text(yaml.safe_dump(config))
-    for section in SECTIONS:
-        args = ["train", "--config", str(tmp / "config.yaml"), "--section", section]
-        assert cli.main([*args, "--run-name", "r"]) == 0
-    return {"tmp": tmp, "runs": tmp / "runs", "run": tmp / "runs" / SECTIONS[0] / "r"}
+    return train_tiny_sections(tmp_path_factory.mktemp("limits"))
 
 
 @pytest.fixture
