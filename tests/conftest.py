@@ -12,10 +12,6 @@ import yaml
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-if os.environ.get("PYTEST_XDIST_WORKER"):
-    # one pytest worker per core (make test): one thread each, not every worker on every core
-    for name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"):
-        os.environ.setdefault(name, "1")
 sys.path.insert(0, str(Path(__file__).parent))
 
 from vcf_factory import structured_haplotypes, vcf_text, write_vcf
