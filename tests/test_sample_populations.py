@@ -221,20 +221,25 @@ def test_evaluate_scores_each_population_against_its_real_haplotypes(trained, ca
         assert main(argv) == 2 and message in caplog.text
 
 
-def test_a_region_sampled_by_population_names_its_samples_and_writes_their_table(trained):
-    """Both sections of the cohort as one region: each population's own mosaic."""
-    from cyvcf2 import VCF
-
+@pytest.fixture(scope="module")
+def region(trained) -> dict:
+    """Both sections of the cohort trained: one region (section names and their sections)."""
     from vae_genomics.config import load_config
     from vae_genomics.data import list_sections
 
-    tmp, config = trained["tmp"], trained["tmp"] / "config.yaml"
+    config = trained["tmp"] / "config.yaml"
     _, sections = list_sections(load_config(config).data, genotypes=False)
     names = [s.name for s in sections]
     for name in names:
         if name != SECTION:
             args = ["train", "--config", str(config), "--section", name, "--run-name", "r"]
             assert main(args) == 0
+    return {"names": names, "sections": sections}
+
+
+def test_a_region_sampled_by_population_names_its_samples_and_writes_their_table(trained, region):
+    """Both sections of the cohort as one region: each population's own mosaic."""
+    tmp, names, sections = trained["tmp"], region["names"], region["sections"]
     out = tmp / "region_pops.vcf.gz"
     argv = ["sample", "--runs", str(tmp / "runs"), "--sections", ",".join(names),
             "--populations", "P0:20,P1:10", "--individuals", "--out", str(out)]  # fmt: skip
@@ -249,3 +254,68 @@ def test_a_region_sampled_by_population_names_its_samples_and_writes_their_table
     # an unknown name, and a joint model other than the mosaic, are refused
     assert main([*argv[:6], "XX:2", "--out", str(tmp / "x.vcf.gz")]) == 2
     assert main([*argv, "--joint", "chain", "--overwrite"]) == 2
+
+
+def _real_frequencies(trained) -> dict[str, np.ndarray]:
+    """ALT frequency of each population's real haplotypes at every site of the cohort."""
+    hap, pops = structured_haplotypes(n_samples=60, n_variants=100)
+    rows = np.repeat(pops, 2)
+    return {f"P{p}": hap[rows == p].mean(axis=0) for p in (0, 1)}
+
+
+def test_admixed_haplotypes_follow_their_true_local_ancestry(trained, region):
+    """--admixed: tracts at the asked proportions, each tract's alleles from its source."""
+    tmp, names = trained["tmp"], region["names"]
+    out = tmp / "admixed.vcf.gz"
+    argv = ["sample", "--runs", str(tmp / "runs"), "--sections", ",".join(names),
+            "--admixed", "P0:0.7,P1:0.3", "--n", "400", "--generations", "10",
+            "--recombination-rate", "2e-4", "--out", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    vcf = VCF(str(out))
+    assert vcf.samples[0] == "admixed_syn0001" and len(vcf.samples) == 200
+    genotypes = np.array([[a for gt in v.genotypes for a in gt[:2]] for v in vcf], dtype=np.int8)
+    positions = np.array([v.POS for v in VCF(str(out))])
+    tracts = pd.read_csv(out.with_name("admixed.ancestry.tsv"), sep="\t")
+    summary = json.loads(out.with_name("admixed.admixture.json").read_text())
+    table = pd.read_csv(out.with_name("admixed.populations.tsv"), sep="\t")
+    assert table["population"].unique().tolist() == ["admixed"] and len(table) == 200
+    # the tracts tile every haplotype: their sites add up to all the region's sites
+    per_haplotype = tracts.groupby(["sample", "haplotype"])["n_sites"].sum()
+    assert len(per_haplotype) == 400 and (per_haplotype == len(positions)).all()
+    # asked 0.7/0.3 at about 2 switches per haplotype: shares and tract length near the model
+    share = summary["observed"]["site_proportions"]
+    assert abs(share[0] - 0.7) < 0.07 and abs(share[1] - 0.3) < 0.07
+    expected = summary["expected"]["mean_tract_bp_in_window"]
+    assert abs(summary["observed"]["mean_tract_bp"] / expected - 1) < 0.15
+    # each site's alleles in P0 tracts look like real P0, those in P1 tracts like real P1
+    ancestry = np.zeros((400, len(positions)), dtype=object)
+    for row in tracts.itertuples():
+        h = 2 * (int(row.sample.rsplit("syn", 1)[1]) - 1) + int(row.haplotype)
+        ancestry[h, (positions >= row.start) & (positions < row.end)] = row.ancestry
+    real = _real_frequencies(trained)
+    for pop, other in (("P0", "P1"), ("P1", "P0")):
+        mask = ancestry == pop
+        freq = (genotypes.T * mask).sum(axis=0) / np.maximum(mask.sum(axis=0), 1)
+        ok = mask.sum(axis=0) >= 20
+        own = np.corrcoef(freq[ok], real[pop][ok])[0, 1]
+        assert own > 0.8 and own > np.corrcoef(freq[ok], real[other][ok])[0, 1] + 0.2
+    assert "admixed=P0:0.7|P1:0.3" in VCF(str(out)).raw_header
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--admixed", "P0:0.7,P1:0.2"], "must sum to 1"),
+        (["--admixed", "P0:1"], "(0, 1)"),
+        (["--admixed", "P0:0.5,XX:0.5"], "unknown name 'XX'"),
+        (["--admixed", "P0:0.5,P1:0.5", "--populations", "P0:2"], "not both"),
+        (["--admixed", "P0:0.5;P1:0.5"], "NAME:FRACTION"),
+    ],
+)
+def test_bad_admixture_requests_say_why(trained, region, caplog, extra, message):
+    tmp = trained["tmp"]
+    argv = ["sample", "--runs", str(tmp / "runs"), "--sections", ",".join(region["names"]),
+            "--n", "20", "--out", str(tmp / "bad_admixed.vcf.gz"), *extra]  # fmt: skip
+    assert main(argv) == 2
+    assert message in caplog.text
+    assert not (tmp / "bad_admixed.vcf.gz").exists()

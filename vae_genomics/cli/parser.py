@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import math
 from collections.abc import Callable
 from pathlib import Path
 
 from vae_genomics import __version__
+from vae_genomics.cli.argtypes import finite as _finite
+from vae_genomics.cli.argtypes import floats as _floats
+from vae_genomics.cli.argtypes import seed as _seed
 from vae_genomics.cli.help import DESCRIPTION, Formatter, examples
-from vae_genomics.generate import DEFAULT_GENERATOR
+from vae_genomics.cli.sample_options import sample_options as _sample_options
 
 
 def _command(sub: argparse._SubParsersAction, name: str, **kwargs: str) -> argparse.ArgumentParser:
@@ -137,45 +139,6 @@ def _report_options(p: argparse.ArgumentParser) -> None:
     _add_config(p)
     _add_threads(p)
     _add_set(p)
-
-
-def _sample_options(p: argparse.ArgumentParser) -> None:
-    """Options of ``sample``: synthetic haplotypes as a phased VCF (a run or a region)."""
-    p.add_argument(
-        "run", type=Path, nargs="?", metavar="RUN",
-        help="run directory or section directory (not with --runs/--region/--sections)",
-    )  # fmt: skip
-    p.add_argument("--n", type=int, help="number of haplotypes (even; --populations: their sum)")
-    p.add_argument(
-        "--sampler", metavar="GENERATOR", default=None,
-        help=f"generator, e.g. prior, gmm, gmm/calls, aggregate:2/calls, aggregate/calls/guard "
-        f"(default: {DEFAULT_GENERATOR})",
-    )  # fmt: skip
-    p.add_argument(
-        "--out", type=Path,
-        help="output .vcf.gz (a tabix index .tbi is written beside it), or - for VCF text on "
-        "standard output; required for RUN (a region: default "
-        "RUNS_DIR/regions/<region>/<region>.vcf.gz)",
-    )  # fmt: skip
-    p.add_argument("--seed", type=_seed, help="seed of the draws (default: the run's seed)")
-    p.add_argument("--max-memory", metavar="SIZE", help="refuse an --n whose memory estimate "
-                   "(N × sites × 32 bytes) exceeds SIZE, e.g. 16G (default 4G)")  # fmt: skip
-    _add_population_options(p)
-    _add_region_options(p)
-
-
-def _add_population_options(p: argparse.ArgumentParser) -> None:
-    """``sample RUN --populations``: a synthetic cohort by ancestry (commands/sample_populations)."""
-    p.add_argument(
-        "--populations", metavar="NAME:COUNT,...", default=None,
-        help="haplotypes per population or superpopulation of the run's populations table, e.g. "
-        "YRI:1000,CEU:500: each drawn from codes fitted on that group's training haplotypes; "
-        "samples are named <NAME>_syn0001 and <out>.populations.tsv is written beside the VCF",
-    )  # fmt: skip
-    p.add_argument(
-        "--individuals", action="store_true",
-        help="the counts of --populations are individuals (2 haplotypes each)",
-    )  # fmt: skip
 
 
 def _evaluate_options(p: argparse.ArgumentParser) -> None:
@@ -313,84 +276,6 @@ _COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], str, str]]
         "A section file with edits of its own is never overwritten: pass --merge.",
     ),
 }
-
-
-def _add_region_options(p: argparse.ArgumentParser) -> None:
-    """``sample`` options of a whole region (vae_genomics.region)."""
-    g = p.add_argument_group(
-        "whole region",
-        "One VCF over consecutive sections, sampled jointly so that haplotypes continue across "
-        "section boundaries: --region or --sections chooses sections of --runs (neither: every "
-        "trained section). The sections must share seed, samples and held-out haplotypes and "
-        "follow one another without gap. Writes the VCF (+ .tbi), region.json and index.html "
-        "(the region panel and LD across boundaries, every joint model beside the ceiling).",
-    )
-    g.add_argument("--runs", type=Path, metavar="RUNS_DIR", help="runs directory (default: runs)")
-    g.add_argument(
-        "--region",
-        metavar="CONTIG:START-END",
-        help="the sections overlapping this range (sites outside it are left out)",
-    )
-    g.add_argument("--sections", type=lambda t: [v for v in t.split(",") if v],
-                   metavar="A,B,...", help="these sections (comma-separated)")  # fmt: skip
-    g.add_argument("--joint", choices=["mosaic", "chain", "joint", "independent"], default=None,
-                   help="joint latent model of the VCF: mosaic (each section's aggregate "
-                   "posterior, switching at each boundary to one of the --neighbours nearest "
-                   "training haplotypes), joint "
-                   "(one mixture over all codes), chain (a Markov chain of mixtures along the "
-                   "genome), or independent (each section on its own, the floor); default: "
-                   "the one chosen by measurement "
-                   "(experiments/notebook/region-mosaic.md, Regions)")  # fmt: skip
-    g.add_argument("--decoder", metavar="RULE",
-                   help="alleles from decoder probabilities: bernoulli, temperature:T, calls or "
-                   "ld[:K[:T]] (one head over the region, its context crossing section "
-                   "boundaries; default: the decoder of sample's default generator)")  # fmt: skip
-    g.add_argument("--codes", choices=["means", "samples"],
-                   help="codes the joint model is fitted on: posterior means (default) or one "
-                   "draw z ~ q(z|x) per training haplotype")  # fmt: skip
-    g.add_argument("--neighbours", type=int, metavar="M",
-                   help="mosaic: training haplotypes a synthetic one may switch to at each "
-                   "boundary, the nearest in the section before (default: one per 80 training "
-                   "haplotypes; 1 copies one training haplotype's codes through the region)")  # fmt: skip
-    g.add_argument("--components", type=int, metavar="K",
-                   help="largest number of components of each Gaussian mixture, chosen by BIC "
-                   "(default: 24)")  # fmt: skip
-    g.add_argument("--overwrite", action="store_true", help="replace an existing --out")
-    g.add_argument("--no-report", action="store_true", help="only the VCF, no evaluation/page")
-
-
-def _floats(text: str) -> list[float]:
-    """Parse ``0.1,1,3`` into finite floats (argparse type)."""
-    try:
-        values = [float(v) for v in text.split(",") if v.strip()]
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated numbers, got {text[:80]!r}"
-        ) from exc
-    if not values:
-        raise argparse.ArgumentTypeError(f"expected at least one number, got {text[:80]!r}")
-    if not all(math.isfinite(v) for v in values):
-        raise argparse.ArgumentTypeError(f"expected finite numbers, got {text[:80]!r}")
-    return values
-
-
-def _seed(text: str) -> int:
-    """A seed: an integer from 0 to 2**32 - 1 (argparse type)."""
-    try:
-        value = int(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text[:80]!r}") from exc
-    if not 0 <= value < 2**32:
-        raise argparse.ArgumentTypeError(f"expected an integer from 0 to 2**32 - 1, got {value}")
-    return value
-
-
-def _finite(text: str) -> float:
-    """A finite float (argparse type)."""
-    values = _floats(text)
-    if len(values) != 1:
-        raise argparse.ArgumentTypeError(f"expected one number, got {text[:80]!r}")
-    return values[0]
 
 
 def _add_threads(p: argparse.ArgumentParser) -> None:

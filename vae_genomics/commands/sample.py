@@ -117,6 +117,10 @@ def check_size(args: argparse.Namespace) -> None:
 
 
 def run_command(args: argparse.Namespace) -> None:
+    if args.admixed is not None:
+        from vae_genomics.commands.sample_admixed import run_admixed
+
+        return run_admixed(args)
     if args.populations is not None or args.individuals or args.n is None:
         if args.populations is not None and (args.runs or args.region or args.sections):
             from vae_genomics.commands.sample_region_populations import run_region_populations
