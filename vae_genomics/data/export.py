@@ -9,6 +9,7 @@ odd number of haplotypes cannot be paired and is an error.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import sys
@@ -68,7 +69,7 @@ def provenance_header(command: str = "") -> list[str]:
 
 def write_haplotype_vcf(
     path: str | Path,
-    haplotypes: np.ndarray,
+    haplotypes: np.ndarray | Iterable[np.ndarray],
     contig: str,
     positions: np.ndarray,
     ref: Sequence[str],
@@ -81,16 +82,20 @@ def write_haplotype_vcf(
     source: str = "the haplotypes' sites",
     overwrite: bool = True,
     sample_names: Sequence[str] | None = None,
+    n_haplotypes: int | None = None,
 ) -> Path | None:
-    """Write 0/1 haplotypes as a phased, BGZF-compressed VCF (cyvcf2 ``Writer``, mode ``wz``).
+    """Write 0/1 haplotypes as a phased, BGZF-compressed VCF (:mod:`vae_genomics.data.bgzf`).
 
     A tabix index (``.tbi``, pysam) is written beside the file, so it can be queried by region
-    right away (``bcftools view -r``, ``tabix``).
+    right away (``bcftools view -r``, ``tabix``). The haplotypes may come as consecutive blocks
+    of sites (e.g. a region's sections as they are drawn), so that a large cohort is written
+    without ever being held whole.
 
     Args:
         path: Output file (``.vcf.gz``); written to a temporary name and renamed when complete.
             ``-`` writes uncompressed VCF text to standard output instead (no index).
-        haplotypes: Shape (n, n_variants), values 0 (REF) / 1 (ALT); n even (module docstring).
+        haplotypes: Shape (n, n_variants), values 0 (REF) / 1 (ALT); n even (module docstring);
+            or an iterable of blocks (n, n_sites_b) of consecutive sites (with ``n_haplotypes``).
         contig: Contig of every record.
         positions: 1-based positions, increasing, shape (n_variants,).
         ref: REF allele per variant.
@@ -104,6 +109,7 @@ def write_haplotype_vcf(
             messages.
         overwrite: Replace an existing file (else the final rename is exclusive: ``publish``).
         sample_names: One name per sample (rows 2i, 2i+1), instead of ``<prefix><i>``.
+        n_haplotypes: n, when ``haplotypes`` is an iterable of blocks.
 
     Returns:
         ``path`` (``None`` for standard output).
@@ -112,48 +118,57 @@ def write_haplotype_vcf(
         DataError: A contig name, sample ID, ID, allele or header line that is not valid in a
             VCF (a tab or line break would add columns or lines), named with ``source``.
     """
-    hap = np.asarray(haplotypes)
-    n, n_variants = hap.shape
-    check_haplotype_count(n)
     positions = np.asarray(positions, dtype=np.int64)
-    _check_haplotype_shapes(hap, positions, ref, alt)
+    if isinstance(haplotypes, np.ndarray):
+        n, blocks = haplotypes.shape[0], [haplotypes]
+    elif n_haplotypes is None:
+        raise ValueError("blocks of haplotypes need their number (n_haplotypes)")
+    else:
+        n, blocks = n_haplotypes, haplotypes
+    check_haplotype_count(n)
+    n_variants = len(positions)
+    _check_site_columns(positions, ref, alt)
     ids = ["."] * n_variants if ids is None else [str(i) or "." for i in ids]
     samples = _sample_ids(n, sample_prefix, sample_names)
     columns = {"ID": ids, "REF": ref, "ALT": alt}
     check_vcf_values(str(contig), samples, positions, columns, header_lines, source)
     header = vcf_header(contig, samples, header_lines, contig_length=contig_length)
-    lines = _record_lines(hap, contig, positions, ids, ref, alt)
+    chunks = _record_chunks(blocks, n, contig, positions, ids, ref, alt)
     if str(path) == "-":
         sys.stdout.write(header)
-        for line in lines:
-            sys.stdout.write(line + "\n")
+        for chunk in chunks:
+            sys.stdout.write(chunk.decode())
         sys.stdout.flush()
         return None
     path = Path(path)
-    _write_bgzf(path, header, lines, index, overwrite)
+    _write_bgzf(path, header, chunks, index, overwrite)
     log.info("wrote %d haplotypes (%d samples) × %d variants to %s", n, n // 2, n_variants, path)
     return path
 
 
-def _check_haplotype_shapes(
-    hap: np.ndarray, positions: np.ndarray, ref: Sequence[str], alt: Sequence[str]
-) -> None:
-    """Refuse haplotypes whose columns do not match the sites, or that hold values other than 0/1.
-
-    Args:
-        hap: Haplotypes, shape (n, n_variants).
-        positions: Positions, one per variant.
-        ref: REF allele per variant.
-        alt: ALT allele per variant.
+def _check_site_columns(positions: np.ndarray, ref: Sequence[str], alt: Sequence[str]) -> None:
+    """Refuse site columns of different lengths.
 
     Raises:
-        ValueError: The counts disagree, or a value is neither 0 nor 1.
+        ValueError: The counts of positions, REF and ALT alleles disagree.
     """
-    n_variants = hap.shape[1]
-    if not len(positions) == len(ref) == len(alt) == n_variants:
+    if not len(positions) == len(ref) == len(alt):
         raise ValueError(
-            f"{n_variants} variants in the haplotypes but {len(positions)} positions, "
-            f"{len(ref)} REF and {len(alt)} ALT alleles"
+            f"{len(positions)} positions but {len(ref)} REF and {len(alt)} ALT alleles"
+        )
+
+
+def _check_block(hap: np.ndarray, n: int, first: int, n_variants: int) -> None:
+    """Refuse a block of haplotypes that does not fit the sites or holds values other than 0/1.
+
+    Raises:
+        ValueError: Another number of rows, more columns than sites are left, or a value that is
+            neither 0 nor 1.
+    """
+    if hap.ndim != 2 or hap.shape[0] != n or first + hap.shape[1] > n_variants:
+        raise ValueError(
+            f"haplotypes of shape {hap.shape} at variant {first} do not fit {n} haplotypes × "
+            f"{n_variants} variants"
         )
     if not np.isin(hap, (0, 1)).all():
         raise ValueError("haplotypes must hold 0 (REF) and 1 (ALT) only")
@@ -180,18 +195,24 @@ def _sample_ids(n: int, sample_prefix: str, sample_names: Sequence[str] | None) 
     return samples if sample_names is None else [str(s) for s in sample_names]
 
 
-def _record_lines(
-    hap: np.ndarray,
+#: Bytes of VCF text made at once (a chunk holds whole records).
+_CHUNK_BYTES = 4 * 2**20
+
+
+def _record_chunks(
+    blocks: Iterable[np.ndarray],
+    n: int,
     contig: str,
     positions: np.ndarray,
     ids: Sequence[str],
     ref: Sequence[str],
     alt: Sequence[str],
-) -> Iterator[str]:
-    """The VCF record lines (without line breaks) of 0/1 haplotypes, one per variant.
+) -> Iterator[bytes]:
+    """The VCF records of 0/1 haplotypes as bytes, whole records per chunk (about 4 MiB).
 
     Args:
-        hap: Haplotypes, shape (n, n_variants), n even.
+        blocks: Haplotypes in consecutive blocks of sites, each of shape (n, n_sites_b).
+        n: Number of haplotypes (even).
         contig: CHROM of every record.
         positions: POS per variant.
         ids: ID per variant.
@@ -199,20 +220,36 @@ def _record_lines(
         alt: ALT allele per variant.
 
     Returns:
-        The lines, made as they are read: GT ``h[2i]|h[2i+1]`` for sample i.
+        The records, made as the blocks are read: GT ``h[2i]|h[2i+1]`` for sample i.
+
+    Raises:
+        ValueError: A block that does not fit, or fewer sites in the blocks than positions.
     """
-    # GT strings per variant: '0|1' for each sample (rows 2i, 2i+1)
-    digits = np.where(hap == 1, "1", "0")
-    calls = np.char.add(np.char.add(digits[0::2], "|"), digits[1::2])  # (n/2, n_variants)
-    return (
-        f"{contig}\t{positions[j]}\t{ids[j]}\t{ref[j]}\t{alt[j]}\t.\tPASS\t.\tGT\t"
-        + "\t".join(calls[:, j])
-        for j in range(hap.shape[1])
-    )
+    step = max(1, _CHUNK_BYTES // (2 * n))
+    first = 0
+    for block in blocks:
+        hap = np.asarray(block)
+        _check_block(hap, n, first, len(positions))
+        for s in range(0, hap.shape[1], step):
+            part = hap[:, s : s + step]
+            calls = np.empty((part.shape[1], n // 2, 4), dtype=np.uint8)  # 'a|b\t' per sample
+            calls[:, :, 0] = part[0::2].T + 48
+            calls[:, :, 1] = 124
+            calls[:, :, 2] = part[1::2].T + 48
+            calls[:, :, 3] = 9
+            calls[:, -1, 3] = 10
+            yield b"".join(
+                f"{contig}\t{positions[j]}\t{ids[j]}\t{ref[j]}\t{alt[j]}\t.\tPASS\t.\tGT\t".encode()
+                + calls[i].tobytes()
+                for i, j in enumerate(range(first + s, first + s + part.shape[1]))
+            )
+        first += hap.shape[1]
+    if first != len(positions):
+        raise ValueError(f"{first} variants in the haplotypes but {len(positions)} positions")
 
 
 def _write_bgzf(
-    path: Path, header: str, lines: Iterable[str], index: bool, overwrite: bool
+    path: Path, header: str, chunks: Iterable[bytes], index: bool, overwrite: bool
 ) -> None:
     """Write a VCF's header and records BGZF-compressed to a temporary name, index it, then
     publish both under ``path`` (the temporary files are removed on any error).
@@ -220,19 +257,16 @@ def _write_bgzf(
     Args:
         path: Final file.
         header: Header text.
-        lines: Record lines, without line breaks.
+        chunks: Record text, whole lines.
         index: Write the tabix index (``<path>.tbi``).
         overwrite: Replace an existing file (else the final rename is exclusive: ``publish``).
     """
-    from cyvcf2 import Writer
+    from vae_genomics.data.bgzf import write_bgzf
 
     tmp = path.with_name(f".{path.name}.{os.getpid()}.partial.gz")
     path.parent.mkdir(parents=True, exist_ok=True)
-    writer = Writer.from_string(str(tmp), header, mode="wz")
     try:
-        for line in lines:
-            writer.write_record(writer.variant_from_string(line))
-        writer.close()
+        write_bgzf(itertools.chain([header.encode()], chunks), tmp, threads=os.cpu_count() or 1)
         if index:
             import pysam
 

@@ -150,21 +150,49 @@ class ContextHead:
         return total
 
     def sample(
-        self, logits: np.ndarray, rng: np.random.Generator, temperature: float = 1.0
+        self,
+        logits: np.ndarray,
+        rng: np.random.Generator,
+        temperature: float = 1.0,
+        offset: int = 0,
+        context: np.ndarray | None = None,
     ) -> np.ndarray:
         """Draw haplotypes site by site, int8 0/1 of the shape of ``logits`` (n, n_sites).
 
         ``temperature`` T divides each site's head logit (T < 1 sharpens, as the ``temperature``
-        decoder does for the plain decoder).
+        decoder does for the plain decoder). A block of the head's sites (a region drawn section
+        by section) starts at site ``offset``, with ``context`` the alleles of the sites before it
+        (n, c), in genome order, c >= min(offset, order); without them ``logits`` covers every
+        site of the head.
         """
-        weights = self._check(logits)
         n, m = np.shape(logits)
-        out = np.zeros((n, m), dtype=np.int8)
+        whole = offset == 0 and context is None
+        weights = self._check(logits) if whole else self._block(offset, m)
+        c = min(offset, self.order)
+        buf = np.zeros((n, c + m), dtype=np.int8, order="F")  # columns contiguous
+        if c:
+            if context is None or context.shape[0] != n or context.shape[1] < c:
+                raise ValueError(
+                    f"a block at site {offset} needs the alleles of the {c} sites before it for "
+                    f"its {n} haplotypes, got {None if context is None else context.shape}"
+                )
+            buf[:, :c] = context[:, context.shape[1] - c :]
         uniforms = rng.random((n, m))
         for j in range(m):
-            k = min(j, self.order)
+            k = min(offset + j, self.order)
             eta = weights[j, 0] * logits[:, j] + weights[j, -1]
             if k:
-                eta = eta + out[:, j - k : j][:, ::-1] @ weights[j, 1 : k + 1]
-            out[:, j] = uniforms[:, j] < expit(eta / temperature)
-        return out
+                eta = eta + buf[:, c + j - k : c + j][:, ::-1] @ weights[j, 1 : k + 1]
+            buf[:, c + j] = uniforms[:, j] < expit(eta / temperature)
+        return buf[:, c:]
+
+    def _block(self, offset: int, m: int) -> np.ndarray:
+        """The head's weights of sites ``offset .. offset + m``."""
+        if self.weights is None:
+            raise RuntimeError("fit the context head before using it")
+        if offset < 0 or offset + m > len(self.weights):
+            raise ValueError(
+                f"the context head was fitted on {len(self.weights)} sites, got a block of {m} "
+                f"at site {offset}"
+            )
+        return self.weights[offset : offset + m]

@@ -78,6 +78,8 @@ def draw_alleles(
     rng: np.random.Generator,
     head: ContextHead | None = None,
     probabilities: np.ndarray | None = None,
+    offset: int = 0,
+    context: np.ndarray | None = None,
 ) -> np.ndarray:
     """0/1 alleles from decoder logits by a decoder rule: the one decode step of sections
     (:meth:`Generator.sample`) and regions (:func:`vae_genomics.generate.region.decode_region`).
@@ -88,6 +90,8 @@ def draw_alleles(
         rng: Generator of the draws.
         head: The fitted ``ld`` head (needed for that rule).
         probabilities: ``sigmoid(logits)`` when already computed (float32), else computed here.
+        offset: For ``ld``: the first site of a block of the head's sites.
+        context: For ``ld``: the alleles of the sites before the block (:meth:`ContextHead.sample`).
 
     Returns:
         Alleles, int8 0/1, shape (n, n_sites).
@@ -99,7 +103,7 @@ def draw_alleles(
     if kind == "ld":
         if head is None:
             raise RuntimeError("the ld decoder needs its fitted head: fit the generator first")
-        return head.sample(logits, rng, temperature)
+        return head.sample(logits, rng, temperature, offset, context)
     if probabilities is None:
         probabilities = expit(np.asarray(logits, dtype=np.float64)).astype(np.float32)
     return decode_codes(probabilities, decoder, rng)

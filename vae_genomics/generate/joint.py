@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Literal
 
 import numpy as np
@@ -244,6 +244,14 @@ class RegionLatentModel:
         return [int(m.n_components) for m in self.mixtures_] + [
             int(link.gmm_.n_components) for link in getattr(self, "links_", [])
         ]
+
+    def iter_sample(self, n: int, seed: Seed = 0) -> Iterator[np.ndarray]:
+        """The codes of ``n`` haplotypes section by section (the k-th: shape (n, L_k)): the
+        ``mosaic`` draws them as it goes, the mixtures all at once."""
+        if self.kind == "mosaic":
+            yield from self.mosaic_.iter_sample(n, np.random.default_rng(seed))
+        else:
+            yield from self.sample(n, seed)
 
     def sample(self, n: int, seed: Seed = 0) -> list[np.ndarray]:
         """``n`` code tuples: a list of K arrays, the k-th of shape (n, L_k)."""

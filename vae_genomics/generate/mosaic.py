@@ -23,7 +23,7 @@ random: the means are jittered by a ``1e-6`` multiple of their spread before the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 from sklearn.neighbors import NearestNeighbors
@@ -78,11 +78,14 @@ class MosaicPosterior:
 
     def sample(self, n: int, rng: np.random.Generator) -> list[np.ndarray]:
         """``n`` code tuples: K arrays, the k-th of shape (n, L_k)."""
+        return list(self.iter_sample(n, rng))
+
+    def iter_sample(self, n: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
+        """The codes of ``n`` haplotypes section by section (the k-th: shape (n, L_k)); only the
+        current training haplotype of each is kept between sections."""
         rows = rng.integers(0, len(self.means_[0]), n)
-        out = []
         for k, (mean, std) in enumerate(zip(self.means_, self.stds_, strict=True)):
             if k:
                 table = self.table_[k - 1]
                 rows = table[rows, rng.integers(0, table.shape[1], n)]
-            out.append(mean[rows] + std[rows] * rng.standard_normal((n, mean.shape[1])))
-        return out
+            yield mean[rows] + std[rows] * rng.standard_normal((n, mean.shape[1]))

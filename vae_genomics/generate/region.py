@@ -17,6 +17,7 @@ decoder logit and the K sites before it, which reach across a boundary into the 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from typing import Any, Literal, Protocol
 
 import numpy as np
@@ -156,6 +157,51 @@ def decode_region(
     return draw_alleles(logits, decoder, rng, head)
 
 
+#: Haplotypes decoded at once when a region is drawn section by section (bounds the logits held).
+BLOCK_HAPLOTYPES = 8192
+
+
+def iter_region(
+    region: LoadedRegion,
+    model: RegionLatentModel,
+    n: int,
+    seed: int = 0,
+    decoder: str = DEFAULT_DECODER,
+    head: ContextHead | None = None,
+    block: int = BLOCK_HAPLOTYPES,
+) -> Iterator[np.ndarray]:
+    """``n`` synthetic haplotypes over the region, section by section: the k-th item holds the
+    k-th section's kept sites, int8 0/1, shape (n, n_sites_k).
+
+    Held between sections: each haplotype's current code state (the mosaic's training
+    haplotype) and, for an ``ld`` decoder, its last ``K`` alleles, the context of the next
+    section's first sites; within a section, logits of at most ``block`` haplotypes at a time.
+    So memory grows with ``n`` times the largest section, not with the region. The draws are
+    seeded per section (codes from ``seed``; alleles of section k from ``(seed, 1, k)``), so a
+    given ``n`` and ``seed`` give the same haplotypes whatever is done with them.
+
+    An ``ld`` decoder without ``head`` fits the region's head first (:func:`fit_region_head`).
+    """
+    order = context_order(decoder)
+    if order and head is None:
+        head = fit_region_head(region, decoder, seed=region.seed)
+    codes = model.iter_sample(n, np.random.default_rng(seed))
+    context = np.zeros((n, 0), dtype=np.int8)
+    offset = 0
+    for k, (run, columns) in enumerate(zip(region.sections, region.columns, strict=True)):
+        z, rng = next(codes), np.random.default_rng([seed, 1, k])
+        out = np.empty((n, len(columns)), dtype=np.int8)
+        for b in range(0, n, block):
+            logits = decode_logits(run.model, z[b : b + block])[:, columns]
+            out[b : b + block] = draw_alleles(
+                logits, decoder, rng, head, offset=offset, context=context[b : b + block]
+            )
+        if order:
+            context = np.concatenate([context, out], axis=1)[:, -order:]
+        offset += len(columns)
+        yield out
+
+
 def sample_region(
     region: LoadedRegion,
     model: RegionLatentModel,
@@ -164,14 +210,9 @@ def sample_region(
     decoder: str = DEFAULT_DECODER,
     head: ContextHead | None = None,
 ) -> np.ndarray:
-    """``n`` synthetic haplotypes over the region, int8 0/1, shape (n, n_sites), seeded.
-
-    An ``ld`` decoder without ``head`` fits the region's head first (:func:`fit_region_head`).
-    """
-    if head is None:
-        head = fit_region_head(region, decoder, seed=region.seed)
-    rng = np.random.default_rng(seed)
-    return decode_region(region, model.sample(n, rng), rng, decoder, head)
+    """``n`` synthetic haplotypes over the region, int8 0/1, shape (n, n_sites), seeded: the
+    sections of :func:`iter_region` side by side."""
+    return np.concatenate(list(iter_region(region, model, n, seed, decoder, head)), axis=1)
 
 
 def sample_region_groups(
