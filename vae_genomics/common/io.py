@@ -3,16 +3,19 @@ conversion of numpy results to plain JSON types.
 
 Every output is written under a temporary name beside it and published by one rename, which is also
 where the existence check is made: a new file is published exclusively (:func:`publish`), a replaced
-one can be required to still hold what the command read (``replaces``), and a derived page can
-refuse a link at its place (``refuse_link``).
+one can be required to still hold what the command read (``replaces``), a derived page can
+refuse a link at its place (``refuse_link``), and a directory is published exclusively by
+:func:`publish_dir`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import math
 import os
+import socket
 import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -129,6 +132,56 @@ def _current_bytes(path: Path) -> bytes | None:
         return path.read_bytes()
     except OSError:
         return None
+
+
+def publish_dir(tmp: Path, path: Path) -> bool:
+    """Rename the finished temporary directory ``tmp`` to ``path`` (same parent), exclusively.
+
+    The name is claimed by creating an empty directory there (``mkdir`` fails if anything, even a
+    dangling link, is at ``path``) and ``tmp`` renamed over it; an empty directory found there (a
+    workflow's pre-made output directory) is taken over the same way. The rename fails if files
+    appeared in the claimed directory meanwhile.
+
+    Returns:
+        True when published; False when something is at ``path`` (left as it is, and ``tmp`` too:
+        the caller decides what to do with them).
+    """
+    claimed = False
+    try:
+        os.mkdir(path)
+        claimed = True
+    except FileExistsError:
+        if path.is_symlink() or not path.is_dir() or any(path.iterdir()):
+            return False
+    try:
+        os.rename(tmp, path)  # replaces only an empty directory
+    except OSError as exc:
+        if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR, errno.EISDIR):
+            if claimed:
+                with contextlib.suppress(OSError):
+                    os.rmdir(path)
+            raise
+        return False
+    return True
+
+
+def job_token() -> str:
+    """``<host>.<pid>`` of this process, for temporary names only it writes."""
+    return f"{socket.gethostname()}.{os.getpid()}"
+
+
+def is_dead_job(token: str) -> bool:
+    """Whether the job of a :func:`job_token` ran on this host and no longer runs."""
+    host, _, pid = token.rpartition(".")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError, ValueError):
+        return False
+    return False
 
 
 def _umask() -> int:
