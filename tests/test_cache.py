@@ -178,6 +178,106 @@ def test_existing_caches_are_reused_or_refused(cohort, tmp_path, caplog):
     assert not list(tmp_path.glob(".*partial")) and not list(tmp_path.glob(".*old"))
 
 
+def _appears_meanwhile(monkeypatch, make) -> None:
+    """``make()`` runs when the new store is complete, just before it is renamed into place."""
+    from vae_genomics.data.cache_writer import CacheWriter
+
+    real = CacheWriter.finish
+
+    def finish_then_another_job_writes(self, source):
+        real(self, source)
+        make()
+
+    monkeypatch.setattr(CacheWriter, "finish", finish_then_another_job_writes)
+
+
+def test_a_cache_directory_that_appeared_meanwhile_is_kept(cohort, monkeypatch):
+    """The existence check is the final rename: two conversions to one --out never both win."""
+    out = cohort["tmp"] / "new.vcz"
+
+    def other_job():
+        out.mkdir()
+        (out / "theirs.txt").write_text("another job's")
+
+    _appears_meanwhile(monkeypatch, other_job)
+    with pytest.raises(DataError) as err:
+        write_cache(cohort["vcf"], out)
+    message = str(err.value)
+    assert f"{out}: appeared while this cache was being written" in message
+    assert f"not a cache of {cohort['vcf']}" in message and "Pass --overwrite" in message
+    assert [p.name for p in out.iterdir()] == ["theirs.txt"]
+    assert not list(cohort["tmp"].glob(".new.vcz.*"))  # the new store was removed
+    # --overwrite replaces only a cache of this program, even one that appeared meanwhile
+    with pytest.raises(DataError, match="not a vae-genomics cache"):
+        write_cache(cohort["vcf"], out, overwrite=True)
+    assert [p.name for p in out.iterdir()] == ["theirs.txt"]
+    assert not list(cohort["tmp"].glob(".new.vcz.*"))
+
+
+def test_a_link_that_appeared_at_the_cache_meanwhile_is_never_followed(cohort, monkeypatch):
+    out = cohort["tmp"] / "new.vcz"
+    elsewhere = cohort["tmp"] / "elsewhere"
+    elsewhere.mkdir()
+    _appears_meanwhile(monkeypatch, lambda: out.symlink_to(elsewhere))
+    for overwrite in (False, True):
+        with pytest.raises(DataError, match=r"new.vcz: (appeared|exists and is not a directory)"):
+            write_cache(cohort["vcf"], out, overwrite=overwrite)
+        assert out.is_symlink() and not any(elsewhere.iterdir())
+    assert not list(cohort["tmp"].glob(".new.vcz.*"))
+
+
+def test_a_cache_that_appeared_meanwhile_is_replaced_with_overwrite(cohort, monkeypatch):
+    hap, _ = structured_haplotypes(n_samples=4, n_variants=20)
+    other = write_vcf(cohort["tmp"] / "other.vcf", vcf_text(hap, samples=MESSY_SAMPLES))
+    theirs = write_cache(other, cohort["tmp"] / "theirs.vcz")
+    out = cohort["tmp"] / "new.vcz"
+    _appears_meanwhile(monkeypatch, lambda: shutil.copytree(theirs, out))
+    with pytest.raises(DataError, match="appeared while"):
+        write_cache(cohort["vcf"], out)
+    assert Cache(out).source["size"] == other.stat().st_size
+    shutil.rmtree(out)
+    write_cache(cohort["vcf"], out, overwrite=True)
+    Cache(out).check_source(cohort["vcf"])
+    assert sorted(p.name for p in cohort["tmp"].glob(".*vcz*")) == []  # no .partial, no .old
+
+
+def test_the_same_cache_written_meanwhile_by_another_job_is_kept(cohort, monkeypatch, caplog):
+    out = cohort["tmp"] / "new.vcz"
+    _appears_meanwhile(monkeypatch, lambda: shutil.copytree(cohort["cache"], out))
+    with caplog.at_level("INFO"):
+        assert write_cache(cohort["vcf"], out) == out
+    assert "the same cache was written meanwhile" in caplog.text
+    Cache(out).check_source(cohort["vcf"])
+    assert not list(cohort["tmp"].glob(".new.vcz.*"))
+
+
+def test_an_empty_directory_at_the_cache_is_taken_over(cohort, monkeypatch):
+    """A workflow may create the output directory first; before or during the conversion."""
+    made_before, made_meanwhile = cohort["tmp"] / "a.vcz", cohort["tmp"] / "b.vcz"
+    made_before.mkdir()
+    write_cache(cohort["vcf"], made_before)
+    _appears_meanwhile(monkeypatch, made_meanwhile.mkdir)
+    write_cache(cohort["vcf"], made_meanwhile)
+    for out in (made_before, made_meanwhile):
+        Cache(out).check_source(cohort["vcf"])
+
+
+def test_what_a_killed_conversion_left_is_removed(cohort):
+    import socket
+    import subprocess
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    host = socket.gethostname()
+    tmp = cohort["tmp"]
+    stale = [tmp / f".new.vcz.{host}.{dead.pid}.partial", tmp / f".new.vcz.{host}.{dead.pid}.old"]
+    alive = [tmp / f".new.vcz.{host}.1.partial", tmp / f".new.vcz.otherhost.{dead.pid}.partial"]
+    for path in stale + alive:
+        path.mkdir()
+    write_cache(cohort["vcf"], tmp / "new.vcz")
+    assert not any(p.exists() for p in stale) and all(p.is_dir() for p in alive)
+
+
 def test_not_a_cache(tmp_path):
     with pytest.raises(DataError, match="cache directory not found"):
         Cache(tmp_path / "nope.vcz")

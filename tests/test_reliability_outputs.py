@@ -10,8 +10,8 @@ import pytest
 from run_factory import SECTIONS, train_tiny_sections
 
 from vae_genomics import cli
-from vae_genomics.common.errors import RunError
-from vae_genomics.common.io import write_json
+from vae_genomics.common.errors import RunError, WrittenMeanwhileError
+from vae_genomics.common.io import atomic_write_text, write_json
 from vae_genomics.data.export import write_haplotype_vcf
 
 
@@ -40,6 +40,20 @@ def test_an_exclusive_write_keeps_what_appeared_meanwhile_and_never_follows_a_li
     write_json(link, {"a": 4}, overwrite=True)
     assert not link.is_symlink() and not outside.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["link.json", "out.json"]  # no temp left
+
+
+def test_a_replace_replaces_only_what_was_read(tmp_path):
+    out = tmp_path / "out.txt"
+    out.write_text("read")
+    atomic_write_text(out, "new", replaces=b"read")
+    assert out.read_text() == "new"
+    with pytest.raises(WrittenMeanwhileError, match=r"out.txt: changed while this command ran"):
+        atomic_write_text(out, "newer", replaces=b"read")  # another job replaced it meanwhile
+    assert out.read_text() == "new"
+    out.unlink()
+    with pytest.raises(WrittenMeanwhileError, match="changed while"):  # removed meanwhile
+        atomic_write_text(out, "newer", replaces=b"new")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
 def test_a_vcf_that_appeared_meanwhile_is_kept(tmp_path):
@@ -116,6 +130,50 @@ def test_a_region_outside_its_default_place_writes_pages_named_after_its_vcf(run
     assert cli.main([*sample, "--no-report"]) == 0
     assert not list((root / "regions").glob("*/index.html"))
     index.unlink()
+
+
+# --- the runs index: replaced (it is derived), atomically, never through or over a link -----------
+
+
+def test_the_runs_index_refuses_a_link_at_its_place(tmp_path, caplog):
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    outside = tmp_path / "elsewhere.html"
+    outside.write_text("not ours")
+    (runs / "index.html").symlink_to(outside)
+    assert cli.main(["report", "--index", str(runs)]) == 2
+    assert f"{runs / 'index.html'}: a symbolic link (to {outside})" in caplog.text
+    assert "Remove the link" in caplog.text
+    assert (runs / "index.html").is_symlink() and outside.read_text() == "not ours"
+    assert sorted(p.name for p in runs.iterdir()) == ["index.html"]  # no temporary file left
+    # an ordinary file is replaced: the page is derived from the runs
+    (runs / "index.html").unlink()
+    (runs / "index.html").write_text("an older index")
+    assert cli.main(["report", "--index", str(runs)]) == 0
+    assert (runs / "index.html").read_text().startswith("<!DOCTYPE html>")
+
+
+def test_a_link_planted_at_the_runs_index_while_it_is_drawn_is_refused(
+    tmp_path, monkeypatch, caplog
+):
+    """The link is checked at the final rename, not only before the page is drawn."""
+    from vae_genomics.report import index
+
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    outside = tmp_path / "elsewhere.html"
+    outside.write_text("not ours")
+    real = index.render_index
+
+    def planted_meanwhile(*args, **kwargs):
+        (runs / "index.html").symlink_to(outside)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(index, "render_index", planted_meanwhile)
+    assert cli.main(["report", "--index", str(runs)]) == 2
+    assert "index.html: a symbolic link" in caplog.text
+    assert (runs / "index.html").is_symlink() and outside.read_text() == "not ours"
+    assert sorted(p.name for p in runs.iterdir()) == ["index.html"]
 
 
 # --- report never follows a link out of the run ---------------------------------------------------

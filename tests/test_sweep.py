@@ -97,6 +97,79 @@ def test_write_back_creates_replaces_refuses_and_merges(tmp_path):
     assert (sections / "22_1-100.yaml.bak").read_text() == edited
 
 
+def _meanwhile(monkeypatch, path, text):
+    """Another job writes ``path`` after the recommendation read it and before it is published."""
+    from vae_genomics.commands import sweep_recommend
+
+    real = sweep_recommend.deep_merge
+
+    def other_job_writes_first(*args):
+        path.write_text(text)
+        return real(*args)
+
+    monkeypatch.setattr(sweep_recommend, "deep_merge", other_job_writes_first)
+
+
+def test_two_recommendations_creating_one_file_never_both_succeed(tmp_path, monkeypatch):
+    """The section's config is created exclusively at the final rename."""
+    path = tmp_path / "22_1-100.yaml"
+    _meanwhile(monkeypatch, path, "objective:\n  kl_weight: 3.0\n")
+    with pytest.raises(ConfigError) as err:
+        write_recommendation(path, 0.3, {})
+    assert f"{path}: appeared while this sweep ran" in str(err.value)
+    assert "objective.kl_weight = 0.3 was not written" in str(err.value)
+    assert "Run the sweep again" in str(err.value)
+    assert path.read_text() == "objective:\n  kl_weight: 3.0\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]  # no temporary file left
+
+
+@pytest.mark.parametrize("merge", [False, True])
+def test_a_recommendation_replaces_only_the_file_it_read(tmp_path, monkeypatch, merge):
+    path = tmp_path / "22_1-100.yaml"
+    write_recommendation(path, 0.3, {})
+    if merge:  # a file with edits of its own: merged, keeping a copy of what was read
+        path.write_text(path.read_text() + "training:\n  epochs: 7\n")
+    read = path.read_text()
+    theirs = read.replace("kl_weight: 0.3", "kl_weight: 3.0")  # another sweep, or an edit
+    _meanwhile(monkeypatch, path, theirs)
+    with pytest.raises(ConfigError, match=r"22_1-100.yaml: changed while this sweep ran"):
+        write_recommendation(path, 1.0, {}, merge=merge)
+    assert path.read_text() == theirs
+    backup = [path.name + ".bak"] if merge else []
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([path.name, *backup])
+    if merge:
+        assert (tmp_path / backup[0]).read_text() == read
+
+
+def test_a_recommendation_never_writes_through_or_over_a_link(tmp_path):
+    shared = tmp_path / "shared.yaml"
+    shared.write_text("objective:\n  kl_weight: 2.0\n")
+    path = tmp_path / "22_1-100.yaml"
+    path.symlink_to(shared)
+    for merge in (False, True):
+        with pytest.raises(ConfigError, match=r"22_1-100.yaml: a symbolic link \(to .*shared"):
+            write_recommendation(path, 0.3, {}, merge=merge)
+    assert path.is_symlink() and shared.read_text() == "objective:\n  kl_weight: 2.0\n"
+
+
+def test_the_sweep_summary_is_replaced_but_never_through_a_link(tmp_path):
+    from vae_genomics.commands.sweep import save_results
+    from vae_genomics.common.errors import RunError
+
+    table = _table([["beta-1", 1.0, 100.0, 4, "ok", "ok", False]])
+    summary = {"recommended": None, "reasons": {"beta-1": "why"}}
+    save_results(table, summary, tmp_path)
+    save_results(table, summary, tmp_path)  # derived from the points: replaced
+    assert pd.read_csv(tmp_path / "results.csv")["reason"].tolist() == ["why"]
+    outside = tmp_path / "outside.json"
+    outside.write_text("not ours")
+    (tmp_path / "recommendation.json").unlink()
+    (tmp_path / "recommendation.json").symlink_to(outside)
+    with pytest.raises(RunError, match=r"recommendation.json: a symbolic link \(to .*outside"):
+        save_results(table, summary, tmp_path)
+    assert outside.read_text() == "not ours"
+
+
 def test_is_finished_compares_the_resolved_config(tmp_path):
     config = load_config(None)
     run = tmp_path / "beta-1"

@@ -190,10 +190,15 @@ def sweep_summary(
 
 
 def save_results(table: pd.DataFrame, summary: dict[str, Any], sweep_dir: Path) -> None:
-    """Write ``results.csv`` and ``recommendation.json``."""
+    """Write ``results.csv`` and ``recommendation.json``.
+
+    Both are derived from the points' runs, so a sweep run again replaces them (atomically); a
+    symbolic link at their place is refused, never written through or replaced.
+    """
     table = table.assign(reason=table["point"].map(summary["reasons"]))
-    atomic_write_text(sweep_dir / RESULTS_FILE, table.to_csv(index=False, float_format="%.6g"))
-    write_json(sweep_dir / RECOMMENDATION_FILE, to_jsonable(summary))
+    csv = table.to_csv(index=False, float_format="%.6g")
+    atomic_write_text(sweep_dir / RESULTS_FILE, csv, refuse_link=True)
+    write_json(sweep_dir / RECOMMENDATION_FILE, to_jsonable(summary), refuse_link=True)
 
 
 @dataclass
@@ -258,7 +263,7 @@ def run_sweep(
     best_elbo = int(table["neg_elbo"].idxmin())
     title = f"KL-weight sweep · section {section_name}"
     figure = sweep_dir / "rate_distortion.png"
-    save_figure(rate_distortion_figure(table, best_elbo, best, title), figure)
+    save_figure(rate_distortion_figure(table, best_elbo, best, title), figure, refuse_link=True)
     written = None
     if best is None:
         note = "No point qualified (see why below): nothing was recommended or written."
@@ -276,7 +281,8 @@ def run_sweep(
             written = write_recommendation(section_file, beta, provenance, merge=merge)
             note += f" Written to {section_file} ({written})."
     report = sweep_dir / "index.html"
-    atomic_write_text(report, sweep_page(title, table, reasons, embed_png(figure), note))
+    page = sweep_page(title, table, reasons, embed_png(figure), note)
+    atomic_write_text(report, page, refuse_link=True)
     log.info("%s", note)
     return SweepResult(sweep_dir, table, best, reasons, report, written)
 

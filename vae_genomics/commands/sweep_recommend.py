@@ -12,7 +12,7 @@ not the rule. Every other point gets the reason it lost.
 from __future__ import annotations
 
 import hashlib
-import shutil
+import os
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,8 +20,8 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from vae_genomics.common.errors import ConfigError
-from vae_genomics.common.io import atomic_write_text
+from vae_genomics.common.errors import ConfigError, RunError, WrittenMeanwhileError
+from vae_genomics.common.io import atomic_write_bytes, atomic_write_text
 from vae_genomics.config import deep_merge, read_yaml
 from vae_genomics.evaluation.verdict import FAILING
 
@@ -88,11 +88,16 @@ def write_recommendation(
 ) -> str:
     """Write ``objective.kl_weight = beta`` into a section's config file, never silently.
 
-    - no file: it is created;
+    - no file: it is created, exclusively at the final rename (a file that appeared meanwhile,
+      e.g. another sweep's, is kept and this write refused);
     - a file this function wrote and nobody edited since (its recorded hash matches): replaced;
     - a file with user edits: with ``merge`` its other keys are kept, ``objective.kl_weight`` is set
       and the previous file is kept as ``<file>.bak`` (YAML comments are not carried over); without
       ``merge`` nothing is written and a :class:`ConfigError` says what to do.
+
+    A replace or merge replaces only the content that was read: the file is compared with it again
+    just before the rename, and one that changed meanwhile is left as it is. A symbolic link is
+    neither written through nor replaced.
 
     Args:
         path: The section's config file (``<sections_dir>/<section>.yaml``).
@@ -102,12 +107,19 @@ def write_recommendation(
 
     Returns:
         ``created``, ``replaced`` or ``merged``.
+
+    Raises:
+        ConfigError: The file has edits and ``merge`` is false; it is a symbolic link; or it
+            appeared or changed while the sweep ran.
     """
     path = Path(path)
+    if path.is_symlink():
+        raise ConfigError(_link_message(path, beta))
+    before = path.read_bytes() if path.exists() else None
     existing: dict[str, Any] = {}
     action = "created"
-    if path.exists():
-        header, body = _split_header(path.read_text())
+    if before is not None:
+        header, body = _split_header(before.decode("utf-8", errors="replace"))
         ours = any(_body_hash(body) in line for line in header) and header[0].startswith(_HEADER)
         if ours:
             action = "replaced"
@@ -118,13 +130,37 @@ def write_recommendation(
                 f"(a copy goes to {path.name}.bak), or set it by hand."
             )
         else:
-            existing = read_yaml(path)
-            shutil.copy2(path, path.with_name(path.name + ".bak"))
+            existing = read_yaml(path)  # a change after `before` was read is refused below
+            atomic_write_bytes(path.with_name(path.name + ".bak"), before)
             action = "merged"
     content = deep_merge(existing, {"objective": {"kl_weight": float(beta)}})
     body = yaml.safe_dump(content, sort_keys=False, default_flow_style=False)
     lines = [f"{_HEADER} on {date.today().isoformat()}: objective.kl_weight = {beta:g}\n"]
     lines += [f"# {key}: {value}\n" for key, value in provenance.items()]
     lines.append(f"# content sha256: {_body_hash(body)} (edit freely; the next sweep will ask)\n")
-    atomic_write_text(path, "".join(lines) + body)
+    try:
+        atomic_write_text(
+            path, "".join(lines) + body, overwrite=False, replaces=before, refuse_link=True
+        )
+    except WrittenMeanwhileError:
+        raise ConfigError(
+            f"{path}: {'appeared' if before is None else 'changed'} while this sweep ran (another "
+            "sweep, or an edit); it was left as it is and the recommended objective.kl_weight = "
+            f"{beta:g} was not written. Run the sweep again (its finished points are reused) to "
+            "decide against what the file holds now, or set the value by hand."
+        ) from None
+    except RunError:  # a link appeared at the file meanwhile
+        raise ConfigError(_link_message(path, beta)) from None
     return action
+
+
+def _link_message(path: Path, beta: float) -> str:
+    try:
+        target = os.readlink(path)
+    except OSError:
+        target = "?"
+    return (
+        f"{path}: a symbolic link (to {target}); the recommended objective.kl_weight = "
+        f"{beta:g} is neither written through it nor over it. Set the value in the file it points "
+        "to by hand, or replace the link by a copy of that file and run the sweep again."
+    )

@@ -21,6 +21,10 @@ class RunError(VaeGenomicsError):
     """A run directory is missing, incomplete, or would be overwritten."""
 
 
+class WrittenMeanwhileError(RunError):
+    """An output appeared or changed while the command ran; it was left as it is."""
+
+
 class TrainingDivergedError(RunError):
     """The objective became NaN or infinite during training."""
 

@@ -1,12 +1,21 @@
 """Atomic file writes (a killed process leaves either the old complete file or none) and the
-conversion of numpy results to plain JSON types."""
+conversion of numpy results to plain JSON types.
+
+Every output is written under a temporary name beside it and published by one rename, which is also
+where the existence check is made: a new file is published exclusively (:func:`publish`), a replaced
+one can be required to still hold what the command read (``replaces``), a derived page can
+refuse a link at its place (``refuse_link``), and a directory is published exclusively by
+:func:`publish_dir`.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import math
 import os
+import socket
 import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -16,11 +25,19 @@ import numpy as np
 import yaml
 
 
-def atomic_write_bytes(path: Path, data: bytes, overwrite: bool = True) -> None:
+def atomic_write_bytes(
+    path: Path,
+    data: bytes,
+    overwrite: bool = True,
+    *,
+    replaces: bytes | None = None,
+    refuse_link: bool = False,
+) -> None:
     """Write ``data`` to ``path`` via a temporary file in the same directory and a rename.
 
     With ``overwrite`` false the rename is exclusive (:func:`publish`): a file that appeared at
-    ``path`` meanwhile (another job's) is kept and this write is refused.
+    ``path`` meanwhile (another job's) is kept and this write is refused. ``replaces`` and
+    ``refuse_link`` are passed to :func:`publish`.
     """
     path = Path(path)
     if path.is_dir() and not path.is_symlink():
@@ -32,13 +49,20 @@ def atomic_write_bytes(path: Path, data: bytes, overwrite: bool = True) -> None:
         os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        publish(Path(tmp), path, overwrite)
+        publish(Path(tmp), path, overwrite, replaces=replaces, refuse_link=refuse_link)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
-def publish(tmp: Path, path: Path, overwrite: bool) -> None:
+def publish(
+    tmp: Path,
+    path: Path,
+    overwrite: bool,
+    *,
+    replaces: bytes | None = None,
+    refuse_link: bool = False,
+) -> None:
     """Rename the finished temporary file ``tmp`` to ``path`` (same directory).
 
     The existence check is made by the rename itself, so two jobs writing one path cannot both
@@ -46,9 +70,40 @@ def publish(tmp: Path, path: Path, overwrite: bool) -> None:
     even a dangling link, is there) and ``tmp`` removed. A link at ``path`` is never followed: with
     ``overwrite`` it is replaced by the file, not written through.
 
+    Args:
+        tmp: The finished temporary file, beside ``path``.
+        path: Where it is published.
+        overwrite: Replace what is at ``path`` (else the rename is exclusive).
+        replaces: The content the command read from ``path`` and computed this file from: the
+            file is replaced only if ``path`` still holds exactly these bytes, checked just before
+            the rename (``overwrite`` is then ignored). Use ``overwrite=False`` for a file that did
+            not exist when read.
+        refuse_link: Refuse a symbolic link at ``path`` instead of replacing it (for files a
+            command regenerates in place, such as an index page).
+
     Raises:
-        RunError: ``path`` exists and ``overwrite`` is false (``tmp`` is removed).
+        WrittenMeanwhileError: ``path`` exists and ``overwrite`` is false, or it no longer holds
+            ``replaces`` (``tmp`` is removed; ``path`` is left as it is).
+        RunError: ``refuse_link`` and ``path`` is a symbolic link (``tmp`` is removed).
     """
+    from vae_genomics.common.errors import RunError, WrittenMeanwhileError
+
+    if refuse_link and path.is_symlink():
+        Path(tmp).unlink(missing_ok=True)
+        raise RunError(
+            f"{path}: a symbolic link (to {os.readlink(path)}) where this command writes a file; "
+            "it is never followed or replaced. Remove the link (or replace it by a copy of its "
+            "target) and run the command again."
+        )
+    if replaces is not None:
+        if _current_bytes(path) != replaces:
+            Path(tmp).unlink(missing_ok=True)
+            raise WrittenMeanwhileError(
+                f"{path}: changed while this command ran (another job, or an edit); it was left "
+                "as it is. Run the command again to start from what it holds now."
+            )
+        os.replace(tmp, path)
+        return
     if overwrite:
         os.replace(tmp, path)
         return
@@ -61,14 +116,72 @@ def publish(tmp: Path, path: Path, overwrite: bool) -> None:
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
             os.replace(tmp, path)
     except FileExistsError:
-        from vae_genomics.common.errors import RunError
-
         Path(tmp).unlink(missing_ok=True)
-        raise RunError(
+        raise WrittenMeanwhileError(
             f"{path}: exists (written meanwhile by another job?); it was left as it is. Pass "
             "--overwrite to replace it, or choose another output path."
         ) from None
     Path(tmp).unlink(missing_ok=True)
+
+
+def _current_bytes(path: Path) -> bytes | None:
+    """What ``path`` holds now (``None``: nothing, a link or not a file)."""
+    if path.is_symlink() or not path.is_file():
+        return None
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def publish_dir(tmp: Path, path: Path) -> bool:
+    """Rename the finished temporary directory ``tmp`` to ``path`` (same parent), exclusively.
+
+    The name is claimed by creating an empty directory there (``mkdir`` fails if anything, even a
+    dangling link, is at ``path``) and ``tmp`` renamed over it; an empty directory found there (a
+    workflow's pre-made output directory) is taken over the same way. The rename fails if files
+    appeared in the claimed directory meanwhile.
+
+    Returns:
+        True when published; False when something is at ``path`` (left as it is, and ``tmp`` too:
+        the caller decides what to do with them).
+    """
+    claimed = False
+    try:
+        os.mkdir(path)
+        claimed = True
+    except FileExistsError:
+        if path.is_symlink() or not path.is_dir() or any(path.iterdir()):
+            return False
+    try:
+        os.rename(tmp, path)  # replaces only an empty directory
+    except OSError as exc:
+        if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR, errno.EISDIR):
+            if claimed:
+                with contextlib.suppress(OSError):
+                    os.rmdir(path)
+            raise
+        return False
+    return True
+
+
+def job_token() -> str:
+    """``<host>.<pid>`` of this process, for temporary names only it writes."""
+    return f"{socket.gethostname()}.{os.getpid()}"
+
+
+def is_dead_job(token: str) -> bool:
+    """Whether the job of a :func:`job_token` ran on this host and no longer runs."""
+    host, _, pid = token.rpartition(".")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError, ValueError):
+        return False
+    return False
 
 
 def _umask() -> int:
@@ -77,14 +190,23 @@ def _umask() -> int:
     return mask
 
 
-def atomic_write_text(path: Path, text: str, overwrite: bool = True) -> None:
+def atomic_write_text(
+    path: Path,
+    text: str,
+    overwrite: bool = True,
+    *,
+    replaces: bytes | None = None,
+    refuse_link: bool = False,
+) -> None:
     """Text version of :func:`atomic_write_bytes` (UTF-8)."""
-    atomic_write_bytes(path, text.encode("utf-8"), overwrite)
+    data = text.encode("utf-8")
+    atomic_write_bytes(path, data, overwrite, replaces=replaces, refuse_link=refuse_link)
 
 
-def write_json(path: Path, obj: Any, overwrite: bool = True) -> None:
+def write_json(path: Path, obj: Any, overwrite: bool = True, *, refuse_link: bool = False) -> None:
     """Atomically write ``obj`` as indented JSON (exclusively unless ``overwrite``)."""
-    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False) + "\n", overwrite)
+    text = json.dumps(obj, indent=2, sort_keys=False) + "\n"
+    atomic_write_text(path, text, overwrite, refuse_link=refuse_link)
 
 
 def to_jsonable(value: Any) -> Any:

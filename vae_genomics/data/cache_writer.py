@@ -6,9 +6,13 @@ the other way round.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import glob
 import logging
+import os
 import shutil
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -16,6 +20,7 @@ import numpy as np
 
 from vae_genomics import __version__
 from vae_genomics.common.errors import DataError
+from vae_genomics.common.io import is_dead_job, job_token, publish_dir
 from vae_genomics.data.builder import RecordOrder
 from vae_genomics.data.cache import CACHE_VERSION, COUNT_FIELDS, Cache, fingerprint, same_file
 from vae_genomics.data.header import sample_index
@@ -177,6 +182,14 @@ def write_cache(
 ) -> Path:
     """Convert a VCF/BCF into a cache directory (see :mod:`~vae_genomics.data.cache`).
 
+    The store is built in a temporary sibling directory of this job's own
+    (``.<name>.<host>.<pid>.partial``) and renamed into place when complete, exclusively
+    (:func:`~vae_genomics.common.io.publish_dir`): an existing ``out`` is checked before the
+    conversion (so a refusal costs nothing) and again at the rename, where one that appeared
+    meanwhile is kept and the new store discarded (an identical cache: kept, without an error;
+    another: refused unless ``overwrite``). Temporary directories of conversions killed on this host
+    are removed.
+
     Args:
         vcf: The VCF/BCF.
         out: The cache directory to create (conventionally ``<name>.vcz``).
@@ -189,26 +202,20 @@ def write_cache(
         ``out``. An existing complete cache of the same file and samples is left as it is.
 
     Raises:
-        DataError: Unreadable input, or ``out`` exists and ``overwrite`` is false.
+        DataError: Unreadable input, or ``out`` exists (or appeared meanwhile) and ``overwrite`` is
+            false, or it is not a cache this program may replace (:func:`check_replaceable`).
     """
     out = Path(out)
     source = VcfSource(vcf)
     made_from = fingerprint(source.path)
     columns = sample_index(source.header.samples, samples, str(source.path))
     sample_ids = source.header.samples[columns]
-    if out.exists() or out.is_symlink():
-        existing = _existing(out)
-        same = existing is not None and same_file(existing.source, made_from)
-        if same and list(existing.sample_ids) == list(sample_ids):
-            log.info("%s is up to date (made from %s)", out, source.path)
-            return out
-        check_replaceable(out, source.path)
-        if not overwrite and not _is_empty_dir(out):
-            raise DataError(
-                f"{out}: exists and is not a cache of {source.path} with these samples. Pass "
-                "--overwrite to replace it, or choose another --out."
-            )
-    partial = out.with_name(f".{out.name}.partial")
+    if _up_to_date(out, made_from, sample_ids):
+        log.info("%s is up to date (made from %s)", out, source.path)
+        return out
+    _check_writable(out, source.path, overwrite)  # before the work; again at the rename
+    _remove_stale(out)
+    partial = out.with_name(f".{out.name}.{job_token()}.partial")
     shutil.rmtree(partial, ignore_errors=True)
     writer = CacheWriter(
         partial, source.header.text, sample_ids, source.header.contigs, chunk_variants,
@@ -223,19 +230,93 @@ def write_cache(
         writer.abort()
         shutil.rmtree(partial, ignore_errors=True)
         raise
-    if out.exists():
-        aside = out.with_name(f".{out.name}.old")
-        shutil.rmtree(aside, ignore_errors=True)
-        out.rename(aside)
-        partial.rename(out)
-        shutil.rmtree(aside)
-    else:
-        partial.rename(out)
+    _publish(partial, out, source.path, lambda: _up_to_date(out, made_from, sample_ids), overwrite)
     log.info(
         "%s: cached %d biallelic SNPs of %d records for %d samples in %s",
         source.path.name, writer.n_variants, writer.n_records, len(sample_ids), out,
     )  # fmt: skip
     return out
+
+
+def _up_to_date(out: Path, made_from: dict[str, object], sample_ids: np.ndarray) -> bool:
+    """Whether ``out`` is a complete cache of the same file with these samples."""
+    if not (out.exists() or out.is_symlink()):
+        return False
+    existing = _existing(out)
+    return (
+        existing is not None
+        and same_file(existing.source, made_from)
+        and list(existing.sample_ids) == list(sample_ids)
+    )
+
+
+def _check_writable(out: Path, vcf: Path, overwrite: bool) -> None:
+    """Refuse an existing ``out`` that may not be replaced (an empty directory may)."""
+    if not (out.exists() or out.is_symlink()):
+        return
+    check_replaceable(out, vcf)
+    if not overwrite and not _is_empty_dir(out):
+        raise DataError(
+            f"{out}: exists and is not a cache of {vcf} with these samples. Pass "
+            "--overwrite to replace it, or choose another --out."
+        )
+
+
+def _publish(
+    partial: Path, out: Path, vcf: Path, up_to_date: Callable[[], bool], overwrite: bool
+) -> None:
+    """Rename the finished store ``partial`` to ``out`` exclusively (see :func:`write_cache`).
+
+    ``partial`` is removed whatever happens (it is ``out`` once published).
+
+    Raises:
+        DataError: Something other than the same cache appeared at ``out`` meanwhile and
+            ``overwrite`` is false, or it may not be replaced (:func:`check_replaceable`).
+    """
+    try:
+        if publish_dir(partial, out):
+            return
+        if up_to_date():
+            log.info("%s: the same cache was written meanwhile (another job?); it is kept", out)
+            return
+        if not overwrite:
+            raise DataError(
+                f"{out}: appeared while this cache was being written (another job?) and is not a "
+                f"cache of {vcf} with these samples; it was left as it is and the new cache "
+                "discarded. Pass --overwrite to replace it, or choose another --out."
+            )
+        check_replaceable(out, vcf)
+        aside = out.with_name(f".{out.name}.{job_token()}.old")
+        shutil.rmtree(aside, ignore_errors=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.rename(out, aside)
+        try:
+            if not publish_dir(partial, out):
+                raise DataError(
+                    f"{out}: written again by another job while this one replaced it; that one "
+                    "was kept and the new cache discarded. Run the command again if it is not "
+                    "the cache you want."
+                )
+        finally:
+            shutil.rmtree(aside, ignore_errors=True)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+
+
+def _remove_stale(out: Path) -> None:
+    """Remove the temporary directories beside ``out`` of conversions killed on this host."""
+    prefix = f".{out.name}."
+    for path in out.parent.glob(f"{glob.escape(prefix)}*"):
+        for suffix in (".partial", ".old"):
+            token = path.name[len(prefix) : -len(suffix)]
+            if (
+                path.name.endswith(suffix)
+                and token
+                and not path.is_symlink()
+                and is_dead_job(token)
+            ):
+                log.info("%s: removing what a killed conversion left", path)
+                shutil.rmtree(path, ignore_errors=True)
 
 
 def is_cache_dir(path: Path) -> bool:

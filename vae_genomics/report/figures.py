@@ -26,15 +26,20 @@ REAL_GREY = "0.6"
 OTHER_RED = "tab:red"
 
 
-def save_figure(fig: plt.Figure, path: Path, dpi: int = 150, svg: bool = False) -> None:
-    """Write ``fig`` as PNG (and, with ``svg``, an SVG beside it) atomically and close it."""
+def save_figure(
+    fig: plt.Figure, path: Path, dpi: int = 150, svg: bool = False, refuse_link: bool = False
+) -> None:
+    """Write ``fig`` as PNG (and, with ``svg``, an SVG beside it) atomically and close it.
+
+    With ``refuse_link`` a symbolic link at the file's place is refused (``RunError``), not replaced.
+    """
     # a figure with a layout engine already fits its canvas; "tight" would draw it twice
     tight = None if fig.get_layout_engine() is not None else "tight"
     formats = [("png", Path(path))] + ([("svg", Path(path).with_suffix(".svg"))] if svg else [])
     for kind, target in formats:
         buffer = io.BytesIO()
         fig.savefig(buffer, format=kind, dpi=dpi, bbox_inches=tight)
-        atomic_write_bytes(target, buffer.getvalue())
+        atomic_write_bytes(target, buffer.getvalue(), refuse_link=refuse_link)
     plt.close(fig)
 
 

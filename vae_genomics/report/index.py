@@ -297,6 +297,10 @@ def write_index(
 ) -> Path:
     """Write ``<runs_dir>/index.html`` across all sections (see the module docstring).
 
+    The page is derived from the runs, so an existing one is replaced (atomically: a reader sees
+    the old page or the new one). A symbolic link at its place is refused, checked at the rename:
+    it is neither written through (out of the runs directory) nor replaced.
+
     Args:
         runs_dir: The runs directory (``runs_dir`` of the config).
         reconstruction: Which reconstruction set the coverage column shows: ``probabilities``,
@@ -307,6 +311,9 @@ def write_index(
 
     Returns:
         Path of the page.
+
+    Raises:
+        RunError: ``runs_dir`` is not a directory, or ``index.html`` is a symbolic link.
     """
     runs_dir = Path(runs_dir)
     if not runs_dir.is_dir():
@@ -329,5 +336,6 @@ def write_index(
     from vae_genomics.report.regions import collect_regions, regions_html
 
     regions = regions_html(collect_regions(runs_dir))
-    atomic_write_text(out, render_index(rows, title, name, header, regions))
+    # a derived page: replaced at each run, atomically, but never through or over a link
+    atomic_write_text(out, render_index(rows, title, name, header, regions), refuse_link=True)
     return out
