@@ -122,3 +122,34 @@ def test_ld_decoder_names() -> None:
     assert make_generator("aggregate:1.5/ld:4").name == "aggregate:1.5/ld:4"
     with pytest.raises(ValueError, match="fitted head"):
         decode_codes(np.full((2, 3), 0.5), "ld", np.random.default_rng(0))
+
+
+class _Uniforms:
+    """Stands for a generator: ``random((n, m))`` hands out the next m columns of fixed draws."""
+
+    def __init__(self, u: np.ndarray) -> None:
+        self.u, self.used = u, 0
+
+    def random(self, shape: tuple[int, int]) -> np.ndarray:
+        out = self.u[:, self.used : self.used + shape[1]]
+        self.used += shape[1]
+        return out
+
+
+def test_sampling_in_blocks_with_the_context_carried_equals_sampling_at_once(rng) -> None:
+    """A region drawn section by section: each block starts from the K alleles before it."""
+    x = (rng.random((300, 12)) < 0.4).astype(np.int8)
+    logits = rng.normal(size=x.shape)
+    head = ContextHead(order=3).fit(logits, x)
+    u = rng.random(x.shape)
+    whole = head.sample(logits, _Uniforms(u))
+    draws, parts, done = _Uniforms(u), [], 0
+    for width in (2, 5, 1, 4):  # blocks narrower and wider than the order
+        context = np.concatenate(parts, axis=1) if parts else None
+        parts.append(head.sample(logits[:, done : done + width], draws, 1.0, done, context))
+        done += width
+    np.testing.assert_array_equal(np.concatenate(parts, axis=1), whole)
+    with pytest.raises(ValueError, match="the 2 sites before it"):
+        head.sample(logits[:, 2:4], draws, 1.0, 2, None)
+    with pytest.raises(ValueError, match="a block of 4 at site 10"):
+        head.sample(logits[:, :4], draws, 1.0, 10, x[:, :3])

@@ -11,11 +11,8 @@ from vcf_factory import vcf_text, write_vcf
 
 from vae_genomics.common.errors import DataError, os_error_message
 from vae_genomics.data.at_sites import read_section_haplotypes
-from vae_genomics.data.export import (
-    check_haplotype_count,
-    write_haplotype_vcf,
-    write_latent_tsv,
-)
+from vae_genomics.data.export import check_haplotype_count, write_haplotype_vcf
+from vae_genomics.data.latent_tsv import write_latent_tsv
 
 POSITIONS = np.array([101, 250, 251, 900, 1500])
 REF = ["A", "C", "G", "T", "A"]
@@ -56,6 +53,29 @@ def test_written_vcf_parses_back_with_the_same_sites_and_haplotypes(tmp_path, rn
         text = handle.read()
     assert "##source=test" in text and "##contig=<ID=chr22>" in text
     assert not list(tmp_path.glob(".*partial"))
+
+
+def test_blocks_of_sites_write_the_same_text_as_one_array(tmp_path, rng, monkeypatch):
+    """A region's sections written as they are drawn give the file one array gives, in chunks of
+    whole records (the chunk size forced down to two records), and a wrong block is refused."""
+    import vae_genomics.data.export as export
+
+    hap = (rng.random((8, 5)) < 0.5).astype(np.int8)
+    whole = write_haplotype_vcf(tmp_path / "a.vcf.gz", hap, "1", POSITIONS, REF, ALT)
+    monkeypatch.setattr(export, "_CHUNK_BYTES", 2 * 2 * len(hap))
+    blocks = (hap[:, :2], hap[:, 2:3], hap[:, 3:])
+    parts = write_haplotype_vcf(
+        tmp_path / "b.vcf.gz", iter(blocks), "1", POSITIONS, REF, ALT, n_haplotypes=8
+    )
+    with gzip.open(whole, "rt") as a, gzip.open(parts, "rt") as b:
+        assert a.read() == b.read()
+    for bad, message in (((hap[:, :2],), "2 variants in the haplotypes but 5"),
+                         ((hap[:6],), "do not fit 8 haplotypes"),
+                         ((hap[:, :3], hap[:, :3]), "do not fit")):  # fmt: skip
+        with pytest.raises(ValueError, match=message):
+            write_haplotype_vcf(tmp_path / "c.vcf.gz", iter(bad), "1", POSITIONS, REF, ALT,
+                                n_haplotypes=8)  # fmt: skip
+        assert not (tmp_path / "c.vcf.gz").exists() and not list(tmp_path.glob(".*partial*"))
 
 
 @pytest.mark.parametrize("n", [0, 1, 3, 7])

@@ -33,7 +33,7 @@ def encode_run(
         The written path.
     """
     from vae_genomics.data.at_sites import read_section_haplotypes
-    from vae_genomics.data.export import write_latent_tsv
+    from vae_genomics.data.latent_tsv import write_latent_tsv
     from vae_genomics.models.inference import encode
     from vae_genomics.run.load import load_run
 

@@ -171,13 +171,13 @@ def run_admixed(args: argparse.Namespace) -> None:
     """``sample --region ... --admixed NAME:FRACTION,...``: check, draw the sources, splice,
     write the VCF, its populations table, the true local ancestry and the summary."""
     from vae_genomics.commands.options import start_tensorflow
+    from vae_genomics.commands.region_vcf import write_region_vcf
     from vae_genomics.commands.sample_populations import (
         populations_table,
         resolve_request,
         sample_names,
         table_path,
     )
-    from vae_genomics.commands.sample_region import write_region_vcf
     from vae_genomics.commands.sample_region_populations import region_groups
     from vae_genomics.common.io import atomic_write_text, check_output_path, write_json
     from vae_genomics.data.export import check_haplotype_count

@@ -15,16 +15,17 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from vae_genomics.commands.region_vcf import write_region_vcf
 from vae_genomics.common.errors import DataError, RunError
 from vae_genomics.common.io import write_json
-from vae_genomics.data.export import check_haplotype_count, write_synthetic_vcf
+from vae_genomics.data.export import check_haplotype_count
 from vae_genomics.generate.joint import JOINT_MODELS
 from vae_genomics.report.regions import region_files
 from vae_genomics.run.limits import check_region_size
@@ -94,13 +95,13 @@ def run_region(
         DataError: An unknown joint model or decoder.
     """
     from vae_genomics.generate.mosaic import default_neighbours
-    from vae_genomics.generate.region import fit_region_head, sample_region
+    from vae_genomics.generate.region import fit_region_head, iter_region
 
     check_haplotype_count(n)
     decoder, source, max_components = _check_options(
         joint, decoder, source, max_components, neighbours, out
     )  # the options first: nothing is read for a command that cannot run
-    check_region_size(runs_dir, sections, region, n, max_memory)
+    check_region_size(runs_dir, sections, region, n, max_memory, streamed=True)
     loaded = load_region(runs_dir, sections, region)
     seed = loaded.seed if seed is None else seed
     if neighbours is None:
@@ -109,13 +110,21 @@ def run_region(
     kinds = [joint, *(k for k in JOINT_MODELS if k != joint)] if report else [joint]
     models, seconds = _fit_models(loaded, kinds, source, max_components, neighbours)
     head = fit_region_head(loaded, decoder, seed=loaded.seed)
-    haplotypes = sample_region(loaded, models[joint], n, seed, decoder, head)
+    kept: list[np.ndarray] = []  # the first haplotypes of each section, for the evaluation
+    n_kept = max(len(loaded.val_rows), 2) if report else 0
+
+    def sections_drawn() -> Iterator[np.ndarray]:
+        for part in iter_region(loaded, models[joint], n, seed, decoder, head):
+            kept.append(part[:n_kept].copy())
+            yield part
+
     note = f",joint={joint},decoder={decoder},seed={seed}"
     if overwrite:  # the old page and numbers describe the old VCF: gone before it is replaced
         _drop_stale_report(out, runs_dir, loaded)
-    vcf = write_region_vcf(loaded, haplotypes, out, note, command, overwrite)
+    vcf = write_region_vcf(loaded, sections_drawn(), out, note, command, overwrite, n_haplotypes=n)
     if not report:
         return RegionResult(vcf, None, None)
+    haplotypes = np.concatenate(kept, axis=1)
     sets = _evaluation_sets(loaded, models, joint, haplotypes, seed, decoder, head)
     metrics = _region_metrics(loaded, sets, seed)
     metrics["sampling"] = {
@@ -364,37 +373,3 @@ def _write_report(
         else None
     )
     return write_region_page(files[1], metrics, link, overwrite)
-
-
-def write_region_vcf(
-    region: LoadedRegion,
-    haplotypes: np.ndarray,
-    out: str | Path,
-    note: str = "",
-    command: str = "",
-    overwrite: bool = True,
-    sample_names: Sequence[str] | None = None,
-) -> Path:
-    """Write region haplotypes as one phased, bgzipped VCF with its tabix index (``.tbi``).
-
-    Haplotypes 2i and 2i + 1 are the two haplotypes of synthetic sample i
-    (:func:`vae_genomics.data.export.write_haplotype_vcf`); ``note`` is appended to the
-    ``##vae_genomics_region`` header line and ``command`` to ``##source``; ``sample_names``
-    replaces ``syn0001, ...`` (one per pair of rows).
-    """
-    check_haplotype_count(len(haplotypes))
-    path = write_synthetic_vcf(
-        out,
-        haplotypes,
-        region.contig,
-        region,
-        f"##vae_genomics_region=<region={region.contig}:{region.start}-{region.end},"
-        f"sections={'|'.join(region.section_names)},haplotypes={len(haplotypes)}{note}>",
-        command=command,
-        contig_length=region.sections[0].contig_length,
-        source=f"the runs of region {region.name} (e.g. {region.sections[0].run_dir})",
-        overwrite=overwrite,
-        sample_names=sample_names,
-    )
-    assert path is not None  # a file, not standard output
-    return path

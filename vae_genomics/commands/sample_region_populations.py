@@ -34,6 +34,7 @@ def run_region_populations(args: argparse.Namespace) -> None:
             training haplotypes), as for one section.
     """
     from vae_genomics.commands.options import start_tensorflow
+    from vae_genomics.commands.region_vcf import write_region_vcf
     from vae_genomics.commands.sample_populations import (
         parse_counts,
         populations_table,
@@ -41,7 +42,6 @@ def run_region_populations(args: argparse.Namespace) -> None:
         sample_names,
         table_path,
     )
-    from vae_genomics.commands.sample_region import write_region_vcf
     from vae_genomics.common.io import atomic_write_text, check_output_path
     from vae_genomics.generate.region import DEFAULT_DECODER, sample_region_groups
     from vae_genomics.run.directory import run_inputs

@@ -18,10 +18,9 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-import pandas as pd
 
 from vae_genomics.common.errors import DataError
-from vae_genomics.common.io import atomic_write_text, publish
+from vae_genomics.common.io import publish
 from vae_genomics.data.vcf_values import CONTROL, check_vcf_values
 
 log = logging.getLogger(__name__)
@@ -315,7 +314,7 @@ class SiteColumns(Protocol):
 
 def write_synthetic_vcf(
     path: str | Path,
-    haplotypes: np.ndarray,
+    haplotypes: np.ndarray | Iterable[np.ndarray],
     contig: str,
     sites: SiteColumns,
     header_line: str,
@@ -325,13 +324,14 @@ def write_synthetic_vcf(
     source: str = "the haplotypes' sites",
     overwrite: bool = True,
     sample_names: Sequence[str] | None = None,
+    n_haplotypes: int | None = None,
 ) -> Path | None:
     """Write generated haplotypes at a run's or a region's sites (:func:`write_haplotype_vcf`),
     under the provenance header (:func:`provenance_header`) and one line of their own.
 
     Args:
         path: Output file (``.vcf.gz``), or ``-`` for standard output.
-        haplotypes: Shape (n, n_sites), 0/1, n even.
+        haplotypes: Shape (n, n_sites), 0/1, n even; or blocks of consecutive sites.
         contig: Contig of every record.
         sites: Positions, REF, ALT and ID columns of the sites.
         header_line: The ``##`` line that says what was sampled, after the provenance lines.
@@ -340,6 +340,7 @@ def write_synthetic_vcf(
         source: Where the sites come from, for messages.
         overwrite: Replace an existing file.
         sample_names: One name per sample, or None for ``syn0001``, ...
+        n_haplotypes: n, when ``haplotypes`` is an iterable of blocks.
 
     Returns:
         ``path`` (``None`` for standard output).
@@ -357,55 +358,5 @@ def write_synthetic_vcf(
         contig_length=contig_length,
         source=source,
         overwrite=overwrite,
+        n_haplotypes=n_haplotypes,
     )
-
-
-def write_latent_tsv(
-    path: str | Path,
-    haplotype_ids: Sequence[str],
-    samples: Sequence[str],
-    mean: np.ndarray,
-    log_var: np.ndarray,
-    populations: Sequence[str] | None = None,
-    split: Sequence[str] | None = None,
-    overwrite: bool = True,
-) -> Path:
-    """Write posterior means and standard deviations per haplotype as a TSV.
-
-    Columns: ``haplotype``, ``sample``, ``population`` (``unknown`` when not given), ``split``,
-    ``mean_1..L``, ``sd_1..L`` (the same layout as a run's ``latent.tsv``).
-
-    Args:
-        path: Output file.
-        haplotype_ids: Row names, shape (n,).
-        samples: Sample of each row, shape (n,).
-        mean: Posterior means, shape (n, L).
-        log_var: Posterior log-variances, shape (n, L).
-        populations: Population label per row, or None.
-        split: ``train`` / ``validation`` / ``external`` per row, or None (``unknown``).
-        overwrite: Replace an existing file (else the final rename is exclusive).
-
-    Returns:
-        ``path``.
-    """
-    n, dims = np.shape(mean)
-    table = pd.DataFrame(
-        {
-            "haplotype": list(haplotype_ids),
-            "sample": list(samples),
-            "population": list(populations) if populations is not None else ["unknown"] * n,
-            "split": list(split) if split is not None else ["unknown"] * n,
-        }
-    )
-    sd = np.exp(0.5 * np.asarray(log_var, dtype=np.float64))
-    table = pd.concat(
-        [
-            table,
-            pd.DataFrame(np.asarray(mean), columns=[f"mean_{k}" for k in range(1, dims + 1)]),
-            pd.DataFrame(sd, columns=[f"sd_{k}" for k in range(1, dims + 1)]),
-        ],
-        axis=1,
-    )
-    text = table.to_csv(sep="\t", index=False, float_format="%.6g")
-    atomic_write_text(Path(path), text, overwrite)
-    return Path(path)

@@ -163,11 +163,10 @@ class ContextHead:
         decoder does for the plain decoder). A block of the head's sites (a region drawn section
         by section) starts at site ``offset``, with ``context`` the alleles of the sites before it
         (n, c), in genome order, c >= min(offset, order); without them ``logits`` covers every
-        site of the head.
+        site of the head (or its first ones).
         """
         n, m = np.shape(logits)
-        whole = offset == 0 and context is None
-        weights = self._check(logits) if whole else self._block(offset, m)
+        weights = self._block(offset, m)
         c = min(offset, self.order)
         buf = np.zeros((n, c + m), dtype=np.int8, order="F")  # columns contiguous
         if c:

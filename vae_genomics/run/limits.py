@@ -53,10 +53,12 @@ def check_region_size(
     region: str | None,
     n: int,
     max_memory: int | str | None,
+    streamed: bool = False,
 ) -> int:
     """Refuse sampling ``n`` haplotypes of a region when its memory estimate exceeds the limit.
 
-    The region's sites are those of its sections (an upper bound when cropped to a range).
+    The region's sites are those of its sections (an upper bound when cropped to a range); a
+    region drawn and written section by section (``streamed``) holds its largest section only.
 
     Raises:
         DataError: Too large. RunError: The sections cannot be found (as :func:`load_region`).
@@ -65,6 +67,9 @@ def check_region_size(
 
     damaged: dict = {}
     chosen, _ = select_sections(find_section_runs(runs_dir, damaged), names, region, damaged)
-    sites = sum(s.index_stop - s.index_start for s in chosen)
+    sizes = [s.index_stop - s.index_start for s in chosen]
+    sites = max(sizes) if streamed else sum(sizes)
     what = f"the region of {len(chosen)} section(s) in {runs_dir}"
+    if streamed:
+        what = f"the largest section of {what} (drawn and written section by section)"
     return check_sample_memory(n, sites, max_memory, what)
