@@ -54,6 +54,12 @@ var result = {initial: __sections()};
 var th = __column('held-out −ELBO');
 th.click(); result.ascending = __sections();
 th.click(); result.descending = __sections();
+var filter = document.getElementById('vfilter');
+result.options = Array.from(filter.options).map(function (o) { return o.textContent; });
+filter.value = filter.options[1].value; filter.dispatchEvent(new Event('change'));
+result.filtered = Array.from(document.querySelector('table.sortable').tBodies[0].rows)
+  .filter(function (r) { return r.style.display !== 'none'; })
+  .map(function (r) { return r.cells[0].textContent.trim(); });
 result.errors = window.__errors;
 document.body.setAttribute('data-probe', JSON.stringify(result));
 </script>"""
@@ -114,3 +120,7 @@ def test_index_renders_without_errors_and_sorts_on_click(tmp_path):
     trained = ["22_101-200", "22_1-100", "22_201-300"]
     assert [s for s in probe["ascending"] if s != "22_301-400"] == trained
     assert [s for s in probe["descending"] if s != "22_301-400"] == trained[::-1]
+    # counts by verdict, and the filter shows the sections of one verdict only
+    assert probe["options"] == ["all (4)", "collapsed (1)", "mode-seeking (1)", "ok (1)",
+                                "not trained (1)"]  # fmt: skip, worst first
+    assert probe["filtered"] == ["22_201-300"]

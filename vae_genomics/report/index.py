@@ -204,7 +204,7 @@ def render_index(
         "not trained), the held-out −ELBO per variant (nats per haplotype and variant, so sections "
         "of different sizes compare; bars scaled to the largest) and the PCA-space coverage of "
         "its generated samples (0–1). Hover for numbers, click for the report.</p>"
-        f"<h2 id='sections'>Sections</h2>"
+        f"<h2 id='sections'>Sections</h2>{verdict_filter(rows)}"
         f"<p class='note'>{len(rows)} sections ({len(trained)} trained), latest run of each, "
         "worst first (collapsed, mode-seeking, off-distribution, copies-training-data, ok; ties "
         "by the lowest coverage; "
@@ -215,7 +215,45 @@ def render_index(
         "advisory (listed per set) — open a section's report for the numbers that tripped it.</p>"
         f"{table(columns, body_rows, css='sortable')}{regions}"
     )
-    return page(title, body, script=SORT_JS)
+    return page(title, body, script=SORT_JS + FILTER_JS)
+
+
+#: Shows only the table rows whose verdict cell's ``data-verdict`` is the filter's value (all: empty).
+FILTER_JS = (
+    "document.getElementById('vfilter')?.addEventListener('change',e=>{const v=e.target.value;"
+    "document.querySelectorAll('table.sortable tbody tr').forEach(tr=>{const c=tr.querySelector("
+    "'td[data-verdict]');tr.style.display=(!v||(c&&c.dataset.verdict===v))?'':'none';});});"
+)
+
+
+def verdict_counts(rows: Sequence[IndexRow]) -> dict[str, int]:
+    """Sections per headline verdict (worst first), then ``no evaluation`` and ``not trained``."""
+    names = {**{i: v for i, v in enumerate(SEVERITY)}, -1: "no evaluation", -2: "not trained"}
+    counts: dict[str, int] = {}
+    for key in [*range(len(SEVERITY) - 1, -1, -1), -1, -2]:
+        count = sum(1 for row in rows if row.severity == key)
+        if count:
+            counts[names[key]] = count
+    return counts
+
+
+def verdict_filter(rows: Sequence[IndexRow]) -> str:
+    """The counts of sections by headline verdict and a filter of the table by verdict."""
+    names = {**{v: i for i, v in enumerate(SEVERITY)}, "no evaluation": -1, "not trained": -2}
+    counts = verdict_counts(rows)
+    options = "".join(
+        f"<option value='{names[name]}'>{html.escape(name)} ({count})</option>"
+        for name, count in counts.items()
+    )
+    summary = ", ".join(
+        f"{badge(name) if name in SEVERITY else html.escape(name)} {count}"
+        for name, count in counts.items()
+    )
+    return (
+        f"<p class='counts'>Sections by headline verdict: {summary}. "
+        f"<label>Show <select id='vfilter'><option value=''>all ({len(rows)})</option>{options}"
+        "</select></label></p>"
+    )
 
 
 def _row(row: IndexRow, reconstruction: str) -> list[str]:
@@ -226,16 +264,17 @@ def _row(row: IndexRow, reconstruction: str) -> list[str]:
         return [
             f'<td data-v="{html.escape(row.section)}"{anchor}>{html.escape(row.section)}</td>',
             '<td data-v="">—</td>', *(_cell(None) for _ in range(7)),
-            f'<td data-v="-2">{badge("not trained")}</td>', "<td>—</td>",
+            f'<td data-v="-2" data-verdict="-2">{badge("not trained")}</td>', "<td>—</td>",
             f"<td><code>make train SECTION={html.escape(row.section)}</code></td>",
         ]  # fmt: skip
     held = m.get("heldout", {})
     worst = row.headline
+    cell = f'<td data-v="{row.severity}" data-verdict="{row.severity}">'
     verdict_cell = (
-        f'<td data-v="{row.severity}">{badge(worst["verdict"])} '
+        f"{cell}{badge(worst['verdict'])} "
         f"{html.escape(SET_SHORT.get(worst['set'], worst['set']))}</td>"
         if worst
-        else f'<td data-v="-1">{badge(None)} run <code>vae-genomics report</code></td>'
+        else f"{cell}{badge(None)} run <code>vae-genomics report</code></td>"
     )
     per_set = "; ".join(
         f"{SET_SHORT.get(n, n)}: {v}" for n, v in (ev.get("verdicts", {}) if ev else {}).items()
