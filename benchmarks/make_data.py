@@ -10,6 +10,8 @@ writer is ``scripts/fast_vcf.py``, shared with ``scripts/simulate_chromosome.py`
 Files, in ``--out-dir`` (default ``benchmarks/data``, git-ignored)::
 
     sim_<n>.vcf.gz, sim_<n>.vcf.gz.tbi   one contig "1", n variants, 2,500 diploid samples
+    chrom_<L>Mb.vcf.gz (+ .tbi, .json)    bench_chromosome.py --scenario one-population
+    ooa_<L>Mb_<samples>/                  bench_chromosome.py --scenario ooa (simulate_chromosome.py)
 
 A file is re-made only when missing or when its parameters (stored in ``sim_<n>.json``) changed.
 Needs the ``sim`` extra: ``pip install -e '.[sim]'``.
@@ -162,6 +164,45 @@ def make_chromosome(
     log.info("wrote %s (%.0f MB) in %.1f s", path, path.stat().st_size / 1e6,
              time.perf_counter() - started)  # fmt: skip
     return path
+
+
+def chromosome_data(
+    scenario: str,
+    length_mb: float,
+    out_dir: Path,
+    samples: int = 2_502,
+    population_size: int = 20_000,
+) -> tuple[Path, dict[str, object], dict[str, object]]:
+    """Make (or find) a chromosome of ``benchmarks/bench_chromosome.py``'s ``--scenario``.
+
+    Args:
+        scenario: ``ooa`` (``scripts/simulate_chromosome.py``, into ``<out_dir>/ooa_<L>Mb_<samples>``)
+            or ``one-population`` (:func:`make_chromosome`).
+        length_mb: Chromosome length in Mb.
+        out_dir: Data directory.
+        samples: ``ooa``: diploid samples, a multiple of 3.
+        population_size: ``one-population``: the population's size.
+
+    Returns:
+        The VCF, what is known of it (``sites``, ``length_mb``, ``haplotypes``, ...) and the
+        ``data:`` config keys its sections need besides the filters (populations, BED).
+    """
+    if scenario == "one-population":
+        vcf = make_chromosome(length_mb, out_dir, population_size)
+        meta = json.loads(vcf.with_name(vcf.name.replace(".vcf.gz", ".json")).read_text())
+        return vcf, {**meta, "haplotypes": 2 * N_SAMPLES}, {"populations": None}
+    import simulate_chromosome as ooa
+
+    out = out_dir / f"ooa_{length_mb:g}Mb_{samples}"
+    params = ooa.parameters(
+        ooa.parse_args(["--length-mb", str(length_mb), "--samples", str(samples)])
+    )
+    files = ooa.paths(out)
+    if not ooa.up_to_date(files, params):
+        ooa.generate(out, params)
+    meta = json.loads(files["params"].read_text())
+    data = {"populations": str(files["populations"]), "sections": "bed", "bed": str(files["bed"])}
+    return files["vcf"], {**meta, "length_mb": meta["length_bp"] / 1e6}, data
 
 
 def main(argv: list[str] | None = None) -> int:
