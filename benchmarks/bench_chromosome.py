@@ -254,8 +254,10 @@ def bench(args: argparse.Namespace, work: Path) -> dict[str, object]:
                                "runs": [_child("load", str(config), middle) for _ in range(3)]}  # fmt: skip
 
     chosen = names[:: max(1, len(names) // args.sections)][: args.sections]
+    # one job per section (sections_per_job=1): the numbers below are per section
     run = _snakemake(work, config, "--cores", str(args.threads), sections=",".join(chosen),
-                     extra=f"'--epochs {args.epochs}'", threads=args.threads)  # fmt: skip
+                     extra=f"'--epochs {args.epochs}'", threads=args.threads,
+                     sections_per_job=1)  # fmt: skip
     t0 = time.perf_counter()
     done = subprocess.run(run, cwd=work, capture_output=True, text=True, env=_env())
     results["workflow_seconds"] = time.perf_counter() - t0
