@@ -3,6 +3,7 @@
 #   make sweep [SECTION=name] [ARGS="--betas 0.1,0.3,1 --jobs 2"]
 #   make train-all [PROFILE=local|slurm] [CONFIG=...] [REGION=1] [ARGS="-n"]   every section via Snakemake (workflow/)
 #   make sample-region [REGION=contig:start-end | SECTIONS=a,b,c] [N=1000] [ARGS="--joint chain"]   one VCF across sections
+#   make chromosome-data [LENGTH_MB=20] [SAMPLES=2502]   simulate the chromosome scenario into data/chromosome/ (msprime)
 #   make test | make lint | make report SECTION=name | make report (index of all sections) | make sections
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -21,8 +22,10 @@ RUN_NAME ?= default
 REGION ?=
 SECTIONS ?=
 N ?= 1000
+LENGTH_MB ?= 20
+SAMPLES ?= 2502
 
-.PHONY: install train train-all sample-region report sweep sections cache test test-fast lint format example-data bench clean help
+.PHONY: install train train-all sample-region report sweep sections cache test test-fast lint format example-data chromosome-data bench clean help
 
 help:  ## the usage lines at the top of this file
 	@sed -n 's/^#   \(make .*\)/\1/p' Makefile
@@ -86,6 +89,10 @@ format: $(STAMP)
 example-data: $(STAMP)  ## regenerate data/example/ with msprime (needs the sim extra)
 	$(BIN)/python -m pip install --quiet -e '.[sim]'
 	$(BIN)/python scripts/simulate_example.py --out-dir data/example
+
+chromosome-data: $(STAMP)  ## simulate data/chromosome/ (OOA model, hotspot map, BED sections, config); skipped when up to date
+	$(BIN)/python -m pip install --quiet -e '.[sim]'
+	$(BIN)/python scripts/simulate_chromosome.py --out-dir data/chromosome --length-mb $(LENGTH_MB) --samples $(SAMPLES)
 
 bench: $(STAMP)  ## benchmarks/run_all.py: every benchmarks/bench_*.py, tables for BENCHMARKS.md (needs the sim extra)
 	$(BIN)/python -m pip install --quiet -e '.[sim]'

@@ -2,10 +2,19 @@
 
 ``make bench ARGS="--only chromosome"`` (= ``python benchmarks/run_all.py --only chromosome``).
 
-Data (``benchmarks/make_data.py``): msprime, 2,500 diploid samples (5,000 haplotypes), one
-population of 20,000 (human-like diversity, about 1 segregating site per 110 bp), recombination
-1e-8 and mutation 1.29e-8 per bp per generation, over ``--length-mb`` (34) Mb of contig ``22``,
-written as phased BGZF VCF with a tabix index.
+Data, ``--scenario``:
+
+- ``ooa`` (the default): the project's chromosome scenario, ``scripts/simulate_chromosome.py``
+  (``make chromosome-data``): 2,502 diploid samples (``--samples``; 5,004 haplotypes) from YRI, CEU
+  and CHB under the Gutenkunst et al. (2009) out-of-Africa model, a recombination map with 2 kb
+  hotspots about every 500 kb, mutation 1.29e-8 per bp per generation, over ``--length-mb`` (20)
+  Mb; sectioned by its hotspot-to-hotspot BED, with its population labels, at MAF >= 0.01;
+- ``one-population`` (``benchmarks/make_data.py`` ``make_chromosome``; the data of the 2026-11-24
+  "Chromosome scale" numbers in BENCHMARKS.md): 2,500 diploid samples, one population of ``--population-size``
+  (20,000; about 1 segregating site per 110 bp), uniform recombination 1e-8, over ``--length-mb``
+  (34) Mb; 1,000-SNP windows at MAF >= 0.01.
+
+Either is written as phased BGZF VCF (contig ``22``) with a tabix index into ``--data-dir``, once.
 
 Measured, each command in its own process (wall time and peak RSS from ``wait4``), the three
 reading ways interleaved so that a busy moment of the machine hits all alike:
@@ -15,7 +24,7 @@ reading ways interleaved so that a busy moment of the machine hits all alike:
 - the hand-written parts against the library way: our BGZF inflater against Python's ``gzip``
   module, our text VCF reader against htslib (cyvcf2) reading the same batches;
 - listing every section from the cache (``vae-genomics sections``) and the workflow's dry run;
-- loading the middle 1,000-SNP section from the cache in a fresh process;
+- loading the middle section from the cache in a fresh process;
 - a local Snakemake run over ``--sections`` (10) sections with ``--epochs`` (2) epochs: per job
   wall and peak RSS (Snakemake's ``benchmark`` files), fit seconds (``metrics.json``) and the rest
   (start-up, data load, evaluation, figures, writing).
@@ -46,6 +55,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 SECTION_SNPS = 1_000
 MIN_MAF = 0.01
+LENGTH_MB = {"ooa": 20.0, "one-population": 34.0}
 
 
 def _measure(cmd: list[str], cwd: Path | None = None) -> dict[str, float]:
@@ -152,16 +162,15 @@ def _machine() -> dict[str, object]:
     }
 
 
-def _write_config(work: Path, vcf: Path, cache: Path) -> Path:
+def _write_config(work: Path, vcf: Path, cache: Path, data: dict[str, object]) -> Path:
     import yaml
 
     config = work / "chromosome.yaml"
     raw = {
         "runs_dir": str(work / "runs"),
         "sections_dir": str(work / "sections"),
-        "data": {"vcf": str(vcf), "cache": str(cache), "populations": None,
-                 "min_maf": MIN_MAF, "window_snps": SECTION_SNPS},
-    }  # fmt: skip
+        "data": {"vcf": str(vcf), "cache": str(cache), **data},
+    }
     config.write_text(yaml.safe_dump(raw))
     return config
 
@@ -192,17 +201,22 @@ def _jobs(work: Path, config: Path, sections: list[str], epochs: int) -> list[di
 
 def bench(args: argparse.Namespace, work: Path) -> dict[str, object]:
     """Every measurement; the numbers."""
-    from make_data import make_chromosome
+    from make_data import chromosome_data
 
     from vae_genomics.config import Config
 
     started = time.perf_counter()
-    vcf = make_chromosome(args.length_mb, args.data_dir, args.population_size)
+    vcf, meta, data_config = chromosome_data(
+        args.scenario, args.length_mb, args.data_dir, args.samples, args.population_size
+    )
+    data_config |= {"min_maf": MIN_MAF} | (
+        {"window_snps": SECTION_SNPS} if args.scenario == "one-population" else {}
+    )
     results: dict[str, object] = {"machine": _machine(), "args": vars(args) | {"data_dir": None}}
     results["data"] = {
         "vcf": vcf.name,
         "vcf_bytes": vcf.stat().st_size,
-        **json.loads(vcf.with_name(vcf.name.replace(".vcf.gz", ".json")).read_text()),
+        **meta,
         "make_seconds_this_run": time.perf_counter() - started,
     }
     cli = str(Path(sys.executable).with_name("vae-genomics"))
@@ -226,7 +240,7 @@ def bench(args: argparse.Namespace, work: Path) -> dict[str, object]:
         results["machine"]["load_average_end"] = os.getloadavg()
         return results
 
-    config = _write_config(work, vcf, cache)
+    config = _write_config(work, vcf, cache, data_config)
     listed = subprocess.run([cli, "-q", "sections", "--config", str(config), "--names"],
                             capture_output=True, text=True, check=True, env=_env())  # fmt: skip
     names = listed.stdout.split()
@@ -240,8 +254,10 @@ def bench(args: argparse.Namespace, work: Path) -> dict[str, object]:
                                "runs": [_child("load", str(config), middle) for _ in range(3)]}  # fmt: skip
 
     chosen = names[:: max(1, len(names) // args.sections)][: args.sections]
+    # one job per section (sections_per_job=1): the numbers below are per section
     run = _snakemake(work, config, "--cores", str(args.threads), sections=",".join(chosen),
-                     extra=f"'--epochs {args.epochs}'", threads=args.threads)  # fmt: skip
+                     extra=f"'--epochs {args.epochs}'", threads=args.threads,
+                     sections_per_job=1)  # fmt: skip
     t0 = time.perf_counter()
     done = subprocess.run(run, cwd=work, capture_output=True, text=True, env=_env())
     results["workflow_seconds"] = time.perf_counter() - t0
@@ -261,11 +277,13 @@ def table(results: dict) -> str:
     """Markdown tables of the results."""
     ways, data = results["ways"], results["data"]
     zcat = _median(ways["zcat"], "seconds")
-    n_sections = results.get("n_sections", "?")
+    n_sections, haplotypes = results.get("n_sections", "?"), data["haplotypes"]
+    kind = (f"sections of {SECTION_SNPS:,} SNPs" if results["args"]["scenario"] == "one-population"
+            else "hotspot-to-hotspot (BED) sections")  # fmt: skip
     lines = [
-        f"Data: {data['vcf']} — {data['sites']:,} sites over {data['length_mb']:g} Mb, 5,000 "
-        f"haplotypes, {data['vcf_bytes'] / 1e6:.0f} MB; {n_sections} sections of "
-        f"{SECTION_SNPS:,} SNPs at MAF ≥ {MIN_MAF:g}; cache {results['cache_bytes'] / 1e6:.0f} MB "
+        f"Data ({results['args']['scenario']}): {data['vcf']} — {data['sites']:,} sites over "
+        f"{data['length_mb']:g} Mb, {haplotypes:,} haplotypes, {data['vcf_bytes'] / 1e6:.0f} MB; "
+        f"{n_sections} {kind} at MAF ≥ {MIN_MAF:g}; cache {results['cache_bytes'] / 1e6:.0f} MB "
         f"on disk.\n",
         "| reading the whole VCF.gz (own process; median) | seconds | peak RSS (MB) | × zcat |",
         "| --- | ---: | ---: | ---: |",
@@ -295,7 +313,8 @@ def table(results: dict) -> str:
         f"{results['list_sections']['seconds']:.1f} s |",
         f"| workflow dry run over the chromosome (`snakemake -n`, cache present) | "
         f"{results['dry_run']['seconds']:.1f} s |",
-        f"| load one {SECTION_SNPS:,}-SNP section × 5,000 haplotypes from the cache "
+        f"| load one {load['runs'][0]['n_variants']:,}-SNP section × {haplotypes:,} haplotypes "
+        "from the cache "
         f"(`load_section`, in a fresh process; process wall) | {in_proc:.2f} s "
         f"({_median(load['runs'], 'seconds'):.1f} s) |",
         f"| peak RSS of that process | {max(r['peak_rss_mb'] for r in load['runs']):.0f} MB |",
@@ -337,8 +356,21 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=1, help="runs of each reading way")
-    parser.add_argument("--length-mb", type=float, default=34.0, help="chromosome length")
-    parser.add_argument("--population-size", type=int, default=20_000)
+    parser.add_argument(
+        "--scenario", choices=sorted(LENGTH_MB), default="ooa", help="data (module docstring)"
+    )
+    parser.add_argument(
+        "--length-mb",
+        type=float,
+        default=None,
+        help="chromosome length (ooa 20, one-population 34)",
+    )
+    parser.add_argument(
+        "--samples", type=int, default=2_502, help="ooa: diploid samples, a multiple of 3"
+    )
+    parser.add_argument(
+        "--population-size", type=int, default=20_000, help="one-population: its size"
+    )
     parser.add_argument("--sections", type=int, default=10, help="sections trained locally")
     parser.add_argument("--epochs", type=int, default=2, help="epochs of each trained section")
     parser.add_argument("--threads", type=int, default=2, help="threads (and cores) per job")
@@ -348,6 +380,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=HERE / "data")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "chromosome.json")
     args, _ = parser.parse_known_args(argv)  # run_all.py passes the same options to every script
+    if args.length_mb is None:
+        args.length_mb = LENGTH_MB[args.scenario]
     args.data_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=args.data_dir) as tmp:
         results = bench(args, Path(tmp))

@@ -4,11 +4,14 @@ The genealogy and mutations come from msprime (neutral, one population of size 1
 1e-8 and mutation 1.29e-8 per bp per generation, binary alleles, a discrete genome), so the allele
 frequency spectrum and the compressibility of the text are those of a real cohort. The VCF text is
 written with numpy, one block of variants at a time, and compressed into BGZF blocks on a thread
-pool (zlib releases the GIL); the index is made with pysam (or the htslib ``tabix`` program).
+pool (zlib releases the GIL); the index is made with pysam (or the htslib ``tabix`` program). The
+writer is ``scripts/fast_vcf.py``, shared with ``scripts/simulate_chromosome.py``.
 
 Files, in ``--out-dir`` (default ``benchmarks/data``, git-ignored)::
 
     sim_<n>.vcf.gz, sim_<n>.vcf.gz.tbi   one contig "1", n variants, 2,500 diploid samples
+    chrom_<L>Mb.vcf.gz (+ .tbi, .json)    bench_chromosome.py --scenario one-population
+    ooa_<L>Mb_<samples>/                  bench_chromosome.py --scenario ooa (simulate_chromosome.py)
 
 A file is re-made only when missing or when its parameters (stored in ``sim_<n>.json``) changed.
 Needs the ``sim`` extra: ``pip install -e '.[sim]'``.
@@ -23,17 +26,18 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import shutil
-import struct
-import subprocess
 import sys
 import time
-import zlib
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+
+#: ``scripts/`` (not a package) holds the VCF writer shared with the example-data scripts.
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+if str(SCRIPTS) not in sys.path:
+    sys.path.insert(0, str(SCRIPTS))
+from fast_vcf import phased_records, tabix_index, write_bgzf  # noqa: E402
 
 log = logging.getLogger("make_data")
 
@@ -41,50 +45,6 @@ DEFAULT_DIR = Path(__file__).resolve().parent / "data"
 N_SAMPLES = 2_500
 #: Expected segregating sites per bp for 5,000 haplotypes: 4 N mu * sum_{i<n} 1/i.
 _SITES_PER_BP = 4 * 10_000 * 1.29e-8 * 9.1
-_BGZF_BLOCK = 0xFF00
-_BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
-
-
-def _bgzf_block(data: bytes, level: int = 6) -> bytes:
-    """One BGZF block (a gzip member with the BC extra field) holding ``data`` (<= 65,280 bytes)."""
-    compressor = zlib.compressobj(level, zlib.DEFLATED, -15)
-    payload = compressor.compress(data) + compressor.flush()
-    if len(payload) > 65_536 - 26:  # incompressible: store
-        compressor = zlib.compressobj(0, zlib.DEFLATED, -15)
-        payload = compressor.compress(data) + compressor.flush()
-    header = struct.pack("<4BI2BH2BHH", 31, 139, 8, 4, 0, 0, 255, 6, 66, 67, 2, len(payload) + 25)
-    return header + payload + struct.pack("<2I", zlib.crc32(data), len(data))
-
-
-def write_bgzf(chunks: Iterator[bytes], path: Path, threads: int = 2) -> None:
-    """Compress a stream of byte chunks into a BGZF file, blocks compressed in parallel."""
-    buffer = bytearray()
-    with path.open("wb") as out, ThreadPoolExecutor(threads) as pool:
-        for chunk in chunks:
-            buffer += chunk
-            n_full = len(buffer) // _BGZF_BLOCK
-            if n_full:
-                cut = n_full * _BGZF_BLOCK
-                blocks = [bytes(buffer[i : i + _BGZF_BLOCK]) for i in range(0, cut, _BGZF_BLOCK)]
-                del buffer[:cut]
-                for block in pool.map(_bgzf_block, blocks):
-                    out.write(block)
-        if buffer:
-            out.write(_bgzf_block(bytes(buffer)))
-        out.write(_BGZF_EOF)
-
-
-def _index(path: Path) -> None:
-    try:
-        import pysam
-    except ImportError:
-        pysam = None
-    if pysam is not None:
-        pysam.tabix_index(str(path), preset="vcf", force=True)
-    elif shutil.which("tabix"):
-        subprocess.run(["tabix", "-f", "-p", "vcf", str(path)], check=True)
-    else:
-        raise SystemExit("need pysam (pip install -e '.[sim]') or htslib's tabix on PATH")
 
 
 def simulate(n_variants: int, seed: int):
@@ -128,7 +88,11 @@ def simulate_chromosome(length_bp: int, population_size: int, seed: int):
 def vcf_chunks(
     ts, n_variants: int, seed: int, block: int = 2_000, contig: str = "1"
 ) -> Iterator[bytes]:
-    """VCF text of the first ``n_variants`` sites, header first, ``block`` records at a time."""
+    """VCF text of the first ``n_variants`` sites, header first, ``block`` records at a time.
+
+    REF and ALT are two different nucleotides drawn per site (seeded); the genotypes are the tree
+    sequence's 0/1 alleles, samples ``S00000``... in tree-sequence sample order.
+    """
     rng = np.random.default_rng(seed)
     names = "\t".join(f"S{i:05d}" for i in range(N_SAMPLES))
     yield (
@@ -138,34 +102,16 @@ def vcf_chunks(
         f"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t{names}\n"
     ).encode()
     bases = np.array(list("ACGT"))
-    n_hap = 2 * N_SAMPLES
-    text = np.empty((block, 4 * N_SAMPLES), dtype=np.uint8)
-    text[:, 1::4] = ord("|")
-    text[:, 3::4] = ord("\t")
-    text[:, -1] = ord("\n")
-    genotypes = np.empty((block, n_hap), dtype=np.int8)
-    lines: list[bytes] = []
-    row = 0
-    for variant in ts.variants(copy=False):
-        if variant.site.id >= n_variants:
-            break
-        genotypes[row] = variant.genotypes
-        ref, alt = rng.choice(bases, size=2, replace=False)
-        lines.append(
-            f"{contig}\t{int(variant.site.position) + 1}\t.\t{ref}\t{alt}\t.\tPASS\t.\tGT\t".encode()
-        )
-        row += 1
-        if row == block:
-            yield _format_block(lines, genotypes, text, row)
-            lines, row = [], 0
-    if row:
-        yield _format_block(lines, genotypes, text, row)
 
+    def sites() -> Iterator[tuple[bytes, np.ndarray]]:
+        for variant in ts.variants(copy=False):
+            if variant.site.id >= n_variants:
+                break
+            ref, alt = rng.choice(bases, size=2, replace=False)
+            pos = int(variant.site.position) + 1
+            yield f"{contig}\t{pos}\t.\t{ref}\t{alt}\t.\tPASS\t.\tGT\t".encode(), variant.genotypes
 
-def _format_block(lines: list[bytes], genotypes: np.ndarray, text: np.ndarray, n: int) -> bytes:
-    text[:n, 0::4] = genotypes[:n, 0::2] + ord("0")
-    text[:n, 2::4] = genotypes[:n, 1::2] + ord("0")
-    return b"".join(prefix + text[i].tobytes() for i, prefix in enumerate(lines))
+    yield from phased_records(sites(), 2 * N_SAMPLES, block)
 
 
 def make(n_variants: int, out_dir: Path, seed: int = 1) -> Path:
@@ -183,7 +129,7 @@ def make(n_variants: int, out_dir: Path, seed: int = 1) -> Path:
     ts = simulate(n_variants, seed)
     log.info("simulated %d sites in %.1f s", ts.num_sites, time.perf_counter() - started)
     write_bgzf(vcf_chunks(ts, n_variants, seed), path)
-    _index(path)
+    tabix_index(path)
     stamp.write_text(json.dumps(params))
     log.info(
         "wrote %s (%.0f MB) in %.1f s",
@@ -212,12 +158,51 @@ def make_chromosome(
     log.info("simulated %d sites over %g Mb in %.1f s", ts.num_sites, length_mb,
              time.perf_counter() - started)  # fmt: skip
     write_bgzf(vcf_chunks(ts, ts.num_sites, seed, contig="22"), path)
-    _index(path)
+    tabix_index(path)
     stamp.write_text(json.dumps({**params, "sites": ts.num_sites,
                                  "seconds": round(time.perf_counter() - started, 1)}))  # fmt: skip
     log.info("wrote %s (%.0f MB) in %.1f s", path, path.stat().st_size / 1e6,
              time.perf_counter() - started)  # fmt: skip
     return path
+
+
+def chromosome_data(
+    scenario: str,
+    length_mb: float,
+    out_dir: Path,
+    samples: int = 2_502,
+    population_size: int = 20_000,
+) -> tuple[Path, dict[str, object], dict[str, object]]:
+    """Make (or find) a chromosome of ``benchmarks/bench_chromosome.py``'s ``--scenario``.
+
+    Args:
+        scenario: ``ooa`` (``scripts/simulate_chromosome.py``, into ``<out_dir>/ooa_<L>Mb_<samples>``)
+            or ``one-population`` (:func:`make_chromosome`).
+        length_mb: Chromosome length in Mb.
+        out_dir: Data directory.
+        samples: ``ooa``: diploid samples, a multiple of 3.
+        population_size: ``one-population``: the population's size.
+
+    Returns:
+        The VCF, what is known of it (``sites``, ``length_mb``, ``haplotypes``, ...) and the
+        ``data:`` config keys its sections need besides the filters (populations, BED).
+    """
+    if scenario == "one-population":
+        vcf = make_chromosome(length_mb, out_dir, population_size)
+        meta = json.loads(vcf.with_name(vcf.name.replace(".vcf.gz", ".json")).read_text())
+        return vcf, {**meta, "haplotypes": 2 * N_SAMPLES}, {"populations": None}
+    import simulate_chromosome as ooa
+
+    out = out_dir / f"ooa_{length_mb:g}Mb_{samples}"
+    params = ooa.parameters(
+        ooa.parse_args(["--length-mb", str(length_mb), "--samples", str(samples)])
+    )
+    files = ooa.paths(out)
+    if not ooa.up_to_date(files, params):
+        ooa.generate(out, params)
+    meta = json.loads(files["params"].read_text())
+    data = {"populations": str(files["populations"]), "sections": "bed", "bed": str(files["bed"])}
+    return files["vcf"], {**meta, "length_mb": meta["length_bp"] / 1e6}, data
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,7 +21,7 @@ with a generation time of 25 years:
   the bottleneck population; m_AF_EU = 3e-5, m_AF_AS = 1.9e-5 and
   m_EU_AS = 9.6e-5 between YRI, CEU and CHB after the split.
 
-Used by ``scripts/simulate_example.py``.
+Used by ``scripts/simulate_example.py`` and ``scripts/simulate_chromosome.py``.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ import msprime
 
 #: Present-day sampled populations, in sampling order.
 POPULATIONS: tuple[str, ...] = ("YRI", "CEU", "CHB")
+#: Their 1000 Genomes superpopulations.
+SUPERPOPULATIONS: dict[str, str] = {"YRI": "AFR", "CEU": "EUR", "CHB": "EAS"}
 
 # Gutenkunst et al. (2009) maximum-likelihood parameters.
 GENERATION_TIME = 25  # years per generation

@@ -48,7 +48,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import msprime
@@ -91,33 +91,46 @@ def derive_seeds(seed: int, n: int) -> list[int]:
     return [int(s) for s in rng.integers(1, 2**31 - 1, size=n)]
 
 
-def simulate(samples_per_pop: int, length: int, seed: int) -> tskit.TreeSequence:
-    """Simulate ancestry and JC69 mutations, keeping single-mutation sites only.
+def simulate(
+    samples_per_pop: int,
+    length: int,
+    seed: int,
+    recombination: float | msprime.RateMap = RECOMBINATION_RATE,
+    mutation_model: msprime.MutationModel | None = None,
+) -> tskit.TreeSequence:
+    """Simulate ancestry and mutations, keeping single-mutation sites only.
 
     Args:
         samples_per_pop: Number of diploid individuals sampled per population.
         length: Sequence length in bp.
         seed: Master random seed.
+        recombination: Recombination rate per bp per generation, or a map of it over
+            ``[0, length)`` (``scripts/simulate_chromosome.py`` passes one with hotspots).
+        mutation_model: msprime mutation model; ``None`` is JC69 (nucleotide alleles).
 
     Returns:
         A tree sequence in which every site carries exactly one mutation
-        (hence is a polymorphic biallelic SNP with nucleotide alleles).
+        (hence is a polymorphic biallelic SNP: nucleotide alleles under JC69).
     """
     ancestry_seed, mutation_seed = derive_seeds(seed, 2)
     demography = build_demography()
+    mean_rate = (
+        recombination.mean_rate if isinstance(recombination, msprime.RateMap) else recombination
+    )
     LOGGER.info(
-        "Simulating ancestry: %d diploids x %s, %d bp, r=%g (seed %d)",
+        "Simulating ancestry: %d diploids x %s, %d bp, r=%g%s (seed %d)",
         samples_per_pop,
         "/".join(POPULATIONS),
         length,
-        RECOMBINATION_RATE,
+        mean_rate,
+        " on average" if isinstance(recombination, msprime.RateMap) else "",
         ancestry_seed,
     )
     ts = msprime.sim_ancestry(
         samples={pop: samples_per_pop for pop in POPULATIONS},
         demography=demography,
         sequence_length=length,
-        recombination_rate=RECOMBINATION_RATE,
+        recombination_rate=recombination,
         ploidy=2,
         discrete_genome=True,
         random_seed=ancestry_seed,
@@ -126,7 +139,7 @@ def simulate(samples_per_pop: int, length: int, seed: int) -> tskit.TreeSequence
     ts = msprime.sim_mutations(
         ts,
         rate=MUTATION_RATE,
-        model=msprime.JC69(),
+        model=msprime.JC69() if mutation_model is None else mutation_model,
         discrete_genome=True,
         random_seed=mutation_seed,
     )
@@ -251,17 +264,25 @@ def compress_and_index(plain: Path, out: Path) -> None:
         raise RuntimeError("need pysam (pip install pysam) or bgzip and tabix (htslib) on PATH")
 
 
-def write_populations(names: Sequence[str], path: Path) -> None:
+def write_populations(
+    names: Sequence[str], path: Path, superpopulations: Mapping[str, str] | None = None
+) -> None:
     """Write the ``sample``/``population`` label table.
 
     Args:
         names: Sample names of the form ``<POP>_<index>``.
         path: Output TSV path.
+        superpopulations: Population → superpopulation; when given, a third column
+            ``superpopulation`` is written (the layout of a 1000 Genomes label table).
     """
     with path.open("w") as handle:
-        handle.write("sample\tpopulation\n")
+        handle.write(
+            "sample\tpopulation" + ("\tsuperpopulation" if superpopulations else "") + "\n"
+        )
         for name in names:
-            handle.write(f"{name}\t{name.split('_')[0]}\n")
+            pop = name.split("_")[0]
+            extra = f"\t{superpopulations[pop]}" if superpopulations else ""
+            handle.write(f"{name}\t{pop}{extra}\n")
 
 
 def md5_of_vcf_content(path: Path) -> str:

@@ -50,6 +50,7 @@ from vae_genomics.evaluation.privacy import (
     privacy_loss,
     quantiles,
 )
+from vae_genomics.evaluation.sfs import site_frequency_spectrum
 
 #: Default number of bp-distance bins of the LD decay.
 LD_BINS = 8
@@ -111,25 +112,6 @@ def ld_decay(x: np.ndarray, positions: np.ndarray, edges: np.ndarray) -> np.ndar
         if v.size:
             out[b] = v.mean()
     return out
-
-
-def site_frequency_spectrum(x: np.ndarray, folded: bool = True) -> np.ndarray:
-    """Number of sites per ALT (unfolded) or minor (folded) allele count.
-
-    Args:
-        x: 0/1 haplotypes, shape (n, n_variants).
-        folded: Count the minor allele, min(k, n - k), instead of the ALT allele k.
-
-    Returns:
-        int64 counts, shape (n + 1,) unfolded or (n // 2 + 1,) folded; entry k is the number of sites
-        whose (minor) allele appears in k haplotypes.
-    """
-    x = np.asarray(x)
-    n = len(x)
-    k = x.sum(axis=0).astype(np.int64)
-    if folded:
-        k = np.minimum(k, n - k)
-    return np.bincount(k, minlength=(n // 2 + 1) if folded else n + 1)
 
 
 def sfs_bins(sfs: np.ndarray) -> np.ndarray:
