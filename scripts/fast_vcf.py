@@ -7,68 +7,35 @@ text is cut into BGZF blocks (gzip members of at most 65,280 input bytes with th
 field, as htslib's ``bgzip`` writes them) that are compressed on a thread pool (zlib releases the
 GIL), and the file gets a tabix index from pysam (or the htslib ``tabix`` program).
 
-Only the standard library, numpy and, for the index, pysam or ``tabix`` are needed.
+The BGZF writer is the package's (:mod:`vae_genomics.data.bgzf`); the index needs pysam or
+``tabix``.
 """
 
 from __future__ import annotations
 
 import shutil
-import struct
 import subprocess
-import zlib
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
-#: Input bytes per BGZF block (htslib's ``BGZF_BLOCK_SIZE``).
-BGZF_BLOCK = 0xFF00
-#: The empty BGZF block that marks the end of a file.
-BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
+from vae_genomics.data import bgzf
 
-
-def bgzf_block(data: bytes, level: int = 6) -> bytes:
-    """One BGZF block (a gzip member with the ``BC`` extra field) holding ``data``.
-
-    Args:
-        data: At most :data:`BGZF_BLOCK` (65,280) bytes.
-        level: zlib compression level.
-
-    Returns:
-        The compressed block; stored uncompressed when compression would not fit a block.
-    """
-    compressor = zlib.compressobj(level, zlib.DEFLATED, -15)
-    payload = compressor.compress(data) + compressor.flush()
-    if len(payload) > 65_536 - 26:  # incompressible: store
-        compressor = zlib.compressobj(0, zlib.DEFLATED, -15)
-        payload = compressor.compress(data) + compressor.flush()
-    header = struct.pack("<4BI2BH2BHH", 31, 139, 8, 4, 0, 0, 255, 6, 66, 67, 2, len(payload) + 25)
-    return header + payload + struct.pack("<2I", zlib.crc32(data), len(data))
+#: Deflate level of the data files (bgzip's default; the synthetic VCFs of ``sample`` use 1).
+LEVEL = 6
 
 
 def write_bgzf(chunks: Iterable[bytes], path: Path, threads: int = 2) -> None:
-    """Compress a stream of byte chunks into a BGZF file, blocks compressed in parallel.
+    """Compress a stream of byte chunks into a BGZF file at :data:`LEVEL`, blocks compressed in
+    parallel (:func:`vae_genomics.data.bgzf.write_bgzf`, the package's one BGZF writer).
 
     Args:
         chunks: The file's uncompressed content, in pieces of any size.
         path: Output file (``.gz``), overwritten.
         threads: Compression threads.
     """
-    buffer = bytearray()
-    with path.open("wb") as out, ThreadPoolExecutor(threads) as pool:
-        for chunk in chunks:
-            buffer += chunk
-            n_full = len(buffer) // BGZF_BLOCK
-            if n_full:
-                cut = n_full * BGZF_BLOCK
-                blocks = [bytes(buffer[i : i + BGZF_BLOCK]) for i in range(0, cut, BGZF_BLOCK)]
-                del buffer[:cut]
-                for block in pool.map(bgzf_block, blocks):
-                    out.write(block)
-        if buffer:
-            out.write(bgzf_block(bytes(buffer)))
-        out.write(BGZF_EOF)
+    bgzf.write_bgzf(chunks, path, threads, LEVEL)
 
 
 def tabix_index(path: Path) -> None:
