@@ -111,7 +111,7 @@ def check_size(args: argparse.Namespace) -> None:
     check_haplotype_count(args.n)
     if args.runs or args.region or args.sections:
         runs = args.runs or Path("runs")
-        check_region_size(runs, args.sections, args.region, args.n, args.max_memory)
+        check_region_size(runs, args.sections, args.region, args.n, args.max_memory, streamed=True)
     elif args.run is not None:
         check_run_size(args.run, args.n, args.max_memory)
 

@@ -169,7 +169,10 @@ def _check_block(hap: np.ndarray, n: int, first: int, n_variants: int) -> None:
             f"haplotypes of shape {hap.shape} at variant {first} do not fit {n} haplotypes × "
             f"{n_variants} variants"
         )
-    if not np.isin(hap, (0, 1)).all():
+    whole = np.issubdtype(hap.dtype, np.integer)  # then the range says it all (and is quick)
+    if hap.size and not (
+        (hap.min() >= 0 and hap.max() <= 1) if whole else np.isin(hap, (0, 1)).all()
+    ):
         raise ValueError("haplotypes must hold 0 (REF) and 1 (ALT) only")
 
 

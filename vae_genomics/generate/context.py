@@ -168,7 +168,7 @@ class ContextHead:
         n, m = np.shape(logits)
         weights = self._block(offset, m)
         c = min(offset, self.order)
-        buf = np.zeros((n, c + m), dtype=np.int8, order="F")  # columns contiguous
+        buf = np.zeros((n, c + m), order="F")  # 0./1., columns contiguous: no cast per site
         if c:
             if context is None or context.shape[0] != n or context.shape[1] < c:
                 raise ValueError(
@@ -183,7 +183,7 @@ class ContextHead:
             if k:
                 eta = eta + buf[:, c + j - k : c + j][:, ::-1] @ weights[j, 1 : k + 1]
             buf[:, c + j] = uniforms[:, j] < expit(eta / temperature)
-        return buf[:, c:]
+        return buf[:, c:].astype(np.int8)
 
     def _block(self, offset: int, m: int) -> np.ndarray:
         """The head's weights of sites ``offset .. offset + m``."""
