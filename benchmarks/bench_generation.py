@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
           "VCF MB |\n|---|---|---|---|---|---|---|---|")  # fmt: skip
     for n, k, s, big, wall, peak, rate, size in rows:
         print(f"| {n:,} | {k} | {s:,} | {big:,} | {wall:.1f} | {peak:.2f} | {rate / 1e6:.1f} M | "
-              f"{size:.0f} |")  # fmt: skip
+              f"{size:.1f} |")  # fmt: skip
     print(f"\nHAPNEST's published rate: about {HAPNEST_PER_THREAD / 1e6:.0f} M genotypes/s per "
           "thread (8 threads).")  # fmt: skip
     return 0

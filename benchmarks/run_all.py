@@ -8,7 +8,8 @@ Present: ``bench_data.py`` (data layer), ``bench_training.py`` (training speed; 
 ``bench_chromosome.py`` (a 5,000-haplotype chromosome through the cache and the workflow;
 ``--only chromosome``), ``bench_overhead.py`` (the phases of one real section job; ``--only
 overhead``, reads ``--data``, default ``../shared/data``), ``bench_batch.py`` (a job per section
-against several sections per job; ``--only batch``, reads ``--data``).
+against several sections per job; ``--only batch``, reads ``--data``), ``bench_generation.py``
+(``sample --region`` throughput and peak memory against N and sections; ``--only generation``).
 
 Usage: ``python benchmarks/run_all.py [--only data] [--repeats 5 ...]``
 (``make bench ARGS="--only data --repeats 5"``)
