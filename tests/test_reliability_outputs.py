@@ -88,16 +88,16 @@ def test_two_evaluate_runs_to_one_out_never_both_succeed(runs, monkeypatch, capl
 
 def test_two_encode_runs_to_one_out_never_both_succeed(runs, monkeypatch, caplog):
     """The latent TSV's existence is checked again at the final rename."""
-    from vae_genomics.data import export
+    from vae_genomics.data import latent_tsv
 
     out = runs["tmp"] / "codes.tsv"
-    real = export.write_latent_tsv
+    real = latent_tsv.write_latent_tsv
 
     def other_job_finishes_first(path, *args, **kwargs):  # passed the first check
         out.write_text("theirs\n")
         return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(export, "write_latent_tsv", other_job_finishes_first)
+    monkeypatch.setattr(latent_tsv, "write_latent_tsv", other_job_finishes_first)
     assert cli.main(["encode", str(runs["run"]), "--out", str(out)]) == 2
     assert "written meanwhile" in caplog.text and out.read_text() == "theirs\n"
     assert cli.main(["encode", str(runs["run"]), "--out", str(out), "--overwrite"]) == 0

@@ -208,7 +208,9 @@ def test_index_lists_sections_worst_first_and_links_their_reports(tmp_path):
     last_row = table_part[table_part.rindex("<tr>") :]
     assert "22_701-800" in last_row and "not trained" in last_row
     assert "make train SECTION=22_701-800" in last_row
-    assert table_part.count("not trained") == 1  # 22_1-100 is trained: listed once
+    rows_part = table_part[table_part.index("<table") :]  # after the counts and the filter
+    assert rows_part.count("not trained") == 1  # 22_1-100 is trained: listed once
+    assert "<option value='-2'>not trained (1)</option>" in table_part
     # what to do next: the collapsed and mode-seeking sections, with their commands
     advice = page[page.index("<h2 id='next'>") : page.index("<h2 id='track'>")]
     assert "make sweep SECTION=22_201-300" in advice and "make sweep SECTION=22_1-100" not in advice
