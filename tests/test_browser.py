@@ -120,7 +120,7 @@ def test_index_renders_without_errors_and_sorts_on_click(tmp_path):
     trained = ["22_101-200", "22_1-100", "22_201-300"]
     assert [s for s in probe["ascending"] if s != "22_301-400"] == trained
     assert [s for s in probe["descending"] if s != "22_301-400"] == trained[::-1]
-    # counts by verdict, and the filter shows the sections of one verdict only
+    # counts by verdict (worst first), and the filter shows the sections of one verdict only
     assert probe["options"] == ["all (4)", "collapsed (1)", "mode-seeking (1)", "ok (1)",
-                                "not trained (1)"]  # fmt: skip, worst first
+                                "not trained (1)"]  # fmt: skip
     assert probe["filtered"] == ["22_201-300"]
