@@ -157,8 +157,21 @@ def test_cli_writes_a_valid_indexed_region_vcf_and_page(region_runs, tmp_path):
     html = (out.parent / "region.html").read_text()  # named after the VCF outside runs/regions
     assert "LD across section boundaries" in html and "data:image/png;base64," in html
     assert not re.search(r"src=[\"'](?!data:)", html)  # self-contained: figures inline
+    # along the region: each boundary's LD ratio (a dot linking its table row), the sections'
+    # verdict track linking their reports, and the SFS at 1..10 copies of every set
+    assert "Along the region" in html and html.count("<circle") <= 2
+    assert all(f"id='b-{i}'" in html for i in range(2))
+    track = metrics["boundary_track"]["sets"]["mosaic"]
+    assert len(track["ratio"]) == 2 and set(track["worst"]) <= {0, 1}
+    for link in re.findall(r'<a href="([^"#]+/report/index.html)">', html):
+        assert (out.parent / link).is_file()
+    assert len(re.findall(r'<a href="[^"#]+/report/index.html">', html)) >= 3
+    sfs = metrics["sfs"]["mosaic"]
+    assert sfs["copies"][0] == 1 and len(sfs["real"]) == len(sfs["synthetic"]) <= 10
+    assert "Rare variants: site frequency spectrum" in html
     summary = metrics["summary"]["chain"]
     assert 0 <= summary["privacy_loss"] + 1 <= 2 and 0 <= summary["aats"] <= 1
+    assert 0 <= summary["boundaries_at_target"] <= 1
     assert summary["coverage_pca_fraction"] is not None
     # seeded: the same seed gives the same VCF body
     again = tmp_path / "again.vcf.gz"
@@ -258,3 +271,26 @@ def test_unseen_codes_over_a_region_scores_half_a_against_half_b(region_runs):
     assert rows["real A"][2] == pytest.approx(exact_copy_fraction(a, x[region.train_rows]))
     for aats, loss, copies in rows.values():
         assert 0 <= aats <= 1 and -1 <= loss <= 1 and 0 <= copies <= 1
+
+
+def test_boundary_track_divides_by_the_ceiling_at_each_boundary():
+    from vae_genomics.evaluation.region import CEILING, boundary_track
+
+    ld = {"sets": {CEILING: {"boundary_ld_r_by_boundary": [0.8, 0.5, None, 0.4, 0.0]},
+                   "m": {"boundary_ld_r_by_boundary": [0.8, 0.4, 0.3, 0.1, 0.2]}}}  # fmt: skip
+    track = boundary_track(ld, target=0.9)
+    m = track["sets"]["m"]
+    assert m["ratio"] == pytest.approx([1.0, 0.8, None, 0.25, None], nan_ok=True)
+    assert m["at_target"] == pytest.approx(1 / 3) and m["worst"] == [3, 1, 0]
+    assert CEILING not in track["sets"]
+
+
+def test_sfs_panel_of_a_copy_is_exact_and_of_a_shuffle_is_not():
+    from vae_genomics.evaluation.region import sfs_panel
+
+    rng = np.random.default_rng(0)
+    x = (rng.random((60, 300)) < rng.beta(0.2, 2, size=300)).astype(np.int8)
+    flat = (rng.random((60, 300)) < 0.5).astype(np.int8)  # common sites only: no rare bins
+    panel = sfs_panel(x, {"copy": x.copy(), "flat": flat})
+    assert panel["copy"]["max_abs_relative_error"] == pytest.approx(0.0, abs=1e-9)
+    assert panel["flat"]["max_abs_relative_error"] > 0.9

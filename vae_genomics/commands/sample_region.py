@@ -372,4 +372,9 @@ def _write_report(
         if vcf.parent.resolve().is_relative_to(Path(runs_dir).resolve())
         else None
     )
-    return write_region_page(files[1], metrics, link, overwrite)
+    from vae_genomics.report.index import section_tracks
+    from vae_genomics.report.track import chromosome_track
+
+    prefix = os.path.relpath(Path(runs_dir).resolve(), files[1].parent.resolve()) + "/"
+    track = chromosome_track(section_tracks(runs_dir, metrics["region"]["sections"], prefix))
+    return write_region_page(files[1], metrics, link, overwrite, track)

@@ -182,6 +182,63 @@ def boundary_ld(
     return to_jsonable(result)
 
 
+#: Fraction of the ceiling's boundary LD r a boundary must keep to meet the target.
+BOUNDARY_TARGET = 0.9
+
+
+def boundary_track(ld: Mapping[str, Any], target: float = BOUNDARY_TARGET) -> dict[str, Any]:
+    """Each set's boundary LD r at every boundary as a fraction of the ceiling's there.
+
+    Args:
+        ld: From :func:`boundary_ld` (with the :data:`CEILING` set).
+        target: Fraction of the ceiling a boundary must keep.
+
+    Returns:
+        Per set (the ceiling excluded): ``ratio`` per boundary (None where either r is undefined or
+        the ceiling's is <= 0), ``at_target`` (fraction of the defined boundaries with ratio >=
+        ``target``, None without any) and ``worst`` (indices of the five lowest ratios, lowest
+        first).
+    """
+    ceiling = ld["sets"][CEILING]["boundary_ld_r_by_boundary"]
+    out = {}
+    for name, stats in ld["sets"].items():
+        if name == CEILING:
+            continue
+        ratio = [
+            r / c if r is not None and c is not None and c > 0 else None
+            for r, c in zip(stats["boundary_ld_r_by_boundary"], ceiling, strict=True)
+        ]
+        defined = [(v, i) for i, v in enumerate(ratio) if v is not None]
+        out[name] = {
+            "ratio": ratio,
+            "at_target": sum(v >= target for v, _ in defined) / len(defined) if defined else None,
+            "worst": [i for _, i in sorted(defined)[:5]],
+        }
+    return {"target": target, "sets": out}
+
+
+def sfs_panel(x_val: np.ndarray, sets: Mapping[str, np.ndarray]) -> dict[str, Any]:
+    """Each set's unfolded SFS at 1..10 ALT copies against the held-out haplotypes', both projected
+    to the smaller size (:func:`vae_genomics.evaluation.sfs.compare_sfs`): the rare variants.
+
+    Returns:
+        Per set: ``copies``, ``real``, ``synthetic``, ``relative_error`` and
+        ``max_abs_relative_error`` (over the bins with real sites).
+    """
+    from vae_genomics.evaluation.sfs import compare_sfs
+
+    out = {}
+    for name, x in sets.items():
+        cmp = compare_sfs(x_val, x)
+        rel = np.asarray(cmp["relative_error"], dtype=np.float64)
+        ok = ~np.isnan(rel)
+        out[name] = {
+            **cmp,
+            "max_abs_relative_error": float(np.abs(rel[ok]).max()) if ok.any() else None,
+        }
+    return to_jsonable(out)
+
+
 def _realism(
     sets: Mapping[str, np.ndarray], x_train: np.ndarray, x_val: np.ndarray, positions: np.ndarray,
     seed: int, max_points: int,
@@ -227,8 +284,9 @@ def evaluate_region(
     Returns:
         JSON-ready: ``panel`` (mode-seeking report: ceiling and sets), ``boundary_ld``,
         ``realism`` and ``summary`` (per set: coverage PCA/Hamming, boundary LD r and their
-        fractions of the ceiling's, AATS, privacy loss and its SD over subset draws, exact-copy
-        fraction, LD-decay MAE).
+        fractions of the ceiling's, the fraction of boundaries at 0.9 × the ceiling's r, AATS,
+        privacy loss and its SD over subset draws, exact-copy fraction, LD-decay MAE, largest SFS
+        error at 1-10 copies), ``boundary_track`` and ``sfs``.
     """
     rng = np.random.default_rng(seed)
     x_val = np.asarray(x_val)
@@ -245,6 +303,8 @@ def evaluate_region(
     panel = mode_seeking_report(x_train, x_val, sized, seed=seed, max_points=max_points)
     ld = boundary_ld(x_val, {CEILING: ceiling_sample, **sized}, positions, offsets, max_distance)
     realism = _realism(sized, x_train, x_val, positions, seed, max_points)
+    track = boundary_track(ld)
+    sfs = sfs_panel(x_val, {CEILING: ceiling_sample, **sized})
     ceil_ld = ld["sets"][CEILING]["boundary_ld_r"]
     summary = {}
     for name in [CEILING, *sized]:
@@ -268,6 +328,8 @@ def evaluate_region(
         row["privacy_loss_sd"] = panel_row.get("privacy_loss_sd")
         row["exact_copy_fraction"] = panel_row["exact_copy_fraction"]
         row["ld_decay_mae"] = panel_row["ld_decay"]["mae"]
+        row["boundaries_at_target"] = track["sets"].get(name, {}).get("at_target")
+        row["sfs_max_relative_error"] = sfs[name]["max_abs_relative_error"]
         summary[name] = row
     return to_jsonable(
         {
@@ -276,6 +338,8 @@ def evaluate_region(
             "summary": summary,
             "panel": panel,
             "boundary_ld": ld,
+            "boundary_track": track,
+            "sfs": sfs,
             "realism": realism,
         }
     )

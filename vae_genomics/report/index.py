@@ -120,6 +120,22 @@ def collect_runs(runs_dir: str | Path) -> list[IndexRow]:
     return rows
 
 
+def section_tracks(
+    runs_dir: str | Path, sections: Sequence[str], link_prefix: str = ""
+) -> list[TrackSection]:
+    """Chromosome-track entries of the named sections' latest runs, in the order given (sections
+    without a finished run left out); ``link_prefix`` makes their report links relative to the
+    page that shows them."""
+    rows = {row.section: row for row in collect_runs(runs_dir)}
+    out = []
+    for name in sections:
+        if name in rows:
+            row = rows[name]
+            row.link = link_prefix + row.link
+            out.append(_track(row))
+    return out
+
+
 def _max_epochs(run: Path) -> int | None:
     """``training.epochs`` of a run's ``config.yaml`` (for the "not converged" advice)."""
     import yaml

@@ -13,6 +13,7 @@ from typing import Any
 from vae_genomics.common.io import atomic_write_text
 from vae_genomics.evaluation.region import CEILING
 from vae_genomics.report.html import esc, figures_html, key_value_table, num, page, table
+from vae_genomics.report.track import boundary_track
 
 #: Targets of a region (fractions of the real-vs-real ceiling, and privacy loss).
 TARGETS = {"boundary_ld_r": 0.9, "coverage_pca": 0.95, "coverage_hamming": 0.95}
@@ -48,7 +49,9 @@ def _summary_table(metrics: Mapping[str, Any]) -> str:
     summary = metrics["summary"]
     header = ["set", "boundary LD r", "÷ ceiling", "mean boundary r²", "coverage PCA",
               "÷ ceiling", "coverage Hamming", "÷ ceiling", "AATS", "privacy loss",
-              "± SD (subset draws)", "exact training copies", "LD decay MAE"]  # fmt: skip
+              "± SD (subset draws)", "exact training copies", "LD decay MAE",
+              f"boundaries ≥ {TARGETS['boundary_ld_r']} × ceiling",
+              "SFS 1–10: largest |rel. error|"]  # fmt: skip
     rows = []
     for name, row in summary.items():
         cells = [f"<th>{html.escape(name)}</th>"]
@@ -68,6 +71,8 @@ def _summary_table(metrics: Mapping[str, Any]) -> str:
             num(row.get("privacy_loss_sd")),
             num(row.get("exact_copy_fraction")),
             num(row.get("ld_decay_mae")),
+            num(row.get("boundaries_at_target")),
+            num(row.get("sfs_max_relative_error")),
         ]
         rows.append(cells)
     return table(header, rows)
@@ -77,11 +82,70 @@ def _boundary_table(metrics: Mapping[str, Any]) -> str:
     ld = metrics["boundary_ld"]
     bounds = metrics["region"]["boundaries"]
     names = list(ld["sets"])
-    rows = [
-        [f"<th>{b:,}</th>"] + [num(ld["sets"][n]["boundary_ld_r_by_boundary"][i]) for n in names]
-        for i, b in enumerate(bounds)
-    ]
-    return table(["boundary (first site after it)", *names], rows)
+    joint = metrics["sampling"]["joint"]
+    ratio = metrics.get("boundary_track", {}).get("sets", {}).get(joint, {}).get("ratio")
+    target = metrics.get("boundary_track", {}).get("target", TARGETS["boundary_ld_r"])
+    rows = []
+    for i, b in enumerate(bounds):
+        cells = [f"<th id='b-{i}'>{b:,}</th>"]
+        cells += [num(ld["sets"][n]["boundary_ld_r_by_boundary"][i]) for n in names]
+        if ratio is not None:
+            short = ratio[i] is not None and ratio[i] < target
+            cells.append(num(ratio[i], "trip" if short else ""))
+        rows.append(cells)
+    extra = [f"{joint} ÷ ceiling"] if ratio is not None else []
+    return table(["boundary (first site after it)", *names, *extra], rows)
+
+
+def _along_region(metrics: Mapping[str, Any], section_track: str) -> str:
+    """The region along its bp span: the sections' verdicts (when given), the boundary LD ratio at
+    every boundary, and the worst boundaries with links to their rows."""
+    region, joint = metrics["region"], metrics["sampling"]["joint"]
+    track = metrics.get("boundary_track")
+    if not track or joint not in track["sets"]:
+        return section_track
+    mine, target = track["sets"][joint], track["target"]
+    ceiling = metrics["boundary_ld"]["sets"][CEILING]["boundary_ld_r_by_boundary"]
+    bounds = region["boundaries"]
+    svg = boundary_track(bounds, mine["ratio"], ceiling, region["start"], region["end"], target)
+    defined = sum(r is not None for r in mine["ratio"])
+    share = mine["at_target"]
+    line = (
+        f"<p>{esc(joint)}: {round((share or 0) * defined)} of {defined} boundaries "
+        f"({(share or 0):.0%}) keep ≥ {target:g} × the ceiling's boundary LD r.</p>"
+        if defined
+        else "<p>No boundary has pairs defined in both sets.</p>"
+    )
+    sections = region["sections"]
+    worst = "".join(
+        f"<li><a href='#b-{i}'>{bounds[i]:,} bp</a> ({esc(sections[i])} | "
+        f"{esc(sections[i + 1])}): {mine['ratio'][i]:.3f} × the ceiling's</li>"
+        for i in mine["worst"]
+        if mine["ratio"][i] is not None and mine["ratio"][i] < target
+    )
+    return (
+        section_track + svg + line
+        + (f"<p>Worst boundaries (below {target:g}):</p><ul>{worst}</ul>" if worst else "")
+    )  # fmt: skip
+
+
+def _sfs_table(metrics: Mapping[str, Any]) -> str:
+    """Expected sites per ALT count (1..10) at the common size, real and each set."""
+    sfs = metrics.get("sfs")
+    if not sfs:
+        return ""
+    first = next(iter(sfs.values()))
+    rows = [["<th>real held-out</th>", *(num(v, digits=5) for v in first["real"]), "—"]]
+    for name, row in sfs.items():
+        cells = [num(v, digits=5) for v in row["synthetic"]]
+        rows.append([f"<th>{esc(name)}</th>", *cells, num(row["max_abs_relative_error"])])
+    header = ["expected sites with k ALT copies", *(str(k) for k in first["copies"]),
+              "largest |relative error|"]  # fmt: skip
+    return (
+        "<h2>Rare variants: site frequency spectrum</h2><p class='note'>Sites by ALT copies among "
+        f"{first['sample_size']:,} haplotypes (each set projected to the smaller size, "
+        "hypergeometric, as in dadi/moments).</p>" + table(header, rows)
+    )
 
 
 def _bin_table(metrics: Mapping[str, Any]) -> str:
@@ -101,6 +165,7 @@ def write_region_page(
     metrics: Mapping[str, Any],
     index_link: str | None = None,
     overwrite: bool = True,
+    section_track: str = "",
 ) -> Path:
     """Write the region page (one self-contained HTML file) and return its path.
 
@@ -110,6 +175,8 @@ def write_region_page(
             ``sampling`` (:func:`vae_genomics.commands.sample_region.run_region`).
         index_link: Relative link to the runs index (none when None).
         overwrite: Replace an existing page (else the final rename is exclusive).
+        section_track: SVG of the sections' verdicts along the region
+            (:func:`vae_genomics.report.track.chromosome_track`), or empty.
     """
     path = Path(path)
     region, sampling = metrics["region"], metrics["sampling"]
@@ -139,9 +206,11 @@ def write_region_page(
         f"privacy loss ≤ {MAX_PRIVACY_LOSS} (shortfalls shaded). AATS, privacy loss (AATS against "
         "held-out minus against training, Yale et al. 2020), exact copies of a training haplotype "
         "and the LD-decay error are those of the realism panel, every set at one size.</p>"
-        "<h2>Region panel</h2>" + _summary_table(metrics) + "<h2>LD across section boundaries</h2>"
+        "<h2>Region panel</h2>" + _summary_table(metrics)
+        + "<h2>Along the region</h2>" + _along_region(metrics, section_track)
+        + "<h2>LD across section boundaries</h2>"
         + figure + _bin_table(metrics) + "<h3>Boundary LD r per boundary</h3>"
-        + _boundary_table(metrics) + "<h2>Sections</h2>"
+        + _boundary_table(metrics) + _sfs_table(metrics) + "<h2>Sections</h2>"
         + table(["section", "run"], [[esc(s), esc(r)] for s, r in
                                      zip(region["sections"], region["section_runs"], strict=True)])
         + "<h2>Sampling</h2>"

@@ -112,3 +112,56 @@ def chromosome_track(sections: Sequence[TrackSection]) -> str:
         f'font-family="sans-serif" font-size="12" role="img" aria-label="chromosome track">'
         f"{defs}{''.join(parts)}</svg>"
     )
+
+
+def boundary_track(
+    boundaries: Sequence[int],
+    ratio: Sequence[float | None],
+    ceiling_r: Sequence[float | None],
+    start: int,
+    end: int,
+    target: float,
+) -> str:
+    """Inline SVG of the boundary LD ratio at every boundary along the region: a dot per boundary
+    at its position (set's boundary LD r ÷ the ceiling's there, 0 to 1.2), red below ``target``,
+    linking to its row of the boundary table (``#b-<i>``); empty string without boundaries."""
+    if not boundaries:
+        return ""
+    height, top = 150, 10
+    span_w = _WIDTH - _LEFT - 10
+    scale = span_w / max(end - start, 1)
+
+    def y_of(value: float) -> float:
+        return top + height * (1 - min(max(value, 0.0), 1.2) / 1.2)
+
+    parts = [
+        f'<text x="4" y="{top + height / 2:.0f}" font-size="11">LD ratio ÷ ceiling</text>',
+        f'<line x1="{_LEFT}" x2="{_LEFT + span_w}" y1="{y_of(target):.1f}" y2="{y_of(target):.1f}" '
+        f'stroke="#b71c1c" stroke-dasharray="4 3"><title>target {target}</title></line>',
+        f'<line x1="{_LEFT}" x2="{_LEFT + span_w}" y1="{y_of(1):.1f}" y2="{y_of(1):.1f}" '
+        'stroke="#999"/>',
+        f'<text x="{_LEFT - 4}" y="{y_of(1) + 4:.0f}" font-size="10" text-anchor="end">1</text>',
+        f'<text x="{_LEFT - 4}" y="{y_of(target) + 4:.0f}" font-size="10" '
+        f'text-anchor="end">{target:g}</text>',
+    ]
+    for i, (b, r, c) in enumerate(zip(boundaries, ratio, ceiling_r, strict=True)):
+        x = _LEFT + (b - start) * scale
+        if r is None:
+            tip = f"boundary {i + 1} at {b:,} bp: no defined ratio (ceiling r {c})"
+            parts.append(f'<a href="#b-{i}"><line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" '
+                         f'y2="{top + height}" stroke="#ddd"><title>{html.escape(tip)}</title>'
+                         "</line></a>")  # fmt: skip
+            continue
+        colour = "#2e7d32" if r >= target else "#b71c1c"
+        tip = f"boundary {i + 1} at {b:,} bp: {r:.3f} × the ceiling's boundary LD r ({c:.3f})"
+        parts.append(f'<a href="#b-{i}"><circle cx="{x:.1f}" cy="{y_of(r):.1f}" r="4" '
+                     f'fill="{colour}"><title>{html.escape(tip)}</title></circle></a>')  # fmt: skip
+    axis_y = top + height + 14
+    parts.append(f'<text x="{_LEFT}" y="{axis_y}" font-size="11">{start:,} bp</text>')
+    parts.append(f'<text x="{_LEFT + span_w}" y="{axis_y}" font-size="11" '
+                 f'text-anchor="end">{end:,} bp</text>')  # fmt: skip
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="100%" viewBox="0 0 {_WIDTH} {axis_y + 6}" '
+        'font-family="sans-serif" font-size="12" role="img" aria-label="boundary LD track">'
+        f"{''.join(parts)}</svg>"
+    )
