@@ -251,6 +251,14 @@ def test_a_region_sampled_by_population_names_its_samples_and_writes_their_table
     table = pd.read_csv(table_path(out), sep="\t")
     assert table["population"].tolist() == ["P0"] * 20 + ["P1"] * 10
     assert "populations=P0:40|P1:20" in VCF(str(out)).raw_header
+    # each population scored against its own held-out haplotypes, beside its own ceiling
+    scores = json.loads(out.with_name("region_pops.populations.json").read_text())
+    assert set(scores) == {"P0", "P1"}
+    for name, row in scores.items():
+        assert row["n_validation"] >= 2 and row["n_train"] > row["n_validation"]
+        assert 0 <= row["synthetic"]["coverage_pca"] <= 1
+        assert row["ceiling"]["boundary_ld_r"] is not None
+        assert len(row["boundary_track"]["ratio"]) == 1  # one boundary between the two sections
     # an unknown name, and a joint model other than the mosaic, are refused
     assert main([*argv[:6], "XX:2", "--out", str(tmp / "x.vcf.gz")]) == 2
     assert main([*argv, "--joint", "chain", "--overwrite"]) == 2

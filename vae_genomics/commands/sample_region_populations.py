@@ -4,12 +4,15 @@ by ancestry, each population's haplotypes a mosaic of that population's training
 from __future__ import annotations
 
 import argparse
+import logging
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from vae_genomics.common.errors import RunError
+
+log = logging.getLogger(__name__)
 
 
 def region_groups(loaded: Any, first: Any, groups: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -22,6 +25,51 @@ def region_groups(loaded: Any, first: Any, groups: dict[str, np.ndarray]) -> dic
         name: np.asarray([where[str(h)] for h in ids_first[rows]], dtype=np.int64)
         for name, rows in groups.items()
     }
+
+
+def evaluate_groups(
+    loaded: Any, first: Any, drawn: dict[str, np.ndarray], seed: int
+) -> dict[str, Any]:
+    """Each group's synthetic haplotypes against that group's real ones over the region
+    (:func:`vae_genomics.evaluation.region.evaluate_region`): coverage, boundary LD, privacy and
+    SFS beside the group's own ceiling (its training against its held-out haplotypes).
+
+    Args:
+        loaded: The loaded region.
+        first: Its first section's run (the populations of the region's rows).
+        drawn: Group → synthetic haplotypes over the region.
+        seed: Seed of the evaluation.
+
+    Returns:
+        Group → the ``summary`` rows of the group's ceiling and of its synthetic set, the numbers of
+        training and held-out haplotypes, and its boundary track; a group with fewer than two
+        held-out haplotypes is listed with ``skipped`` and the reason.
+    """
+    from vae_genomics.evaluation.region import CEILING, evaluate_region
+
+    rows0 = loaded.section_rows(0)
+    labels = [np.asarray(first.data.populations, dtype=str)[rows0]]
+    if first.superpopulations is not None:
+        labels.append(np.asarray(first.superpopulations, dtype=str)[rows0])
+    out: dict[str, Any] = {}
+    for name, x in drawn.items():
+        mask = np.zeros(len(rows0), dtype=bool)
+        for column in labels:
+            mask |= column == name
+        train = loaded.train_rows[mask[loaded.train_rows]]
+        val = loaded.val_rows[mask[loaded.val_rows]]
+        if len(val) < 2:
+            out[name] = {"skipped": f"{len(val)} held-out haplotypes of {name} in the region"}
+            continue
+        hap = loaded.haplotypes
+        metrics = evaluate_region(hap[train], hap[val], {name: x}, loaded.positions,
+                                  loaded.offsets, seed=seed)  # fmt: skip
+        out[name] = {
+            "n_train": len(train), "n_validation": len(val),
+            "ceiling": metrics["summary"][CEILING], "synthetic": metrics["summary"][name],
+            "boundary_track": metrics["boundary_track"]["sets"][name],
+        }  # fmt: skip
+    return out
 
 
 def run_region_populations(args: argparse.Namespace) -> None:
@@ -42,7 +90,7 @@ def run_region_populations(args: argparse.Namespace) -> None:
         sample_names,
         table_path,
     )
-    from vae_genomics.common.io import atomic_write_text, check_output_path
+    from vae_genomics.common.io import atomic_write_text, check_output_path, write_json
     from vae_genomics.generate.region import DEFAULT_DECODER, sample_region_groups
     from vae_genomics.run.directory import run_inputs
     from vae_genomics.run.limits import check_region_size
@@ -65,7 +113,10 @@ def run_region_populations(args: argparse.Namespace) -> None:
     haplotypes, groups = resolve_request(first, args.populations, args.n, args.individuals)
     out = Path(args.out)
     inputs = [p for run in loaded.sections for p in run_inputs(run.run_dir)]
-    for path in (out, Path(f"{out}.tbi"), table_path(out)):
+    scores = table_path(out).with_name(
+        table_path(out).name.replace("populations.tsv", "populations.json")
+    )
+    for path in (out, Path(f"{out}.tbi"), table_path(out), scores):
         check_output_path(path, args.overwrite, inputs)
     seed = loaded.seed if args.seed is None else args.seed
     decoder = args.decoder or DEFAULT_DECODER
@@ -79,6 +130,25 @@ def run_region_populations(args: argparse.Namespace) -> None:
         " ".join(["vae-genomics", *args.argv]), args.overwrite, sample_names(drawn),
     )  # fmt: skip
     table = table_path(out)
-    atomic_write_text(table, populations_table(first, drawn))
+    atomic_write_text(table, populations_table(first, drawn), args.overwrite)
     print(f"vcf:    {vcf}")
     print(f"table:  {table}")
+    if args.no_report:
+        return
+    scores = evaluate_groups(loaded, first, drawn, seed)
+    numbers = table.with_name(table.name.replace(".populations.tsv", ".populations.json"))
+    write_json(numbers, scores, args.overwrite)
+    for name, row in scores.items():
+        if "skipped" in row:
+            log.warning("%s: not evaluated (%s)", name, row["skipped"])
+            continue
+        syn = row["synthetic"]
+        log.info(
+            "%s over the region: boundary LD r %.3f × its ceiling (%.0f%% of boundaries at 0.9×), "
+            "coverage PCA %.3f ×, Hamming %.3f ×, privacy loss %.3f (ceiling %.3f)", name,
+            syn["boundary_ld_r_fraction"] or float("nan"), 100 * (syn["boundaries_at_target"] or 0),
+            syn["coverage_pca_fraction"] or float("nan"),
+            syn["coverage_hamming_fraction"] or float("nan"), syn["privacy_loss"],
+            row["ceiling"]["privacy_loss"],
+        )  # fmt: skip
+    print(f"scores: {numbers}")
