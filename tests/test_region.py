@@ -144,6 +144,9 @@ def test_cli_writes_a_valid_indexed_region_vcf_and_page(region_runs, tmp_path):
     assert np.all(np.array([r.genotype.array()[:, 2] for r in records]) == 1)  # phased
     assert set(np.unique(gts)) <= {0, 1}
     assert len(list(VCF(str(out))("1:1001-2000"))) == 10  # the index answers region queries
+    # the file says which sites it carries and why the others are absent
+    assert "##vae_genomics_sites=<Sites=90,MinMAF=" in reader.raw_header
+    assert "rarer variants were not modelled" in reader.raw_header
     metrics = json.loads((out.parent / "region.json").read_text())
     assert metrics["region"]["sections"] == SECTIONS
     assert metrics["region"]["boundaries"] == [3100, 6100]

@@ -251,6 +251,7 @@ def test_a_region_sampled_by_population_names_its_samples_and_writes_their_table
     table = pd.read_csv(table_path(out), sep="\t")
     assert table["population"].tolist() == ["P0"] * 20 + ["P1"] * 10
     assert "populations=P0:40|P1:20" in VCF(str(out)).raw_header
+    assert "##vae_genomics_sites=<Sites=100,MinMAF=0,MinMAC=0," in VCF(str(out)).raw_header
     # each population scored against its own held-out haplotypes, beside its own ceiling
     scores = json.loads(out.with_name("region_pops.populations.json").read_text())
     assert set(scores) == {"P0", "P1"}

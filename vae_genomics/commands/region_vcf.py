@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vae_genomics.data.export import check_haplotype_count, write_synthetic_vcf
+from vae_genomics.data.export import check_haplotype_count, sites_header, write_synthetic_vcf
 from vae_genomics.run.region import LoadedRegion
 
 
@@ -48,6 +48,7 @@ def write_region_vcf(
         overwrite=overwrite,
         sample_names=sample_names,
         n_haplotypes=n,
+        extra_lines=[sites_header(region.sections[0].config.data, len(region.positions))],
     )
     assert path is not None  # a file, not standard output
     return path

@@ -307,7 +307,7 @@ def write_run_vcf(
     Returns:
         The written path (``None`` for standard output).
     """
-    from vae_genomics.data.export import write_synthetic_vcf
+    from vae_genomics.data.export import sites_header, write_synthetic_vcf
     from vae_genomics.generate.generators import DEFAULT_GENERATOR
 
     request = "" if populations is None else f",populations={populations}"
@@ -324,6 +324,7 @@ def write_run_vcf(
         source=f"run {run.run_dir}",
         overwrite=overwrite,
         sample_names=sample_names,
+        extra_lines=[sites_header(run.config.data, haplotypes.shape[1])],
     )
 
 

@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -315,6 +315,23 @@ class SiteColumns(Protocol):
     variant_ids: np.ndarray
 
 
+def sites_header(data: Any, n_sites: int) -> str:
+    """The ``##vae_genomics_sites`` line of a synthetic VCF: which of the cohort's records it
+    carries, and why the others are absent (the run's ``data`` filters).
+
+    Args:
+        data: The run's data settings (``min_maf``, ``min_mac``, ``missing``).
+        n_sites: Sites in the file.
+    """
+    return (
+        f"##vae_genomics_sites=<Sites={n_sites},MinMAF={data.min_maf:g},MinMAC={data.min_mac},"
+        f'Missing={data.missing},Description="The biallelic SNPs of the training cohort with minor '
+        f"allele frequency >= {data.min_maf:g} and minor allele count >= {data.min_mac} (data.min_maf, "
+        "data.min_mac); multi-allelic records, indels, monomorphic sites and rarer variants were "
+        'not modelled and are not in this file">'
+    )
+
+
 def write_synthetic_vcf(
     path: str | Path,
     haplotypes: np.ndarray | Iterable[np.ndarray],
@@ -328,6 +345,7 @@ def write_synthetic_vcf(
     overwrite: bool = True,
     sample_names: Sequence[str] | None = None,
     n_haplotypes: int | None = None,
+    extra_lines: Sequence[str] = (),
 ) -> Path | None:
     """Write generated haplotypes at a run's or a region's sites (:func:`write_haplotype_vcf`),
     under the provenance header (:func:`provenance_header`) and one line of their own.
@@ -344,6 +362,7 @@ def write_synthetic_vcf(
         overwrite: Replace an existing file.
         sample_names: One name per sample, or None for ``syn0001``, ...
         n_haplotypes: n, when ``haplotypes`` is an iterable of blocks.
+        extra_lines: ``##`` lines after ``header_line`` (e.g. :func:`sites_header`).
 
     Returns:
         ``path`` (``None`` for standard output).
@@ -357,7 +376,7 @@ def write_synthetic_vcf(
         alt=sites.alt,
         ids=sites.variant_ids,
         sample_names=sample_names,
-        header_lines=[*provenance_header(command), header_line],
+        header_lines=[*provenance_header(command), header_line, *extra_lines],
         contig_length=contig_length,
         source=source,
         overwrite=overwrite,
