@@ -255,11 +255,12 @@ def test_a_region_sampled_by_population_names_its_samples_and_writes_their_table
     # each population scored against its own held-out haplotypes, beside its own ceiling
     scores = json.loads(out.with_name("region_pops.populations.json").read_text())
     assert set(scores) == {"P0", "P1"}
-    for name, row in scores.items():
+    for row in scores.values():
         assert row["n_validation"] >= 2 and row["n_train"] > row["n_validation"]
         assert 0 <= row["synthetic"]["coverage_pca"] <= 1
         assert row["ceiling"]["boundary_ld_r"] is not None
         assert len(row["boundary_track"]["ratio"]) == 1  # one boundary between the two sections
+    assert out.with_name("region_pops.populations.png").read_bytes()[:4] == b"\x89PNG"
     # an unknown name, and a joint model other than the mosaic, are refused
     assert main([*argv[:6], "XX:2", "--out", str(tmp / "x.vcf.gz")]) == 2
     assert main([*argv, "--joint", "chain", "--overwrite"]) == 2

@@ -29,7 +29,7 @@ def region_groups(loaded: Any, first: Any, groups: dict[str, np.ndarray]) -> dic
 
 def evaluate_groups(
     loaded: Any, first: Any, drawn: dict[str, np.ndarray], seed: int
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Each group's synthetic haplotypes against that group's real ones over the region
     (:func:`vae_genomics.evaluation.region.evaluate_region`): coverage, boundary LD, privacy and
     SFS beside the group's own ceiling (its training against its held-out haplotypes).
@@ -42,8 +42,9 @@ def evaluate_groups(
 
     Returns:
         Group → the ``summary`` rows of the group's ceiling and of its synthetic set, the numbers of
-        training and held-out haplotypes, and its boundary track; a group with fewer than two
-        held-out haplotypes is listed with ``skipped`` and the reason.
+        training and held-out haplotypes, and its boundary track (a group with fewer than two
+        held-out haplotypes is listed with ``skipped`` and the reason); and group → its held-out
+        real haplotypes over the region.
     """
     from vae_genomics.evaluation.region import CEILING, evaluate_region
 
@@ -52,6 +53,7 @@ def evaluate_groups(
     if first.superpopulations is not None:
         labels.append(np.asarray(first.superpopulations, dtype=str)[rows0])
     out: dict[str, Any] = {}
+    real: dict[str, np.ndarray] = {}
     for name, x in drawn.items():
         mask = np.zeros(len(rows0), dtype=bool)
         for column in labels:
@@ -62,6 +64,7 @@ def evaluate_groups(
             out[name] = {"skipped": f"{len(val)} held-out haplotypes of {name} in the region"}
             continue
         hap = loaded.haplotypes
+        real[name] = hap[val]
         metrics = evaluate_region(hap[train], hap[val], {name: x}, loaded.positions,
                                   loaded.offsets, seed=seed)  # fmt: skip
         out[name] = {
@@ -69,7 +72,7 @@ def evaluate_groups(
             "ceiling": metrics["summary"][CEILING], "synthetic": metrics["summary"][name],
             "boundary_track": metrics["boundary_track"]["sets"][name],
         }  # fmt: skip
-    return out
+    return out, real
 
 
 def run_region_populations(args: argparse.Namespace) -> None:
@@ -92,6 +95,7 @@ def run_region_populations(args: argparse.Namespace) -> None:
     )
     from vae_genomics.common.io import atomic_write_text, check_output_path, write_json
     from vae_genomics.generate.region import DEFAULT_DECODER, sample_region_groups
+    from vae_genomics.report.population_pca import population_pca_figure
     from vae_genomics.run.directory import run_inputs
     from vae_genomics.run.limits import check_region_size
     from vae_genomics.run.region import load_region
@@ -116,7 +120,7 @@ def run_region_populations(args: argparse.Namespace) -> None:
     scores = table_path(out).with_name(
         table_path(out).name.replace("populations.tsv", "populations.json")
     )
-    for path in (out, Path(f"{out}.tbi"), table_path(out), scores):
+    for path in (out, Path(f"{out}.tbi"), table_path(out), scores, scores.with_suffix(".png")):
         check_output_path(path, args.overwrite, inputs)
     seed = loaded.seed if args.seed is None else args.seed
     decoder = args.decoder or DEFAULT_DECODER
@@ -135,9 +139,13 @@ def run_region_populations(args: argparse.Namespace) -> None:
     print(f"table:  {table}")
     if args.no_report:
         return
-    scores = evaluate_groups(loaded, first, drawn, seed)
+    scores, real = evaluate_groups(loaded, first, drawn, seed)
     numbers = table.with_name(table.name.replace(".populations.tsv", ".populations.json"))
     write_json(numbers, scores, args.overwrite)
+    figure = population_pca_figure(
+        loaded.haplotypes[loaded.train_rows], real, {k: drawn[k] for k in real},
+        numbers.with_suffix(".png"), args.overwrite,
+    )  # fmt: skip
     for name, row in scores.items():
         if "skipped" in row:
             log.warning("%s: not evaluated (%s)", name, row["skipped"])
@@ -152,3 +160,4 @@ def run_region_populations(args: argparse.Namespace) -> None:
             row["ceiling"]["privacy_loss"],
         )  # fmt: skip
     print(f"scores: {numbers}")
+    print(f"figure: {figure}")
