@@ -234,3 +234,22 @@ def test_a_full_disk_while_indexing_is_named_as_such(tmp_path, monkeypatch, capl
     monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**9, 0, 10**9))
     with pytest.raises(OSError, match="tabix index could not be written"):
         write_haplotype_vcf(out, np.zeros((2, 5), np.int8), "22", POSITIONS, REF, ALT)
+
+
+def test_a_region_of_differently_filtered_sections_states_each_sections_sites():
+    from types import SimpleNamespace
+
+    from vae_genomics.commands.region_vcf import _sites_lines
+
+    def run(min_maf: float, min_mac: int = 0) -> SimpleNamespace:
+        data = SimpleNamespace(min_maf=min_maf, min_mac=min_mac, missing="error")
+        return SimpleNamespace(config=SimpleNamespace(data=data))
+
+    region = SimpleNamespace(sections=[run(0.01), run(0.01)], positions=np.arange(30),
+                             offsets=np.array([0, 10, 30]), section_names=["a", "b"])  # fmt: skip
+    (line,) = _sites_lines(region)
+    assert line.startswith("##vae_genomics_sites=<Sites=30,MinMAF=0.01,MinMAC=0,")
+    region.sections = [run(0.01), run(0.0, 3)]
+    first, second = _sites_lines(region)
+    assert first.startswith("##vae_genomics_sites=<Section=a,Sites=10,MinMAF=0.01,MinMAC=0,")
+    assert second.startswith("##vae_genomics_sites=<Section=b,Sites=20,MinMAF=0,MinMAC=3,")

@@ -48,7 +48,21 @@ def write_region_vcf(
         overwrite=overwrite,
         sample_names=sample_names,
         n_haplotypes=n,
-        extra_lines=[sites_header(region.sections[0].config.data, len(region.positions))],
+        extra_lines=_sites_lines(region),
     )
     assert path is not None  # a file, not standard output
     return path
+
+
+def _sites_lines(region: LoadedRegion) -> list[str]:
+    """One ``##vae_genomics_sites`` line for the region, or one per section (``Section=`` first)
+    when the sections were filtered differently (e.g. a section's own ``data.min_maf``)."""
+    data = [run.config.data for run in region.sections]
+    filters = {(d.min_maf, d.min_mac, d.missing) for d in data}
+    if len(filters) == 1:
+        return [sites_header(data[0], len(region.positions))]
+    sizes = np.diff(region.offsets)
+    return [
+        sites_header(d, int(k)).replace("=<", f"=<Section={name},", 1)
+        for d, k, name in zip(data, sizes, region.section_names, strict=True)
+    ]
