@@ -63,7 +63,11 @@ def test_decoder_logit_carries_what_it_predicts(rng) -> None:
     np.testing.assert_allclose(head.weights[:, 1:3], 0.0, atol=0.1)
 
 
-def test_log_prob_is_the_teacher_forced_bernoulli_likelihood(rng) -> None:
+@pytest.mark.parametrize("block", [1024, 4, 1])  # the lags reach across blocks of sites
+def test_log_prob_is_the_teacher_forced_bernoulli_likelihood(rng, monkeypatch, block) -> None:
+    import vae_genomics.generate.context as context
+
+    monkeypatch.setattr(context, "LOG_PROB_SITES", block)
     x = markov_haplotypes(50, 6, stay=0.8, rng=rng)
     logits = rng.normal(size=x.shape)
     head = ContextHead(order=2, chunk=4).fit(logits, x)

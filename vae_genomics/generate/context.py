@@ -25,6 +25,8 @@ from scipy.special import expit, log_expit
 
 #: Preceding sites of the head when the decoder name gives none (``ld``).
 DEFAULT_ORDER = 8
+#: Sites of one block of :meth:`ContextHead.log_prob` (memory: n × this many float64).
+LOG_PROB_SITES = 1024
 
 
 def context_features(logits: np.ndarray, x: np.ndarray, order: int, start: int, stop: int):
@@ -137,16 +139,28 @@ class ContextHead:
         return self.weights
 
     def log_prob(self, logits: np.ndarray, x: np.ndarray) -> np.ndarray:
-        """log p(x | z) under the head, nats per haplotype, shape (n,) (teacher-forced)."""
+        """log p(x | z) under the head, nats per haplotype, shape (n,) (teacher-forced).
+
+        The head's logit of site j is a_j l_j + b_j + sum_i w_{j,i} x_{j-i}: one pass per lag
+        over a block of sites (the design tensor of :func:`context_features` is never built).
+        """
         weights = self._check(logits)
         x = np.asarray(x)
         total = np.zeros(len(x))
-        for start in range(0, x.shape[1], self.chunk):
-            stop = min(x.shape[1], start + self.chunk)
-            features = context_features(logits, x, self.order, start, stop)
-            eta = np.einsum("cnd,cd->cn", features, weights[start:stop])
-            y = x[:, start:stop].T.astype(np.float64)
-            total += (y * log_expit(eta) + (1 - y) * log_expit(-eta)).sum(axis=0)
+        for start in range(0, x.shape[1], LOG_PROB_SITES):
+            stop = min(x.shape[1], start + LOG_PROB_SITES)
+            w = weights[start:stop]
+            eta = np.asarray(logits[:, start:stop], dtype=np.float64) * w[:, 0] + w[:, -1]
+            first = max(0, start - self.order)  # the block's sites and the lags before them
+            xb = x[:, first:stop].astype(np.float64)
+            for i in range(1, self.order + 1):
+                lo = max(start, i)
+                if lo < stop:
+                    eta[:, lo - start :] += (
+                        xb[:, lo - i - first : stop - i - first] * w[lo - start :, i]
+                    )
+            # log p(y) = log sigmoid(eta) for y = 1, log sigmoid(-eta) for y = 0
+            total += log_expit((2 * xb[:, start - first :] - 1) * eta).sum(axis=1)
         return total
 
     def sample(
