@@ -63,6 +63,8 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "vae-genomics sample runs/22_392-487449 --populations YRI:200,CEU:100 --out cohort.vcf.gz",
         "vae-genomics sample --runs runs --region chr1:2802297-3009019 --n 1000",
         "vae-genomics sample --runs runs --sections A,B,C --n 1000 --out region.vcf.gz",
+        "vae-genomics sample --runs runs --sections A,B,C --admixed CEU:0.8,YRI:0.2 --n 1000 "
+        "--generations 10 --out admixed.vcf.gz",
     ),
     "evaluate": (
         "vae-genomics evaluate runs/22_392-487449 --synthetic gan_output.vcf.gz",
