@@ -268,7 +268,7 @@ def _write_bgzf(
     tmp = path.with_name(f".{path.name}.{os.getpid()}.partial.gz")
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        write_bgzf(itertools.chain([header.encode()], chunks), tmp, threads=os.cpu_count() or 1)
+        write_bgzf(itertools.chain([header.encode()], chunks), tmp, threads=_threads())
         if index:
             import pysam
 
@@ -283,6 +283,12 @@ def _write_bgzf(
         tmp.unlink(missing_ok=True)
         Path(f"{tmp}.tbi").unlink(missing_ok=True)
         raise
+
+
+def _threads() -> int:
+    """Deflate threads: the cores this process may run on (a job's allocation), at most 8."""
+    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    return max(1, min(8, len(usable) if usable else os.cpu_count() or 1))
 
 
 #: Free bytes below which a failed index write is taken for a full disk.
