@@ -67,13 +67,6 @@ def parse_proportions(text: str) -> dict[str, float]:
     return out
 
 
-def ancestry_path(out: str | Path, kind: str) -> Path:
-    """``<out without .vcf.gz>.<kind>`` beside the VCF (``kind``: ``ancestry.tsv``, ...)."""
-    from vae_genomics.commands.sample_populations import table_path
-
-    return table_path(out).with_name(table_path(out).name.replace("populations.tsv", kind))
-
-
 def tracts_table(
     tracts: Tracts, sources: list[str], samples: list[str], contig: str, positions: np.ndarray
 ) -> str:
@@ -199,8 +192,8 @@ def run_admixed(args: argparse.Namespace) -> None:
     counts, groups = resolve_request(first, {name: n for name in proportions})
     out = Path(args.out)
     inputs = [p for run in loaded.sections for p in run_inputs(run.run_dir)]
-    files = [out, Path(f"{out}.tbi"), table_path(out), ancestry_path(out, "ancestry.tsv"),
-             ancestry_path(out, "admixture.json")]  # fmt: skip
+    files = [out, Path(f"{out}.tbi"), table_path(out), table_path(out, "ancestry.tsv"),
+             table_path(out, "admixture.json")]  # fmt: skip
     for path in files:
         check_output_path(path, args.overwrite, inputs)
     seed = loaded.seed if args.seed is None else args.seed

@@ -219,15 +219,16 @@ def sample_names(drawn: Mapping[str, np.ndarray]) -> list[str]:
     return [f"{g}_syn{i + 1:0{width}d}" for g, h in drawn.items() for i in range(len(h) // 2)]
 
 
-def table_path(out: str | Path) -> Path:
-    """``<out without .vcf.gz>.populations.tsv`` beside the VCF."""
+def table_path(out: str | Path, kind: str = "populations.tsv") -> Path:
+    """``<out without .vcf.gz>.<kind>`` beside the VCF: the populations table by default, or
+    another file of the same sample (``populations.json``, ``ancestry.tsv``, ...)."""
     out = Path(out)
     name = out.name
     for suffix in (".vcf.gz", ".vcf.bgz", ".vcf", ".gz"):
         if name.endswith(suffix) and len(name) > len(suffix):
             name = name[: -len(suffix)]
             break
-    return out.with_name(f"{name}.populations.tsv")
+    return out.with_name(f"{name}.{kind}")
 
 
 def populations_table(run: LoadedRun, drawn: Mapping[str, np.ndarray]) -> str:

@@ -117,10 +117,8 @@ def run_region_populations(args: argparse.Namespace) -> None:
     haplotypes, groups = resolve_request(first, args.populations, args.n, args.individuals)
     out = Path(args.out)
     inputs = [p for run in loaded.sections for p in run_inputs(run.run_dir)]
-    scores = table_path(out).with_name(
-        table_path(out).name.replace("populations.tsv", "populations.json")
-    )
-    for path in (out, Path(f"{out}.tbi"), table_path(out), scores, scores.with_suffix(".png")):
+    numbers = table_path(out, "populations.json")
+    for path in (out, Path(f"{out}.tbi"), table_path(out), numbers, numbers.with_suffix(".png")):
         check_output_path(path, args.overwrite, inputs)
     seed = loaded.seed if args.seed is None else args.seed
     decoder = args.decoder or DEFAULT_DECODER
@@ -140,7 +138,6 @@ def run_region_populations(args: argparse.Namespace) -> None:
     if args.no_report:
         return
     scores, real = evaluate_groups(loaded, first, drawn, seed)
-    numbers = table.with_name(table.name.replace(".populations.tsv", ".populations.json"))
     write_json(numbers, scores, args.overwrite)
     figure = population_pca_figure(
         loaded.haplotypes[loaded.train_rows], real, {k: drawn[k] for k in real},
