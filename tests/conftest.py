@@ -49,6 +49,8 @@ def tiny_config(tmp_path: Path, tiny_cohort: dict) -> Path:
         "training": {"jit_compile": False, "epochs": 3, "batch_size": 16, "patience": 2},
         # figures drawn where a test looks at them (--set report.figures=true)
         "report": {"figures": False},
+        # samples of these toy models are released unchecked; test_privacy_budget checks the gate
+        "generation": {"privacy": "off"},
     }
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(config))

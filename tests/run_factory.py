@@ -26,6 +26,7 @@ def train_tiny_sections(tmp: Path) -> dict:
         "training": {"jit_compile": False, "epochs": 1, "batch_size": 16, "patience": 1},
         "report": {"dpi": 50, "n_components": 2, "figures": False},
         "evaluation": {"iw_samples": 2, "elbo_samples": 1},
+        "generation": {"privacy": "off"},  # toy models: the gate is tested on its own
     }
     (tmp / "config.yaml").write_text(yaml.safe_dump(config))
     for section in SECTIONS:

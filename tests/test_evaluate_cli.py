@@ -28,6 +28,7 @@ def trained(tmp_path_factory) -> dict:
         f"data: {{vcf: {vcf}, populations: null, min_maf: 0.0, window_snps: 50}}\n"
         "model: {latent_dim: 3, hidden_units: [32, 16]}\n"
         "training: {epochs: 3, batch_size: 64, patience: 2, jit_compile: false}\n"
+        "generation: {privacy: 'off'}\n"  # a toy model: the gate is tested on its own
     )
     assert main(["train", "--config", str(config), "--section", SECTION, "--run-name", "r"]) == 0
     run_dir = tmp / "runs" / SECTION / "r"

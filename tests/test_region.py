@@ -57,6 +57,7 @@ def region_runs(tmp_path_factory) -> dict:
         "training": {"jit_compile": False, "epochs": 40, "batch_size": 32, "patience": 40},
         "report": {"dpi": 50, "n_components": 2, "ld_window": 20},
         "evaluation": {"iw_samples": 4, "elbo_samples": 2},
+        "generation": {"privacy": "off"},  # toy models: the gate is tested on its own
     }  # fmt: skip
     path = root / "config.yaml"
     path.write_text(yaml.safe_dump(config))

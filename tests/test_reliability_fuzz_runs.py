@@ -120,7 +120,18 @@ def test_mutated_runs_are_used_or_refused_clearly(tmp_path, caplog):
         else:
             target.write_bytes(APPLY[kind](target.read_bytes(), rng))
         command = (
-            ["sample", str(run), "--n", "4", "--seed", "1", "--out", f"{run}-s.vcf.gz"]
+            [
+                "sample",
+                str(run),
+                "--n",
+                "4",
+                "--seed",
+                "1",
+                "--out",
+                f"{run}-s.vcf.gz",
+                "--privacy",
+                "off",
+            ]
             if case % 2 == 0
             else ["encode", str(run), "--out", f"{run}-codes.tsv"]
         )

@@ -49,6 +49,7 @@ def trained(tmp_path_factory) -> dict:
         "data": {"vcf": str(vcf), "populations": str(popfile), "min_maf": 0.0, "window_snps": 50},
         "model": {"latent_dim": 3, "hidden_units": [32, 16]},
         "training": {"jit_compile": False, "epochs": 15, "batch_size": 16, "patience": 5},
+        "generation": {"privacy": "off"},  # a toy model: the gate is tested on its own
     }
     (tmp / "config.yaml").write_text(yaml.safe_dump(config))
     args = ["train", "--config", str(tmp / "config.yaml"), "--section", SECTION, "--run-name", "r"]

@@ -31,6 +31,14 @@ def sample_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=seed, help="seed of the draws (default: the run's seed)")
     p.add_argument("--max-memory", metavar="SIZE", help="refuse an --n whose memory estimate "
                    "(N × sites × 32 bytes) exceeds SIZE, e.g. 16G (default 4G)")  # fmt: skip
+    p.add_argument(
+        "--privacy", metavar="BUDGET", default=None,
+        help="privacy budget every section must meet, checked on the numbers its report "
+        "measured (privacy loss and distance-attack AUC beside the real reference) before "
+        "anything is drawn: strict, standard, lenient, loss=X,auc=Y, or off (no check; today's "
+        "behaviour before budgets). What was checked goes to <out>.privacy.json "
+        "(default: the run's generation.privacy, standard)",
+    )  # fmt: skip
     _add_population_options(p)
     _add_region_options(p)
 

@@ -123,3 +123,15 @@ def interrupt_on_sigterm() -> None:
         raise KeyboardInterrupt(f"signal {signum}")
 
     signal.signal(signal.SIGTERM, handler)
+
+
+def table_path(out: str | Path, kind: str = "populations.tsv") -> Path:
+    """``<out without .vcf.gz>.<kind>`` beside the VCF: the populations table by default, or
+    another file of the same sample (``populations.json``, ``ancestry.tsv``, ...)."""
+    out = Path(out)
+    name = out.name
+    for suffix in (".vcf.gz", ".vcf.bgz", ".vcf", ".gz"):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            name = name[: -len(suffix)]
+            break
+    return out.with_name(f"{name}.{kind}")

@@ -70,6 +70,7 @@ def sample_run(
     seed: int | None = None,
     command: str = "",
     overwrite: bool = True,
+    privacy: str | None = None,
 ) -> Path | None:
     """Generate ``n`` haplotypes with a run's model and write them as a phased, bgzipped VCF.
 
@@ -87,20 +88,33 @@ def sample_run(
         seed: Seed of the draws (default: the run's seed).
         command: The command line, for the ``##source`` line.
         overwrite: Replace an existing ``out`` (else the final rename is exclusive).
+        privacy: The privacy budget (:mod:`vae_genomics.commands.privacy_gate`), or None for the
+            run's ``generation.privacy``; checked before drawing, recorded in
+            ``<out>.privacy.json``.
 
     Returns:
         The written path (``None`` for standard output).
+
+    Raises:
+        PrivacyBudgetError: The run's measured numbers miss the budget (nothing is written).
     """
+    from vae_genomics.commands.privacy_gate import gate, write_record
     from vae_genomics.data.export import check_haplotype_count
+    from vae_genomics.generate.generators import DEFAULT_GENERATOR
     from vae_genomics.run.load import load_run
 
     check_haplotype_count(n)
     run = load_run(run_dir)
+    record = gate(
+        [run], privacy, sampler or DEFAULT_GENERATOR, f"sample of {run.data.section.name}"
+    )
     seed = run.config.seed if seed is None else seed
     haplotypes = draw_haplotypes(run, n, sampler, seed)
     from vae_genomics.commands.sample_populations import write_run_vcf
 
-    return write_run_vcf(run, haplotypes, out, sampler, seed, command, overwrite)
+    path = write_run_vcf(run, haplotypes, out, sampler, seed, command, overwrite)
+    write_record(path, record)
+    return path
 
 
 def check_size(args: argparse.Namespace) -> None:
@@ -142,6 +156,7 @@ def run_command(args: argparse.Namespace) -> None:
             report=not args.no_report, decoder=args.decoder, overwrite=args.overwrite,
             source=args.codes, max_components=args.components, neighbours=args.neighbours,
             command=" ".join(["vae-genomics", *args.argv]), max_memory=args.max_memory,
+            privacy=args.privacy,
         )  # fmt: skip
         print(f"vcf:    {result.vcf}")
         if result.page is not None:
@@ -156,7 +171,7 @@ def run_command(args: argparse.Namespace) -> None:
     command = " ".join(["vae-genomics", *args.argv])
     path = sample_run(
         args.run, args.n, args.out, sampler=args.sampler, seed=args.seed, command=command,
-        overwrite=args.overwrite or str(args.out) == "-",
+        overwrite=args.overwrite or str(args.out) == "-", privacy=args.privacy,
     )  # fmt: skip
     if path is not None:  # not when the VCF itself went to standard output
         print(f"vcf:    {path}")

@@ -164,6 +164,7 @@ def run_admixed(args: argparse.Namespace) -> None:
     """``sample --region ... --admixed NAME:FRACTION,...``: check, draw the sources, splice,
     write the VCF, its populations table, the true local ancestry and the summary."""
     from vae_genomics.commands.options import start_tensorflow
+    from vae_genomics.commands.privacy_gate import gate, region_generator, write_record
     from vae_genomics.commands.region_vcf import write_region_vcf
     from vae_genomics.commands.sample_populations import (
         populations_table,
@@ -188,6 +189,12 @@ def run_admixed(args: argparse.Namespace) -> None:
                       args.max_memory)  # fmt: skip
     start_tensorflow(args)
     loaded = load_region(runs_dir, args.sections, args.region)
+    record = gate(
+        loaded.sections,
+        args.privacy,
+        region_generator(args.decoder),
+        f"admixture over {loaded.name}",
+    )
     first = loaded.sections[0]
     counts, groups = resolve_request(first, {name: n for name in proportions})
     out = Path(args.out)
@@ -218,6 +225,7 @@ def run_admixed(args: argparse.Namespace) -> None:
     table = tracts_table(tracts, list(proportions), sample_names(drawn), loaded.contig, positions)
     atomic_write_text(files[3], table, args.overwrite)
     write_json(files[4], summary, args.overwrite)
+    write_record(vcf, record)
     observed = summary["observed"]
     log.info(
         "admixed %d haplotypes: proportions %s (asked %s), mean tract %.0f bp (expected %.0f in "

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from vae_genomics.commands.options import table_path
 from vae_genomics.common.errors import DataError, RunError
 
 if TYPE_CHECKING:
@@ -219,18 +220,6 @@ def sample_names(drawn: Mapping[str, np.ndarray]) -> list[str]:
     return [f"{g}_syn{i + 1:0{width}d}" for g, h in drawn.items() for i in range(len(h) // 2)]
 
 
-def table_path(out: str | Path, kind: str = "populations.tsv") -> Path:
-    """``<out without .vcf.gz>.<kind>`` beside the VCF: the populations table by default, or
-    another file of the same sample (``populations.json``, ``ancestry.tsv``, ...)."""
-    out = Path(out)
-    name = out.name
-    for suffix in (".vcf.gz", ".vcf.bgz", ".vcf", ".gz"):
-        if name.endswith(suffix) and len(name) > len(suffix):
-            name = name[: -len(suffix)]
-            break
-    return out.with_name(f"{name}.{kind}")
-
-
 def populations_table(run: LoadedRun, drawn: Mapping[str, np.ndarray]) -> str:
     """The synthetic individuals' populations table (the format of a run's populations file):
     ``sample``, ``population`` (the group asked for) and, when the run knows superpopulations,
@@ -256,16 +245,26 @@ def sample_populations_run(
     seed: int | None = None,
     individuals: bool = False,
     command: str = "",
+    privacy: str | None = None,
 ) -> tuple[Path | None, Path | None]:
     """Draw a request's haplotypes and write the VCF (samples named by group) and its table.
+
+    The privacy budget (``privacy``, or the run's ``generation.privacy``) is checked on the run's
+    measured numbers before drawing (:mod:`vae_genomics.commands.privacy_gate`; the groups share
+    the run's decoder, whose leak those numbers measure) and recorded in ``<out>.privacy.json``.
 
     Returns:
         The VCF's path and the table's (both ``None`` for standard output: no table is written).
     """
+    from vae_genomics.commands.privacy_gate import gate, write_record
     from vae_genomics.common.io import atomic_write_text
+    from vae_genomics.generate.generators import DEFAULT_GENERATOR
     from vae_genomics.run.load import load_run
 
     run = load_run(run_dir)
+    record = gate(
+        [run], privacy, sampler or DEFAULT_GENERATOR, f"sample of {run.data.section.name}"
+    )
     seed = run.config.seed if seed is None else seed
     drawn = draw_populations(run, populations, sampler, seed, n, individuals)
     haplotypes = np.concatenate(list(drawn.values()))
@@ -278,6 +277,7 @@ def sample_populations_run(
         return None, None
     table = table_path(path)
     atomic_write_text(table, populations_table(run, drawn))
+    write_record(path, record)
     return path, table
 
 
@@ -357,6 +357,7 @@ def run_populations(args: argparse.Namespace) -> None:
     vcf, table = sample_populations_run(
         args.run, args.populations, args.out, n=args.n, sampler=args.sampler, seed=args.seed,
         individuals=args.individuals, command=" ".join(["vae-genomics", *args.argv]),
+        privacy=args.privacy,
     )  # fmt: skip
     if vcf is not None:
         print(f"vcf:    {vcf}")

@@ -63,6 +63,7 @@ def run_region(
     overwrite: bool = False,
     command: str = "",
     max_memory: int | str | None = None,
+    privacy: str | None = None,
 ) -> RegionResult:
     """Sample a region and write its VCF (and its page).
 
@@ -86,6 +87,10 @@ def run_region(
         overwrite: Replace an existing ``out`` (otherwise an existing file is refused).
         command: The command line, for the VCF's ``##source`` line.
         max_memory: Largest memory estimate of the draws (``common.limits``; default 4 GB).
+        privacy: The privacy budget every section must meet before anything is drawn
+            (:mod:`vae_genomics.commands.privacy_gate`), or None for the sections'
+            ``generation.privacy``; recorded in ``<out>.privacy.json``, and the region's own
+            numbers are checked against it in ``region.json`` (``privacy_budget``).
 
     Returns:
         The paths written and the evaluation (None without ``report``).
@@ -93,7 +98,14 @@ def run_region(
     Raises:
         RunError: ``out`` exists and ``overwrite`` is false, or the sections disagree.
         DataError: An unknown joint model or decoder.
+        PrivacyBudgetError: A section misses the budget (nothing is written).
     """
+    from vae_genomics.commands.privacy_gate import (
+        gate,
+        region_budget,
+        region_generator,
+        write_record,
+    )
     from vae_genomics.generate.mosaic import default_neighbours
     from vae_genomics.generate.region import fit_region_head, iter_region
 
@@ -103,6 +115,7 @@ def run_region(
     )  # the options first: nothing is read for a command that cannot run
     check_region_size(runs_dir, sections, region, n, max_memory, streamed=True)
     loaded = load_region(runs_dir, sections, region)
+    record = gate(loaded.sections, privacy, region_generator(decoder), f"region {loaded.name}")
     seed = loaded.seed if seed is None else seed
     if neighbours is None:
         neighbours = default_neighbours(len(loaded.train_rows))
@@ -123,6 +136,7 @@ def run_region(
         _drop_stale_report(out, runs_dir, loaded)
     vcf = write_region_vcf(loaded, sections_drawn(), out, note, command, overwrite, n_haplotypes=n)
     if not report:
+        write_record(vcf, record)
         return RegionResult(vcf, None, None)
     haplotypes = np.concatenate(kept, axis=1)
     sets = _evaluation_sets(loaded, models, joint, haplotypes, seed, decoder, head)
@@ -133,6 +147,10 @@ def run_region(
         "components": {kind: model.components() for kind, model in models.items()},
         "fit_seconds": seconds,
     }  # fmt: skip
+    record["region"] = metrics["privacy_budget"] = region_budget(
+        record, metrics, joint, len(loaded.train_rows)
+    )
+    write_record(vcf, record)
     page = _write_report(files, metrics, runs_dir, vcf, overwrite)  # type: ignore[arg-type]
     return RegionResult(vcf, page, metrics)
 

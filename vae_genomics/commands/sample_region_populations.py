@@ -85,6 +85,7 @@ def run_region_populations(args: argparse.Namespace) -> None:
             training haplotypes), as for one section.
     """
     from vae_genomics.commands.options import start_tensorflow
+    from vae_genomics.commands.privacy_gate import gate, region_generator, write_record
     from vae_genomics.commands.region_vcf import write_region_vcf
     from vae_genomics.commands.sample_populations import (
         parse_counts,
@@ -113,6 +114,12 @@ def run_region_populations(args: argparse.Namespace) -> None:
     check_region_size(runs_dir, args.sections, args.region, total, args.max_memory)
     start_tensorflow(args)
     loaded = load_region(runs_dir, args.sections, args.region)
+    record = gate(
+        loaded.sections,
+        args.privacy,
+        region_generator(args.decoder),
+        f"populations of region {loaded.name}",
+    )
     first = loaded.sections[0]
     haplotypes, groups = resolve_request(first, args.populations, args.n, args.individuals)
     out = Path(args.out)
@@ -133,6 +140,7 @@ def run_region_populations(args: argparse.Namespace) -> None:
     )  # fmt: skip
     table = table_path(out)
     atomic_write_text(table, populations_table(first, drawn), args.overwrite)
+    write_record(vcf, record)
     print(f"vcf:    {vcf}")
     print(f"table:  {table}")
     if args.no_report:

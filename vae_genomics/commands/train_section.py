@@ -54,7 +54,9 @@ from vae_genomics.train.fit import blow_up, check_cohort_size, fit_vae, split_ha
 log = logging.getLogger(__name__)
 
 #: Top-level config keys a resumed run may change: they do not shape the trained model.
-RESUME_FREE_KEYS = ("runtime", "evaluation", "report", "runs_dir", "sections_dir")
+RESUME_FREE_KEYS = (
+    "runtime", "evaluation", "report", "generation", "runs_dir", "sections_dir"
+)  # fmt: skip
 
 
 @dataclass

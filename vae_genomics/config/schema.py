@@ -279,6 +279,25 @@ class EvaluationConfig(_Strict):
         return value
 
 
+class GenerationConfig(_Strict):
+    """How synthetic haplotypes may be released (``vae-genomics sample``)."""
+
+    privacy: str = Field(
+        "standard",
+        description="privacy budget every sampled section must meet, checked on its measured "
+        "numbers beside the real reference: off, strict, standard, lenient, or loss=X,auc=Y "
+        "(evaluation/budget.py, docs/privacy.md)",
+    )
+
+    @field_validator("privacy")
+    @classmethod
+    def _known_budget(cls, value: str) -> str:
+        from vae_genomics.config.budget import parse_budget
+
+        parse_budget(value)  # ValueError names the text and what is accepted
+        return value
+
+
 class Config(_Strict):
     """The whole, resolved configuration of one run."""
 
@@ -292,6 +311,7 @@ class Config(_Strict):
     runtime: RuntimeConfig = RuntimeConfig()
     report: ReportConfig = ReportConfig()
     evaluation: EvaluationConfig = EvaluationConfig()
+    generation: GenerationConfig = GenerationConfig()
 
     def to_dict(self) -> dict[str, Any]:
         """Plain, YAML-safe dictionary (paths as strings)."""

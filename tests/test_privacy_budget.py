@@ -1,0 +1,155 @@
+"""The privacy budget: its levels, the check beside the real reference, and `sample`'s gate."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from pathlib import Path
+
+import pytest
+from run_factory import SECTIONS, train_tiny_sections
+
+from vae_genomics import cli
+from vae_genomics.config.budget import LEVELS, PrivacyBudget, parse_budget
+from vae_genomics.config.schema import Config
+from vae_genomics.evaluation.budget import check_budget, describe_check
+
+
+def test_levels_and_custom_budgets_parse():
+    assert parse_budget("off") is None
+    assert parse_budget("standard") == PrivacyBudget("standard", 0.01, 0.02)
+    assert parse_budget("loss=0.02, auc=0.03") == PrivacyBudget("loss=0.02, auc=0.03", 0.02, 0.03)
+    assert set(LEVELS) == {"strict", "standard", "lenient"}
+    for bad in ("loose", "loss=0.02", "loss=2,auc=0.1", "loss=x,auc=0.1", "auc=0.1,size=3"):
+        with pytest.raises(ValueError, match="privacy budget"):
+            parse_budget(bad)
+
+
+def test_the_setting_is_validated_with_the_key_named():
+    assert Config().generation.privacy == "standard"
+    with pytest.raises(ValueError, match=r"generation\.privacy") as err:
+        Config(generation={"privacy": "private"})
+    assert "loss=X,auc=Y" in str(err.value)
+
+
+def _panel(loss, loss_sd, auc, auc_sd):
+    return {"privacy_loss": loss, "privacy_loss_sd": loss_sd, "distance_attack_auc": auc,
+            "distance_attack_auc_sd": auc_sd}  # fmt: skip
+
+
+def test_check_is_the_excess_over_the_reference():
+    budget = PrivacyBudget("standard", 0.01, 0.02)
+    reference = _panel(0.003, 0.004, 0.505, 0.003)
+    ok = check_budget(_panel(0.012, 0.008, 0.52, 0.006), reference, budget, n_train=4000)
+    assert ok["meets"] is True and not ok["strict"]
+    assert ok["loss"]["excess"] == pytest.approx(0.009)
+    assert ok["auc"]["excess"] == pytest.approx(0.015)
+    assert ok["loss"]["margin"] == 0.0
+    over = check_budget(_panel(0.014, 0.008, 0.52, 0.006), reference, budget, n_train=4000)
+    assert over["meets"] is False and over["auc"]["excess"] + 0 <= 0.02  # the loss alone trips
+    assert "privacy loss 0.014 vs reference 0.003 (excess +0.011, limit +0.01: over)" in (
+        describe_check("s", over)
+    )
+
+
+def test_small_cohorts_are_checked_at_mean_plus_spread():
+    budget = PrivacyBudget("lenient", 0.05, 0.05)
+    generated, reference = _panel(0.04, 0.03, 0.53, 0.02), _panel(0.0, 0.04, 0.5, 0.01)
+    assert check_budget(generated, reference, budget, n_train=4000)["meets"] is True
+    small = check_budget(generated, reference, budget, n_train=480)
+    assert small["strict"] and small["meets"] is False
+    assert small["loss"]["margin"] == pytest.approx(math.hypot(0.03, 0.04))  # 0.04 + 0.05 > 0.05
+    assert small["auc"]["margin"] == pytest.approx(math.hypot(0.02, 0.01))
+
+
+def test_missing_numbers_are_not_a_pass():
+    check = check_budget({"privacy_loss": 0.0}, _panel(0, 0, 0.5, 0), LEVELS_STANDARD, 4000)
+    assert check["meets"] is None
+    assert check["missing"] == ["distance_attack_auc"]
+    assert "not measured" in describe_check("s", check)
+
+
+LEVELS_STANDARD = PrivacyBudget("standard", *LEVELS["standard"])
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> dict:
+    """The tiny sections, their reports' numbers set to a known leak: the first section's set
+    exceeds its reference by 0.03 (loss) and 0.04 (AUC), the second's by 0.001 and 0.002."""
+    made = train_tiny_sections(tmp_path_factory.mktemp("budget"))
+    for section, (loss, auc) in zip(SECTIONS, [(0.03, 0.04), (0.001, 0.002)], strict=True):
+        path = made["runs"] / section / "r" / "metrics.json"
+        metrics = json.loads(path.read_text())
+        realism = metrics["evaluation"]["realism"]
+        realism["ceiling"].update(_panel(0.01, 0.0, 0.5, 0.0))
+        realism["sets"]["generated_samples"].update(_panel(0.01 + loss, 0.0, 0.5 + auc, 0.0))
+        path.write_text(json.dumps(metrics))
+    return made
+
+
+def _sample(run: Path, out: Path, *extra: str) -> int:
+    return cli.main(["sample", str(run), "--n", "4", "--seed", "1", "--out", str(out), *extra])
+
+
+def test_a_section_over_the_budget_is_refused_with_nothing_written(runs, tmp_path, caplog):
+    out = tmp_path / "s.vcf.gz"
+    assert _sample(runs["run"], out, "--privacy", "standard") == 2
+    assert not out.exists() and not (tmp_path / "s.privacy.json").exists()
+    text = caplog.text
+    assert f"{SECTIONS[0]}: privacy loss 0.040 vs reference 0.010 (excess +0.030" in text
+    assert "--privacy off" in text and "larger KL weight" in text
+    # 64 training haplotypes: the stricter check, said why; the spreads were set to 0
+    assert "fewer than 1000 training haplotypes: checked at mean + spread" in text
+    assert "+ spread" not in text.split("checked at")[0]
+
+
+def test_a_looser_budget_or_off_releases_and_records_the_check(runs, tmp_path):
+    out = tmp_path / "s.vcf.gz"
+    assert _sample(runs["run"], out, "--privacy", "loss=0.05,auc=0.05") == 0
+    record = json.loads((tmp_path / "s.privacy.json").read_text())
+    assert record["meets"] is True
+    assert record["budget"] == {"name": "loss=0.05,auc=0.05", "max_loss_excess": 0.05,
+                                "max_auc_excess": 0.05}  # fmt: skip
+    assert record["sections"][SECTIONS[0]]["loss"]["excess"] == pytest.approx(0.03)
+    off = tmp_path / "off.vcf.gz"
+    assert _sample(runs["run"], off, "--privacy", "off") == 0
+    assert json.loads((tmp_path / "off.privacy.json").read_text())["budget"] == "off"
+
+
+def test_the_runs_setting_is_the_default_and_the_option_wins(runs, tmp_path, caplog):
+    # the tiny runs were trained with generation.privacy: off, so no option samples freely
+    assert _sample(runs["run"], tmp_path / "a.vcf.gz") == 0
+    assert json.loads((tmp_path / "a.privacy.json").read_text())["budget"] == "off"
+    assert _sample(runs["run"], tmp_path / "b.vcf.gz", "--privacy", "strict") == 2
+    assert "privacy budget 'strict'" in caplog.text
+
+
+def test_an_unevaluated_generator_is_not_measured(runs, tmp_path, caplog):
+    out = tmp_path / "p.vcf.gz"
+    assert _sample(runs["run"], out, "--sampler", "prior", "--privacy", "lenient") == 2
+    assert "not measured" in caplog.text and "not prior" in caplog.text
+    assert not out.exists()
+
+
+def test_a_region_is_gated_by_each_of_its_sections(runs, tmp_path, caplog):
+    region = ["sample", "--runs", str(runs["runs"]), "--sections", ",".join(SECTIONS), "--n", "4",
+              "--no-report"]  # fmt: skip
+    out = tmp_path / "region.vcf.gz"
+    assert cli.main([*region, "--out", str(out), "--privacy", "loss=0.01,auc=0.01"]) == 2
+    assert "1 of 2 section(s)" in caplog.text and SECTIONS[0] in caplog.text
+    assert f"{SECTIONS[1]}:" not in caplog.text.split("do not meet")[1]  # only the one that misses
+    assert not out.exists()
+    assert cli.main([*region, "--out", str(out), "--privacy", "loss=0.031,auc=0.041"]) == 0
+    record = json.loads((tmp_path / "region.privacy.json").read_text())
+    assert record["meets"] is True and set(record["sections"]) == set(SECTIONS)
+
+
+def test_old_runs_without_attack_numbers_are_refused_until_re_evaluated(runs, tmp_path, caplog):
+    run = tmp_path / "old"
+    shutil.copytree(runs["run"], run)
+    metrics = json.loads((run / "metrics.json").read_text())
+    del metrics["evaluation"]["realism"]["sets"]["generated_samples"]["distance_attack_auc"]
+    (run / "metrics.json").write_text(json.dumps(metrics))
+    assert _sample(run, tmp_path / "o.vcf.gz", "--privacy", "lenient") == 2
+    assert "distance_attack_auc" in caplog.text

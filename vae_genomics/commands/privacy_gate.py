@@ -1,0 +1,200 @@
+"""The privacy budget at sampling time: every section's measured numbers checked before drawing.
+
+``vae-genomics sample`` releases haplotypes only from sections whose evaluation showed the
+generator within the budget (:mod:`vae_genomics.evaluation.budget`): the run's report scored the
+default generator's set on the run's held-out haplotypes beside the real reference, and those
+numbers are what is checked. A section that misses the budget, or whose numbers were not measured
+for the generator asked for, stops the command before anything is drawn or written, naming each
+section, its numbers and what to do. ``--privacy off`` (or ``generation.privacy: off``) skips the
+check and records that it was skipped. What was checked goes into ``<out>.privacy.json``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from vae_genomics.common.errors import RunError
+from vae_genomics.config.budget import PrivacyBudget, parse_budget
+from vae_genomics.evaluation.budget import check_budget, describe_check
+
+if TYPE_CHECKING:
+    from vae_genomics.run.load import LoadedRun
+
+log = logging.getLogger(__name__)
+
+#: The realism-panel set that holds the evaluated generator's numbers.
+GENERATED_SET = "generated_samples"
+
+
+class PrivacyBudgetError(RunError):
+    """Sections whose measured privacy numbers miss the budget (or were not measured)."""
+
+
+def resolve_budget(option: str | None, runs: Iterable[LoadedRun]) -> PrivacyBudget | None:
+    """The budget of a sample: ``--privacy`` when given, else the first run's
+    ``generation.privacy`` (the sections of one workflow share their configuration)."""
+    if option is not None:
+        return parse_budget(option)
+    first = next(iter(runs), None)
+    return parse_budget(first.config.generation.privacy if first is not None else "standard")
+
+
+def section_check(
+    run: LoadedRun, budget: PrivacyBudget, generator: str | None = None
+) -> dict[str, Any]:
+    """The budget check of one section from its stored evaluation.
+
+    Args:
+        run: A finished run.
+        budget: The limits.
+        generator: The generator asked for, or None for the one the run evaluated. Another
+            generator's numbers were not measured: the check says so (``meets`` None).
+
+    Returns:
+        :func:`~vae_genomics.evaluation.budget.check_budget`'s record plus ``generator`` (the
+        evaluated one) and, when unmeasured, ``why``.
+    """
+    from vae_genomics.run.directory import METRICS_FILE, read_json
+
+    evaluation = read_json(run.run_dir / METRICS_FILE).get("evaluation") or {}
+    evaluated = (evaluation.get("generator") or {}).get("name")
+    realism = evaluation.get("realism") or {}
+    panel = (realism.get("sets") or {}).get(GENERATED_SET) or {}
+    check = check_budget(panel, realism.get("ceiling") or {}, budget, len(run.train_rows))
+    check["generator"] = evaluated
+    if generator is not None and generator != evaluated:
+        check["meets"] = None
+        check["why"] = f"the run's report evaluated {evaluated or 'no generator'}, not {generator}"
+    elif check["meets"] is None:
+        check["why"] = "the run's evaluation has no privacy numbers for its generator"
+    return check
+
+
+def enforce(
+    checks: dict[str, dict[str, Any]], budget: PrivacyBudget | None, what: str = "sample"
+) -> dict[str, Any]:
+    """Stop unless every section meets ``budget``; the record for ``<out>.privacy.json``.
+
+    Args:
+        checks: Per section name, :func:`section_check`'s record.
+        budget: The limits, or None (``off``: nothing is checked, the record says so).
+        what: What is being released, for the messages.
+
+    Raises:
+        PrivacyBudgetError: Listing every section that misses or was not measured, by how much,
+            and what to do.
+    """
+    if budget is None:
+        log.warning("privacy budget off: %s is released without checking its privacy numbers", what)
+        return {"budget": "off", "sections": checks}
+    missed = {name: c for name, c in checks.items() if c["meets"] is not True}
+    record = {"budget": budget.to_dict(), "meets": not missed, "sections": checks}
+    if not missed:
+        log.info("%s: all %d section(s) meet the %s", what, len(checks), budget.describe())
+        return record
+    lines = [
+        f"  {describe_check(name, c)}"
+        + (f" [{c['why']}]" if c.get("why") else "")
+        + (
+            " [fewer than 1000 training haplotypes: checked at mean + spread]"
+            if c["strict"]
+            else ""
+        )
+        for name, c in missed.items()
+    ]
+    raise PrivacyBudgetError(
+        f"{what}: {len(missed)} of {len(checks)} section(s) do not meet the {budget.describe()}:\n"
+        + "\n".join(lines[:20])
+        + (f"\n  ... and {len(lines) - 20} more" if len(lines) > 20 else "")
+        + "\nNothing was written. What to do: retrain those sections with a larger KL weight "
+        "(`vae-genomics sweep`, then `train --set objective.kl_weight=...`) and sample again; "
+        "or choose a looser budget (`--privacy lenient`, or `--privacy loss=X,auc=Y`); or release "
+        "the set knowingly with `--privacy off`. A generator other than the evaluated one has no "
+        "numbers: sample it with `--privacy off` and score it with `vae-genomics evaluate RUN "
+        "--synthetic OUT.vcf.gz`. docs/privacy.md says what the numbers mean."
+    )
+
+
+def privacy_record_path(out: str | Path) -> Path:
+    """``<out without .vcf.gz>.privacy.json`` beside the VCF."""
+    from vae_genomics.commands.options import table_path
+
+    return table_path(out, "privacy.json")
+
+
+def gate(
+    runs: Sequence[LoadedRun],
+    option: str | None,
+    generator: str | None = None,
+    what: str = "sample",
+) -> dict[str, Any]:
+    """Check every section of a sample against its budget before drawing (module docstring).
+
+    Args:
+        runs: The sections' finished runs.
+        option: ``--privacy``, or None for the runs' ``generation.privacy``.
+        generator: The generator asked for (None: the one each run evaluated).
+        what: What is released, for the messages.
+
+    Returns:
+        The record for ``<out>.privacy.json`` (:func:`enforce`).
+
+    Raises:
+        PrivacyBudgetError: A section misses the budget or was not measured.
+    """
+    budget = resolve_budget(option, runs)
+    checks = {}
+    if budget is not None:
+        checks = {run.data.section.name: section_check(run, budget, generator) for run in runs}
+    record = enforce(checks, budget, what)
+    record["checked"] = (
+        "each section's evaluated generator, scored on the run's held-out haplotypes beside the "
+        "real reference (the report's privacy numbers)"
+    )
+    return record
+
+
+def write_record(out: str | Path | None, record: dict[str, Any]) -> Path | None:
+    """Write ``record`` to ``<out>.privacy.json`` beside a written VCF (nothing for stdout).
+
+    The record describes the VCF just written, so a record left by an earlier sample at the same
+    path is replaced.
+    """
+    from vae_genomics.common.io import to_jsonable, write_json
+
+    if out is None or str(out) == "-":
+        return None
+    path = privacy_record_path(out)
+    write_json(path, to_jsonable(record), overwrite=True, refuse_link=True)
+    return path
+
+
+def region_generator(decoder: str | None) -> str | None:
+    """What a region sample is checked as: None (each section's evaluated generator) for the
+    default decoder, whose leak the sections' numbers measure; another decoder is unmeasured."""
+    from vae_genomics.generate.region import DEFAULT_DECODER
+
+    return None if decoder in (None, DEFAULT_DECODER) else f"the region decoder {decoder}"
+
+
+def region_budget(
+    record: dict[str, Any], metrics: dict[str, Any], joint: str, n_train: int
+) -> dict[str, Any]:
+    """The region's own numbers (its ``panel``, the drawn joint model beside the ceiling) checked
+    against the budget of ``record``; a miss is logged as a warning (the VCF is written: its
+    sections met the budget, the region as a whole is scored after drawing)."""
+    if record.get("budget") == "off":
+        return {"budget": "off"}
+    budget = PrivacyBudget(**record["budget"])
+    panel = metrics.get("panel") or {}
+    check = check_budget((panel.get("sets") or {}).get(joint) or {}, panel.get("ceiling") or {},
+                         budget, n_train)  # fmt: skip
+    if check["meets"] is not True:
+        log.warning(
+            "the region as a whole does not meet the %s: %s (its sections did; region.json, "
+            "privacy_budget)", budget.describe(), describe_check(joint, check),
+        )  # fmt: skip
+    return {"budget": budget.to_dict(), **check}
