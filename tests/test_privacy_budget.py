@@ -99,6 +99,7 @@ def test_a_section_over_the_budget_is_refused_with_nothing_written(runs, tmp_pat
     text = caplog.text
     assert f"{SECTIONS[0]}: privacy loss 0.040 vs reference 0.010 (excess +0.030" in text
     assert "--privacy off" in text and "larger KL weight" in text
+    assert "report RUN" not in text and "evaluate RUN" not in text  # advice for this miss only
     # 64 training haplotypes: the stricter check, said why; the spreads were set to 0
     assert "fewer than 1000 training haplotypes: checked at mean + spread" in text
     assert "+ spread" not in text.split("checked at")[0]
@@ -129,6 +130,7 @@ def test_an_unevaluated_generator_is_not_measured(runs, tmp_path, caplog):
     out = tmp_path / "p.vcf.gz"
     assert _sample(runs["run"], out, "--sampler", "prior", "--privacy", "lenient") == 2
     assert "not measured" in caplog.text and "not prior" in caplog.text
+    assert "vae-genomics evaluate RUN --synthetic" in caplog.text
     assert not out.exists()
 
 
@@ -152,4 +154,6 @@ def test_old_runs_without_attack_numbers_are_refused_until_re_evaluated(runs, tm
     del metrics["evaluation"]["realism"]["sets"]["generated_samples"]["distance_attack_auc"]
     (run / "metrics.json").write_text(json.dumps(metrics))
     assert _sample(run, tmp_path / "o.vcf.gz", "--privacy", "lenient") == 2
-    assert "distance_attack_auc" in caplog.text
+    assert "distance_attack_auc" in caplog.text and "`vae-genomics report RUN` recomputes" in (
+        caplog.text
+    )

@@ -66,9 +66,10 @@ def section_check(
     check = check_budget(panel, realism.get("ceiling") or {}, budget, len(run.train_rows))
     check["generator"] = evaluated
     if generator is not None and generator != evaluated:
-        check["meets"] = None
+        check["meets"], check["unmeasured"] = None, "generator"
         check["why"] = f"the run's report evaluated {evaluated or 'no generator'}, not {generator}"
     elif check["meets"] is None:
+        check["unmeasured"] = "numbers"
         check["why"] = "the run's evaluation has no privacy numbers for its generator"
     return check
 
@@ -109,13 +110,35 @@ def enforce(
         f"{what}: {len(missed)} of {len(checks)} section(s) do not meet the {budget.describe()}:\n"
         + "\n".join(lines[:20])
         + (f"\n  ... and {len(lines) - 20} more" if len(lines) > 20 else "")
-        + "\nNothing was written. What to do: retrain those sections with a larger KL weight "
-        "(`vae-genomics sweep`, then `train --set objective.kl_weight=...`) and sample again; "
-        "or choose a looser budget (`--privacy lenient`, or `--privacy loss=X,auc=Y`); or release "
-        "the set knowingly with `--privacy off`. A generator other than the evaluated one has no "
-        "numbers: sample it with `--privacy off` and score it with `vae-genomics evaluate RUN "
-        "--synthetic OUT.vcf.gz`. docs/privacy.md says what the numbers mean."
+        + "\nNothing was written. What to do: "
+        + " ".join(_advice(missed.values()))
+        + " docs/privacy.md says what the numbers mean."
     )
+
+
+def _advice(missed: Iterable[dict[str, Any]]) -> list[str]:
+    """What to do, for the kinds of miss present: over the budget, numbers not measured, or a
+    generator the report did not evaluate."""
+    kinds = {c.get("unmeasured", "over") for c in missed}
+    advice = []
+    if "over" in kinds:
+        advice.append(
+            "for a section over the budget, retrain it with a larger KL weight (`vae-genomics "
+            "sweep`, then `train --set objective.kl_weight=...`), or choose a looser budget "
+            "(`--privacy lenient` or `--privacy loss=X,auc=Y`), or release the set knowingly "
+            "with `--privacy off`;"
+        )
+    if "numbers" in kinds:
+        advice.append(
+            "for a run without the numbers (trained by an older version, or its evaluation cut "
+            "short), `vae-genomics report RUN` recomputes them;"
+        )
+    if "generator" in kinds:
+        advice.append(
+            "a generator other than the evaluated one has no numbers: sample it with "
+            "`--privacy off` and score it with `vae-genomics evaluate RUN --synthetic OUT.vcf.gz`;"
+        )
+    return advice
 
 
 def privacy_record_path(out: str | Path) -> Path:
