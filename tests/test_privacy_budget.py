@@ -84,6 +84,7 @@ def runs(tmp_path_factory) -> dict:
         realism = metrics["evaluation"]["realism"]
         realism["ceiling"].update(_panel(0.01, 0.0, 0.5, 0.0))
         realism["sets"]["generated_samples"].update(_panel(0.01 + loss, 0.0, 0.5 + auc, 0.0))
+        realism["sets"]["prior_samples"].update(_panel(0.012, 0.0, 0.51, 0.0))  # within standard
         path.write_text(json.dumps(metrics))
     return made
 
@@ -103,6 +104,16 @@ def test_a_section_over_the_budget_is_refused_with_nothing_written(runs, tmp_pat
     # 64 training haplotypes: the stricter check, said why; the spreads were set to 0
     assert "fewer than 1000 training haplotypes: checked at mean + spread" in text
     assert "+ spread" not in text.split("checked at")[0]
+
+
+def test_a_scored_generator_that_meets_the_budget_is_offered_and_accepted(runs, tmp_path, caplog):
+    assert _sample(runs["run"], tmp_path / "d.vcf.gz", "--privacy", "standard") == 2
+    assert "meets it: --sampler prior (coverage (Hamming)" in caplog.text
+    out = tmp_path / "prior.vcf.gz"
+    assert _sample(runs["run"], out, "--sampler", "prior", "--privacy", "standard") == 0
+    record = json.loads((tmp_path / "prior.privacy.json").read_text())["sections"][SECTIONS[0]]
+    assert record["generator"] == "prior" and record["meets"] is True
+    assert record["loss"]["excess"] == pytest.approx(0.002)
 
 
 def test_a_looser_budget_or_off_releases_and_records_the_check(runs, tmp_path):
@@ -128,8 +139,8 @@ def test_the_runs_setting_is_the_default_and_the_option_wins(runs, tmp_path, cap
 
 def test_an_unevaluated_generator_is_not_measured(runs, tmp_path, caplog):
     out = tmp_path / "p.vcf.gz"
-    assert _sample(runs["run"], out, "--sampler", "prior", "--privacy", "lenient") == 2
-    assert "not measured" in caplog.text and "not prior" in caplog.text
+    assert _sample(runs["run"], out, "--sampler", "gmm/calls", "--privacy", "lenient") == 2
+    assert "not measured" in caplog.text and "not gmm/calls" in caplog.text
     assert "vae-genomics evaluate RUN --synthetic" in caplog.text
     assert not out.exists()
 

@@ -25,8 +25,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: The realism-panel set that holds the evaluated generator's numbers.
+#: The realism-panel sets that hold the default generator's and the prior's numbers.
 GENERATED_SET = "generated_samples"
+PRIOR_SET = "prior_samples"
 
 
 class PrivacyBudgetError(RunError):
@@ -42,6 +43,26 @@ def resolve_budget(option: str | None, runs: Iterable[LoadedRun]) -> PrivacyBudg
     return parse_budget(first.config.generation.privacy if first is not None else "standard")
 
 
+def evaluated_generators(evaluation: dict[str, Any]) -> dict[str, str]:
+    """The generators a run's report scored, by the ``--sampler`` name that draws them again:
+    the default generator (set ``generated_samples``) and ``prior`` (``prior_samples``)."""
+    names = {"prior": PRIOR_SET}
+    evaluated = (evaluation.get("generator") or {}).get("name")
+    if evaluated:
+        names[evaluated] = GENERATED_SET
+    return names
+
+
+def _coverage_fraction(evaluation: dict[str, Any], key: str) -> float | None:
+    """The set's coverage in Hamming space ÷ the ceiling's (how much realism a choice costs)."""
+    modeseek = evaluation.get("modeseek") or {}
+    try:
+        ceiling = modeseek["ceiling"]["prdc_hamming"]["coverage"]
+        return modeseek["sets"][key]["prdc_hamming"]["coverage"] / ceiling
+    except (KeyError, TypeError, ZeroDivisionError):
+        return None
+
+
 def section_check(
     run: LoadedRun, budget: PrivacyBudget, generator: str | None = None
 ) -> dict[str, Any]:
@@ -50,27 +71,51 @@ def section_check(
     Args:
         run: A finished run.
         budget: The limits.
-        generator: The generator asked for, or None for the one the run evaluated. Another
-            generator's numbers were not measured: the check says so (``meets`` None).
+        generator: The generator asked for (a ``--sampler`` name), or None for the default one
+            the run evaluated. A generator the report did not score was not measured: the check
+            says so (``meets`` None).
 
     Returns:
-        :func:`~vae_genomics.evaluation.budget.check_budget`'s record plus ``generator`` (the
-        evaluated one) and, when unmeasured, ``why``.
+        :func:`~vae_genomics.evaluation.budget.check_budget`'s record plus ``generator``, its
+        ``coverage_fraction``, ``alternatives`` (the other scored generators that meet the
+        budget, with their coverage fraction and verdict) and, when unmeasured, ``why``.
     """
     from vae_genomics.run.directory import METRICS_FILE, read_json
 
     evaluation = read_json(run.run_dir / METRICS_FILE).get("evaluation") or {}
-    evaluated = (evaluation.get("generator") or {}).get("name")
+    scored = evaluated_generators(evaluation)
+    default = (evaluation.get("generator") or {}).get("name")
+    wanted = default if generator is None else generator
     realism = evaluation.get("realism") or {}
-    panel = (realism.get("sets") or {}).get(GENERATED_SET) or {}
-    check = check_budget(panel, realism.get("ceiling") or {}, budget, len(run.train_rows))
-    check["generator"] = evaluated
-    if generator is not None and generator != evaluated:
-        check["meets"], check["unmeasured"] = None, "generator"
-        check["why"] = f"the run's report evaluated {evaluated or 'no generator'}, not {generator}"
-    elif check["meets"] is None:
-        check["unmeasured"] = "numbers"
-        check["why"] = "the run's evaluation has no privacy numbers for its generator"
+    sets, ceiling, n_train = (
+        realism.get("sets") or {},
+        realism.get("ceiling") or {},
+        len(run.train_rows),
+    )
+    checks = {
+        name: check_budget(sets.get(key) or {}, ceiling, budget, n_train)
+        for name, key in scored.items()
+    }
+    verdicts = evaluation.get("verdicts") or {}
+    alternatives = [
+        {
+            "sampler": name,
+            "coverage_fraction": _coverage_fraction(evaluation, scored[name]),
+            "verdict": verdicts.get(scored[name]),
+        }
+        for name, c in checks.items()
+        if name != wanted and c["meets"] is True
+    ]
+    if wanted not in scored:
+        check = {**check_budget({}, ceiling, budget, n_train), "unmeasured": "generator"}
+        check["why"] = f"the run's report scored {', '.join(scored)}, not {wanted}"
+    else:
+        check = checks[wanted]
+        if check["meets"] is None:
+            check["unmeasured"] = "numbers"
+            check["why"] = f"the run's evaluation has no privacy numbers for {wanted}"
+        check["coverage_fraction"] = _coverage_fraction(evaluation, scored[wanted])
+    check["generator"], check["alternatives"] = wanted, alternatives
     return check
 
 
@@ -104,6 +149,7 @@ def enforce(
             if c["strict"]
             else ""
         )
+        + "".join(f"\n    {_alternative(a)}" for a in c.get("alternatives", []))
         for name, c in missed.items()
     ]
     raise PrivacyBudgetError(
@@ -113,6 +159,16 @@ def enforce(
         + "\nNothing was written. What to do: "
         + " ".join(_advice(missed.values()))
         + " docs/privacy.md says what the numbers mean."
+    )
+
+
+def _alternative(alt: dict[str, Any]) -> str:
+    """One line: another scored generator of the section that meets the budget, and its cost."""
+    cov = alt["coverage_fraction"]
+    cost = f"coverage (Hamming) {cov:.2f} × the ceiling" if cov is not None else "coverage unknown"
+    return (
+        f"meets it: --sampler {alt['sampler']} ({cost}, verdict {alt['verdict'] or 'unknown'}; "
+        "chosen on the numbers it is judged by, so they flatter it slightly)"
     )
 
 
