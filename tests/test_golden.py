@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from vae_genomics.commands.privacy_gate import PrivacyBudgetError
+
 FIXTURES = Path(__file__).parent / "fixtures"
 RUN = FIXTURES / "run_2026"
 GOLDEN = FIXTURES / "golden"
@@ -109,4 +111,6 @@ def test_load_run_reads_the_old_run(run_copy: Path) -> None:
     )  # the TSV keeps 6 significant digits
     rows = [line.split("\t") for line in _golden_rows("sample_default_seed3.tsv")]
     calls = np.array([[int(a) for g in row[1:] for a in g.split("|")] for row in rows]).T
-    np.testing.assert_array_equal(run.sample(20, seed=3), calls)
+    np.testing.assert_array_equal(run.sample(20, seed=3, privacy="off"), calls)
+    with pytest.raises(PrivacyBudgetError, match="do not meet"):  # a loss of 0.144 vs 0.0
+        run.sample(20, seed=3, privacy="standard")

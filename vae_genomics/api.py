@@ -130,6 +130,7 @@ class Run:
         sampler: str | None = None,
         seed: int | None = None,
         populations: str | Mapping[str, int] | None = None,
+        privacy: str | None = None,
     ) -> np.ndarray:
         """Synthetic haplotypes from a generator (codes, then 0/1 haplotypes from the decoder).
 
@@ -142,13 +143,28 @@ class Run:
             populations: Haplotypes per population or superpopulation, ``{"YRI": 1000, "CEU":
                 500}`` or ``"YRI:1000,CEU:500"``, as ``vae-genomics sample --populations``
                 (:meth:`sample_populations`); the groups' haplotypes follow each other.
+            privacy: The privacy budget the run's measured numbers must meet, as ``vae-genomics
+                sample --privacy`` (``standard``, ``off``, ``loss=X,auc=Y``, ...); None: the
+                run's ``generation.privacy``.
 
         Returns:
             Haplotypes, int8 0/1, shape (n, n_variants).
+
+        Raises:
+            PrivacyBudgetError: The run's numbers miss the budget (nothing is drawn).
         """
         if populations is not None:
-            return self.sample_populations(populations, sampler, seed, n=n)[0]
+            return self.sample_populations(populations, sampler, seed, n=n, privacy=privacy)[0]
+        self._check_privacy(privacy, sampler)
         return draw_haplotypes(self._run, int(n), sampler, seed)
+
+    def _check_privacy(self, privacy: str | None, sampler: str | None) -> dict[str, Any]:
+        """The budget check of ``vae-genomics sample`` (commands/privacy_gate), before drawing."""
+        from vae_genomics.commands.privacy_gate import gate
+        from vae_genomics.generate import DEFAULT_GENERATOR
+
+        what = f"sample of {self._run.data.section.name}"
+        return gate([self._run], privacy, sampler or DEFAULT_GENERATOR, what)
 
     def sample_populations(
         self,
@@ -157,6 +173,7 @@ class Run:
         seed: int | None = None,
         individuals: bool = False,
         n: int | None = None,
+        privacy: str | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Synthetic haplotypes of chosen populations (``vae-genomics sample --populations``).
 
@@ -170,6 +187,7 @@ class Run:
             seed: Seed of the draws (default: the run's seed).
             individuals: The counts are individuals (2 haplotypes each), not haplotypes.
             n: The total number of haplotypes, checked when given.
+            privacy: The privacy budget, as for :meth:`sample`.
 
         Returns:
             ``(haplotypes, groups)``: int8 0/1, shape (n, n_variants), and the group of each row.
@@ -180,6 +198,7 @@ class Run:
         """
         from vae_genomics.commands.sample_populations import draw_populations
 
+        self._check_privacy(privacy, sampler)
         drawn = draw_populations(self._run, populations, sampler, seed, n, individuals)
         labels = np.concatenate([np.full(len(h), g, dtype=object) for g, h in drawn.items()])
         return np.concatenate(list(drawn.values())), labels
