@@ -48,7 +48,9 @@ class KernelSource:
 
     def codes(self, n, rng):
         rows = rng.integers(0, len(self.mean), n)
-        return self.mean[rows] + self.bandwidth * self.scale * rng.standard_normal((n, self.mean.shape[1]))
+        return self.mean[rows] + self.bandwidth * self.scale * rng.standard_normal(
+            (n, self.mean.shape[1])
+        )
 
 
 @dataclass

@@ -100,20 +100,29 @@ class ContextHead:
         """Damped Newton steps on all sites of a chunk; returns the weights, shape (c, K + 2).
 
         Each step is halved until the site's penalised NLL does not rise (plain Newton diverges on
-        sites where the decoder's logits are large and p(1 - p) vanishes).
+        sites where the decoder's logits are large and p(1 - p) vanishes). The objective and the
+        gradient are float64; the Hessian, which only sets the step's direction, is the product
+        of the features scaled by sqrt(p (1 - p)) with themselves in float32 (a third of the time
+        of the float64 product, relative error about 1e-7; the line search and the float64
+        gradient decide where the steps stop).
         """
 
+        def linear(w: np.ndarray) -> np.ndarray:
+            return np.matmul(features, w[:, :, None])[..., 0]
+
         def objective(w: np.ndarray) -> np.ndarray:
-            eta = np.einsum("cnd,cd->cn", features, w)
+            eta = linear(w)
             nll = (np.logaddexp(0.0, eta) - y * eta).sum(axis=1)
             return nll + 0.5 * (scale * (w - prior) ** 2).sum(axis=1)
 
+        single = features.astype(np.float32)
         ridge = np.diag(scale)
         value = objective(w)
         for _ in range(self.iterations):
-            p = expit(np.einsum("cnd,cd->cn", features, w))
-            grad = np.einsum("cnd,cn->cd", features, p - y) + scale * (w - prior)
-            hess = np.matmul(features.transpose(0, 2, 1) * (p * (1 - p))[:, None, :], features)
+            p = expit(linear(w))
+            grad = np.matmul((p - y)[:, None, :], features)[:, 0, :] + scale * (w - prior)
+            scaled = single * np.sqrt(p * (1 - p)).astype(np.float32)[..., None]
+            hess = np.matmul(scaled.transpose(0, 2, 1), scaled).astype(np.float64)
             step = np.linalg.solve(hess + ridge, grad[..., None])[..., 0]
             size = np.ones(len(w))
             for _ in range(30):
