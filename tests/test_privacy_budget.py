@@ -168,3 +168,12 @@ def test_old_runs_without_attack_numbers_are_refused_until_re_evaluated(runs, tm
     assert "distance_attack_auc" in caplog.text and "`vae-genomics report RUN` recomputes" in (
         caplog.text
     )
+
+
+def test_an_unknown_budget_on_the_command_line_is_refused_before_anything_runs(
+    runs, tmp_path, capsys
+):
+    with pytest.raises(SystemExit) as stop:
+        _sample(runs["run"], tmp_path / "x.vcf.gz", "--privacy", "private")
+    assert stop.value.code == 2
+    assert "unknown privacy budget 'private'" in capsys.readouterr().err

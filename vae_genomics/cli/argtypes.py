@@ -38,3 +38,14 @@ def finite(text: str) -> float:
     if len(values) != 1:
         raise argparse.ArgumentTypeError(f"expected one number, got {text[:80]!r}")
     return values[0]
+
+
+def privacy_budget(text: str) -> str:
+    """A privacy budget: off, strict, standard, lenient or loss=X,auc=Y (argparse type)."""
+    from vae_genomics.config.budget import parse_budget
+
+    try:
+        parse_budget(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from vae_genomics.cli.argtypes import seed
+from vae_genomics.cli.argtypes import privacy_budget, seed
 from vae_genomics.generate import DEFAULT_GENERATOR
 from vae_genomics.generate.admixture import DEFAULT_GENERATIONS, DEFAULT_RATE
 
@@ -32,7 +32,7 @@ def sample_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-memory", metavar="SIZE", help="refuse an --n whose memory estimate "
                    "(N × sites × 32 bytes) exceeds SIZE, e.g. 16G (default 4G)")  # fmt: skip
     p.add_argument(
-        "--privacy", metavar="BUDGET", default=None,
+        "--privacy", metavar="BUDGET", default=None, type=privacy_budget,
         help="privacy budget every section must meet, checked on the numbers its report "
         "measured (privacy loss and distance-attack AUC beside the real reference) before "
         "anything is drawn: strict, standard, lenient, loss=X,auc=Y, or off (no check; today's "
