@@ -16,7 +16,7 @@ Typical use (on the bundled example, from the project directory):
   vae-genomics train --config configs/example.yaml --section 22_487463-942704 --epochs 50
   vae-genomics report runs/22_487463-942704                   # re-draw the latest run's report
   vae-genomics report --index runs --config configs/example.yaml   # one page across sections
-  vae-genomics sample runs/22_487463-942704 --n 200 --out synthetic.vcf.gz   # default generator
+  vae-genomics sample runs/22_487463-942704 --n 200 --out synthetic.vcf.gz   # if it meets the privacy budget
   vae-genomics evaluate runs/22_487463-942704 --synthetic other.vcf.gz   # score any generator
   vae-genomics encode runs/22_487463-942704 --out latent.tsv  # the run's own haplotypes
   vae-genomics <command> --help                               # options and examples of each
@@ -58,7 +58,8 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     ),
     "sample": (
         "vae-genomics sample runs/22_392-487449 --n 200 --out synthetic.vcf.gz",
-        "vae-genomics sample runs/22_392-487449 --n 1000 --sampler gmm --seed 1 --out synthetic.vcf.gz",
+        "vae-genomics sample runs/22_392-487449 --n 200 --privacy lenient --out synthetic.vcf.gz",
+        "vae-genomics sample runs/22_392-487449 --n 1000 --sampler prior --seed 1 --out synthetic.vcf.gz",
         "vae-genomics sample runs/22_392-487449 --n 10 --out - | head -20",
         "vae-genomics sample runs/22_392-487449 --populations YRI:200,CEU:100 --out cohort.vcf.gz",
         "vae-genomics sample --runs runs --region chr1:2802297-3009019 --n 1000",
