@@ -177,3 +177,22 @@ def test_an_unknown_budget_on_the_command_line_is_refused_before_anything_runs(
         _sample(runs["run"], tmp_path / "x.vcf.gz", "--privacy", "private")
     assert stop.value.code == 2
     assert "unknown privacy budget 'private'" in capsys.readouterr().err
+
+
+def test_groups_over_a_region_are_held_to_the_loss_limit_against_their_own_ceiling(caplog):
+    from vae_genomics.commands.privacy_gate import group_budget
+
+    record = {"budget": PrivacyBudget("standard", 0.01, 0.02).to_dict()}
+    scores = {
+        "YRI": {"synthetic": {"privacy_loss": 0.06}, "ceiling": {"privacy_loss": 0.02}},
+        "CEU": {"synthetic": {"privacy_loss": 0.025}, "ceiling": {"privacy_loss": 0.02}},
+        "MXL": {"skipped": "too few held-out haplotypes"},
+    }
+    groups = group_budget(record, scores)
+    assert set(groups) == {"YRI", "CEU"}
+    assert groups["YRI"]["excess"] == pytest.approx(0.04) and not groups["YRI"]["meets"]
+    assert groups["CEU"]["meets"]
+    assert "1 group(s) leak more than the budget allows over the region: YRI (+0.040)" in (
+        caplog.text
+    )
+    assert group_budget({"budget": "off"}, scores) == {"budget": "off"}

@@ -85,7 +85,12 @@ def run_region_populations(args: argparse.Namespace) -> None:
             training haplotypes), as for one section.
     """
     from vae_genomics.commands.options import start_tensorflow
-    from vae_genomics.commands.privacy_gate import gate, region_generator, write_record
+    from vae_genomics.commands.privacy_gate import (
+        gate,
+        group_budget,
+        region_generator,
+        write_record,
+    )
     from vae_genomics.commands.region_vcf import write_region_vcf
     from vae_genomics.commands.sample_populations import (
         parse_counts,
@@ -147,6 +152,8 @@ def run_region_populations(args: argparse.Namespace) -> None:
         return
     scores, real = evaluate_groups(loaded, first, drawn, seed)
     write_json(numbers, scores, args.overwrite)
+    record["groups"] = group_budget(record, scores)
+    write_record(vcf, record)
     figure = population_pca_figure(
         loaded.haplotypes[loaded.train_rows], real, {k: drawn[k] for k in real},
         numbers.with_suffix(".png"), args.overwrite,
