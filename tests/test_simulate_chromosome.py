@@ -72,6 +72,7 @@ def test_bed_sections_run_from_hotspot_to_hotspot_and_cover_every_site(scenario)
     # the written config cuts exactly these sections, every site in one of them
     config = load_config(scenario["config"])
     assert config.data.sections == "bed" and config.data.bed == scenario["bed"]
+    assert config.generation.privacy == "off"  # simulated individuals: the region step runs
     matrix, sections = list_sections(config.data, genotypes=False)
     assert [s.name for s in sections] == bed["name"].tolist()
     assert sum(s.n_variants for s in sections) == len(positions) == len(matrix.positions)
