@@ -196,3 +196,28 @@ def test_groups_over_a_region_are_held_to_the_loss_limit_against_their_own_ceili
         caplog.text
     )
     assert group_budget({"budget": "off"}, scores) == {"budget": "off"}
+
+
+def _metrics(generated, prior, n_train=4000):
+    ceiling = _panel(0.0, 0.01, 0.5, 0.01)
+    return {"n_train": n_train, "evaluation": {"realism": {
+        "ceiling": ceiling, "sets": {"generated_samples": generated, "prior_samples": prior}}}}  # fmt: skip
+
+
+def test_the_report_says_when_sample_will_not_release_a_section():
+    from vae_genomics.report.advice import next_steps
+
+    leaky, fine = _panel(0.05, 0.01, 0.56, 0.01), _panel(0.005, 0.01, 0.51, 0.01)
+    steps = dict(next_steps(_metrics(leaky, fine), "S", privacy="standard"))
+    finding = next(f for f in steps if "will not release" in f)
+    assert "privacy budget 'standard'" in finding and "excess +0.050" in finding
+    assert steps[finding].endswith("--sampler prior")
+    steps = dict(next_steps(_metrics(leaky, leaky), "S", privacy="standard"))
+    assert next(c for f, c in steps.items() if "will not release" in f).endswith(
+        "--privacy lenient"
+    )
+    for privacy in (None, "off"):
+        assert not any("will not release" in f for f, _ in next_steps(_metrics(leaky, leaky), "S",
+                                                                      privacy=privacy))  # fmt: skip
+    assert not any("will not release" in f for f, _ in next_steps(_metrics(fine, leaky), "S",
+                                                                  privacy="standard"))  # fmt: skip

@@ -72,7 +72,10 @@ def verdict_sentences(metrics: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 def next_steps(
-    metrics: Mapping[str, Any], section: str, max_epochs: int | None = None
+    metrics: Mapping[str, Any],
+    section: str,
+    max_epochs: int | None = None,
+    privacy: str | None = None,
 ) -> list[tuple[str, str]]:
     """``(finding, command)`` pairs, most important first; one "nothing to fix" pair when all is ok.
 
@@ -80,6 +83,8 @@ def next_steps(
         metrics: A run's ``metrics.json``.
         section: Section name (for the commands).
         max_epochs: ``training.epochs`` the run was trained with (``None``: unknown).
+        privacy: The run's ``generation.privacy`` (``None`` or ``off``: no budget step): a
+            section whose numbers miss it gets a step saying ``sample`` will not release it.
     """
     ev = metrics.get("evaluation") or {}
     verdicts: dict[str, str] = ev.get("verdicts") or {}
@@ -132,6 +137,9 @@ def next_steps(
             "prior samples)",
             f"vae-genomics sample runs/{section} --n 1000 --out synthetic.vcf.gz",
         ))  # fmt: skip
+    budget = budget_step(metrics, section, privacy)
+    if budget:
+        steps.append(budget)
     converged = not_converged(metrics, max_epochs)
     if converged:
         steps.append((
@@ -144,6 +152,39 @@ def next_steps(
             f"vae-genomics sample runs/{section} --n 1000 --out synthetic.vcf.gz",
         ))  # fmt: skip
     return steps
+
+
+def budget_step(
+    metrics: Mapping[str, Any], section: str, privacy: str | None
+) -> tuple[str, str] | None:
+    """The step of a section whose default generator misses the run's privacy budget (the check
+    of ``vae-genomics sample``, :mod:`vae_genomics.evaluation.budget`), or None."""
+    from vae_genomics.config.budget import parse_budget
+    from vae_genomics.evaluation.budget import check_budget, describe_check
+
+    budget = parse_budget(privacy) if privacy else None
+    realism = (metrics.get("evaluation") or {}).get("realism") or {}
+    sets, ceiling = realism.get("sets") or {}, realism.get("ceiling") or {}
+    if budget is None or not ceiling:
+        return None
+    n_train = int(metrics.get("n_train") or 0)
+    check = check_budget(sets.get("generated_samples") or {}, ceiling, budget, n_train)
+    if check["meets"] is True:
+        return None
+    prior = check_budget(sets.get("prior_samples") or {}, ceiling, budget, n_train)["meets"]
+    what = describe_check("the default generator", check).split(": ", 1)[1]
+    finding = (
+        f"under the privacy budget '{budget.name}' (generation.privacy), `vae-genomics sample` "
+        f"will not release this section: {what}"
+    )
+    sample = f"vae-genomics sample runs/{section} --n 1000 --out synthetic.vcf.gz"
+    if prior is True:
+        return (
+            finding + "; the prior meets it (at its own realism, above)",
+            f"{sample} --sampler prior",
+        )
+    why = "; docs/privacy.md says what lowers the leak and what a looser budget means"
+    return finding + why, f"{sample} --privacy lenient"
 
 
 def _tripped(sets: Mapping[str, Any], name: str) -> str:

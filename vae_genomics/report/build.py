@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from vae_genomics.common.io import atomic_write_text
+from vae_genomics.config.budget import DEFAULT_LEVEL
 from vae_genomics.evaluation.result import Evaluation
 from vae_genomics.report.html import (
     config_block,
@@ -190,9 +191,10 @@ def _page_body(
     n_pcs = int(modeseek["settings"]["n_pcs"])
     section = (metrics or {}).get("section", {}).get("name", "SECTION")
     max_epochs = (config.get("training") or {}).get("epochs")
+    privacy = (config.get("generation") or {}).get("privacy", DEFAULT_LEVEL)
     return (
         contents(figures, summary=bool(metrics))
-        + (summary_box(metrics, section, max_epochs) if metrics else "")
+        + (summary_box(metrics, section, max_epochs, privacy) if metrics else "")
         + "<p class='note'>Is the decoded and generated data spread like the real haplotypes, or "
         "piled onto their densest modes? Each set below is compared with held-out real "
         "haplotypes, beside the same numbers for real training haplotypes (the ceiling).</p>"

@@ -149,7 +149,9 @@ def contents(figures: Sequence[tuple[Path, str]], summary: bool = True) -> str:
     return f"<nav class='toc'>Contents: {links}</nav>"
 
 
-def summary_box(metrics: Mapping[str, Any], section: str, max_epochs: int | None) -> str:
+def summary_box(
+    metrics: Mapping[str, Any], section: str, max_epochs: int | None, privacy: str | None = None
+) -> str:
     """The summary (one sentence per verdict, where β came from) and the "what to do next" box."""
     from vae_genomics.report.advice import beta_origin, verdict_sentences
 
@@ -157,7 +159,8 @@ def summary_box(metrics: Mapping[str, Any], section: str, max_epochs: int | None
     items += f"<li>{_code(html.escape(beta_origin(metrics, section)))}</li>"
     return (
         f"<h2 id='summary'>Summary</h2><div class='box'><ul>{items}</ul></div>"
-        f"<h2 id='next'>What to do next</h2>{next_steps_html(metrics, section, max_epochs)}"
+        f"<h2 id='next'>What to do next</h2>"
+        f"{next_steps_html(metrics, section, max_epochs, privacy)}"
     )
 
 
@@ -166,13 +169,15 @@ def _code(text: str) -> str:
     return re.sub(r"`([^`]+)`", r"<code>\1</code>", text)
 
 
-def next_steps_html(metrics: Mapping[str, Any], section: str, max_epochs: int | None) -> str:
+def next_steps_html(
+    metrics: Mapping[str, Any], section: str, max_epochs: int | None, privacy: str | None = None
+) -> str:
     """The "what to do next" box: each finding with the command that addresses it."""
     from vae_genomics.report.advice import next_steps
 
     rows = "".join(
         f"<li>{html.escape(finding)}:<br><code>{html.escape(command)}</code></li>"
-        for finding, command in next_steps(metrics, section, max_epochs)
+        for finding, command in next_steps(metrics, section, max_epochs, privacy)
     )
     return f"<div class='box next'><ul>{rows}</ul></div>"
 

@@ -44,6 +44,7 @@ class IndexRow:
     metrics: dict[str, Any]
     max_epochs: int | None = None
     span: tuple[str, int, int] | None = None  # contig, start, end (untrained sections)
+    privacy: str | None = None  # the run's generation.privacy
 
     @property
     def trained(self) -> bool:
@@ -116,7 +117,8 @@ def collect_runs(runs_dir: str | Path) -> list[IndexRow]:
             log.warning("%s: not valid JSON; section skipped", run / METRICS_FILE)
             continue
         link = f"{section_dir.name}/{run.name}/{REPORT_DIR}/index.html"
-        rows.append(IndexRow(section_dir.name, run.name, link, metrics, _max_epochs(run)))
+        epochs, privacy = _run_settings(run)
+        rows.append(IndexRow(section_dir.name, run.name, link, metrics, epochs, privacy=privacy))
     return rows
 
 
@@ -136,14 +138,25 @@ def section_tracks(
     return out
 
 
-def _max_epochs(run: Path) -> int | None:
-    """``training.epochs`` of a run's ``config.yaml`` (for the "not converged" advice)."""
+def _run_settings(run: Path) -> tuple[int | None, str]:
+    """``training.epochs`` (for the "not converged" advice; None when unreadable) and
+    ``generation.privacy`` (for the budget's advice; the default when absent) of a run's
+    ``config.yaml``."""
     import yaml
 
+    from vae_genomics.config.budget import DEFAULT_LEVEL
+
     try:
-        return int(yaml.safe_load((run / CONFIG_FILE).read_text())["training"]["epochs"])
-    except (OSError, KeyError, TypeError, ValueError, yaml.YAMLError):
-        return None
+        raw = yaml.safe_load((run / CONFIG_FILE).read_text())
+    except (OSError, yaml.YAMLError):
+        return None, DEFAULT_LEVEL
+    raw = raw if isinstance(raw, dict) else {}
+    try:
+        epochs = int(raw["training"]["epochs"])
+    except (KeyError, TypeError, ValueError):
+        epochs = None
+    privacy = (raw.get("generation") or {}).get("privacy", DEFAULT_LEVEL)
+    return epochs, str(privacy)
 
 
 def add_untrained(rows: list[IndexRow], configured: Sequence[Mapping[str, Any]]) -> list[IndexRow]:
@@ -194,7 +207,7 @@ def render_index(
     trained = [r for r in rows if r.trained]
     todo = []
     for row in trained:
-        steps = next_steps(row.metrics, row.section, row.max_epochs)
+        steps = next_steps(row.metrics, row.section, row.max_epochs, row.privacy)
         if not steps[0][0].startswith("nothing to fix"):
             todo += [(row, finding, command) for finding, command in steps]
     advice = "".join(
@@ -296,7 +309,7 @@ def _row(row: IndexRow, reconstruction: str) -> list[str]:
         f"{SET_SHORT.get(n, n)}: {v}" for n, v in (ev.get("verdicts", {}) if ev else {}).items()
     )
     active = m.get("active_units")
-    command = next_steps(m, row.section, row.max_epochs)[0][1]
+    command = next_steps(m, row.section, row.max_epochs, row.privacy)[0][1]
     return [
         f'<td data-v="{html.escape(row.section)}"{anchor}><a href="{html.escape(row.link)}">'
         f"{html.escape(row.section)}</a></td>",
