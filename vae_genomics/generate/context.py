@@ -191,22 +191,31 @@ class ContextHead:
         n, m = np.shape(logits)
         weights = self._block(offset, m)
         c = min(offset, self.order)
-        buf = np.zeros((n, c + m), order="F")  # 0./1., columns contiguous: no cast per site
-        if c:
-            if context is None or context.shape[0] != n or context.shape[1] < c:
-                raise ValueError(
-                    f"a block at site {offset} needs the alleles of the {c} sites before it for "
-                    f"its {n} haplotypes, got {None if context is None else context.shape}"
-                )
-            buf[:, :c] = context[:, context.shape[1] - c :]
+        if c and (context is None or context.shape[0] != n or context.shape[1] < c):
+            raise ValueError(
+                f"a block at site {offset} needs the alleles of the {c} sites before it for "
+                f"its {n} haplotypes, got {None if context is None else context.shape}"
+            )
+        # the last `order` alleles in a ring: site p's allele in column p % order (columns
+        # contiguous); memory n × order floats whatever the block's length
+        ring = np.zeros((n, self.order), order="F")
+        for p in range(offset - c, offset):
+            ring[:, p % self.order] = context[:, context.shape[1] - (offset - p)]
+        lags = np.zeros(self.order)
+        out = np.empty((n, m), dtype=np.int8)
         uniforms = rng.random((n, m))
         for j in range(m):
-            k = min(offset + j, self.order)
+            site = offset + j
+            k = min(site, self.order)
             eta = weights[j, 0] * logits[:, j] + weights[j, -1]
             if k:
-                eta = eta + buf[:, c + j - k : c + j][:, ::-1] @ weights[j, 1 : k + 1]
-            buf[:, c + j] = uniforms[:, j] < expit(eta / temperature)
-        return buf[:, c:].astype(np.int8)
+                lags[:] = 0.0
+                lags[[(site - i) % self.order for i in range(1, k + 1)]] = weights[j, 1 : k + 1]
+                eta = eta + ring @ lags
+            drawn = uniforms[:, j] < expit(eta / temperature)
+            out[:, j] = drawn
+            ring[:, site % self.order] = drawn
+        return out
 
     def _block(self, offset: int, m: int) -> np.ndarray:
         """The head's weights of sites ``offset .. offset + m``."""
