@@ -99,7 +99,7 @@ def test_a_section_over_the_budget_is_refused_with_nothing_written(runs, tmp_pat
     assert not out.exists() and not (tmp_path / "s.privacy.json").exists()
     text = caplog.text
     assert f"{SECTIONS[0]}: privacy loss 0.040 vs reference 0.010 (excess +0.030" in text
-    assert "--privacy off" in text and "larger KL weight" in text
+    assert "--privacy off" in text and "model.dropout" in text
     assert "report RUN" not in text and "evaluate RUN" not in text  # advice for this miss only
     # 64 training haplotypes: the stricter check, said why; the spreads were set to 0
     assert "fewer than 1000 training haplotypes: checked at mean + spread" in text
