@@ -221,3 +221,18 @@ def test_the_report_says_when_sample_will_not_release_a_section():
                                                                       privacy=privacy))  # fmt: skip
     assert not any("will not release" in f for f, _ in next_steps(_metrics(fine, leaky), "S",
                                                                   privacy="standard"))  # fmt: skip
+
+
+def test_a_regions_own_numbers_are_checked_after_drawing(caplog):
+    from vae_genomics.commands.privacy_gate import region_budget
+
+    record = {"budget": PrivacyBudget("standard", 0.01, 0.02).to_dict()}
+    metrics = {"realism": {"ceiling": _panel(0.02, 0.0, 0.51, 0.0),
+                         "sets": {"mosaic": _panel(0.05, 0.0, 0.52, 0.0)}}}  # fmt: skip
+    check = region_budget(record, metrics, "mosaic", n_train=4000)
+    assert check["meets"] is False and check["loss"]["excess"] == pytest.approx(0.03)
+    assert check["budget"]["name"] == "standard"
+    assert "the region as a whole does not meet" in caplog.text
+    metrics["realism"]["sets"]["mosaic"] = _panel(0.025, 0.0, 0.52, 0.0)
+    assert region_budget(record, metrics, "mosaic", n_train=4000)["meets"] is True
+    assert region_budget({"budget": "off"}, metrics, "mosaic", 4000) == {"budget": "off"}

@@ -263,13 +263,15 @@ def region_generator(decoder: str | None) -> str | None:
 def region_budget(
     record: dict[str, Any], metrics: dict[str, Any], joint: str, n_train: int
 ) -> dict[str, Any]:
-    """The region's own numbers (its ``panel``, the drawn joint model beside the ceiling) checked
-    against the budget of ``record``; a miss is logged as a warning (the VCF is written: its
-    sections met the budget, the region as a whole is scored after drawing)."""
+    """The region's own numbers checked against the budget of ``record``: the drawn joint model's
+    privacy loss and distance-attack AUC beside the ceiling's (``metrics["realism"]``, from
+    :func:`vae_genomics.evaluation.region.evaluate_region`). A miss is logged as a warning: the
+    VCF is written, since its sections met the budget and the region as a whole is scored only
+    after drawing."""
     if record.get("budget") == "off":
         return {"budget": "off"}
     budget = PrivacyBudget(**record["budget"])
-    panel = metrics.get("panel") or {}
+    panel = metrics.get("realism") or {}
     check = check_budget((panel.get("sets") or {}).get(joint) or {}, panel.get("ceiling") or {},
                          budget, n_train)  # fmt: skip
     if check["meets"] is not True:
