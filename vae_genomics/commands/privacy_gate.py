@@ -179,8 +179,8 @@ def _advice(missed: Iterable[dict[str, Any]]) -> list[str]:
     advice = []
     if "over" in kinds:
         advice.append(
-            "for a section over the budget, retrain it with dropout (`train --set "
-            "model.dropout=0.5`: it lowered the model's memorisation where a larger KL weight "
+            "for a section over the budget, retrain it with dropout (e.g. `train --set "
+            "model.dropout=0.6`: it lowered the model's memorisation where a larger KL weight "
             "did not, at a cost in fit; docs/privacy.md), or choose a looser budget (`--privacy "
             "lenient` or `--privacy loss=X,auc=Y`), or release the set knowingly with "
             "`--privacy off`;"
