@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from experiments.seed_tables import mean_cells
 from vae_genomics.evaluation.modeseek import mode_seeking_report
 from vae_genomics.evaluation.realism import common_size, realism_ceiling, realism_panel
 from vae_genomics.evaluation.verdict import VerdictThresholds
@@ -135,11 +136,7 @@ def main(argv: list[str] | None = None) -> int:
             for row in score(label, Path(path), args.sources, seed):
                 found.setdefault(row["source"], []).append(row)
         for name, rows in found.items():
-            cells = []
-            for key in keys:
-                v = np.array([r[key] for r in rows])
-                sd = f" ± {v.std(ddof=1):.3f}" if len(v) > 1 and "excess" in key else ""
-                cells.append(f"{v.mean():.3f}{sd}")
+            cells = mean_cells(rows, keys, lambda key: "excess" in key)
             print(f"| {label} | {name} | " + " | ".join(cells) + " |", flush=True)
     return 0
 

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from experiments.seed_tables import mean_cells
 from vae_genomics.evaluation.modeseek import mode_seeking_report
 from vae_genomics.evaluation.privacy import nn_distances
 from vae_genomics.evaluation.realism import common_size, realism_ceiling, realism_panel
@@ -145,11 +146,7 @@ def main(argv: list[str] | None = None) -> int:
             for name, row in score(label, Path(path), args.sets, seed).items():
                 found.setdefault(name, []).append(row)
         for name, rows in found.items():
-            cells = []
-            for key in KEYS:
-                v = np.array([r[key] for r in rows], dtype=float)
-                sd = f" ± {v.std(ddof=1):.3f}" if key == "privacy loss" and len(v) > 1 else ""
-                cells.append(f"{v.mean():.3f}{sd}")
+            cells = mean_cells(rows, KEYS, lambda key: key == "privacy loss")
             print(f"| {label} | {name} | " + " | ".join(cells) + " |", flush=True)
     return 0
 
