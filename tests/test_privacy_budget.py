@@ -11,6 +11,7 @@ import pytest
 from run_factory import SECTIONS, train_tiny_sections
 
 from vae_genomics import cli
+from vae_genomics.config import load_config
 from vae_genomics.config.budget import LEVELS, PrivacyBudget, parse_budget
 from vae_genomics.config.schema import Config
 from vae_genomics.evaluation.budget import check_budget, describe_check
@@ -26,8 +27,10 @@ def test_levels_and_custom_budgets_parse():
             parse_budget(bad)
 
 
-def test_the_setting_is_validated_with_the_key_named():
+def test_the_setting_is_validated_with_the_key_named(tmp_path):
     assert Config().generation.privacy == "standard"
+    (tmp_path / "c.yaml").write_text("generation:\n  privacy: off\n")  # YAML 1.1: False
+    assert load_config(tmp_path / "c.yaml").generation.privacy == "off"
     with pytest.raises(ValueError, match=r"generation\.privacy") as err:
         Config(generation={"privacy": "private"})
     assert "loss=X,auc=Y" in str(err.value)

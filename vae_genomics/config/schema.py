@@ -289,6 +289,12 @@ class GenerationConfig(_Strict):
         "(evaluation/budget.py, docs/privacy.md)",
     )
 
+    @field_validator("privacy", mode="before")
+    @classmethod
+    def _off_as_written(cls, value: object) -> object:
+        """YAML reads an unquoted ``off`` (or ``no``, ``false``) as False: that means ``off``."""
+        return "off" if value is False else value
+
     @field_validator("privacy")
     @classmethod
     def _known_budget(cls, value: str) -> str:
