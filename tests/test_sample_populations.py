@@ -15,7 +15,8 @@ from vcf_factory import structured_haplotypes, vcf_text, write_vcf
 
 import vae_genomics
 from vae_genomics.cli import main
-from vae_genomics.commands.sample_populations import parse_counts, table_path
+from vae_genomics.commands.options import table_path
+from vae_genomics.commands.sample_populations import parse_counts
 from vae_genomics.common.errors import DataError
 from vae_genomics.evaluation.populations import AncestryClassifier, assignment_rate
 from vae_genomics.generate.conditional import group_seed

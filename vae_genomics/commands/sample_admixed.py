@@ -163,14 +163,13 @@ def _check_args(args: argparse.Namespace) -> None:
 def run_admixed(args: argparse.Namespace) -> None:
     """``sample --region ... --admixed NAME:FRACTION,...``: check, draw the sources, splice,
     write the VCF, its populations table, the true local ancestry and the summary."""
-    from vae_genomics.commands.options import start_tensorflow
+    from vae_genomics.commands.options import start_tensorflow, table_path
     from vae_genomics.commands.privacy_gate import gate, region_generator, write_record
     from vae_genomics.commands.region_vcf import write_region_vcf
     from vae_genomics.commands.sample_populations import (
         populations_table,
         resolve_request,
         sample_names,
-        table_path,
     )
     from vae_genomics.commands.sample_region_populations import region_groups
     from vae_genomics.common.io import atomic_write_text, check_output_path, write_json

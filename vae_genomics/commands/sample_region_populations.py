@@ -84,7 +84,7 @@ def run_region_populations(args: argparse.Namespace) -> None:
         DataError: A request the region's runs cannot meet (unknown name, odd count, too few
             training haplotypes), as for one section.
     """
-    from vae_genomics.commands.options import start_tensorflow
+    from vae_genomics.commands.options import start_tensorflow, table_path
     from vae_genomics.commands.privacy_gate import (
         gate,
         group_budget,
@@ -97,7 +97,6 @@ def run_region_populations(args: argparse.Namespace) -> None:
         populations_table,
         resolve_request,
         sample_names,
-        table_path,
     )
     from vae_genomics.common.io import atomic_write_text, check_output_path, write_json
     from vae_genomics.generate.region import DEFAULT_DECODER, sample_region_groups

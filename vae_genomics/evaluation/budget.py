@@ -28,7 +28,7 @@ from typing import Any
 
 from vae_genomics.config.budget import SMALL_COHORT, PrivacyBudget
 
-__all__ = ["PrivacyBudget", "check_budget", "describe_check"]
+__all__ = ["PrivacyBudget", "check_budget", "describe_check", "describe_numbers"]
 
 
 def _number(panel: Mapping[str, Any], key: str) -> float | None:
@@ -82,10 +82,10 @@ def check_budget(
     return out
 
 
-def describe_check(section: str, check: Mapping[str, Any]) -> str:
-    """One line per section for messages: each number, its reference, excess and limit."""
+def describe_numbers(check: Mapping[str, Any]) -> str:
+    """A check's numbers in words: each number, its reference, excess and limit."""
     if check.get("meets") is None:
-        return f"{section}: not measured ({', '.join(check['missing']) or 'no numbers'})"
+        return f"not measured ({', '.join(check['missing']) or 'no numbers'})"
     parts = []
     for name, label in (("loss", "privacy loss"), ("auc", "distance-attack AUC")):
         c = check[name]
@@ -95,4 +95,9 @@ def describe_check(section: str, check: Mapping[str, Any]) -> str:
             f"{label} {c['value']:.3f} vs reference {c['reference']:.3f} "
             f"(excess {c['excess']:+.3f}{plus}, limit +{c['limit']:g}: {mark})"
         )
-    return f"{section}: " + "; ".join(parts)
+    return "; ".join(parts)
+
+
+def describe_check(section: str, check: Mapping[str, Any]) -> str:
+    """One line per section for messages: ``<section>: `` and :func:`describe_numbers`."""
+    return f"{section}: {describe_numbers(check)}"

@@ -160,7 +160,7 @@ def budget_step(
     """The step of a section whose default generator misses the run's privacy budget (the check
     of ``vae-genomics sample``, :mod:`vae_genomics.evaluation.budget`), or None."""
     from vae_genomics.config.budget import parse_budget
-    from vae_genomics.evaluation.budget import check_budget, describe_check
+    from vae_genomics.evaluation.budget import check_budget, describe_numbers
 
     budget = parse_budget(privacy) if privacy else None
     realism = (metrics.get("evaluation") or {}).get("realism") or {}
@@ -172,7 +172,7 @@ def budget_step(
     if check["meets"] is True:
         return None
     prior = check_budget(sets.get("prior_samples") or {}, ceiling, budget, n_train)["meets"]
-    what = describe_check("the default generator", check).split(": ", 1)[1]
+    what = describe_numbers(check)
     finding = (
         f"under the privacy budget '{budget.name}' (generation.privacy), `vae-genomics sample` "
         f"will not release this section: {what}"
