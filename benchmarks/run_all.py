@@ -10,7 +10,8 @@ Present: ``bench_data.py`` (data layer), ``bench_training.py`` (training speed; 
 overhead``, reads ``--data``, default ``../shared/data``), ``bench_batch.py`` (a job per section
 against several sections per job; ``--only batch``, reads ``--data``), ``bench_generation.py``
 (``sample --region`` throughput and peak memory against N and sections; ``--only generation``),
-``bench_head.py`` (the LD head's fit against the float64 Hessian it replaced; ``--only head``).
+``bench_head.py`` (the LD head's fit against the float64 Hessian it replaced; ``--only head``),
+``bench_pca.py`` (the region page's PCA before and after thinning; ``--only pca``).
 
 Usage: ``python benchmarks/run_all.py [--only data] [--repeats 5 ...]``
 (``make bench ARGS="--only data --repeats 5"``)

@@ -31,3 +31,22 @@ def test_projection_uses_training_centring():
     pca = HaplotypePCA(n_components=2).fit(hap[:30])
     # the training mean haplotype (allele frequencies) projects to the origin
     np.testing.assert_allclose(pca.transform(hap[:30].mean(axis=0, keepdims=True)), 0.0, atol=1e-10)
+
+
+def test_thinned_sites_are_evenly_spaced_polymorphic_sites_and_fit_as_if_alone():
+    hap, _ = structured_haplotypes(n_samples=40, n_variants=200, n_pops=3, seed=5)
+    hap[:, ::7] = 0  # monomorphic sites are never chosen
+    polymorphic = np.flatnonzero((hap.mean(axis=0) > 0) & (hap.mean(axis=0) < 1))
+    thinned = HaplotypePCA(n_components=3, max_sites=50).fit(hap)
+    chosen = np.flatnonzero(thinned.keep_)
+    assert len(chosen) == 50 and set(chosen) <= set(polymorphic)
+    assert chosen[0] == polymorphic[0] and chosen[-1] == polymorphic[-1]
+    gaps = np.diff(np.searchsorted(polymorphic, chosen))
+    assert gaps.max() - gaps.min() <= 1  # every k-th polymorphic site, k varying by at most 1
+    alone = HaplotypePCA(n_components=3).fit(hap[:, chosen])
+    np.testing.assert_allclose(
+        np.abs(thinned.transform(hap)), np.abs(alone.transform(hap[:, chosen])), atol=1e-8
+    )
+    # no thinning at or above the number of polymorphic sites
+    whole = HaplotypePCA(n_components=3, max_sites=len(polymorphic)).fit(hap)
+    np.testing.assert_array_equal(np.flatnonzero(whole.keep_), polymorphic)

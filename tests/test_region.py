@@ -15,7 +15,14 @@ from vcf_factory import vcf_text, write_indexed
 from vae_genomics.cli import main
 from vae_genomics.evaluation.region import boundary_ld, boundary_pairs, boundary_r2
 from vae_genomics.generate.context import ContextHead
-from vae_genomics.generate.region import fit_region_head, fit_region_model, sample_region
+from vae_genomics.generate.region import (
+    LazyRegionLogits,
+    fit_region_head,
+    fit_region_model,
+    region_logits,
+    sample_region,
+    training_codes,
+)
 from vae_genomics.run.region import load_region
 
 N_SAMPLES, SNPS_PER_SECTION, N_SECTIONS, STEP = 150, 30, 3, 100
@@ -88,6 +95,24 @@ def test_joint_sampling_keeps_boundary_ld_that_independent_sampling_loses(region
         stats = ld["sets"][kind]
         assert stats["boundary_ld_r"] > 0.8, (kind, stats)
         assert stats["mean_r2"] > 0.5 * ld["reference"]["mean_r2"], (kind, stats)
+
+
+@pytest.mark.slow
+def test_the_heads_logits_are_decoded_a_section_at_a_time_and_match_the_whole(region_runs):
+    region = load_region(region_runs["runs"], names=SECTIONS)
+    codes = training_codes(region, "samples", seed=0)
+    whole = region_logits(region, codes)
+    lazy = LazyRegionLogits(region, codes)
+    assert lazy.shape == whole.shape
+    # chunks inside one section, across a boundary, across all three, and an empty one
+    for start, stop in [(0, 7), (25, 35), (5, 90), (30, 60), (89, 90), (40, 40)]:
+        np.testing.assert_array_equal(lazy[:, start:stop], whole[:, start:stop])
+        assert len(lazy._held) <= 2  # at most the chunk's section and the one before it
+    with pytest.raises(TypeError, match=r"\[:, start:stop\]"):
+        lazy[0, 1:3]
+    fitted = fit_region_head(region, "ld:4:0.7", seed=0)
+    eager = ContextHead(order=4).fit(whole, region.haplotypes[region.train_rows])
+    np.testing.assert_array_equal(fitted.weights, eager.weights)
 
 
 @pytest.mark.slow
@@ -173,6 +198,12 @@ def test_cli_writes_a_valid_indexed_region_vcf_and_page(region_runs, tmp_path):
     sfs = metrics["sfs"]["mosaic"]
     assert sfs["copies"][0] == 1 and len(sfs["real"]) == len(sfs["synthetic"]) <= 10
     assert "Rare variants: site frequency spectrum" in html
+    # LD decay over the whole region (every pair, not only across boundaries), and the PCA's
+    # sites: all 90 here (fewer than the thinning's cap)
+    assert "Mean r² of site pairs by distance over the whole region" in html
+    assert html.count("data:image/png;base64,") >= 2
+    assert metrics["panel"]["settings"]["pca_sites"] == 90
+    assert "a PCA of 90 of the region" in html
     summary = metrics["summary"]["chain"]
     assert 0 <= summary["privacy_loss"] + 1 <= 2 and 0 <= summary["aats"] <= 1
     assert 0 <= summary["boundaries_at_target"] <= 1

@@ -129,7 +129,9 @@ def _ceiling_split(
     sample = x_train[chosen]
     if len(rest) >= max(2 * pca.n_components, 20):
         try:
-            refit = HaplotypePCA(pca.n_components, pca.random_state).fit(x_train[rest])
+            refit = HaplotypePCA(pca.n_components, pca.random_state, pca.max_sites).fit(
+                x_train[rest]
+            )
             return sample, refit, "out-of-sample"
         except ValueError as err:
             log.warning("ceiling PCA refit failed (%s); using the training PCA", err)

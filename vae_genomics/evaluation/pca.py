@@ -17,7 +17,9 @@ class HaplotypePCA:
 
     Args:
         n_components: Number of principal components.
-        random_state: Seed of the randomized solver.
+        random_state: Seed of the solver's start (ARPACK).
+        max_sites: Thin to at most this many of the polymorphic sites, evenly spaced in site
+            order (a region's PCA on thinned sites); None keeps every polymorphic site.
 
     Attributes:
         keep_: Boolean mask of the sites used (polymorphic in the fitting data), shape (n_variants,).
@@ -27,15 +29,18 @@ class HaplotypePCA:
         explained_variance_ratio_: Fraction of variance per component, shape (n_components,).
     """
 
-    def __init__(self, n_components: int = 4, random_state: int | None = 0) -> None:
+    def __init__(
+        self, n_components: int = 4, random_state: int | None = 0, max_sites: int | None = None
+    ) -> None:
         self.n_components = n_components
         self.random_state = random_state
+        self.max_sites = max_sites
 
     def fit(self, haplotypes: np.ndarray) -> HaplotypePCA:
         """Fit on real haplotypes, shape (n_haplotypes, n_variants), values in [0, 1]."""
-        x = np.asarray(haplotypes, dtype=np.float64)
-        p = x.mean(axis=0)
-        self.keep_ = (p > 0) & (p < 1)
+        x = np.asarray(haplotypes)
+        p = x.mean(axis=0, dtype=np.float64)  # no float copy of the whole matrix
+        self.keep_ = _thin((p > 0) & (p < 1), self.max_sites)
         if self.keep_.sum() < self.n_components:
             raise ValueError(
                 f"PCA needs at least {self.n_components} polymorphic sites, got {self.keep_.sum()}"
@@ -44,16 +49,36 @@ class HaplotypePCA:
         self.scale_ = np.sqrt(self.mean_ * (1.0 - self.mean_))
         n_comp = min(self.n_components, x.shape[0] - 1, int(self.keep_.sum()))
         # at most as many variants as haplotypes (the usual section): the eigendecomposition of the
-        # variants' covariance gives the same components ~4x faster than the SVD of the data
-        solver = "covariance_eigh" if self.keep_.sum() <= x.shape[0] else "full"
+        # variants' covariance gives the same components ~4x faster than the SVD of the data; more
+        # variants than haplotypes (a wide section, a region): ARPACK's few leading singular
+        # vectors, not the full SVD (whose n_variants × n_haplotypes factor made a region's PCA
+        # take minutes and gigabytes: BENCHMARKS.md, "The region page's PCA")
+        solver = "covariance_eigh" if self.keep_.sum() <= x.shape[0] else "arpack"
         self.pca_ = PCA(n_components=n_comp, svd_solver=solver, random_state=self.random_state)
         self.pca_.fit(self._scale(x))
         self.explained_variance_ratio_ = self.pca_.explained_variance_ratio_
         return self
 
     def _scale(self, x: np.ndarray) -> np.ndarray:
-        return (np.asarray(x, dtype=np.float64)[:, self.keep_] - self.mean_) / self.scale_
+        """The kept sites of ``x``, centred and Patterson-scaled, float64 (one copy)."""
+        y = np.asarray(x)[:, self.keep_].astype(np.float64)
+        y -= self.mean_
+        y /= self.scale_
+        return y
 
     def transform(self, haplotypes: np.ndarray) -> np.ndarray:
         """Project haplotypes or probabilities, shape (n, n_variants) → (n, n_components)."""
         return self.pca_.transform(self._scale(haplotypes))
+
+
+def _thin(keep: np.ndarray, max_sites: int | None) -> np.ndarray:
+    """``keep`` (a boolean mask) reduced to at most ``max_sites`` of its sites, evenly spaced."""
+    if max_sites is None or keep.sum() <= max_sites:
+        return keep
+    if max_sites < 1:
+        raise ValueError(f"max_sites must be >= 1, got {max_sites}")
+    sites = np.flatnonzero(keep)
+    chosen = sites[np.unique(np.linspace(0, len(sites) - 1, max_sites).round().astype(np.int64))]
+    thinned = np.zeros_like(keep)
+    thinned[chosen] = True
+    return thinned

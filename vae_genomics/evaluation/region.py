@@ -16,10 +16,11 @@ perfect generator of the cohort would score. Independent per-section sampling is
 (its codes are unrelated across a boundary, so its cross-boundary r² falls towards 0).
 
 The panel over the whole region is :func:`vae_genomics.evaluation.modeseek.mode_seeking_report` on
-the concatenated sites (PCA fitted on the region's real training haplotypes; coverage in PCA and
-Hamming space beside the ceiling), plus the realism and privacy panel of
-:mod:`vae_genomics.evaluation.realism` (AATS, privacy loss, exact training copies, LD decay) at one
-common size.
+the concatenated sites (PCA fitted on the region's real training haplotypes, on at most
+``pca_sites`` of its polymorphic sites evenly spaced along it — a chromosome's PCA on thinned
+sites; coverage in PCA and Hamming space beside the ceiling, Hamming over every site), plus the
+realism and privacy panel of :mod:`vae_genomics.evaluation.realism` (AATS, privacy loss, exact
+training copies, LD decay) at one common size.
 """
 
 from __future__ import annotations
@@ -32,11 +33,16 @@ import numpy as np
 
 from vae_genomics.common.io import to_jsonable
 from vae_genomics.evaluation.modeseek import mode_seeking_report
+from vae_genomics.evaluation.pca import HaplotypePCA
+from vae_genomics.evaluation.verdict import VerdictThresholds
 
 log = logging.getLogger(__name__)
 
 #: Bin edges (bp) of the cross-boundary LD by distance.
 LD_BINS_BP = (0, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000)
+#: Sites of the region's PCA at most (evenly spaced; a region of 36 sections has 40,160): the PCA of
+#: every site took 290 s and 6.5 GB on 4,003 haplotypes (BENCHMARKS.md, "The region page's PCA").
+PCA_SITES = 5000
 #: Name of the real-vs-real ceiling among the sets.
 CEILING = "real training (ceiling)"
 
@@ -268,6 +274,7 @@ def evaluate_region(
     seed: int = 0,
     max_distance: int = 50_000,
     max_points: int = 2000,
+    pca_sites: int | None = PCA_SITES,
 ) -> dict[str, Any]:
     """Every number of the region page (module docstring).
 
@@ -280,6 +287,7 @@ def evaluate_region(
         seed: Seed of the subsampling.
         max_distance: Largest cross-boundary pair distance, bp.
         max_points: Cap on the held-out haplotypes compared (Hamming PRDC is quadratic).
+        pca_sites: Polymorphic sites of the PCA at most, evenly spaced (None: every site).
 
     Returns:
         JSON-ready: ``panel`` (mode-seeking report: ceiling and sets), ``boundary_ld``,
@@ -300,7 +308,9 @@ def evaluate_region(
 
     ceiling_sample = same_size(x_train)
     sized = {name: same_size(x) for name, x in sets.items()}
-    panel = mode_seeking_report(x_train, x_val, sized, seed=seed, max_points=max_points)
+    pca = HaplotypePCA(VerdictThresholds().n_pcs, max_sites=pca_sites).fit(x_train)
+    panel = mode_seeking_report(x_train, x_val, sized, pca, seed=seed, max_points=max_points)
+    panel["settings"]["pca_sites"] = int(pca.keep_.sum())
     ld = boundary_ld(x_val, {CEILING: ceiling_sample, **sized}, positions, offsets, max_distance)
     realism = _realism(sized, x_train, x_val, positions, seed, max_points)
     track = boundary_track(ld)

@@ -70,7 +70,8 @@ class ContextHead:
         """Fit the head.
 
         Args:
-            logits: Decoder logits at one posterior draw per haplotype, shape (n, n_sites).
+            logits: Decoder logits at one posterior draw per haplotype, shape (n, n_sites): an
+                array, or anything with that ``shape`` read as ``logits[:, start:stop]``.
             x: The haplotypes, 0/1, shape (n, n_sites).
         """
         if self.order < 1:

@@ -45,6 +45,35 @@ def _ld_figure(metrics: Mapping[str, Any], path: Path) -> Path:
     return path
 
 
+def _decay_figure(metrics: Mapping[str, Any], path: Path) -> Path | None:
+    """LD decay over the whole region: mean r² of site pairs by distance (every pair, not only
+    those across a boundary), real held-out, the ceiling and each set (the realism panel's bins)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from vae_genomics.report.figures import save_figure
+
+    realism = metrics.get("realism")
+    if not realism or "ld_decay" not in realism.get("ceiling", {}):
+        return None  # a page written before the region's realism panel
+    ceiling = realism["ceiling"]["ld_decay"]
+    centres = [max((a + b) / 2, 1.0) / 1000 for a, b in itertools.pairwise(ceiling["edges"])]
+    fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
+    ax.plot(centres, ceiling["heldout"], "k-o", lw=2, label="real held-out")
+    ax.plot(centres, ceiling["set"], "--", marker=".", label=CEILING)
+    for name, panel in realism["sets"].items():
+        ax.plot(centres, panel["ld_decay"]["set"], "-", marker=".", label=name)
+    ax.set_xscale("log")
+    ax.set_xlabel("distance between the sites of a pair (kb, bin centre)")
+    ax.set_ylabel("mean r² of site pairs")
+    ax.legend(fontsize=8)
+    ax.set_title("LD decay over the region")
+    save_figure(fig, path)
+    return path
+
+
 def _summary_table(metrics: Mapping[str, Any]) -> str:
     summary = metrics["summary"]
     header = ["set", "boundary LD r", "÷ ceiling", "mean boundary r²", "coverage PCA",
@@ -160,6 +189,17 @@ def _bin_table(metrics: Mapping[str, Any]) -> str:
     return table(["mean r² across boundaries", *labels], rows)
 
 
+def _pca_note(metrics: Mapping[str, Any]) -> str:
+    """Which sites the region's PCA used (coverage in PCA space), when the panel recorded it."""
+    used = metrics["panel"].get("settings", {}).get("pca_sites")
+    if used is None:
+        return ""
+    return (
+        f" Coverage in PCA space: a PCA of {used:,} of the region's polymorphic sites, evenly "
+        "spaced (thinned when there are more); Hamming space: every site."
+    )
+
+
 def write_region_page(
     path: str | Path,
     metrics: Mapping[str, Any],
@@ -191,6 +231,13 @@ def write_region_page(
                 )
             ]
         )
+        decay = _decay_figure(metrics, Path(tmp) / "decay.png")
+        decay_html = (
+            figures_html([(decay, "Mean r² of site pairs by distance over the whole region (the "
+                           "realism panel's LD decay; its error is the table's LD-decay column): "
+                           "real held-out (black), the ceiling (dashed) and each joint model.")])
+            if decay else ""
+        )  # fmt: skip
     back = f"<p><a href='{esc(index_link)}'>← runs index</a></p>" if index_link else ""
     body = (
         back + "<p class='note'>"
@@ -205,8 +252,9 @@ def write_region_page(
         f"{TARGETS['boundary_ld_r']} × ceiling, coverage ≥ {TARGETS['coverage_pca']} × ceiling, "
         f"privacy loss ≤ {MAX_PRIVACY_LOSS} (shortfalls shaded). AATS, privacy loss (AATS against "
         "held-out minus against training, Yale et al. 2020), exact copies of a training haplotype "
-        "and the LD-decay error are those of the realism panel, every set at one size.</p>"
-        "<h2>Region panel</h2>" + _summary_table(metrics)
+        "and the LD-decay error are those of the realism panel, every set at one size."
+        + _pca_note(metrics) + "</p>"
+        "<h2>Region panel</h2>" + _summary_table(metrics) + decay_html
         + "<h2>Along the region</h2>" + _along_region(metrics, section_track)
         + "<h2>LD across section boundaries</h2>"
         + figure + _bin_table(metrics) + "<h3>Boundary LD r per boundary</h3>"

@@ -375,7 +375,7 @@ def load_region(
         columns=columns,
         offsets=offsets,
         haplotype_ids=haplotype_ids,
-        haplotypes=np.concatenate(blocks, axis=1).astype(np.int8),
+        haplotypes=_side_by_side(blocks),
         positions=pos,
         ref=np.concatenate(ref),
         alt=np.concatenate(alt),
@@ -384,3 +384,15 @@ def load_region(
         val_rows=val_rows,
         seed=int(chosen[0].split["seed"]),
     )
+
+
+def _side_by_side(blocks: list[np.ndarray]) -> np.ndarray:
+    """The sections' int8 blocks (n, n_k) as one (n, sum n_k) int8 matrix, each block freed once
+    copied (peak: the matrix plus one block, not two copies of the region)."""
+    out = np.empty((len(blocks[0]), sum(b.shape[1] for b in blocks)), dtype=np.int8)
+    start = 0
+    while blocks:
+        block = blocks.pop(0)
+        out[:, start : start + block.shape[1]] = block
+        start += block.shape[1]
+    return out
