@@ -27,6 +27,8 @@ experiments/notebook/population-conditioning.md.
 
 Usage:
     python -m experiments.conditional_vae RUN [--level superpopulation] [--n 200] [--seed 1]
+        [--json OUT.json]
+    python -m experiments.conditional_vae --summarise OUT1.json OUT2.json ...
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ import numpy as np
 from keras import ops
 
 from vae_genomics.commands.sample_populations import MIN_TEMPLATES
+from vae_genomics.common.io import to_jsonable
 from vae_genomics.evaluation.population_panel import population_panel
 from vae_genomics.generate.conditional import sample_groups
 from vae_genomics.generate.context import ContextHead
@@ -136,7 +139,10 @@ def train_conditional(run: LoadedRun, x_train, x_val, onehot_train, onehot_val) 
     )  # fmt: skip
     model.compile(optimizer=keras.optimizers.Adam(cfg.training.learning_rate))
     stop = keras.callbacks.EarlyStopping(
-        monitor="val_neg_elbo", patience=cfg.training.patience, restore_best_weights=True
+        monitor="val_neg_elbo",
+        mode="min",
+        patience=cfg.training.patience,
+        restore_best_weights=True,
     )
     rows = np.concatenate([x_train, onehot_train], axis=1).astype(np.float32)
     held = np.concatenate([x_val, onehot_val], axis=1).astype(np.float32)
@@ -213,14 +219,41 @@ def table(scores: dict[str, dict], groups: list[str]) -> str:
     return "\n".join(lines)
 
 
+def summarise(paths: list[Path]) -> str:
+    """Markdown: per group and method, the mean ± SD over the ``--json`` files of several draws'
+    seeds of the synthetic number and its reference (classifier: the held-out haplotypes')."""
+    runs = [json.loads(Path(p).read_text()) for p in paths]
+    keys = (("classifier", "synthetic", "heldout"), ("coverage_hamming", "synthetic", "reference"),
+            ("af_correlation", "synthetic", "reference"), ("fst", "synthetic", "reference"),
+            ("privacy_loss", "synthetic", "reference"))  # fmt: skip
+    lines = [f"| group | method | seeds | {' | '.join(k for k, _, _ in keys)} |",
+             "|---|---|---|" + "---|" * len(keys)]  # fmt: skip
+    for group in runs[0][next(iter(runs[0]))]:
+        for method in runs[0]:
+            cells = []
+            for key, syn, ref in keys:
+                values = np.array([r[method][group][key][syn] for r in runs])
+                refs = np.array([r[method][group][key][ref] for r in runs])
+                cells.append(f"{values.mean():.3f} ± {values.std(ddof=1):.3f} ({refs.mean():.3f})")
+            lines.append(f"| {group} | {method} | {len(runs)} | {' | '.join(cells)} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("run", type=Path, help="run directory")
+    parser.add_argument("run", type=Path, nargs="?", help="run directory")
     parser.add_argument("--level", choices=["population", "superpopulation"],
                         default="population")  # fmt: skip
     parser.add_argument("--n", type=int, default=200, help="synthetic haplotypes per group")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--json", type=Path, help="also write every method's panel here")
+    parser.add_argument("--summarise", type=Path, nargs="+", help="--json files: mean ± SD")
     args = parser.parse_args(argv)
+    if args.summarise:
+        print(summarise(args.summarise))
+        return 0
+    if args.run is None:
+        parser.error("a run directory is needed (or --summarise)")
     run = load_run(args.run)
     labels = labels_of(run, args.level)
     hap = run.data.matrix.haplotypes
@@ -242,6 +275,8 @@ def main(argv: list[str] | None = None) -> int:
         scores[method] = population_panel(x_syn, syn_labels, x_train, lab_train, x_val, lab_val,
                                           k=k, seed=args.seed)  # fmt: skip
     print(table(scores, groups))
+    if args.json:
+        args.json.write_text(json.dumps(to_jsonable(scores), indent=1) + "\n")
     return 0
 
 
