@@ -98,6 +98,20 @@ def test_joint_sampling_keeps_boundary_ld_that_independent_sampling_loses(region
 
 
 @pytest.mark.slow
+def test_a_region_holds_its_haplotypes_once_and_each_section_sees_its_block(region_runs):
+    region = load_region(region_runs["runs"], names=SECTIONS)
+    stored = [np.load(run.run_dir / "haplotypes.npz") for run in region.sections]
+    for k, (run, z) in enumerate(zip(region.sections, stored, strict=True)):
+        block = run.data.matrix.haplotypes
+        assert np.shares_memory(block, region.haplotypes)  # a view, not a second copy
+        expected = np.unpackbits(z["haplotypes_packed"], axis=1, count=int(z["shape"][1]))
+        np.testing.assert_array_equal(block, expected)
+        np.testing.assert_array_equal(
+            region.haplotypes[:, region.offsets[k] : region.offsets[k + 1]], expected
+        )
+
+
+@pytest.mark.slow
 def test_the_heads_logits_are_decoded_a_section_at_a_time_and_match_the_whole(region_runs):
     region = load_region(region_runs["runs"], names=SECTIONS)
     codes = training_codes(region, "samples", seed=0)

@@ -61,7 +61,7 @@ def test_split_extremes_and_bad_input():
 def _run(name, start, end, seed=1, ids=None, val=None, scheme="bed", index=(0, 0)):
     from pathlib import Path
 
-    from vae_genomics.run.region import SectionRun
+    from vae_genomics.run.region_sections import SectionRun
 
     ids = ids or _ids(10)
     val = val if val is not None else ids[:2]
@@ -72,7 +72,7 @@ def _run(name, start, end, seed=1, ids=None, val=None, scheme="bed", index=(0, 0
 
 def test_region_refuses_sections_whose_splits_samples_or_seeds_differ():
     from vae_genomics.common.errors import RunError
-    from vae_genomics.run.region import check_sections
+    from vae_genomics.run.region_sections import check_sections
 
     a, b = _run("A", 1, 100), _run("B", 101, 200)
     check_sections([a, b])  # consistent: no error
@@ -90,7 +90,7 @@ def test_region_refuses_sections_whose_splits_samples_or_seeds_differ():
 
 def test_region_refuses_overlaps_and_gaps_and_names_the_stretches():
     from vae_genomics.common.errors import RunError
-    from vae_genomics.run.region import check_sections
+    from vae_genomics.run.region_sections import check_sections
 
     with pytest.raises(RunError, match=r"A \(1-100\) and B \(90-200\) overlap"):
         check_sections([_run("A", 1, 100), _run("B", 90, 200)])

@@ -29,7 +29,8 @@ from vae_genomics.data.export import check_haplotype_count
 from vae_genomics.generate.joint import JOINT_MODELS
 from vae_genomics.report.regions import region_files
 from vae_genomics.run.limits import check_region_size
-from vae_genomics.run.region import REGIONS_DIR, LoadedRegion, load_region
+from vae_genomics.run.region import LoadedRegion, load_region
+from vae_genomics.run.region_sections import REGIONS_DIR
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,11 @@ TARGETS = {"boundary_ld_r": 0.9, "coverage_pca": 0.95, "coverage_hamming": 0.95}
 MAX_PRIVACY_LOSS = 0.02
 
 
-def _ld_figure(metrics: Mapping[str, Any], path: Path) -> Path:
+def _r2_by_distance(
+    centres: list[float], curves: list[tuple[str, list, str]], ylabel: str, title: str, path: Path
+) -> Path:
+    """Mean r² by distance (kb, log scale): real held-out first (black), then ``(label, values,
+    line style)`` per set; saved to ``path``."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -28,50 +32,43 @@ def _ld_figure(metrics: Mapping[str, Any], path: Path) -> Path:
 
     from vae_genomics.report.figures import save_figure
 
-    ld = metrics["boundary_ld"]
-    edges = ld["bins"]
-    centres = [(a + b) / 2 / 1000 for a, b in itertools.pairwise(edges)]
     fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
-    ax.plot(centres, ld["reference"]["mean_r2_by_bin"], "k-o", lw=2, label="real held-out")
-    for name, stats in ld["sets"].items():
-        style = "--" if name == CEILING else "-"
-        ax.plot(centres, stats["mean_r2_by_bin"], style, marker=".", label=name)
+    (label, values, _), *rest = curves
+    ax.plot(centres, values, "k-o", lw=2, label=label)
+    for label, values, style in rest:
+        ax.plot(centres, values, style, marker=".", label=label)
     ax.set_xscale("log")
     ax.set_xlabel("distance between the sites of a pair (kb, bin centre)")
-    ax.set_ylabel("mean r² of pairs across a section boundary")
+    ax.set_ylabel(ylabel)
     ax.legend(fontsize=8)
-    ax.set_title("LD across section boundaries")
+    ax.set_title(title)
     save_figure(fig, path)
     return path
+
+
+def _ld_figure(metrics: Mapping[str, Any], path: Path) -> Path:
+    """LD across section boundaries by distance: held-out, the ceiling and each set."""
+    ld = metrics["boundary_ld"]
+    centres = [(a + b) / 2 / 1000 for a, b in itertools.pairwise(ld["bins"])]
+    curves = [("real held-out", ld["reference"]["mean_r2_by_bin"], "")]
+    curves += [(name, stats["mean_r2_by_bin"], "--" if name == CEILING else "-")
+               for name, stats in ld["sets"].items()]  # fmt: skip
+    return _r2_by_distance(centres, curves, "mean r² of pairs across a section boundary",
+                           "LD across section boundaries", path)  # fmt: skip
 
 
 def _decay_figure(metrics: Mapping[str, Any], path: Path) -> Path | None:
     """LD decay over the whole region: mean r² of site pairs by distance (every pair, not only
     those across a boundary), real held-out, the ceiling and each set (the realism panel's bins)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from vae_genomics.report.figures import save_figure
-
     realism = metrics.get("realism")
     if not realism or "ld_decay" not in realism.get("ceiling", {}):
         return None  # a page written before the region's realism panel
     ceiling = realism["ceiling"]["ld_decay"]
     centres = [max((a + b) / 2, 1.0) / 1000 for a, b in itertools.pairwise(ceiling["edges"])]
-    fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
-    ax.plot(centres, ceiling["heldout"], "k-o", lw=2, label="real held-out")
-    ax.plot(centres, ceiling["set"], "--", marker=".", label=CEILING)
-    for name, panel in realism["sets"].items():
-        ax.plot(centres, panel["ld_decay"]["set"], "-", marker=".", label=name)
-    ax.set_xscale("log")
-    ax.set_xlabel("distance between the sites of a pair (kb, bin centre)")
-    ax.set_ylabel("mean r² of site pairs")
-    ax.legend(fontsize=8)
-    ax.set_title("LD decay over the region")
-    save_figure(fig, path)
-    return path
+    curves = [("real held-out", ceiling["heldout"], ""), (CEILING, ceiling["set"], "--")]
+    curves += [(name, panel["ld_decay"]["set"], "-") for name, panel in realism["sets"].items()]
+    return _r2_by_distance(centres, curves, "mean r² of site pairs", "LD decay over the region",
+                           path)  # fmt: skip
 
 
 def _summary_table(metrics: Mapping[str, Any]) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from vae_genomics.report.html import num, table
-from vae_genomics.run.region import REGIONS_DIR
+from vae_genomics.run.region_sections import REGIONS_DIR
 
 log = logging.getLogger(__name__)
 

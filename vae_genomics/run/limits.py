@@ -63,7 +63,7 @@ def check_region_size(
     Raises:
         DataError: Too large. RunError: The sections cannot be found (as :func:`load_region`).
     """
-    from vae_genomics.run.region import find_section_runs, select_sections
+    from vae_genomics.run.region_sections import find_section_runs, select_sections
 
     damaged: dict = {}
     chosen, _ = select_sections(find_section_runs(runs_dir, damaged), names, region, damaged)
