@@ -164,6 +164,10 @@ def test_dry_run_with_region_samples_the_sections_after_training_them(tmp_path):
                                  total=len(sections) + 3)  # fmt: skip
     assert f"sample --runs {tmp_path}/runs --sections {names} --n 40" in out
     assert f"--out {tmp_path}/runs/regions/all/all.vcf.gz --overwrite" in out
+    # the region job asks for memory by its cells (16 bytes each over the 2,000 MB base)
+    cells = sum(600 * s.n_variants for s in sections)
+    asked = re.search(r"rule region:.*?mem_mb=(\d+)", out, re.S)
+    assert asked and int(asked.group(1)) == 2000 + math.ceil(16 * cells / 1e6), out[-3000:]
     result = _snakemake(tmp_path, config, "-n", region="1:1-600000")
     out = result.stdout + result.stderr
     assert result.returncode == 0, out[-3000:]
