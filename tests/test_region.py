@@ -19,6 +19,7 @@ from vae_genomics.generate.region import (
     LazyRegionLogits,
     fit_region_head,
     fit_region_model,
+    iter_region,
     region_logits,
     sample_region,
     training_codes,
@@ -127,6 +128,48 @@ def test_the_heads_logits_are_decoded_a_section_at_a_time_and_match_the_whole(re
     fitted = fit_region_head(region, "ld:4:0.7", seed=0)
     eager = ContextHead(order=4).fit(whole, region.haplotypes[region.train_rows])
     np.testing.assert_array_equal(fitted.weights, eager.weights)
+
+
+@pytest.mark.slow
+def test_a_written_section_is_released_before_the_next_is_drawn(region_runs, tmp_path):
+    import weakref
+
+    from vae_genomics.data.export import write_haplotype_vcf
+
+    region = load_region(region_runs["runs"], names=SECTIONS)
+    model = fit_region_model(region, "mosaic")
+    fitted = fit_region_head(region, "ld:4:0.7", seed=0)
+    written, checks = [], []
+
+    class Watching(ContextHead):
+        """The fitted head, noting at each later section's draw what is still held."""
+
+        def sample(self, logits, rng, temperature=1.0, offset=0, context=None):
+            if offset > 0:
+                checks.append((
+                    [ref() is None for ref in written],  # every block written before
+                    context.base is None or context.base.nbytes == context.size,  # K sites
+                ))  # fmt: skip
+            return super().sample(logits, rng, temperature, offset, context)
+
+    head = Watching(order=4, weights=fitted.weights)
+
+    def drawn():
+        for block in iter_region(region, model, 40, seed=1, decoder="ld:4:0.7", head=head):
+            written.append(weakref.ref(block))
+            yield block
+            del block
+
+    out = tmp_path / "r.vcf.gz"
+    write_haplotype_vcf(out, drawn(), region.contig, region.positions, region.ref, region.alt,
+                        n_haplotypes=40)  # fmt: skip
+    assert len(checks) == 2 and all(all(gone) and small for gone, small in checks), checks
+    # the context carried across a boundary is the last K alleles, not a view of the section
+    whole = sample_region(region, model, 40, seed=1, decoder="ld:4:0.7", head=fitted)
+    from cyvcf2 import VCF
+
+    gts = np.array([r.genotype.array()[:, :2] for r in VCF(str(out))]).reshape(len(whole[0]), -1)
+    np.testing.assert_array_equal(gts.T, whole)
 
 
 @pytest.mark.slow

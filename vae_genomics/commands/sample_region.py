@@ -131,6 +131,7 @@ def run_region(
         for part in iter_region(loaded, models[joint], n, seed, decoder, head):
             kept.append(part[:n_kept].copy())
             yield part
+            del part  # written: not held while the next section is drawn
 
     note = f",joint={joint},decoder={decoder},seed={seed}"
     if overwrite:  # the old page and numbers describe the old VCF: gone before it is replaced

@@ -246,6 +246,9 @@ def _record_chunks(
                 for i, j in enumerate(range(first + s, first + s + part.shape[1]))
             )
         first += hap.shape[1]
+        # a drawn block (a region's section: n × its sites) is released before the next is
+        # asked for, so two are never held at once
+        block = hap = part = calls = None
     if first != len(positions):
         raise ValueError(f"{first} variants in the haplotypes but {len(positions)} positions")
 

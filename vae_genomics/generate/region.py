@@ -242,9 +242,11 @@ def iter_region(
                 logits, decoder, rng, head, offset=offset, context=context[b : b + block]
             )
         if order:
-            context = np.concatenate([context, out], axis=1)[:, -order:]
+            # the last K alleles, copied: a view would keep the whole section's block alive
+            context = np.concatenate([context, out[:, -order:]], axis=1)[:, -order:].copy()
         offset += len(columns)
         yield out
+        del out  # the consumer has it: not held while the next section is drawn
 
 
 def sample_region(
