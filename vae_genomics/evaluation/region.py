@@ -41,7 +41,8 @@ log = logging.getLogger(__name__)
 #: Bin edges (bp) of the cross-boundary LD by distance.
 LD_BINS_BP = (0, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000)
 #: Sites of the region's PCA at most (evenly spaced; a region of 36 sections has 40,160): the PCA of
-#: every site took 290 s and 6.5 GB on 4,003 haplotypes (BENCHMARKS.md, "The region page's PCA").
+#: every site with a full SVD took 89 s and 7.6 GB per fit on 4,003 haplotypes (BENCHMARKS.md,
+#: "The region page's PCA").
 PCA_SITES = 5000
 #: Name of the real-vs-real ceiling among the sets.
 CEILING = "real training (ceiling)"
