@@ -164,7 +164,7 @@ def test_a_written_section_is_released_before_the_next_is_drawn(region_runs, tmp
     write_haplotype_vcf(out, drawn(), region.contig, region.positions, region.ref, region.alt,
                         n_haplotypes=40)  # fmt: skip
     assert len(checks) == 2 and all(all(gone) and small for gone, small in checks), checks
-    # the context carried across a boundary is the last K alleles, not a view of the section
+    # and the VCF holds exactly the region's draw
     whole = sample_region(region, model, 40, seed=1, decoder="ld:4:0.7", head=fitted)
     from cyvcf2 import VCF
 
