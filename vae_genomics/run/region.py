@@ -1,21 +1,12 @@
 """Load a region: the chosen sections' runs, their haplotypes with rows aligned, their sites.
 
-A region is a run of consecutive sections of one contig, each with a trained model. It is chosen
-from a runs directory by section names, by a ``contig:start-end`` range (every section that
-overlaps it; sites outside the range are dropped after sampling), or as every trained section.
-Before anything is loaded, the sections' ``split.json`` files must agree:
-
-- the same seed;
-- the same haplotypes (the same samples);
-- the same held-out haplotypes (training's split is a function of the seed and the haplotype ID,
-  so sections trained with the same seed and validation fraction agree; runs of other settings or
-  of an older version do not).
-
-and the sections must follow one another without overlap (which would duplicate sites) and without
-a gap no model covers: BED, bp-window and region sections must touch (the next starts one base
-after the previous ends); SNP windows of one contig partition its sites, so consecutive ones
-always do. Any disagreement is a :class:`~vae_genomics.common.errors.RunError` naming the sections and
-what differs.
+The sections are chosen and checked to agree (seed, samples, held-out haplotypes, no overlap or
+gap) by :mod:`vae_genomics.run.region_sections`; :func:`load_region` then loads each one's run,
+aligns every section's rows to the first section's haplotype order, keeps the sites inside a
+``contig:start-end`` range, and joins the sections' haplotypes into one matrix held once (a
+section stored in the region's order sees a view of it). Sites that are not strictly increasing
+across the sections, a range holding none of them, or data changed since training are a
+:class:`~vae_genomics.common.errors.RunError`.
 """
 
 from __future__ import annotations
@@ -100,7 +91,8 @@ def load_region(
     names: Sequence[str] | None = None,
     region: str | None = None,
 ) -> LoadedRegion:
-    """Select, check and load a region's sections (module docstring).
+    """Select and check a region's sections (:mod:`vae_genomics.run.region_sections`), then load
+    them (module docstring).
 
     Args:
         runs_dir: Runs directory (``<runs_dir>/<section>/latest``).
