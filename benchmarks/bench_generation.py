@@ -38,14 +38,14 @@ HAPNEST_PER_THREAD = 2e6 * 6.8e6 / (12 * 3600) / 8
 
 
 def run_measured(cmd: list[str]) -> tuple[float, float]:
-    """Run ``cmd``; wall seconds and peak RSS in GB (``wait4``). Raises on a non-zero exit."""
+    """Run ``cmd``; wall seconds and peak RSS in GiB (``wait4``). Raises on a non-zero exit."""
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status):
         raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stderr.read().decode()[-2000:]}")
-    return wall, usage.ru_maxrss / 2**20  # KiB → GB
+    return wall, usage.ru_maxrss / 2**20  # KiB → GiB
 
 
 def train_example(tmp: Path, epochs: int, sections: int) -> tuple[Path, list[str]]:
@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     print("## Generation at scale (`benchmarks/bench_generation.py`)\n")
     print(f"{platform.node()} ({os.cpu_count()} cores), {datetime.date.today()}, "
           f"runs: {args.runs or 'the example, ' + str(args.epochs) + ' epochs'}\n")  # fmt: skip
-    print("| N | sections | sites | largest section | wall s | peak RSS GB | genotypes/s | "
+    print("| N | sections | sites | largest section | wall s | peak RSS GiB | genotypes/s | "
           "VCF MB |\n|---|---|---|---|---|---|---|---|")  # fmt: skip
     for n, k, s, big, wall, peak, rate, size in rows:
         print(f"| {n:,} | {k} | {s:,} | {big:,} | {wall:.1f} | {peak:.2f} | {rate / 1e6:.1f} M | "

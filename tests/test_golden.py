@@ -103,6 +103,8 @@ def test_load_run_reads_the_old_run(run_copy: Path) -> None:
     run = vae_genomics.load_run(run_copy)
     assert run.section.name == "1_100-6000"
     assert run.sites["position"].tolist() == list(range(100, 6001, 100))
+    # loaded to encode and decode: the optimizer's state stays in the file (memory)
+    assert getattr(run.model, "optimizer", None) is None
     codes = pd.read_csv(GOLDEN / "encode.tsv", sep="\t").set_index("haplotype")
     means, _ = run.encode(run.haplotypes)
     want = codes.loc[run.haplotype_ids, [f"mean_{j + 1}" for j in range(run.latent_dim)]]

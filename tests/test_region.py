@@ -17,6 +17,7 @@ from vae_genomics.evaluation.region import boundary_ld, boundary_pairs, boundary
 from vae_genomics.generate.context import ContextHead
 from vae_genomics.generate.region import (
     LazyRegionLogits,
+    RowsView,
     fit_region_head,
     fit_region_model,
     iter_region,
@@ -125,6 +126,11 @@ def test_the_heads_logits_are_decoded_a_section_at_a_time_and_match_the_whole(re
         assert len(lazy._held) <= 2  # at most the chunk's section and the one before it
     with pytest.raises(TypeError, match=r"\[:, start:stop\]"):
         lazy[0, 1:3]
+    rows = RowsView(region.haplotypes, region.train_rows)  # the head's training rows, uncopied
+    assert rows.shape == (len(region.train_rows), whole.shape[1])
+    np.testing.assert_array_equal(rows[:, 25:35], region.haplotypes[region.train_rows, 25:35])
+    with pytest.raises(TypeError, match=r"\[:, start:stop\]"):
+        rows[:5, 1:3]
     fitted = fit_region_head(region, "ld:4:0.7", seed=0)
     eager = ContextHead(order=4).fit(whole, region.haplotypes[region.train_rows])
     np.testing.assert_array_equal(fitted.weights, eager.weights)
@@ -170,6 +176,19 @@ def test_a_written_section_is_released_before_the_next_is_drawn(region_runs, tmp
 
     gts = np.array([r.genotype.array()[:, :2] for r in VCF(str(out))]).reshape(len(whole[0]), -1)
     np.testing.assert_array_equal(gts.T, whole)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("decoder", ["ld:4:0.7", "bernoulli"])
+def test_the_draw_does_not_depend_on_the_haplotypes_decoded_at_once(region_runs, decoder):
+    # the blocks only bound memory: the same seed draws the same haplotypes in any block size
+    region = load_region(region_runs["runs"], names=SECTIONS)
+    model = fit_region_model(region, "mosaic")
+    head = fit_region_head(region, decoder, seed=0)
+    whole = list(iter_region(region, model, 40, seed=1, decoder=decoder, head=head))
+    small = list(iter_region(region, model, 40, seed=1, decoder=decoder, head=head, block=6))
+    for a, b in zip(whole, small, strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.slow
