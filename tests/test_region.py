@@ -31,6 +31,14 @@ N_SAMPLES, SNPS_PER_SECTION, N_SECTIONS, STEP = 150, 30, 3, 100
 SECTIONS = ["s1", "s2", "s3"]
 
 
+def founder_cohort_founders(seed: int = 0) -> np.ndarray:
+    """The 4 founders of :func:`founder_cohort`, shape (4, n_sites)."""
+    rng = np.random.default_rng(seed)
+    founders = rng.integers(0, 2, size=(4, SNPS_PER_SECTION * N_SECTIONS))
+    founders[:, founders.sum(axis=0) % 4 == 0] ^= np.array([1, 0, 0, 0])[:, None]
+    return founders
+
+
 def founder_cohort(seed: int = 0) -> np.ndarray:
     """Haplotypes copied from 4 founders over the whole region (1% of alleles flipped).
 
@@ -134,6 +142,31 @@ def test_the_heads_logits_are_decoded_a_section_at_a_time_and_match_the_whole(re
     fitted = fit_region_head(region, "ld:4:0.7", seed=0)
     eager = ContextHead(order=4).fit(whole, region.haplotypes[region.train_rows])
     np.testing.assert_array_equal(fitted.weights, eager.weights)
+
+
+@pytest.mark.slow
+def test_grouped_mosaic_switches_only_within_each_training_haplotypes_group(region_runs):
+    # founders 0, 1 against 2, 3 as two "populations"; free switches cross between them
+    region = load_region(region_runs["runs"], names=SECTIONS)
+    founders = founder_cohort_founders()
+    x_train = region.haplotypes[region.train_rows]
+    nearest = np.argmin((x_train[:, None, :] != founders[None]).sum(axis=2), axis=1)
+    labels = np.where(nearest < 2, "A", "B")
+
+    def crossing(groups: np.ndarray | None) -> float:
+        mosaic = fit_region_model(region, "mosaic", groups=groups, neighbours=60).mosaic_
+        widths = np.full(len(labels), 60) if mosaic.widths_ is None else mosaic.widths_
+        valid = np.arange(60)[None, :] < widths[:, None]
+        return float(np.mean([
+            (labels[table[:, :60]] != labels[:, None])[valid].mean() for table in mosaic.table_
+        ]))  # fmt: skip
+
+    assert crossing(None) > 0.01
+    assert crossing(labels) == 0.0
+    # and the region drawn from it keeps its size and the training haplotypes' values
+    model = fit_region_model(region, "mosaic", groups=labels)
+    x = sample_region(region, model, 40, seed=2, decoder="calls")
+    assert x.shape == (40, region.haplotypes.shape[1]) and set(np.unique(x)) <= {0, 1}
 
 
 @pytest.mark.slow
@@ -284,9 +317,12 @@ def test_cli_writes_a_valid_indexed_region_vcf_and_page(region_runs, tmp_path):
     assert 0 <= summary["privacy_loss"] + 1 <= 2 and 0 <= summary["aats"] <= 1
     assert 0 <= summary["boundaries_at_target"] <= 1
     assert summary["coverage_pca_fraction"] is not None
-    # seeded: the same seed gives the same VCF body
+    # no populations table: nothing to keep the mosaic's switches within
+    assert metrics["sampling"]["mosaic_groups"] == "superpopulation"
+    assert metrics["sampling"]["groups"] is None
+    # seeded: the same seed gives the same VCF body (and free switches are the same draws)
     again = tmp_path / "again.vcf.gz"
-    assert main([*args[:-1], str(again), "--no-report"]) == 0
+    assert main([*args[:-1], str(again), "--no-report", "--mosaic-groups", "none"]) == 0
     assert [r.genotypes for r in VCF(str(again))] == [r.genotypes for r in records]
     assert not (again.parent / "index.html").exists()
     # an existing VCF is never replaced without --overwrite

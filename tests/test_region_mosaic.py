@@ -86,3 +86,85 @@ def test_sample_refuses_a_mosaic_without_neighbours_before_reading_runs(tmp_path
 
     with pytest.raises(DataError, match="neighbours must be >= 1"):
         run_region(tmp_path / "no-runs", 10, neighbours=0)
+
+
+def _rows(codes: list[np.ndarray], means: list[np.ndarray]) -> np.ndarray:
+    """The training row behind each code of each section (zero spread), shape (n, K)."""
+    pairs = zip(codes, means, strict=True)
+    return np.stack([[np.flatnonzero((m == c).all(axis=1))[0] for c in z] for z, m in pairs], 1)
+
+
+def test_grouped_switches_stay_in_the_templates_group(rng):
+    # two groups that sit together in every section's latent space: free switches mix them
+    n, k = 120, 6
+    means = [rng.normal(size=(n, 2)) for _ in range(k)]
+    stds = [np.zeros((n, 2))] * k
+    groups = np.where(np.arange(n) < 40, "A", "B")  # 40 and 80 haplotypes
+    free = _rows(MosaicPosterior(neighbours=10, seed=1).fit(means, stds).sample(600, rng), means)
+    assert (groups[free] != groups[free[:, :1]]).any(axis=1).mean() > 0.5
+    model = MosaicPosterior(neighbours=10, seed=1).fit(means, stds, groups=groups)
+    rows = _rows(model.sample(600, rng), means)
+    assert (groups[rows] == groups[rows[:, :1]]).all()  # never leaves its group
+    # the groups are drawn in the training proportions, and every candidate is used
+    assert (groups[rows[:, 0]] == "A").mean() == pytest.approx(40 / 120, abs=0.06)
+    assert len(np.unique(rows[:, -1])) > 100
+    # each switch goes to one of the 10 nearest of the template's own group
+    table = model.table_[0]
+    for i in (0, 50):
+        same = np.flatnonzero(groups == groups[i])
+        d = np.linalg.norm(means[0][same] - means[0][i], axis=1)
+        assert set(table[i, :10]) == set(same[np.argsort(d)[:10]])
+
+
+def test_grouped_neighbours_scale_with_each_group_or_are_capped_by_it(rng):
+    n = 400
+    means, stds = _posteriors(rng, n=n)
+    groups = np.where(np.arange(n) < 100, "small", "large")  # 100 and 300 haplotypes
+    scaled = MosaicPosterior(seed=1).fit(means, stds, groups=groups)
+    assert sorted(set(scaled.widths_.tolist())) == [1, 4]  # 100 / 80 and 300 / 80, rounded
+    capped = MosaicPosterior(neighbours=150, seed=1).fit(means, stds, groups=groups)
+    assert sorted(set(capped.widths_.tolist())) == [100, 150]
+    with pytest.raises(ValueError, match="3 group labels for 400"):
+        MosaicPosterior().fit(means, stds, groups=groups[:3])
+
+
+def test_ungrouped_mosaic_is_unchanged_by_the_groups_option(rng):
+    # groups=None draws what the mosaic drew before labels existed: one table over every row
+    means, stds = _posteriors(rng, n=150)
+    model = MosaicPosterior(neighbours=6, seed=3).fit(means, stds)
+    assert model.widths_ is None
+    jitter_rng = np.random.default_rng(3)
+    x = means[0] + 1e-6 * (means[0].std() + 1e-12) * jitter_rng.standard_normal(means[0].shape)
+    from sklearn.neighbors import NearestNeighbors
+
+    want = NearestNeighbors(n_neighbors=6).fit(x).kneighbors(x, return_distance=False)
+    np.testing.assert_array_equal(model.table_[0], want)
+
+
+def test_region_groups_come_from_the_runs_populations(rng):
+    from types import SimpleNamespace
+
+    from vae_genomics.generate.region import training_groups
+
+    pops = np.array(["YRI", "CEU", "CHB", "YRI", "GBR", "CEU"], dtype=object)
+    supers = np.array(["AFR", "EUR", "EAS", "AFR", "EUR", "EUR"], dtype=object)
+    run = SimpleNamespace(data=SimpleNamespace(populations=pops), superpopulations=supers)
+    region = SimpleNamespace(sections=[run], train_rows=np.array([5, 0, 4]),
+                             section_rows=lambda k: np.arange(6))  # fmt: skip
+    assert training_groups(region).tolist() == ["EUR", "AFR", "EUR"]
+    assert training_groups(region, "population").tolist() == ["CEU", "YRI", "GBR"]
+    assert training_groups(region, "none") is None
+    run.superpopulations = None  # a populations table without that column: the populations
+    assert training_groups(region).tolist() == ["CEU", "YRI", "GBR"]
+    run.data.populations = None
+    assert training_groups(region) is None
+    with pytest.raises(ValueError, match="unknown group level 'continent'"):
+        training_groups(region, "continent")
+
+
+def test_sample_refuses_unknown_mosaic_groups_before_reading_runs(tmp_path):
+    from vae_genomics.commands.sample_region import run_region
+    from vae_genomics.common.errors import DataError
+
+    with pytest.raises(DataError, match="unknown mosaic groups 'continent'"):
+        run_region(tmp_path / "no-runs", 10, groups="continent")

@@ -95,7 +95,7 @@ def _add_region_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--joint", choices=["mosaic", "chain", "joint", "independent"], default=None,
                    help="joint latent model of the VCF: mosaic (each section's aggregate "
                    "posterior, switching at each boundary to one of the --neighbours nearest "
-                   "training haplotypes), joint "
+                   "training haplotypes of its --mosaic-groups), joint "
                    "(one mixture over all codes), chain (a Markov chain of mixtures along the "
                    "genome), or independent (each section on its own, the floor); default: "
                    "the one chosen by measurement "
@@ -111,6 +111,13 @@ def _add_region_options(p: argparse.ArgumentParser) -> None:
                    help="mosaic: training haplotypes a synthetic one may switch to at each "
                    "boundary, the nearest in the section before (default: one per 80 training "
                    "haplotypes; 1 copies one training haplotype's codes through the region)")  # fmt: skip
+    g.add_argument("--mosaic-groups", choices=["superpopulation", "population", "none"],
+                   default="superpopulation",
+                   help="mosaic: switch only to training haplotypes of the template's own "
+                   "superpopulation (its population where the populations table has no "
+                   "superpopulation column) or population, so a synthetic haplotype keeps one "
+                   "ancestry along the region; none: switch freely (over a chromosome, "
+                   "haplotypes then drift across populations); default: %(default)s")  # fmt: skip
     g.add_argument("--components", type=int, metavar="K",
                    help="largest number of components of each Gaussian mixture, chosen by BIC "
                    "(default: 24)")  # fmt: skip

@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 
 from vae_genomics.commands.region_vcf import write_region_vcf
-from vae_genomics.common.errors import DataError, RunError
+from vae_genomics.commands.sample_region_options import check_region_options
+from vae_genomics.common.errors import RunError
 from vae_genomics.common.io import write_json
 from vae_genomics.data.export import check_haplotype_count
 from vae_genomics.generate.joint import JOINT_MODELS
@@ -63,6 +64,7 @@ def run_region(
     neighbours: int | None = None,
     overwrite: bool = False,
     command: str = "",
+    groups: str = "superpopulation",
     max_memory: int | str | None = None,
     privacy: str | None = None,
 ) -> RegionResult:
@@ -85,6 +87,8 @@ def run_region(
             :data:`vae_genomics.generate.region.DEFAULT_DECODER`).
         neighbours: Candidates of each switch of the ``mosaic`` model (default
             :func:`vae_genomics.generate.mosaic.default_neighbours` of the training haplotypes).
+        groups: Labels the ``mosaic`` switches stay within: ``superpopulation``, ``population``
+            or ``none`` (:func:`vae_genomics.generate.region.training_groups`).
         overwrite: Replace an existing ``out`` (otherwise an existing file is refused).
         command: The command line, for the VCF's ``##source`` line.
         max_memory: Largest memory estimate of the draws (``common.limits``; default 4 GB).
@@ -98,7 +102,7 @@ def run_region(
 
     Raises:
         RunError: ``out`` exists and ``overwrite`` is false, or the sections disagree.
-        DataError: An unknown joint model or decoder.
+        DataError: An unknown joint model, decoder or group level.
         PrivacyBudgetError: A section misses the budget (nothing is written).
     """
     from vae_genomics.commands.privacy_gate import (
@@ -108,11 +112,11 @@ def run_region(
         write_record,
     )
     from vae_genomics.generate.mosaic import default_neighbours
-    from vae_genomics.generate.region import fit_region_head, iter_region
+    from vae_genomics.generate.region import fit_region_head, iter_region, training_groups
 
     check_haplotype_count(n)
-    decoder, source, max_components = _check_options(
-        joint, decoder, source, max_components, neighbours, out
+    decoder, source, max_components = check_region_options(
+        joint, decoder, source, max_components, neighbours, out, groups
     )  # the options first: nothing is read for a command that cannot run
     check_region_size(runs_dir, sections, region, n, max_memory, streamed=True)
     loaded = load_region(runs_dir, sections, region)
@@ -122,7 +126,8 @@ def run_region(
         neighbours = default_neighbours(len(loaded.train_rows))
     out, files = _region_outputs(runs_dir, loaded, out, overwrite, report)
     kinds = [joint, *(k for k in JOINT_MODELS if k != joint)] if report else [joint]
-    models, seconds = _fit_models(loaded, kinds, source, max_components, neighbours)
+    labels = training_groups(loaded, groups)
+    models, seconds = _fit_models(loaded, kinds, source, max_components, neighbours, labels)
     head = fit_region_head(loaded, decoder, seed=loaded.seed)
     kept: list[np.ndarray] = []  # the first haplotypes of each section, for the evaluation
     n_kept = max(len(loaded.val_rows), 2) if report else 0
@@ -133,7 +138,7 @@ def run_region(
             yield part
             del part  # written: not held while the next section is drawn
 
-    note = f",joint={joint},decoder={decoder},seed={seed}"
+    note = f",joint={joint},mosaic_groups={groups},decoder={decoder},seed={seed}"
     if overwrite:  # the old page and numbers describe the old VCF: gone before it is replaced
         _drop_stale_report(out, runs_dir, loaded)
     vcf = write_region_vcf(loaded, sections_drawn(), out, note, command, overwrite, n_haplotypes=n)
@@ -145,7 +150,8 @@ def run_region(
     metrics = _region_metrics(loaded, sets, seed)
     metrics["sampling"] = {
         "joint": joint, "decoder": decoder, "source": source, "max_components": max_components,
-        "neighbours": neighbours, "seed": seed, "n": n, "vcf": vcf.name,
+        "neighbours": neighbours, "mosaic_groups": groups, "seed": seed, "n": n, "vcf": vcf.name,
+        "groups": None if labels is None else sorted(set(labels.tolist())),
         "components": {kind: model.components() for kind, model in models.items()},
         "fit_seconds": seconds,
     }  # fmt: skip
@@ -155,58 +161,6 @@ def run_region(
     write_record(vcf, record)
     page = _write_report(files, metrics, runs_dir, vcf, overwrite)  # type: ignore[arg-type]
     return RegionResult(vcf, page, metrics)
-
-
-def _check_options(
-    joint: str,
-    decoder: str | None,
-    source: str | None,
-    max_components: int | None,
-    neighbours: int | None,
-    out: str | Path | None,
-) -> tuple[str, str, int]:
-    """Refuse the options of :func:`run_region` that cannot be used, before anything is loaded.
-
-    Args:
-        joint: Joint latent model of the VCF.
-        decoder: Decoder rule of the alleles, or None (the default).
-        source: Codes the joint models are fitted on, or None (the default).
-        max_components: Largest number of components of each mixture, or None (the default).
-        neighbours: Candidates of each switch of the ``mosaic`` model, or None.
-        out: Output VCF, or None.
-
-    Returns:
-        The decoder, the code source and the largest number of components (defaults filled in).
-
-    Raises:
-        DataError: An unknown joint model, code source or decoder, or a count below 1.
-        RunError: ``out`` is standard output.
-    """
-    from vae_genomics.generate.decoders import parse_decoder
-    from vae_genomics.generate.region import (
-        DEFAULT_DECODER,
-        DEFAULT_MAX_COMPONENTS,
-        DEFAULT_SOURCE,
-    )
-
-    if joint not in JOINT_MODELS:
-        raise DataError(f"unknown joint model {joint!r}: use one of {', '.join(JOINT_MODELS)}")
-    decoder = decoder or DEFAULT_DECODER
-    source = source or DEFAULT_SOURCE
-    if source not in ("means", "samples"):
-        raise DataError(f"unknown code source {source!r}: use means or samples")
-    max_components = DEFAULT_MAX_COMPONENTS if max_components is None else max_components
-    if max_components < 1:
-        raise DataError(f"the number of mixture components must be >= 1, got {max_components}")
-    if neighbours is not None and neighbours < 1:
-        raise DataError(f"the mosaic's neighbours must be >= 1, got {neighbours}")
-    try:
-        parse_decoder(decoder)
-    except ValueError as err:
-        raise DataError(str(err)) from None
-    if out is not None and str(out) == "-":
-        raise RunError("a region is written to a file (with its index), not to standard output")
-    return decoder, source, max_components
 
 
 def _region_outputs(
@@ -269,6 +223,7 @@ def _fit_models(
     source: str,
     max_components: int,
     neighbours: int,
+    groups: np.ndarray | None = None,
 ) -> tuple[dict[str, Any], dict[str, float]]:
     """Fit the region's joint latent models, timing each.
 
@@ -278,6 +233,7 @@ def _fit_models(
         source: Codes the models are fitted on: ``means`` or ``samples``.
         max_components: Largest number of components of each mixture.
         neighbours: Candidates of each switch of the ``mosaic`` model.
+        groups: A label per training haplotype the ``mosaic`` switches stay within, or None.
 
     Returns:
         The fitted models and the seconds each fit took, by kind.
@@ -293,6 +249,7 @@ def _fit_models(
             source,  # type: ignore[arg-type]
             max_components=max_components,
             neighbours=neighbours,
+            groups=groups,
         )
         seconds[kind] = round(time.perf_counter() - started, 2)
     return models, seconds

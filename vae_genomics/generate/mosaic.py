@@ -17,6 +17,13 @@ The default number of neighbours scales with the training set: ``n_train / 80`` 
 simulated chromosome (experiments/notebook/region-mosaic.md, "Regions": a fixed 50 forgot too much
 of the haplotype on the smaller cohort).
 
+With a group label per training haplotype (its population or superpopulation), switches stay
+inside the template's group: over a chromosome of dozens of sections, free switches let a
+haplotype wander across population structure one boundary at a time (on the simulated 20 Mb
+chromosome its coverage fell to 0.29 × the real-vs-real ceiling in PCA space), while grouped
+switches keep each synthetic haplotype's ancestry from one end to the other
+(experiments/notebook/region-mosaic.md, "A chromosome: switches within the population").
+
 Ties (real sections hold many identical haplotypes, so identical posterior means) are broken at
 random: the means are jittered by a ``1e-6`` multiple of their spread before the neighbour search.
 """
@@ -38,6 +45,11 @@ def default_neighbours(n_train: int) -> int:
     return max(1, round(n_train * NEIGHBOUR_FRACTION))
 
 
+def _members(groups: np.ndarray) -> list[np.ndarray]:
+    """Row indices of each group, in the order of the sorted labels."""
+    return [np.flatnonzero(groups == g) for g in np.unique(groups)]
+
+
 class MosaicPosterior:
     """Aggregate posteriors of K sections chained by nearest-neighbour switches at boundaries.
 
@@ -53,28 +65,56 @@ class MosaicPosterior:
         self.neighbours = None if neighbours is None else int(neighbours)
         self.seed = seed
 
-    def fit(self, means: Sequence[np.ndarray], stds: Sequence[np.ndarray]) -> MosaicPosterior:
+    def fit(
+        self,
+        means: Sequence[np.ndarray],
+        stds: Sequence[np.ndarray],
+        groups: np.ndarray | None = None,
+    ) -> MosaicPosterior:
         """Keep the posteriors and each section's neighbour table.
 
         Args:
             means: K arrays of posterior means of the same n training haplotypes, (n, L_k).
             stds: K arrays of posterior standard deviations, (n, L_k).
+            groups: A label per training haplotype, shape (n,) (e.g. its population), or None.
+                With labels, a haplotype switches only to neighbours of its own group, so a
+                synthetic haplotype keeps its template's ancestry along the whole region; each
+                group's neighbours are scaled to its own size (unless ``neighbours`` is set,
+                then at most the group's size).
         """
         self.means_ = [np.asarray(m, np.float64) for m in means]
         self.stds_ = [np.asarray(s, np.float64) for s in stds]
         n = len(self.means_[0])
         if any(len(m) != n for m in self.means_ + self.stds_):
             raise ValueError("every section's posteriors must have one row per training haplotype")
+        if groups is not None and len(groups) != n:
+            raise ValueError(f"{len(groups)} group labels for {n} training haplotypes")
+        members = [np.arange(n)] if groups is None else _members(np.asarray(groups))
+        widths = [self._width(len(rows)) for rows in members]
         if self.neighbours is None:
-            self.neighbours = default_neighbours(n)
-        m = min(self.neighbours, n)
+            self.neighbours = default_neighbours(n) if groups is None else max(widths)
+        self.widths_ = None
+        if groups is not None:
+            self.widths_ = np.empty(n, dtype=np.int64)
+            for rows, m in zip(members, widths, strict=True):
+                self.widths_[rows] = m
         rng = np.random.default_rng(self.seed)
         self.table_ = []
         for mean in self.means_[:-1]:
-            jitter = 1e-6 * (mean.std() + 1e-12) * rng.standard_normal(mean.shape)
-            search = NearestNeighbors(n_neighbors=m).fit(mean + jitter)
-            self.table_.append(search.kneighbors(mean + jitter, return_distance=False))
+            jittered = mean + 1e-6 * (mean.std() + 1e-12) * rng.standard_normal(mean.shape)
+            table = np.zeros((n, max(widths)), dtype=np.int64)
+            for rows, m in zip(members, widths, strict=True):
+                x = jittered[rows]
+                near = NearestNeighbors(n_neighbors=m).fit(x).kneighbors(x, return_distance=False)
+                table[rows, :m] = rows[near]
+            self.table_.append(table)
         return self
+
+    def _width(self, size: int) -> int:
+        """Candidates of each switch in a group of ``size`` training haplotypes."""
+        if self.neighbours is None:
+            return min(default_neighbours(size), size)
+        return min(self.neighbours, size)
 
     def sample(self, n: int, rng: np.random.Generator) -> list[np.ndarray]:
         """``n`` code tuples: K arrays, the k-th of shape (n, L_k)."""
@@ -87,5 +127,8 @@ class MosaicPosterior:
         for k, (mean, std) in enumerate(zip(self.means_, self.stds_, strict=True)):
             if k:
                 table = self.table_[k - 1]
-                rows = table[rows, rng.integers(0, table.shape[1], n)]
+                if self.widths_ is None:
+                    rows = table[rows, rng.integers(0, table.shape[1], n)]
+                else:  # each row's own group's candidates
+                    rows = table[rows, rng.integers(0, self.widths_[rows])]
             yield mean[rows] + std[rows] * rng.standard_normal((n, mean.shape[1]))

@@ -71,6 +71,28 @@ def training_posteriors(region: LoadedRegion) -> tuple[list[np.ndarray], list[np
     return means, stds
 
 
+#: Labels the region mosaic's switches stay within by default (chosen by measurement:
+#: experiments/notebook/region-mosaic.md, "A chromosome: switches within the population").
+DEFAULT_GROUPS = "superpopulation"
+GROUP_LEVELS = ("superpopulation", "population", "none")
+
+
+def training_groups(region: LoadedRegion, level: str = DEFAULT_GROUPS) -> np.ndarray | None:
+    """A label per training haplotype of the region (``region.train_rows`` order), shape (n_train,):
+    its ``superpopulation`` (its population where the runs' populations table has no
+    superpopulation column) or its ``population``; None for ``none`` or runs without populations.
+    """
+    if level not in GROUP_LEVELS:
+        raise ValueError(f"unknown group level {level!r}: use one of {', '.join(GROUP_LEVELS)}")
+    first = region.sections[0]
+    column = getattr(first, "superpopulations", None) if level == "superpopulation" else None
+    if column is None and level != "none":
+        column = first.data.populations
+    if column is None or level == "none":
+        return None
+    return np.asarray(column, dtype=str)[region.section_rows(0)][region.train_rows]
+
+
 def training_codes(
     region: LoadedRegion, source: CodeKind = DEFAULT_SOURCE, seed: int = 0
 ) -> list[np.ndarray]:
@@ -102,13 +124,15 @@ def fit_region_model(
     n_components: int | None = None,
     max_components: int = DEFAULT_MAX_COMPONENTS,
     neighbours: int | None = None,
+    groups: np.ndarray | None = None,
 ) -> RegionLatentModel:
     """Fit a joint latent model (``mosaic``, ``chain``, ``joint`` or ``independent``) on the
     training codes (``mosaic``: on the posterior means and spreads, whatever ``source``, with
-    ``neighbours`` candidates per switch)."""
+    ``neighbours`` candidates per switch, inside each group of ``groups``, a label per training
+    haplotype in ``region.train_rows`` order: :func:`training_groups`)."""
     model = RegionLatentModel(kind, n_components, max_components, region.seed, neighbours)
     if kind == "mosaic":
-        return model.fit(*training_posteriors(region))
+        return model.fit(*training_posteriors(region), groups=groups)
     return model.fit(training_codes(region, source, seed=region.seed))
 
 
