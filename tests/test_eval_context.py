@@ -81,6 +81,24 @@ def test_log_prob_is_the_teacher_forced_bernoulli_likelihood(rng, monkeypatch, b
     np.testing.assert_allclose(head.log_prob(logits, x), expected, rtol=1e-10)
 
 
+@pytest.mark.parametrize("block", [1024, 3])
+def test_log_prob_shares_each_haplotypes_context_across_its_repeated_draws(
+    rng, monkeypatch, block
+) -> None:
+    # an importance-weighted bound's draws: 5 rows of logits per haplotype, the same as the
+    # haplotype repeated 5 times
+    import vae_genomics.generate.context as context
+
+    monkeypatch.setattr(context, "LOG_PROB_SITES", block)
+    x = markov_haplotypes(30, 7, stay=0.8, rng=rng)
+    head = ContextHead(order=3, chunk=4).fit(rng.normal(size=x.shape), x)
+    logits = rng.normal(size=(30 * 5, 7))
+    want = head.log_prob(logits, np.repeat(x, 5, axis=0))
+    np.testing.assert_allclose(head.log_prob(logits, x, repeats=5), want, rtol=1e-12)
+    with pytest.raises(ValueError, match="150 rows of logits for 30 haplotypes × 4 repeats"):
+        head.log_prob(logits, x, repeats=4)
+
+
 def test_sampling_reproduces_the_fitted_chain_and_temperature_sharpens(rng) -> None:
     x = markov_haplotypes(20000, 8, stay=0.85, rng=rng)
     head = ContextHead(order=1).fit(np.zeros(x.shape), x)

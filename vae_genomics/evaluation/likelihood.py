@@ -72,8 +72,8 @@ def _log_weights(
     if head is None:
         log_px_z = bernoulli_log_likelihood(x[:, None, :], logits)
     else:
-        rows = np.repeat(np.asarray(x), n_samples, axis=0)
-        log_px_z = head.log_prob(logits.reshape(b * n_samples, -1), rows).reshape(b, n_samples)
+        flat = logits.reshape(b * n_samples, -1)  # the draws of each haplotype consecutive
+        log_px_z = head.log_prob(flat, x, repeats=n_samples).reshape(b, n_samples)
     # log q(z|x) at z = mean + std * eps: the squared standardised residual is eps²
     log_qz_x = -0.5 * np.sum(eps**2 + _LOG_2PI + log_var[:, None, :], axis=-1)
     return log_px_z + prior.log_density(z) - log_qz_x

@@ -162,30 +162,46 @@ class ContextHead:
             )
         return self.weights
 
-    def log_prob(self, logits: np.ndarray, x: np.ndarray) -> np.ndarray:
-        """log p(x | z) under the head, nats per haplotype, shape (n,) (teacher-forced).
+    def log_prob(self, logits: np.ndarray, x: np.ndarray, repeats: int = 1) -> np.ndarray:
+        """log p(x | z) under the head, nats per row of ``logits``, shape (n * repeats,)
+        (teacher-forced).
 
-        The head's logit of site j is a_j l_j + b_j + sum_i w_{j,i} x_{j-i}: one pass per lag
-        over a block of sites (the design tensor of :func:`context_features` is never built).
+        The head's logit of site j is a_j l_j + c_j(x) with c_j(x) = b_j + sum_i w_{j,i} x_{j-i}:
+        c depends on the haplotype only, so it is made once per haplotype (one pass per lag over
+        a block of sites; the design tensor of :func:`context_features` is never built) and
+        shared by its ``repeats`` rows of logits (an importance-weighted bound's draws).
+
+        Args:
+            logits: Decoder logits, shape (n * repeats, n_sites): ``repeats`` consecutive rows
+                per haplotype.
+            x: The haplotypes, 0/1, shape (n, n_sites).
+            repeats: Rows of ``logits`` per haplotype.
         """
         weights = self._check(logits)
         x = np.asarray(x)
-        total = np.zeros(len(x))
+        n = len(x)
+        if np.shape(logits)[0] != n * repeats:
+            raise ValueError(
+                f"{np.shape(logits)[0]} rows of logits for {n} haplotypes × {repeats} repeats"
+            )
+        total = np.zeros((n, repeats))
         for start in range(0, x.shape[1], LOG_PROB_SITES):
             stop = min(x.shape[1], start + LOG_PROB_SITES)
             w = weights[start:stop]
-            eta = np.asarray(logits[:, start:stop], dtype=np.float64) * w[:, 0] + w[:, -1]
             first = max(0, start - self.order)  # the block's sites and the lags before them
             xb = x[:, first:stop].astype(np.float64)
+            context = np.broadcast_to(w[:, -1], (n, stop - start)).copy()
             for i in range(1, self.order + 1):
                 lo = max(start, i)
                 if lo < stop:
-                    eta[:, lo - start :] += (
+                    context[:, lo - start :] += (
                         xb[:, lo - i - first : stop - i - first] * w[lo - start :, i]
                     )
-            # log p(y) = log sigmoid(eta) for y = 1, log sigmoid(-eta) for y = 0
-            total += log_expit((2 * xb[:, start - first :] - 1) * eta).sum(axis=1)
-        return total
+            sign = 2 * xb[:, None, start - first :] - 1  # log p(y) = log sigmoid(±eta)
+            block = np.asarray(logits[:, start:stop], dtype=np.float64)
+            eta = block.reshape(n, repeats, -1) * w[:, 0] + context[:, None, :]
+            total += log_expit(sign * eta).sum(axis=2)
+        return total.reshape(-1)
 
     def sample(
         self,
