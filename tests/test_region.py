@@ -320,10 +320,14 @@ def test_cli_writes_a_valid_indexed_region_vcf_and_page(region_runs, tmp_path):
     # no populations table: nothing to keep the mosaic's switches within
     assert metrics["sampling"]["mosaic_groups"] == "superpopulation"
     assert metrics["sampling"]["groups"] is None
+    assert metrics["sampling"]["switch_sites"] == 60  # the alleles before each boundary
     # seeded: the same seed gives the same VCF body (and free switches are the same draws)
     again = tmp_path / "again.vcf.gz"
     assert main([*args[:-1], str(again), "--no-report", "--mosaic-groups", "none"]) == 0
     assert [r.genotypes for r in VCF(str(again))] == [r.genotypes for r in records]
+    latent = tmp_path / "latent.vcf.gz"  # switches chosen in the latent space: other draws
+    assert main([*args[:-1], str(latent), "--no-report", "--switch-sites", "0"]) == 0
+    assert [r.genotypes for r in VCF(str(latent))] != [r.genotypes for r in records]
     assert not (again.parent / "index.html").exists()
     # an existing VCF is never replaced without --overwrite
     before = again.read_bytes()

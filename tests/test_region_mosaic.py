@@ -168,3 +168,43 @@ def test_sample_refuses_unknown_mosaic_groups_before_reading_runs(tmp_path):
 
     with pytest.raises(DataError, match="unknown mosaic groups 'continent'"):
         run_region(tmp_path / "no-runs", 10, groups="continent")
+
+
+def test_switches_can_be_chosen_on_other_features_than_the_codes(rng):
+    # boundary alleles: each switch goes to one of the m nearest in those features
+    n = 200
+    means, stds = _posteriors(rng, n=n, sections=3)
+    alleles = [rng.integers(0, 2, size=(n, 12)).astype(np.int8) for _ in range(2)]
+    model = MosaicPosterior(neighbours=4, seed=1).fit(means, stds, switch_on=alleles)
+    for table, x in zip(model.table_, alleles, strict=True):
+        d = (x[:, None, :] != x[None, :, :]).sum(axis=2)
+        fourth = np.sort(d, axis=1)[:, 3]
+        assert np.all(d[np.arange(n)[:, None], table] <= fourth[:, None])
+    plain = MosaicPosterior(neighbours=4, seed=1).fit(means, stds)
+    assert not np.array_equal(plain.table_[0], model.table_[0])
+    with pytest.raises(ValueError, match=r"one array per boundary \(2\)"):
+        MosaicPosterior().fit(means, stds, switch_on=alleles[:1])
+
+
+def test_boundary_alleles_are_the_last_sites_before_each_boundary():
+    from types import SimpleNamespace
+
+    from vae_genomics.generate.region import boundary_alleles
+
+    hap = np.arange(5 * 10).reshape(5, 10) % 2
+    region = SimpleNamespace(haplotypes=hap, train_rows=np.array([4, 1]),
+                             columns=[np.arange(3), np.arange(5), np.arange(2)])  # fmt: skip
+    got = boundary_alleles(region, 4)
+    np.testing.assert_array_equal(got[0], hap[[4, 1], 0:3])  # a section shorter than 4 sites
+    np.testing.assert_array_equal(got[1], hap[[4, 1], 4:8])
+    assert len(got) == 2
+    with pytest.raises(ValueError, match="switch sites must be >= 1"):
+        boundary_alleles(region, 0)
+
+
+def test_sample_refuses_negative_switch_sites_before_reading_runs(tmp_path):
+    from vae_genomics.commands.sample_region import run_region
+    from vae_genomics.common.errors import DataError
+
+    with pytest.raises(DataError, match="switch sites must be >= 0, got -1"):
+        run_region(tmp_path / "no-runs", 10, switch_sites=-1)

@@ -118,6 +118,11 @@ def _add_region_options(p: argparse.ArgumentParser) -> None:
                    "superpopulation column) or population, so a synthetic haplotype keeps one "
                    "ancestry along the region; none: switch freely (over a chromosome, "
                    "haplotypes then drift across populations); default: %(default)s")  # fmt: skip
+    g.add_argument("--switch-sites", type=int, default=60, metavar="W",
+                   help="mosaic: at each boundary, switch to the training haplotypes nearest the "
+                   "template in the alleles of the last W sites before it, which carry the "
+                   "linkage across the boundary (0: nearest in the latent space of the section "
+                   "before); default: %(default)s")  # fmt: skip
     g.add_argument("--components", type=int, metavar="K",
                    help="largest number of components of each Gaussian mixture, chosen by BIC "
                    "(default: 24)")  # fmt: skip

@@ -156,7 +156,7 @@ def run_command(args: argparse.Namespace) -> None:
             report=not args.no_report, decoder=args.decoder, overwrite=args.overwrite,
             source=args.codes, max_components=args.components, neighbours=args.neighbours,
             command=" ".join(["vae-genomics", *args.argv]), max_memory=args.max_memory,
-            privacy=args.privacy, groups=args.mosaic_groups,
+            privacy=args.privacy, groups=args.mosaic_groups, switch_sites=args.switch_sites,
         )  # fmt: skip
         print(f"vcf:    {result.vcf}")
         if result.page is not None:

@@ -65,6 +65,7 @@ def run_region(
     overwrite: bool = False,
     command: str = "",
     groups: str = "superpopulation",
+    switch_sites: int = 60,
     max_memory: int | str | None = None,
     privacy: str | None = None,
 ) -> RegionResult:
@@ -89,6 +90,9 @@ def run_region(
             :func:`vae_genomics.generate.mosaic.default_neighbours` of the training haplotypes).
         groups: Labels the ``mosaic`` switches stay within: ``superpopulation``, ``population``
             or ``none`` (:func:`vae_genomics.generate.region.training_groups`).
+        switch_sites: The ``mosaic``'s switch at a boundary goes to the candidates nearest in the
+            alleles of the last ``switch_sites`` sites before it (0: nearest in the latent space
+            of the section before; :func:`vae_genomics.generate.region.boundary_alleles`).
         overwrite: Replace an existing ``out`` (otherwise an existing file is refused).
         command: The command line, for the VCF's ``##source`` line.
         max_memory: Largest memory estimate of the draws (``common.limits``; default 4 GB).
@@ -116,7 +120,7 @@ def run_region(
 
     check_haplotype_count(n)
     decoder, source, max_components = check_region_options(
-        joint, decoder, source, max_components, neighbours, out, groups
+        joint, decoder, source, max_components, neighbours, out, groups, switch_sites
     )  # the options first: nothing is read for a command that cannot run
     check_region_size(runs_dir, sections, region, n, max_memory, streamed=True)
     loaded = load_region(runs_dir, sections, region)
@@ -127,7 +131,9 @@ def run_region(
     out, files = _region_outputs(runs_dir, loaded, out, overwrite, report)
     kinds = [joint, *(k for k in JOINT_MODELS if k != joint)] if report else [joint]
     labels = training_groups(loaded, groups)
-    models, seconds = _fit_models(loaded, kinds, source, max_components, neighbours, labels)
+    models, seconds = _fit_models(
+        loaded, kinds, source, max_components, neighbours, labels, switch_sites
+    )
     head = fit_region_head(loaded, decoder, seed=loaded.seed)
     kept: list[np.ndarray] = []  # the first haplotypes of each section, for the evaluation
     n_kept = max(len(loaded.val_rows), 2) if report else 0
@@ -138,7 +144,8 @@ def run_region(
             yield part
             del part  # written: not held while the next section is drawn
 
-    note = f",joint={joint},mosaic_groups={groups},decoder={decoder},seed={seed}"
+    note = f",joint={joint},mosaic_groups={groups},switch_sites={switch_sites}"
+    note += f",decoder={decoder},seed={seed}"
     if overwrite:  # the old page and numbers describe the old VCF: gone before it is replaced
         _drop_stale_report(out, runs_dir, loaded)
     vcf = write_region_vcf(loaded, sections_drawn(), out, note, command, overwrite, n_haplotypes=n)
@@ -150,7 +157,8 @@ def run_region(
     metrics = _region_metrics(loaded, sets, seed)
     metrics["sampling"] = {
         "joint": joint, "decoder": decoder, "source": source, "max_components": max_components,
-        "neighbours": neighbours, "mosaic_groups": groups, "seed": seed, "n": n, "vcf": vcf.name,
+        "neighbours": neighbours, "mosaic_groups": groups, "switch_sites": switch_sites,
+        "seed": seed, "n": n, "vcf": vcf.name,
         "groups": None if labels is None else sorted(set(labels.tolist())),
         "components": {kind: model.components() for kind, model in models.items()},
         "fit_seconds": seconds,
@@ -224,6 +232,7 @@ def _fit_models(
     max_components: int,
     neighbours: int,
     groups: np.ndarray | None = None,
+    switch_sites: int = 0,
 ) -> tuple[dict[str, Any], dict[str, float]]:
     """Fit the region's joint latent models, timing each.
 
@@ -234,6 +243,8 @@ def _fit_models(
         max_components: Largest number of components of each mixture.
         neighbours: Candidates of each switch of the ``mosaic`` model.
         groups: A label per training haplotype the ``mosaic`` switches stay within, or None.
+        switch_sites: Sites before each boundary the ``mosaic``'s switches are chosen on (0: its
+            latent space).
 
     Returns:
         The fitted models and the seconds each fit took, by kind.
@@ -250,6 +261,7 @@ def _fit_models(
             max_components=max_components,
             neighbours=neighbours,
             groups=groups,
+            switch_sites=switch_sites,
         )
         seconds[kind] = round(time.perf_counter() - started, 2)
     return models, seconds

@@ -17,6 +17,7 @@ def check_region_options(
     neighbours: int | None,
     out: str | Path | None,
     groups: str = "superpopulation",
+    switch_sites: int = 0,
 ) -> tuple[str, str, int]:
     """Refuse the options of :func:`run_region` that cannot be used, before anything is loaded.
 
@@ -28,6 +29,7 @@ def check_region_options(
         neighbours: Candidates of each switch of the ``mosaic`` model, or None.
         out: Output VCF, or None.
         groups: Labels the ``mosaic`` switches stay within.
+        switch_sites: Sites before each boundary the ``mosaic``'s switches are chosen on.
 
     Returns:
         The decoder, the code source and the largest number of components (defaults filled in).
@@ -56,6 +58,8 @@ def check_region_options(
         raise DataError(f"the number of mixture components must be >= 1, got {max_components}")
     if neighbours is not None and neighbours < 1:
         raise DataError(f"the mosaic's neighbours must be >= 1, got {neighbours}")
+    if switch_sites < 0:
+        raise DataError(f"the mosaic's switch sites must be >= 0, got {switch_sites}")
     if groups not in GROUP_LEVELS:
         raise DataError(f"unknown mosaic groups {groups!r}: use one of {', '.join(GROUP_LEVELS)}")
     try:

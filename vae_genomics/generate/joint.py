@@ -209,18 +209,22 @@ class RegionLatentModel:
         codes: Sequence[np.ndarray],
         stds: Sequence[np.ndarray] | None = None,
         groups: np.ndarray | None = None,
+        switch_on: Sequence[np.ndarray] | None = None,
     ) -> RegionLatentModel:
         """Fit on per-section codes of the same haplotypes: ``codes[k]`` has shape (n, L_k);
         ``mosaic`` also takes the posterior standard deviations ``stds`` (same shapes; default
         zero: the codes themselves) and, optionally, a group label per haplotype (shape (n,):
-        switches stay inside each group, :class:`MosaicPosterior`)."""
+        switches stay inside each group) and what each boundary's switch is chosen on
+        (``switch_on``, :class:`MosaicPosterior`)."""
         codes = [np.asarray(z, np.float64) for z in codes]
         if len({len(z) for z in codes}) != 1:
             raise ValueError("every section's codes must have one row per training haplotype")
         self.dims_ = [z.shape[1] for z in codes]
         if self.kind == "mosaic":
             spreads = stds if stds is not None else [np.zeros_like(z) for z in codes]
-            self.mosaic_ = MosaicPosterior(self.neighbours, self.seed).fit(codes, spreads, groups)
+            self.mosaic_ = MosaicPosterior(self.neighbours, self.seed).fit(
+                codes, spreads, groups, switch_on
+            )
             self.mixtures_ = []
             within = (
                 "" if groups is None else f" (at most), within each of {len(set(groups))} groups"

@@ -17,6 +17,12 @@ The default number of neighbours scales with the training set: ``n_train / 80`` 
 simulated chromosome (experiments/notebook/region-mosaic.md, "Regions": a fixed 50 forgot too much
 of the haplotype on the smaller cohort).
 
+The neighbours can be searched on other features than the posterior means (``switch_on``): the
+region sampler gives the training haplotypes' alleles at the last sites before each boundary,
+where the linkage across the boundary lives (over the simulated chromosome, boundary LD 0.91–0.94
+× the ceiling against 0.76–0.79 × for the means: experiments/notebook/region-mosaic.md, "Switches
+chosen at the boundary").
+
 With a group label per training haplotype (its population or superpopulation), switches stay
 inside the template's group: over a chromosome of dozens of sections, free switches let a
 haplotype wander across population structure one boundary at a time (on the simulated 20 Mb
@@ -70,6 +76,7 @@ class MosaicPosterior:
         means: Sequence[np.ndarray],
         stds: Sequence[np.ndarray],
         groups: np.ndarray | None = None,
+        switch_on: Sequence[np.ndarray] | None = None,
     ) -> MosaicPosterior:
         """Keep the posteriors and each section's neighbour table.
 
@@ -81,6 +88,10 @@ class MosaicPosterior:
                 synthetic haplotype keeps its template's ancestry along the whole region; each
                 group's neighbours are scaled to its own size (unless ``neighbours`` is set,
                 then at most the group's size).
+            switch_on: K - 1 arrays of what the neighbours are searched on at each boundary,
+                the k-th of shape (n, d_k) (e.g. the training haplotypes' alleles at the last sites
+                before the boundary, :func:`vae_genomics.generate.region.boundary_alleles`);
+                None: the posterior means of the section before.
         """
         self.means_ = [np.asarray(m, np.float64) for m in means]
         self.stds_ = [np.asarray(s, np.float64) for s in stds]
@@ -89,6 +100,13 @@ class MosaicPosterior:
             raise ValueError("every section's posteriors must have one row per training haplotype")
         if groups is not None and len(groups) != n:
             raise ValueError(f"{len(groups)} group labels for {n} training haplotypes")
+        if switch_on is not None and (
+            len(switch_on) != len(self.means_) - 1 or any(len(f) != n for f in switch_on)
+        ):
+            raise ValueError(
+                f"switch_on needs one array per boundary ({len(self.means_) - 1}), each with "
+                f"one row per training haplotype ({n})"
+            )
         members = [np.arange(n)] if groups is None else _members(np.asarray(groups))
         widths = [self._width(len(rows)) for rows in members]
         if self.neighbours is None:
@@ -100,7 +118,8 @@ class MosaicPosterior:
                 self.widths_[rows] = m
         rng = np.random.default_rng(self.seed)
         self.table_ = []
-        for mean in self.means_[:-1]:
+        searched = self.means_[:-1] if switch_on is None else switch_on
+        for mean in (np.asarray(f, np.float64) for f in searched):
             jittered = mean + 1e-6 * (mean.std() + 1e-12) * rng.standard_normal(mean.shape)
             table = np.zeros((n, max(widths)), dtype=np.int64)
             for rows, m in zip(members, widths, strict=True):

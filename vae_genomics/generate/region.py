@@ -16,6 +16,7 @@ decoder logit and the K sites before it, which reach across a boundary into the 
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Iterator
 from typing import Any, Literal, Protocol
@@ -93,6 +94,25 @@ def training_groups(region: LoadedRegion, level: str = DEFAULT_GROUPS) -> np.nda
     return np.asarray(column, dtype=str)[region.section_rows(0)][region.train_rows]
 
 
+#: Sites before each boundary whose alleles choose the mosaic's switches (chosen by measurement:
+#: experiments/notebook/region-mosaic.md, "Switches chosen at the boundary").
+DEFAULT_SWITCH_SITES = 60
+
+
+def boundary_alleles(region: LoadedRegion, sites: int) -> list[np.ndarray]:
+    """The training haplotypes' alleles at the last ``sites`` sites of each section but the
+    last (fewer where a section has fewer), K - 1 arrays of shape (n_train, <= sites), int8, in
+    ``region.train_rows`` order: what the mosaic's switch at each boundary is chosen on."""
+    if sites < 1:
+        raise ValueError(f"the switch sites must be >= 1, got {sites}")
+    hap = np.asarray(region.haplotypes)
+    bounds = np.concatenate([[0], np.cumsum([len(c) for c in region.columns])])
+    return [
+        hap[region.train_rows, max(lo, hi - sites) : hi]
+        for lo, hi in itertools.pairwise(bounds[:-1])
+    ]
+
+
 def training_codes(
     region: LoadedRegion, source: CodeKind = DEFAULT_SOURCE, seed: int = 0
 ) -> list[np.ndarray]:
@@ -125,14 +145,18 @@ def fit_region_model(
     max_components: int = DEFAULT_MAX_COMPONENTS,
     neighbours: int | None = None,
     groups: np.ndarray | None = None,
+    switch_sites: int | None = None,
 ) -> RegionLatentModel:
     """Fit a joint latent model (``mosaic``, ``chain``, ``joint`` or ``independent``) on the
     training codes (``mosaic``: on the posterior means and spreads, whatever ``source``, with
     ``neighbours`` candidates per switch, inside each group of ``groups``, a label per training
-    haplotype in ``region.train_rows`` order: :func:`training_groups`)."""
+    haplotype in ``region.train_rows`` order: :func:`training_groups`; the candidates nearest in
+    the alleles of the last ``switch_sites`` sites before each boundary,
+    :func:`boundary_alleles`, or, with None, in the latent space of the section before)."""
     model = RegionLatentModel(kind, n_components, max_components, region.seed, neighbours)
     if kind == "mosaic":
-        return model.fit(*training_posteriors(region), groups=groups)
+        switch_on = None if not switch_sites else boundary_alleles(region, switch_sites)
+        return model.fit(*training_posteriors(region), groups=groups, switch_on=switch_on)
     return model.fit(training_codes(region, source, seed=region.seed))
 
 
