@@ -106,7 +106,7 @@ def run_region(
 
     Raises:
         RunError: ``out`` exists and ``overwrite`` is false, or the sections disagree.
-        DataError: An unknown joint model, decoder or group level.
+        DataError: An unknown joint model, decoder or group level, or a count below its floor.
         PrivacyBudgetError: A section misses the budget (nothing is written).
     """
     from vae_genomics.commands.privacy_gate import (
