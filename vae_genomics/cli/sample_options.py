@@ -112,17 +112,16 @@ def _add_region_options(p: argparse.ArgumentParser) -> None:
                    "boundary, the nearest in the section before (default: one per 80 training "
                    "haplotypes; 1 copies one training haplotype's codes through the region)")  # fmt: skip
     g.add_argument("--mosaic-groups", choices=["superpopulation", "population", "none"],
-                   default="superpopulation",
                    help="mosaic: switch only to training haplotypes of the template's own "
                    "superpopulation (its population where the populations table has no "
                    "superpopulation column) or population, so a synthetic haplotype keeps one "
                    "ancestry along the region; none: switch freely (over a chromosome, "
-                   "haplotypes then drift across populations); default: %(default)s")  # fmt: skip
-    g.add_argument("--switch-sites", type=int, default=60, metavar="W",
+                   "haplotypes then drift across populations); default: superpopulation")  # fmt: skip
+    g.add_argument("--switch-sites", type=int, metavar="W",
                    help="mosaic: at each boundary, switch to the training haplotypes nearest the "
                    "template in the alleles of the last W sites before it, which carry the "
                    "linkage across the boundary (0: nearest in the latent space of the section "
-                   "before); default: %(default)s")  # fmt: skip
+                   "before); default: 60")  # fmt: skip
     g.add_argument("--components", type=int, metavar="K",
                    help="largest number of components of each Gaussian mixture, chosen by BIC "
                    "(default: 24)")  # fmt: skip

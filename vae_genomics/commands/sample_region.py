@@ -28,6 +28,7 @@ from vae_genomics.common.errors import RunError
 from vae_genomics.common.io import write_json
 from vae_genomics.data.export import check_haplotype_count
 from vae_genomics.generate.joint import JOINT_MODELS
+from vae_genomics.generate.region import DEFAULT_GROUPS, DEFAULT_SWITCH_SITES
 from vae_genomics.report.regions import region_files
 from vae_genomics.run.limits import check_region_size
 from vae_genomics.run.region import LoadedRegion, load_region
@@ -64,8 +65,8 @@ def run_region(
     neighbours: int | None = None,
     overwrite: bool = False,
     command: str = "",
-    groups: str = "superpopulation",
-    switch_sites: int = 60,
+    groups: str | None = None,
+    switch_sites: int | None = None,
     max_memory: int | str | None = None,
     privacy: str | None = None,
 ) -> RegionResult:
@@ -89,10 +90,12 @@ def run_region(
         neighbours: Candidates of each switch of the ``mosaic`` model (default
             :func:`vae_genomics.generate.mosaic.default_neighbours` of the training haplotypes).
         groups: Labels the ``mosaic`` switches stay within: ``superpopulation``, ``population``
-            or ``none`` (:func:`vae_genomics.generate.region.training_groups`).
+            or ``none`` (:func:`vae_genomics.generate.region.training_groups`; default
+            :data:`vae_genomics.generate.region.DEFAULT_GROUPS`).
         switch_sites: The ``mosaic``'s switch at a boundary goes to the candidates nearest in the
             alleles of the last ``switch_sites`` sites before it (0: nearest in the latent space
-            of the section before; :func:`vae_genomics.generate.region.boundary_alleles`).
+            of the section before; :func:`vae_genomics.generate.region.boundary_alleles`;
+            default :data:`vae_genomics.generate.region.DEFAULT_SWITCH_SITES`).
         overwrite: Replace an existing ``out`` (otherwise an existing file is refused).
         command: The command line, for the VCF's ``##source`` line.
         max_memory: Largest memory estimate of the draws (``common.limits``; default 4 GB).
@@ -119,6 +122,8 @@ def run_region(
     from vae_genomics.generate.region import fit_region_head, iter_region, training_groups
 
     check_haplotype_count(n)
+    groups = DEFAULT_GROUPS if groups is None else groups
+    switch_sites = DEFAULT_SWITCH_SITES if switch_sites is None else switch_sites
     decoder, source, max_components = check_region_options(
         joint, decoder, source, max_components, neighbours, out, groups, switch_sites
     )  # the options first: nothing is read for a command that cannot run

@@ -16,8 +16,8 @@ def check_region_options(
     max_components: int | None,
     neighbours: int | None,
     out: str | Path | None,
-    groups: str = "superpopulation",
-    switch_sites: int = 0,
+    groups: str,
+    switch_sites: int,
 ) -> tuple[str, str, int]:
     """Refuse the options of :func:`run_region` that cannot be used, before anything is loaded.
 
