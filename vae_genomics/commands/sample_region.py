@@ -136,6 +136,9 @@ def run_region(
     out, files = _region_outputs(runs_dir, loaded, out, overwrite, report)
     kinds = [joint, *(k for k in JOINT_MODELS if k != joint)] if report else [joint]
     labels = training_groups(loaded, groups)
+    if labels is None and groups != "none" and joint == "mosaic":
+        log.info("the sections were trained without a populations table: the mosaic's "
+                 "switches are not kept within %ss", groups)  # fmt: skip
     models, seconds = _fit_models(
         loaded, kinds, source, max_components, neighbours, labels, switch_sites
     )

@@ -36,7 +36,7 @@ def check_region_options(
 
     Raises:
         DataError: An unknown joint model, code source, decoder or group level, or a count
-            below 1.
+            below its floor.
         RunError: ``out`` is standard output.
     """
     from vae_genomics.generate.decoders import parse_decoder
