@@ -17,26 +17,17 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import json
-import sys
-import time
 
 import numpy as np
 from sklearn.neighbors import NearestNeighbors
 
-from vae_genomics.evaluation.region import CEILING, evaluate_region
+from experiments.stratified_mosaic import prepared, report, scored
 from vae_genomics.generate.mosaic import MosaicPosterior, default_neighbours
 from vae_genomics.generate.region import (
     DEFAULT_DECODER,
     decode_region,
-    fit_region_head,
     training_groups,
-    training_posteriors,
 )
-from vae_genomics.run.region import load_region
-
-COLUMNS = ["coverage_pca_fraction", "coverage_hamming_fraction", "boundary_ld_r_fraction",
-           "boundaries_at_target", "aats", "privacy_loss", "privacy_loss_sd"]  # fmt: skip
 
 
 def boundary_tables(x_train, offsets, groups, m, width, seed) -> list[np.ndarray]:
@@ -65,14 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--widths", default="20,50")
     parser.add_argument("--out", help="JSON of every number")
     args = parser.parse_args(argv)
-    region = load_region(args.runs, args.sections.split(","))
-    started = time.perf_counter()
-    means, stds = training_posteriors(region)
-    head = fit_region_head(region, DEFAULT_DECODER, seed=region.seed)
-    print(f"posteriors and head: {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    region, means, stds, head, x_train, x_val = prepared(args.runs, args.sections)
     groups = training_groups(region)
-    hap = np.asarray(region.haplotypes)
-    x_train, x_val = hap[region.train_rows], hap[region.val_rows]
     n = len(x_val) + len(x_val) % 2
     m = default_neighbours(len(x_train))
     default = MosaicPosterior(m, seed=region.seed).fit(means, stds, groups=groups)
@@ -88,19 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         for name, model in models.items():
             rng = np.random.default_rng([seed, 0])
             sets[name] = decode_region(region, model.sample(n, rng), rng, DEFAULT_DECODER, head)
-        metrics = evaluate_region(x_train, x_val, sets, region.positions, region.offsets, seed=seed)
-        for name in [CEILING, *sets]:
-            row = {"seed": seed, "set": name, **{c: metrics["summary"][name][c] for c in COLUMNS}}
-            results.append(row)
-            print(json.dumps(row), file=sys.stderr)
-    print("| seed | set | " + " | ".join(COLUMNS) + " |")
-    print("|---" * (len(COLUMNS) + 2) + "|")
-    for row in results:
-        cells = [f"{row[c]:.3f}" if isinstance(row[c], float) else str(row[c]) for c in COLUMNS]
-        print(f"| {row['seed']} | {row['set']} | " + " | ".join(cells) + " |")
-    if args.out:
-        with open(args.out, "w") as fh:
-            json.dump(results, fh, indent=1)
+        results += scored(region, x_train, x_val, sets, seed)
+    report(results, args.out)
     return 0
 
 

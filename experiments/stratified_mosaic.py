@@ -58,6 +58,42 @@ def stratified_codes(means, stds, labels, n, rng, neighbours, seed) -> list[np.n
     return codes
 
 
+def prepared(runs: str, sections: str) -> tuple:
+    """The region, its training posteriors (means, stds), its LD head, and its training and
+    held-out haplotypes."""
+    region = load_region(runs, sections.split(","))
+    started = time.perf_counter()
+    means, stds = training_posteriors(region)
+    head = fit_region_head(region, DEFAULT_DECODER, seed=region.seed)
+    print(f"posteriors and head: {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    hap = np.asarray(region.haplotypes)
+    return region, means, stds, head, hap[region.train_rows], hap[region.val_rows]
+
+
+def scored(region, x_train, x_val, sets, seed) -> list[dict]:
+    """The region page's numbers (:data:`COLUMNS`) of the ceiling and each set, one row each."""
+    metrics = evaluate_region(x_train, x_val, sets, region.positions, region.offsets, seed=seed)
+    rows = []
+    for name in [CEILING, *sets]:
+        rows.append(
+            {"seed": seed, "set": name, **{c: metrics["summary"][name][c] for c in COLUMNS}}
+        )
+        print(json.dumps(rows[-1]), file=sys.stderr)
+    return rows
+
+
+def report(results: list[dict], out: str | None) -> None:
+    """Print the rows as a Markdown table; write them as JSON to ``out`` when given."""
+    print("| seed | set | " + " | ".join(COLUMNS) + " |")
+    print("|---" * (len(COLUMNS) + 2) + "|")
+    for row in results:
+        cells = [f"{row[c]:.3f}" if isinstance(row[c], float) else str(row[c]) for c in COLUMNS]
+        print(f"| {row['seed']} | {row['set']} | " + " | ".join(cells) + " |")
+    if out:
+        with open(out, "w") as fh:
+            json.dump(results, fh, indent=1)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("runs")
@@ -66,16 +102,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--level", choices=["population", "superpopulation"], default="population")
     parser.add_argument("--out", help="JSON of every number")
     args = parser.parse_args(argv)
-    region = load_region(args.runs, args.sections.split(","))
-    started = time.perf_counter()
-    means, stds = training_posteriors(region)
-    head = fit_region_head(region, DEFAULT_DECODER, seed=region.seed)
-    print(f"posteriors and head: {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    region, means, stds, head, x_train, x_val = prepared(args.runs, args.sections)
     labels = training_groups(region, args.level)
     if labels is None:
         raise SystemExit("the runs carry no population labels")
-    hap = np.asarray(region.haplotypes)
-    x_train, x_val = hap[region.train_rows], hap[region.val_rows]
     n = len(x_val) + len(x_val) % 2
     m_all = default_neighbours(len(labels))
     results = []
@@ -87,19 +117,8 @@ def main(argv: list[str] | None = None) -> int:
             rng = np.random.default_rng([seed, 1])
             codes = stratified_codes(means, stds, labels, n, rng, m, region.seed)
             sets[name] = decode_region(region, codes, rng, DEFAULT_DECODER, head)
-        metrics = evaluate_region(x_train, x_val, sets, region.positions, region.offsets, seed=seed)
-        for name in [CEILING, *sets]:
-            row = {"seed": seed, "set": name, **{c: metrics["summary"][name][c] for c in COLUMNS}}
-            results.append(row)
-            print(json.dumps(row), file=sys.stderr)
-    print("| seed | set | " + " | ".join(COLUMNS) + " |")
-    print("|---" * (len(COLUMNS) + 2) + "|")
-    for row in results:
-        cells = [f"{row[c]:.3f}" if isinstance(row[c], float) else str(row[c]) for c in COLUMNS]
-        print(f"| {row['seed']} | {row['set']} | " + " | ".join(cells) + " |")
-    if args.out:
-        with open(args.out, "w") as fh:
-            json.dump(results, fh, indent=1)
+        results += scored(region, x_train, x_val, sets, seed)
+    report(results, args.out)
     return 0
 
 
