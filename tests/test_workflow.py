@@ -86,7 +86,7 @@ def test_dry_run_converts_first_then_lists_sections_from_the_cache(tmp_path):
     assert [name for names in listed for name in names] == genomic  # neighbours in genomic order
     assert all(len(names) <= 4 for names in listed)
     assert all("--resume --skip-existing" in line for line in train)
-    assert all(f"--set data.cache={cache} --threads 2" in line for line in train)
+    assert all(f"--set data.cache={cache} --threads 1" in line for line in train)
     # one job per section
     result = _snakemake(tmp_path, config, "-n", sections_per_job=1)
     out = result.stdout + result.stderr
@@ -97,19 +97,19 @@ def test_dry_run_converts_first_then_lists_sections_from_the_cache(tmp_path):
         assert f"section={section.name}" in out
     train = [line for line in out.splitlines() if " train --config " in line]
     assert len(train) == len(sections)
-    assert all(f"--set data.cache={cache} --threads 2" in line for line in train)
+    assert all(f"--set data.cache={cache} --threads 1" in line for line in train)
     assert "--resume" in out and "--run-name default" in out
     assert f"report --index {tmp_path}/runs --config {config} --set data.cache={cache}" in out
     assert _snakemake(tmp_path, config, "-n", sections_per_job=0).returncode != 0
     # a subset, GPUs, threads, and the optional sweep before each training job
     one = sections[0].name
     result = _snakemake(
-        tmp_path, config, "-n", sections=one, gpu=1, sweep=1, run_name="r1", threads=1
+        tmp_path, config, "-n", sections=one, gpu=1, sweep=1, run_name="r1", threads=2
     )
     out = result.stdout + result.stderr
     assert result.returncode == 0, out[-3000:]
     assert _jobs(out) == Counter(sweep=1, train_batch=1, index=1, all=1, total=4)
-    assert "gpu=1" in out and f"--sections {one} --run-name r1" in out and "--threads 1" in out
+    assert "gpu=1" in out and f"--sections {one} --run-name r1" in out and "--threads 2" in out
     # an unknown section is named
     result = _snakemake(tmp_path, config, "-n", sections="nope")
     assert result.returncode != 0 and "sections not in" in result.stdout + result.stderr
@@ -168,6 +168,10 @@ def test_dry_run_with_region_samples_the_sections_after_training_them(tmp_path):
     cells = sum(600 * s.n_variants for s in sections)
     asked = re.search(r"rule region:.*?mem_mb=(\d+)", out, re.S)
     assert asked and int(asked.group(1)) == 2000 + math.ceil(16 * cells / 1e6), out[-3000:]
+    # training jobs hold one core each (Snakemake prints threads above 1), the region step two
+    jobs = [block.split("resources:")[0] for block in re.split(r"\n(?=rule \w+:)", out)]
+    assert not [job for job in jobs if job.startswith("rule train:") and "threads:" in job]
+    assert [job for job in jobs if job.startswith("rule region:") and "threads: 2" in job]
     result = _snakemake(tmp_path, config, "-n", region="1:1-600000")
     out = result.stdout + result.stderr
     assert result.returncode == 0, out[-3000:]
