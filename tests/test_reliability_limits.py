@@ -63,6 +63,15 @@ def test_a_huge_n_is_refused_at_once_with_its_memory_estimate(runs, tmp_path, ca
         run_region(runs["runs"], 1000, out=out, max_memory="10K")
 
 
+def test_a_region_sampled_from_the_cli_estimates_its_memory_once(runs, tmp_path, caplog):
+    caplog.set_level("INFO")
+    out = tmp_path / "r.vcf.gz"
+    region = ["sample", "--runs", str(runs["runs"]), "--n", "4", "--out", str(out)]
+    assert cli.main([*region, "--privacy", "off", "--no-report"]) == 0 and out.is_file()
+    # once before TensorFlow starts (the CLI), not again in run_region
+    assert caplog.text.count("drawing 4 haplotypes × 70 sites") == 1, caplog.text
+
+
 # --- run files checked from their headers --------------------------------------------------------
 
 

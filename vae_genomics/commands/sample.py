@@ -157,6 +157,7 @@ def run_command(args: argparse.Namespace) -> None:
             source=args.codes, max_components=args.components, neighbours=args.neighbours,
             command=" ".join(["vae-genomics", *args.argv]), max_memory=args.max_memory,
             privacy=args.privacy, groups=args.mosaic_groups, switch_sites=args.switch_sites,
+            size_checked=True,  # by check_size above
         )  # fmt: skip
         print(f"vcf:    {result.vcf}")
         if result.page is not None:

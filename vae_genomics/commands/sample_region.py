@@ -69,6 +69,7 @@ def run_region(
     switch_sites: int | None = None,
     max_memory: int | str | None = None,
     privacy: str | None = None,
+    size_checked: bool = False,
 ) -> RegionResult:
     """Sample a region and write its VCF (and its page).
 
@@ -103,6 +104,9 @@ def run_region(
             (:mod:`vae_genomics.commands.privacy_gate`), or None for the sections'
             ``generation.privacy``; recorded in ``<out>.privacy.json``, and the region's own
             numbers are checked against it in ``region.json`` (``privacy_budget``).
+        size_checked: The caller has already refused a request over ``max_memory``
+            (:func:`vae_genomics.run.limits.check_region_size` with these arguments, as the CLI
+            does before TensorFlow starts), so it is not estimated twice.
 
     Returns:
         The paths written and the evaluation (None without ``report``).
@@ -127,7 +131,8 @@ def run_region(
     decoder, source, max_components = check_region_options(
         joint, decoder, source, max_components, neighbours, out, groups, switch_sites
     )  # the options first: nothing is read for a command that cannot run
-    check_region_size(runs_dir, sections, region, n, max_memory, streamed=True)
+    if not size_checked:
+        check_region_size(runs_dir, sections, region, n, max_memory, streamed=True)
     loaded = load_region(runs_dir, sections, region)
     record = gate(loaded.sections, privacy, region_generator(decoder), f"region {loaded.name}")
     seed = loaded.seed if seed is None else seed
