@@ -11,7 +11,9 @@ overhead``, reads ``--data``, default ``../shared/data``), ``bench_batch.py`` (a
 against several sections per job; ``--only batch``, reads ``--data``), ``bench_generation.py``
 (``sample --region`` throughput and peak memory against N and sections; ``--only generation``),
 ``bench_head.py`` (the LD head's fit against the float64 Hessian it replaced; ``--only head``),
-``bench_pca.py`` (the region page's PCA before and after thinning; ``--only pca``).
+``bench_pca.py`` (the region page's PCA before and after thinning; ``--only pca``),
+``bench_throughput.py`` (small sections: batch size, several sections in one graph, one thread
+per job; ``--only throughput``, its batch-size fits read ``--data``).
 
 Usage: ``python benchmarks/run_all.py [--only data] [--repeats 5 ...]``
 (``make bench ARGS="--only data --repeats 5"``)
