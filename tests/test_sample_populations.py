@@ -253,6 +253,7 @@ def test_a_region_sampled_by_population_names_its_samples_and_writes_their_table
     table = pd.read_csv(table_path(out), sep="\t")
     assert table["population"].tolist() == ["P0"] * 20 + ["P1"] * 10
     assert "populations=P0:40|P1:20" in VCF(str(out)).raw_header
+    assert ",switch_sites=0," in VCF(str(out)).raw_header  # each population's mosaic: latent
     assert "##vae_genomics_sites=<Sites=100,MinMAF=0,MinMAC=0," in VCF(str(out)).raw_header
     # each population scored against its own held-out haplotypes, beside its own ceiling
     scores = json.loads(out.with_name("region_pops.populations.json").read_text())
@@ -266,6 +267,28 @@ def test_a_region_sampled_by_population_names_its_samples_and_writes_their_table
     # an unknown name, and a joint model other than the mosaic, are refused
     assert main([*argv[:6], "XX:2", "--out", str(tmp / "x.vcf.gz")]) == 2
     assert main([*argv, "--joint", "chain", "--overwrite"]) == 2
+
+
+def test_a_region_by_population_switches_on_the_boundary_alleles_when_asked(
+    trained, region, caplog
+):
+    tmp, names = trained["tmp"], region["names"]
+    argv = ["sample", "--runs", str(tmp / "runs"), "--sections", ",".join(names),
+            "--populations", "P0:20,P1:10", "--neighbours", "4", "--no-report"]  # fmt: skip
+
+    def drawn(*extra: str) -> tuple[np.ndarray, str]:
+        out = tmp / f"switch{'_'.join(extra)}.vcf.gz"
+        assert main([*argv, *extra, "--out", str(out)]) == 0
+        vcf = VCF(str(out))
+        header = vcf.raw_header
+        return np.array([[a for gt in v.genotypes for a in gt[:2]] for v in vcf]), header
+
+    latent, latent_header = drawn()
+    alleles, header = drawn("--switch-sites", "5")
+    assert ",switch_sites=0," in latent_header and ",switch_sites=5," in header
+    assert latent.shape == alleles.shape and (latent != alleles).any()  # other switches
+    assert main([*argv, "--switch-sites", "-1", "--out", str(tmp / "neg.vcf.gz")]) == 2
+    assert "switch sites must be >= 0, got -1" in caplog.text
 
 
 def _real_frequencies(trained) -> dict[str, np.ndarray]:

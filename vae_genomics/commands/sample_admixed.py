@@ -171,6 +171,7 @@ def run_admixed(args: argparse.Namespace) -> None:
         resolve_request,
         sample_names,
     )
+    from vae_genomics.commands.sample_region_options import group_switch_sites
     from vae_genomics.commands.sample_region_populations import region_groups
     from vae_genomics.common.io import atomic_write_text, check_output_path, write_json
     from vae_genomics.data.export import check_haplotype_count
@@ -181,6 +182,7 @@ def run_admixed(args: argparse.Namespace) -> None:
 
     _check_args(args)
     proportions = parse_proportions(args.admixed)
+    switch_sites = group_switch_sites(args.switch_sites)
     n = 2 * args.n if args.individuals else args.n
     check_haplotype_count(n)
     runs_dir = args.runs or Path("runs")
@@ -205,8 +207,9 @@ def run_admixed(args: argparse.Namespace) -> None:
     seed = loaded.seed if args.seed is None else args.seed
     decoder = args.decoder or DEFAULT_DECODER
     sources = sample_region_groups(
-        loaded, region_groups(loaded, first, groups), counts, seed, decoder, args.neighbours
-    )
+        loaded, region_groups(loaded, first, groups), counts, seed, decoder, args.neighbours,
+        switch_sites,
+    )  # fmt: skip
     positions = np.asarray(loaded.positions, dtype=np.int64)
     window = (float(min(loaded.start, positions[0])), float(max(loaded.end, positions[-1] + 1)))
     haplotypes, tracts, summary = admix(
@@ -216,7 +219,7 @@ def run_admixed(args: argparse.Namespace) -> None:
     asked = "|".join(f"{name}:{m:g}" for name, m in proportions.items())
     vcf = write_region_vcf(
         loaded, haplotypes, out,
-        f",joint=mosaic,decoder={decoder},seed={seed},admixed={asked},"
+        f",joint=mosaic,decoder={decoder},seed={seed},switch_sites={switch_sites},admixed={asked},"
         f"generations={args.generations:g},recombination_rate={args.recombination_rate:g}",
         " ".join(["vae-genomics", *args.argv]), args.overwrite, sample_names(drawn),
     )  # fmt: skip

@@ -69,3 +69,20 @@ def check_region_options(
     if out is not None and str(out) == "-":
         raise RunError("a region is written to a file (with its index), not to standard output")
     return decoder, source, max_components
+
+
+def group_switch_sites(switch_sites: int | None) -> int:
+    """The switch sites of each population's own mosaic (``--populations``, ``--admixed`` over a
+    region): ``--switch-sites``, else
+    :data:`vae_genomics.generate.region.DEFAULT_GROUP_SWITCH_SITES`.
+
+    Raises:
+        DataError: A negative count.
+    """
+    from vae_genomics.generate.region import DEFAULT_GROUP_SWITCH_SITES
+
+    if switch_sites is None:
+        return DEFAULT_GROUP_SWITCH_SITES
+    if switch_sites < 0:
+        raise DataError(f"the mosaic's switch sites must be >= 0, got {switch_sites}")
+    return switch_sites

@@ -98,6 +98,7 @@ def run_region_populations(args: argparse.Namespace) -> None:
         resolve_request,
         sample_names,
     )
+    from vae_genomics.commands.sample_region_options import group_switch_sites
     from vae_genomics.common.io import atomic_write_text, check_output_path, write_json
     from vae_genomics.generate.region import DEFAULT_DECODER, sample_region_groups
     from vae_genomics.report.population_pca import population_pca_figure
@@ -114,6 +115,7 @@ def run_region_populations(args: argparse.Namespace) -> None:
                        f"--joint {args.joint} is not available with it")  # fmt: skip
     runs_dir = args.runs or Path("runs")
     counts = parse_counts(args.populations, "individuals" if args.individuals else "haplotypes")
+    switch_sites = group_switch_sites(args.switch_sites)
     total = sum(counts.values()) * (2 if args.individuals else 1)
     check_region_size(runs_dir, args.sections, args.region, total, args.max_memory)
     start_tensorflow(args)
@@ -134,12 +136,14 @@ def run_region_populations(args: argparse.Namespace) -> None:
     seed = loaded.seed if args.seed is None else args.seed
     decoder = args.decoder or DEFAULT_DECODER
     drawn = sample_region_groups(
-        loaded, region_groups(loaded, first, groups), haplotypes, seed, decoder, args.neighbours
-    )
+        loaded, region_groups(loaded, first, groups), haplotypes, seed, decoder, args.neighbours,
+        switch_sites,
+    )  # fmt: skip
     asked = "|".join(f"{name}:{count}" for name, count in haplotypes.items())
     vcf = write_region_vcf(
         loaded, np.concatenate(list(drawn.values())), out,
-        f",joint=mosaic,decoder={decoder},seed={seed},populations={asked}",
+        f",joint=mosaic,decoder={decoder},seed={seed},switch_sites={switch_sites},"
+        f"populations={asked}",
         " ".join(["vae-genomics", *args.argv]), args.overwrite, sample_names(drawn),
     )  # fmt: skip
     table = table_path(out)

@@ -99,6 +99,13 @@ def training_groups(region: LoadedRegion, level: str = DEFAULT_GROUPS) -> np.nda
 DEFAULT_SWITCH_SITES = 60
 
 
+#: The same for each population's own mosaic (``sample --region --populations`` or ``--admixed``):
+#: 0, switches in the latent space. On the 1000 Genomes region, 60 sites left boundary LD where
+#: it was and traded coverage for privacy (experiments/notebook/population-conditioning.md,
+#: "Switches chosen at the boundary, by superpopulation").
+DEFAULT_GROUP_SWITCH_SITES = 0
+
+
 def boundary_alleles(region: LoadedRegion, sites: int) -> list[np.ndarray]:
     """The training haplotypes' alleles at the last ``sites`` sites of each section but the
     last (fewer where a section has fewer), K - 1 arrays of shape (n_train, <= sites), int8, in
@@ -340,6 +347,7 @@ def sample_region_groups(
     seed: int = 0,
     decoder: str = DEFAULT_DECODER,
     neighbours: int | None = None,
+    switch_sites: int | None = None,
 ) -> dict[str, np.ndarray]:
     """Region haplotypes per group (population): each group's own ``mosaic`` — templates and
     switches among its training haplotypes only — decoded with the region's LD head (fitted on
@@ -352,6 +360,9 @@ def sample_region_groups(
         seed: Seed of the draws (each group's stream from the seed and its position).
         decoder: Decoder rule.
         neighbours: Candidates of each switch (None: scaled to the group's size).
+        switch_sites: Each switch goes to the candidates nearest in the alleles of the last
+            ``switch_sites`` sites before the boundary (:func:`boundary_alleles`); None or 0: in
+            the latent space of the section before.
 
     Returns:
         Group → haplotypes, int8 0/1, shape (counts[group], n_sites), in the order of ``counts``.
@@ -359,12 +370,14 @@ def sample_region_groups(
     from vae_genomics.generate.mosaic import MosaicPosterior
 
     means, stds = training_posteriors(region)
+    alleles = boundary_alleles(region, switch_sites) if switch_sites else None
     head = fit_region_head(region, decoder, seed=region.seed)
     drawn = {}
     for i, (name, count) in enumerate(counts.items()):
         rows = np.asarray(groups[name])
         model = MosaicPosterior(neighbours, seed=region.seed)
-        model.fit([m[rows] for m in means], [s[rows] for s in stds])
+        switch_on = None if alleles is None else [a[rows] for a in alleles]
+        model.fit([m[rows] for m in means], [s[rows] for s in stds], switch_on=switch_on)
         rng = np.random.default_rng([seed, i])
         drawn[name] = decode_region(region, model.sample(count, rng), rng, decoder, head)
     return drawn
