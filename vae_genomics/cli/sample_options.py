@@ -109,8 +109,9 @@ def _add_region_options(p: argparse.ArgumentParser) -> None:
                    "draw z ~ q(z|x) per training haplotype")  # fmt: skip
     g.add_argument("--neighbours", type=int, metavar="M",
                    help="mosaic: training haplotypes a synthetic one may switch to at each "
-                   "boundary, the nearest in the section before (default: one per 80 training "
-                   "haplotypes; 1 copies one training haplotype's codes through the region)")  # fmt: skip
+                   "boundary, the nearest to its template (see --switch-sites; default: one per "
+                   "80 training haplotypes; 1 copies one training haplotype's codes through the "
+                   "region)")  # fmt: skip
     g.add_argument("--mosaic-groups", choices=["superpopulation", "population", "none"],
                    help="mosaic: switch only to training haplotypes of the template's own "
                    "superpopulation (its population where the populations table has no "

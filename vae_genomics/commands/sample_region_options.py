@@ -58,8 +58,7 @@ def check_region_options(
         raise DataError(f"the number of mixture components must be >= 1, got {max_components}")
     if neighbours is not None and neighbours < 1:
         raise DataError(f"the mosaic's neighbours must be >= 1, got {neighbours}")
-    if switch_sites < 0:
-        raise DataError(f"the mosaic's switch sites must be >= 0, got {switch_sites}")
+    check_switch_sites(switch_sites)
     if groups not in GROUP_LEVELS:
         raise DataError(f"unknown mosaic groups {groups!r}: use one of {', '.join(GROUP_LEVELS)}")
     try:
@@ -83,6 +82,15 @@ def group_switch_sites(switch_sites: int | None) -> int:
 
     if switch_sites is None:
         return DEFAULT_GROUP_SWITCH_SITES
+    return check_switch_sites(switch_sites)
+
+
+def check_switch_sites(switch_sites: int) -> int:
+    """``switch_sites`` if it is a count (>= 0; 0: switches in the latent space).
+
+    Raises:
+        DataError: A negative count.
+    """
     if switch_sites < 0:
         raise DataError(f"the mosaic's switch sites must be >= 0, got {switch_sites}")
     return switch_sites
