@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from vae_genomics.common.hamming import nn_distances
 from vae_genomics.evaluation.attacks import (
     KING_DEGREES,
     distance_attack,
@@ -269,13 +270,14 @@ def test_repeated_distance_attack_averages_every_draw() -> None:
         "distance_attack_auc": first["auc"],
         "distance_attack_tpr_at_1pct_fpr": first["tpr_at_fpr"],
     }
-    got = repeated_distance_attack(panel, draws[1:], np.random.default_rng(5), chunk_size=64)
+    scores = [(nn_distances(t, s), nn_distances(h, s)) for s, t, h in draws[1:]]
+    got = repeated_distance_attack(panel, scores)
     aucs = [first["auc"], *(distance_attack(*d, seed=0)["auc"] for d in draws[1:])]
     assert got["distance_attack_auc"] == pytest.approx(np.mean(aucs))
     assert got["distance_attack_auc_sd"] == pytest.approx(np.std(aucs, ddof=1))
     # members 0-149 are copied: the draws holding them score high, the last one does not
     assert aucs[0] == 1.0 and aucs[2] == pytest.approx(0.5, abs=0.15)
-    assert repeated_distance_attack(panel, [], np.random.default_rng(5), 64) == {
+    assert repeated_distance_attack(panel, []) == {
         "distance_attack_auc": first["auc"],
         "distance_attack_auc_sd": 0.0,
         "distance_attack_tpr_at_1pct_fpr": first["tpr_at_fpr"],
@@ -302,3 +304,17 @@ def test_likelihood_attack_numbers_find_a_model_that_memorised(monkeypatch) -> N
     assert got["n"] == 100 and got["members_nll"] == 10.0 and got["heldout_nll"] == 12.0
     again = steps.likelihood_attack_numbers(None, train, nll_heldout, n_samples=5, seed=3)
     assert again == got
+
+
+def test_distance_attack_from_distances_is_the_attack_and_needs_equal_classes() -> None:
+    from vae_genomics.evaluation.attacks import distance_attack_from_distances
+
+    train, heldout = population(300, 120, seed=1), population(200, 120, seed=2)
+    copies = train[:100]
+    want = distance_attack(copies, train[:200], heldout, seed=0)
+    got = distance_attack_from_distances(
+        nn_distances(train[:200], copies), nn_distances(heldout, copies)
+    )
+    assert got == want and got["auc"] > 0.7
+    with pytest.raises(ValueError, match="199 members and 200 non-members"):
+        distance_attack_from_distances(np.zeros(199), np.zeros(200))

@@ -78,6 +78,31 @@ def test_aats_hand_example_counts_ties_as_not_distinguished() -> None:
     assert out["aa_synthetic"] == 0.0
 
 
+def test_one_pass_distances_equal_the_brute_force_nearest_rows() -> None:
+    """nn_cross gives both directions of one matrix; a draw's distances give the privacy loss
+    that AATS computed set by set gives."""
+    from vae_genomics.common.hamming import nn_cross
+    from vae_genomics.evaluation.privacy import draw_distances, privacy_loss_from_distances
+
+    a, b = cohort(70, seed=3), cohort(45, seed=4)
+    brute = np.abs(a[:, None, :].astype(int) - b[None, :, :]).sum(axis=2)
+    a_to_b, b_to_a = nn_cross(a, b, chunk_size=16)
+    np.testing.assert_array_equal(a_to_b, brute.min(axis=1))
+    np.testing.assert_array_equal(b_to_a, brute.min(axis=0))
+    syn, train, held = cohort(40, seed=5), cohort(40, seed=6), cohort(40, seed=7)
+    syn[:10] = train[:10]  # some copies: the two AATS differ
+    d = draw_distances(syn, train, held, chunk_size=16)
+    want_held, want_train = aats(syn, held)["aats"], aats(syn, train)["aats"]
+    assert privacy_loss_from_distances(d) == {
+        "aats_heldout": want_held,
+        "aats_train": want_train,
+        "privacy_loss": want_held - want_train,
+    }
+    np.testing.assert_array_equal(d.train_to_synthetic, nn_distances(train, syn))
+    with pytest.raises(ValueError, match="training subset of 39"):
+        draw_distances(syn, train[:39], held)
+
+
 def test_aats_needs_equal_sizes() -> None:
     with pytest.raises(ValueError, match="same size"):
         aats(cohort(5), cohort(6))

@@ -73,3 +73,32 @@ def nn_distances(
             d[rows, start + rows] = np.inf
         out[start:stop] = d.min(axis=1)
     return out
+
+
+def nn_cross(
+    a: np.ndarray, b: np.ndarray, chunk_size: int = CHUNK_SIZE
+) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest-row distances both ways from one pass over the distance matrix of ``a`` and ``b``.
+
+    Equals ``(nn_distances(a, b), nn_distances(b, a))`` at half the matrix products.
+
+    Args:
+        a: 0/1 haplotypes, shape (n, n_variants).
+        b: 0/1 haplotypes, shape (m, n_variants), m >= 1.
+        chunk_size: Rows of ``a`` per block (memory ``chunk_size * m`` floats).
+
+    Returns:
+        Distances (variants), shapes (n,) and (m,), float64.
+    """
+    a, b = as_binary(a, "a"), as_binary(b, "b")
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"a has {a.shape[1]} variants, b has {b.shape[1]}")
+    if len(a) == 0 or len(b) == 0:
+        raise ValueError("both sets need rows")
+    a_to_b = np.empty(len(a))
+    b_to_a = np.full(len(b), np.inf)
+    for start in range(0, len(a), chunk_size):
+        d = hamming_matrix(a[start : start + chunk_size], b)
+        a_to_b[start : start + len(d)] = d.min(axis=1)
+        np.minimum(b_to_a, d.min(axis=0), out=b_to_a)
+    return a_to_b, b_to_a

@@ -178,7 +178,20 @@ def distance_attack(
     )
     d_members = nn_distances(members, synthetic, chunk_size=chunk_size)
     d_nonmembers = nn_distances(nonmembers, synthetic, chunk_size=chunk_size)
-    return {**_attack(-d_members, -d_nonmembers, fpr), "n": n}
+    return distance_attack_from_distances(d_members, d_nonmembers, fpr)
+
+
+def distance_attack_from_distances(
+    d_members: np.ndarray, d_nonmembers: np.ndarray, fpr: float = ATTACK_FPR
+) -> dict[str, float]:
+    """:func:`distance_attack` from the classes' nearest-synthetic distances (variants), shapes
+    (n,) each (classes of the same size): ``auc``, ``tpr_at_fpr`` and ``n``."""
+    if len(d_members) != len(d_nonmembers):
+        raise ValueError(
+            f"{len(d_members)} members and {len(d_nonmembers)} non-members: the distance attack "
+            "weighs classes of the same size"
+        )
+    return {**_attack(-np.asarray(d_members), -np.asarray(d_nonmembers), fpr), "n": len(d_members)}
 
 
 def nn_flags_from_distances(
@@ -241,6 +254,7 @@ def attack_panel(
     d_set_train: np.ndarray,
     d_heldout_train: np.ndarray,
     *,
+    d_synthetic: tuple[np.ndarray, np.ndarray] | None = None,
     seed: int | np.random.Generator | None = 0,
     chunk_size: int = CHUNK_SIZE,
 ) -> dict[str, Any]:
@@ -258,6 +272,9 @@ def attack_panel(
         heldout: Held-out haplotypes (subsampled), shape (n, L) (its non-members).
         d_set_train: Nearest-training distances of ``synthetic``, shape (n,).
         d_heldout_train: Nearest-training distances of ``heldout``, shape (n,).
+        d_synthetic: The distance attack's scores when already computed: the distances of
+            ``members`` and of ``heldout`` to their nearest ``synthetic`` haplotype, each (n,)
+            (a privacy draw's :class:`~vae_genomics.evaluation.privacy.DrawDistances`).
         seed: Seed or generator of the held-out split of the flags.
         chunk_size: Rows per block of the distance and kinship matrices.
 
@@ -267,7 +284,10 @@ def attack_panel(
         KING degree of set / held-out individuals with training individuals) and
         ``kinship_pairs`` (pairs compared, the same for both).
     """
-    attack = distance_attack(synthetic, members, heldout, seed=seed, chunk_size=chunk_size)
+    if d_synthetic is None:
+        attack = distance_attack(synthetic, members, heldout, seed=seed, chunk_size=chunk_size)
+    else:
+        attack = distance_attack_from_distances(*d_synthetic)
     flags = nn_flags_from_distances(d_set_train, d_heldout_train, seed=seed)
     kin = kinship_attack(synthetic, train, heldout, chunk_size=chunk_size)
     return {
@@ -282,19 +302,15 @@ def attack_panel(
 
 
 def repeated_distance_attack(
-    panel: dict[str, Any],
-    subsets: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
-    rng: np.random.Generator,
-    chunk_size: int,
+    panel: dict[str, Any], later: list[tuple[np.ndarray, np.ndarray]]
 ) -> dict[str, float]:
     """The distance attack as a mean ± SD over the realism panel's privacy draws (the first
     draw's numbers are already in ``panel``).
 
     Args:
         panel: Holds the first draw's ``distance_attack_auc`` and its TPR at 1% FPR.
-        subsets: The later draws' (synthetic, training, held-out) subsets, each of n rows.
-        rng: The attacks' generator.
-        chunk_size: Rows per block of the distance matrices.
+        later: The later draws' scores: each draw's members' and non-members' distances to their
+            nearest synthetic haplotype, (n,) each (:func:`distance_attack_from_distances`).
 
     Returns:
         ``distance_attack_auc`` and ``distance_attack_tpr_at_1pct_fpr`` (means over the draws) and
@@ -302,8 +318,8 @@ def repeated_distance_attack(
     """
     aucs = [panel["distance_attack_auc"]]
     tprs = [panel["distance_attack_tpr_at_1pct_fpr"]]
-    for syn_r, train_r, ref_r in subsets:
-        attack = distance_attack(syn_r, train_r, ref_r, seed=rng, chunk_size=chunk_size)
+    for d_members, d_nonmembers in later:
+        attack = distance_attack_from_distances(d_members, d_nonmembers)
         aucs.append(attack["auc"])
         tprs.append(attack["tpr_at_fpr"])
     return {

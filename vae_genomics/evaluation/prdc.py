@@ -26,7 +26,7 @@ from typing import Literal
 import numpy as np
 from scipy.spatial.distance import cdist
 
-from vae_genomics.common.hamming import CHUNK_SIZE
+from vae_genomics.common.hamming import CHUNK_SIZE, hamming_matrix
 
 Metric = Literal["euclidean", "hamming"]
 
@@ -56,7 +56,8 @@ def pairwise_distances(
     """Distances between the rows of ``a`` (n, d) and ``b`` (m, d), shape (n, m), float64.
 
     For ``hamming`` with a 0/1 operand the L1 distance is computed as a matrix product
-    (``|x - y| = x + y - 2xy`` when x is 0 or 1 and y is in [0, 1]), otherwise with
+    (``|x - y| = x + y - 2xy`` when x is 0 or 1 and y is in [0, 1]; in float32 when both are
+    0/1, where the counts are exact), otherwise with
     :func:`scipy.spatial.distance.cdist`.
 
     Args:
@@ -72,6 +73,8 @@ def pairwise_distances(
         return cdist(a, b, "euclidean")
     a_binary = _is_binary(a) if a_binary is None else a_binary
     b_binary = _is_binary(b) if b_binary is None else b_binary
+    if a_binary and b_binary:  # integer counts: exact in float32, at half the product's time
+        return hamming_matrix(a, b)
     if a_binary or b_binary:
         d = a.sum(axis=1)[:, None] + b.sum(axis=1)[None, :] - 2.0 * (a @ b.T)
         return np.maximum(d, 0.0)

@@ -27,13 +27,98 @@ AATS(held-out, S). About 0 means the generator treats seen and unseen haplotypes
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-from vae_genomics.common.hamming import CHUNK_SIZE, as_binary, hamming_matrix, nn_distances
+from vae_genomics.common.hamming import (
+    CHUNK_SIZE,
+    as_binary,
+    hamming_matrix,
+    nn_cross,
+    nn_distances,
+)
 
-__all__ = ["aats", "exact_copy_fraction", "hamming_matrix", "nn_distances", "privacy_loss"]
+__all__ = [
+    "DrawDistances",
+    "aats",
+    "draw_distances",
+    "exact_copy_fraction",
+    "hamming_matrix",
+    "nn_distances",
+    "privacy_loss",
+    "privacy_loss_from_distances",
+]
 
 Rows = np.ndarray
+
+
+class DrawDistances(NamedTuple):
+    """Nearest-neighbour distances (variants) of one privacy draw: a synthetic set S, a training
+    subset T and a held-out set H of the same size n, each shape (n,).
+
+    Everything the privacy loss and the distance attack read: both AATS and the attack's
+    member and non-member scores come from five distance matrices (S·S, H·H, T·T, H·S, T·S).
+    """
+
+    synthetic_self: np.ndarray  # S to its nearest other S
+    heldout_to_synthetic: np.ndarray  # H to its nearest S (the attack's non-members)
+    synthetic_to_heldout: np.ndarray
+    heldout_self: np.ndarray
+    train_to_synthetic: np.ndarray  # T to its nearest S (the attack's members)
+    synthetic_to_train: np.ndarray
+    train_self: np.ndarray
+
+
+def draw_distances(
+    synthetic: np.ndarray,
+    train_subset: np.ndarray,
+    heldout: np.ndarray,
+    chunk_size: int = CHUNK_SIZE,
+) -> DrawDistances:
+    """The :class:`DrawDistances` of one draw.
+
+    Args:
+        synthetic: 0/1 haplotypes, shape (n, n_variants), n >= 2.
+        train_subset: Training haplotypes, shape (n, n_variants).
+        heldout: Held-out haplotypes, shape (n, n_variants).
+        chunk_size: Rows per block of the distance matrices.
+    """
+    for name, x in (("training subset", train_subset), ("held-out set", heldout)):
+        if len(x) != len(synthetic):
+            raise ValueError(
+                f"AATS needs sets of the same size; got {len(synthetic)} synthetic haplotypes and "
+                f"a {name} of {len(x)} (subsample the larger one)"
+            )
+    if len(synthetic) < 2:
+        raise ValueError("AATS needs at least 2 haplotypes per set")
+    h_s, s_h = nn_cross(heldout, synthetic, chunk_size)
+    t_s, s_t = nn_cross(train_subset, synthetic, chunk_size)
+    return DrawDistances(
+        synthetic_self=nn_distances(synthetic, exclude_self=True, chunk_size=chunk_size),
+        heldout_to_synthetic=h_s,
+        synthetic_to_heldout=s_h,
+        heldout_self=nn_distances(heldout, exclude_self=True, chunk_size=chunk_size),
+        train_to_synthetic=t_s,
+        synthetic_to_train=s_t,
+        train_self=nn_distances(train_subset, exclude_self=True, chunk_size=chunk_size),
+    )
+
+
+def _aats(d_ts: Rows, d_tt: Rows, d_st: Rows, d_ss: Rows) -> dict[str, float]:
+    """AATS from the four nearest-neighbour distance vectors of the module docstring."""
+    truth = float(np.mean(d_ts > d_tt))
+    syn = float(np.mean(d_st > d_ss))
+    return {"aats": (truth + syn) / 2.0, "aa_truth": truth, "aa_synthetic": syn}
+
+
+def privacy_loss_from_distances(d: DrawDistances) -> dict[str, float]:
+    """:func:`privacy_loss` of a draw whose distances are computed (``aats_heldout``,
+    ``aats_train``, ``privacy_loss``)."""
+    test = _aats(d.heldout_to_synthetic, d.heldout_self, d.synthetic_to_heldout, d.synthetic_self)
+    train = _aats(d.train_to_synthetic, d.train_self, d.synthetic_to_train, d.synthetic_self)
+    test, train = test["aats"], train["aats"]
+    return {"aats_heldout": test, "aats_train": train, "privacy_loss": test - train}
 
 
 def aats(synthetic: np.ndarray, real: np.ndarray, chunk_size: int = CHUNK_SIZE) -> dict[str, float]:
@@ -56,13 +141,10 @@ def aats(synthetic: np.ndarray, real: np.ndarray, chunk_size: int = CHUNK_SIZE) 
         )
     if len(real) < 2:
         raise ValueError("AATS needs at least 2 haplotypes per set")
-    d_ts = nn_distances(real, synthetic, chunk_size=chunk_size)
+    d_ts, d_st = nn_cross(real, synthetic, chunk_size)
     d_tt = nn_distances(real, exclude_self=True, chunk_size=chunk_size)
-    d_st = nn_distances(synthetic, real, chunk_size=chunk_size)
     d_ss = nn_distances(synthetic, exclude_self=True, chunk_size=chunk_size)
-    truth = float(np.mean(d_ts > d_tt))
-    syn = float(np.mean(d_st > d_ss))
-    return {"aats": (truth + syn) / 2.0, "aa_truth": truth, "aa_synthetic": syn}
+    return _aats(d_ts, d_tt, d_st, d_ss)
 
 
 def privacy_loss(
@@ -83,9 +165,7 @@ def privacy_loss(
         ``aats_heldout``, ``aats_train`` and ``privacy_loss`` (positive: closer to the training data
         than to unseen data).
     """
-    test = aats(synthetic, heldout, chunk_size)["aats"]
-    train = aats(synthetic, train_subset, chunk_size)["aats"]
-    return {"aats_heldout": test, "aats_train": train, "privacy_loss": test - train}
+    return privacy_loss_from_distances(draw_distances(synthetic, train_subset, heldout, chunk_size))
 
 
 def _row_keys(x: np.ndarray) -> list[bytes]:

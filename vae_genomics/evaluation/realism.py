@@ -44,10 +44,11 @@ from vae_genomics.common.io import to_jsonable
 from vae_genomics.evaluation.attacks import attack_panel, repeated_distance_attack
 from vae_genomics.evaluation.prdc import CHUNK_SIZE
 from vae_genomics.evaluation.privacy import (
+    draw_distances,
     exact_copy_fraction,
     hamming_matrix,
     nn_distances,
-    privacy_loss,
+    privacy_loss_from_distances,
     quantiles,
 )
 from vae_genomics.evaluation.sfs import site_frequency_spectrum
@@ -249,13 +250,12 @@ def _privacy_numbers(
     n = len(syn)
     if privacy_repeats < 1:
         raise ValueError(f"privacy_repeats must be at least 1, got {privacy_repeats}")
-    draws = [privacy_loss(syn, train_n, ref, chunk_size)]
-    subsets = []
+    distances = [draw_distances(syn, train_n, ref, chunk_size)]
     for _ in range(privacy_repeats - 1):
         syn_r, ref_r = _subsample(synthetic, n, rng), _subsample(heldout, n, rng)
         train_r = _subsample(train, n, rng)
-        draws.append(privacy_loss(syn_r, train_r, ref_r, chunk_size))
-        subsets.append((syn_r, train_r, ref_r))
+        distances.append(draw_distances(syn_r, train_r, ref_r, chunk_size))
+    draws = [privacy_loss_from_distances(d) for d in distances]
     panel: dict[str, Any] = {"n": n, "privacy_repeats": privacy_repeats}
     for key in ("aats_heldout", "aats_train", "privacy_loss"):
         panel[key] = float(np.mean([d[key] for d in draws]))
@@ -269,10 +269,10 @@ def _privacy_numbers(
     panel["heldout_nn_train"] = quantiles(d_ref)
     # a child stream: the draws above (and a shared generator's later use) stay as they were
     attack_rng = rng.spawn(1)[0]
-    panel.update(
-        attack_panel(syn, train, train_n, ref, d_syn, d_ref, seed=attack_rng, chunk_size=chunk_size)
-    )
-    panel.update(repeated_distance_attack(panel, subsets, attack_rng, chunk_size))
+    scores = [(d.train_to_synthetic, d.heldout_to_synthetic) for d in distances]
+    first = {"d_synthetic": scores[0], "seed": attack_rng, "chunk_size": chunk_size}
+    panel.update(attack_panel(syn, train, train_n, ref, d_syn, d_ref, **first))
+    panel.update(repeated_distance_attack(panel, scores[1:]))
     return panel
 
 

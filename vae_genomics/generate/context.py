@@ -113,22 +113,22 @@ class ContextHead:
         def linear(w: np.ndarray) -> np.ndarray:
             return np.matmul(features, w[:, :, None])[..., 0]
 
-        def objective(w: np.ndarray) -> np.ndarray:
+        def objective(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             eta = linear(w)
             nll = (np.logaddexp(0.0, eta) - y * eta).sum(axis=1)
-            return nll + 0.5 * (scale * (w - prior) ** 2).sum(axis=1)
+            return nll + 0.5 * (scale * (w - prior) ** 2).sum(axis=1), eta
 
         prepared = self._hessian_input(features)
         ridge = np.diag(scale)
-        value = objective(w)
+        value, eta = objective(w)
         for _ in range(self.iterations):
-            p = expit(linear(w))
+            p = expit(eta)  # the linear predictor of w, kept from the line search
             grad = np.matmul((p - y)[:, None, :], features)[:, 0, :] + scale * (w - prior)
             step = np.linalg.solve(self._hessian(prepared, p) + ridge, grad[..., None])[..., 0]
             size = np.ones(len(w))
             for _ in range(30):
                 trial = w - size[:, None] * step
-                new = objective(trial)
+                new, eta = objective(trial)
                 worse = ~(new <= value + 1e-9)
                 if not worse.any():
                     break
@@ -187,21 +187,45 @@ class ContextHead:
         total = np.zeros((n, repeats))
         for start in range(0, x.shape[1], LOG_PROB_SITES):
             stop = min(x.shape[1], start + LOG_PROB_SITES)
-            w = weights[start:stop]
-            first = max(0, start - self.order)  # the block's sites and the lags before them
-            xb = x[:, first:stop].astype(np.float64)
-            context = np.broadcast_to(w[:, -1], (n, stop - start)).copy()
-            for i in range(1, self.order + 1):
-                lo = max(start, i)
-                if lo < stop:
-                    context[:, lo - start :] += (
-                        xb[:, lo - i - first : stop - i - first] * w[lo - start :, i]
-                    )
-            sign = 2 * xb[:, None, start - first :] - 1  # log p(y) = log sigmoid(±eta)
+            context = self._context(weights, x, start, stop)
+            sign = 2 * x[:, None, start:stop].astype(np.float64) - 1  # log sigmoid(±eta)
             block = np.asarray(logits[:, start:stop], dtype=np.float64)
-            eta = block.reshape(n, repeats, -1) * w[:, 0] + context[:, None, :]
+            eta = block.reshape(n, repeats, -1) * weights[start:stop, 0] + context[:, None, :]
             total += log_expit(sign * eta).sum(axis=2)
         return total.reshape(-1)
+
+    def offsets(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The head's logit of site j as ``a_j l_j + c_j(x)``: the slopes and each haplotype's
+        offsets, for a caller that applies them to logits it holds (a graph's).
+
+        Args:
+            x: The haplotypes, 0/1, shape (n, n_sites).
+
+        Returns:
+            ``a``, shape (n_sites,), and ``c``, shape (n, n_sites), float64.
+        """
+        weights = self._check(np.zeros((0, np.shape(x)[1])))
+        x = np.asarray(x)
+        context = [
+            self._context(weights, x, start, min(x.shape[1], start + LOG_PROB_SITES))
+            for start in range(0, x.shape[1], LOG_PROB_SITES)
+        ]
+        return weights[:, 0].copy(), np.concatenate(context, axis=1)
+
+    def _context(self, weights: np.ndarray, x: np.ndarray, start: int, stop: int) -> np.ndarray:
+        """c_j(x) = b_j + sum_i w_{j,i} x_{j-i} of sites ``start..stop-1``, (n, stop - start):
+        one pass per lag over the block (the design tensor is never built)."""
+        w = weights[start:stop]
+        first = max(0, start - self.order)  # the block's sites and the lags before them
+        xb = x[:, first:stop].astype(np.float64)
+        context = np.broadcast_to(w[:, -1], (len(x), stop - start)).copy()
+        for i in range(1, self.order + 1):
+            lo = max(start, i)
+            if lo < stop:
+                context[:, lo - start :] += (
+                    xb[:, lo - i - first : stop - i - first] * w[lo - start :, i]
+                )
+        return context
 
     def sample(
         self,
