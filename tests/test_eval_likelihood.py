@@ -129,22 +129,27 @@ def test_iw_nll_with_a_head_converges_to_the_heads_exact_nll(model_and_data):
 
 def test_graph_log_likelihood_matches_the_decoders_logits_in_numpy(model_and_data, rng):
     """The bound's log p(x|z) made beside the decoder (float32 terms, float64 sums) against
-    float64 numpy on the logits the decoder returns, plain and with an LD head."""
-    from vae_genomics.evaluation.likelihood import decoded_log_likelihood
+    float64 numpy on the logits the decoder returns, plain and with an LD head, both from one
+    decoding; and the two bounds of one call equal each bound computed alone."""
+    from vae_genomics.evaluation.likelihood import decoded_log_likelihood, importance_weighted_nlls
     from vae_genomics.generate.context import ContextHead
 
     model, x = model_and_data
     z = rng.normal(size=(len(x) * 3, 1)).astype(np.float32)  # 3 consecutive draws per haplotype
     logits = np.asarray(model.decode(z), np.float64).reshape(len(x), 3, -1)
-    want = bernoulli_log_likelihood(x[:, None, :], logits)
-    got = decoded_log_likelihood(model, z, x)
-    assert got.shape == (len(x), 3) and got.dtype == np.float64
-    np.testing.assert_allclose(got, want, rtol=1e-6)
     head = ContextHead(order=2)
     head.weights = rng.normal(size=(N_VARIANTS, 4))
+    got = decoded_log_likelihood(model, z, x, (None, head))
+    assert got.shape == (2, len(x), 3) and got.dtype == np.float64
+    np.testing.assert_allclose(got[0], bernoulli_log_likelihood(x[:, None, :], logits), rtol=1e-6)
     want_head = head.log_prob(logits.reshape(len(x) * 3, -1), x, repeats=3).reshape(len(x), 3)
-    np.testing.assert_allclose(decoded_log_likelihood(model, z, x, head), want_head, rtol=1e-6)
+    np.testing.assert_allclose(got[1], want_head, rtol=1e-6)
     slope, offset = head.offsets(x)  # the head's logit is a_j l_j + c_j(x)
     np.testing.assert_array_equal(slope, head.weights[:, 0])
     c1 = head.weights[1, -1] + head.weights[1, 1] * x[:, 0]  # site 1: intercept + lag 1
     np.testing.assert_allclose(offset[:, 1], c1, rtol=1e-12)
+    plain, with_head = importance_weighted_nlls(model, x, (None, head), n_samples=7, seed=2)
+    for bound, alone in ((plain, None), (with_head, head)):
+        want = importance_weighted_nll(model, x, n_samples=7, seed=2, head=alone)
+        np.testing.assert_array_equal(bound["per_haplotype"], want["per_haplotype"])
+        assert bound["neg_elbo"] == pytest.approx(want["neg_elbo"], rel=1e-12)

@@ -103,6 +103,27 @@ def test_one_pass_distances_equal_the_brute_force_nearest_rows() -> None:
         draw_distances(syn, train[:39], held)
 
 
+def test_draws_read_from_whole_matrices_equal_each_draw_computed_alone(monkeypatch) -> None:
+    from vae_genomics.evaluation import privacy
+    from vae_genomics.evaluation.privacy import draw_distances, repeated_draw_distances
+
+    syn, train, held = cohort(60, seed=8), cohort(150, seed=9), cohort(55, seed=10)
+    syn[:5] = held[:5]  # exact ties across the sets
+    rng = np.random.default_rng(0)
+    rows = [
+        tuple(np.sort(rng.choice(len(x), 50, replace=False)) for x in (syn, held, train))
+        for _ in range(3)
+    ]
+    for limit in (10_000, 10):  # whole matrices, then draw by draw
+        monkeypatch.setattr(privacy, "WHOLE_MAX_ROWS", limit)
+        got = repeated_draw_distances(syn, train, held, rows, chunk_size=16)
+        for d, (s, h, t) in zip(got, rows, strict=True):
+            want = draw_distances(syn[s], train[t], held[h])
+            for field, value in d._asdict().items():
+                np.testing.assert_array_equal(value, getattr(want, field), err_msg=field)
+                assert value.dtype == np.float64
+
+
 def test_aats_needs_equal_sizes() -> None:
     with pytest.raises(ValueError, match="same size"):
         aats(cohort(5), cohort(6))

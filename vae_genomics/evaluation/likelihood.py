@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import weakref
+from collections.abc import Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -58,14 +59,17 @@ def bernoulli_log_likelihood(x: np.ndarray, logits: np.ndarray) -> np.ndarray:
 
 
 def decoded_log_likelihood(
-    model: HaplotypeVAE, z: np.ndarray, x: np.ndarray, head: ContextHead | None = None
+    model: HaplotypeVAE,
+    z: np.ndarray,
+    x: np.ndarray,
+    heads: Sequence[ContextHead | None] = (None,),
 ) -> np.ndarray:
-    """log p(x|z) of the decoder's independent Bernoulli sites (or of an LD-aware head),
-    computed beside the decoder.
+    """log p(x|z) under each of several likelihoods of the same decoded codes, computed beside
+    the decoder: its independent Bernoulli sites (None) or an LD-aware head.
 
-    The decoder's logits never leave the graph: each row's sum over variants is what comes back
-    (a (b·K, n_variants) array of logits would be the largest allocation of an importance-weighted
-    bound). With a head, site j's logit is ``a_j l_j + c_j(x)``
+    The decoder runs once and its logits never leave the graph: each row's sum over variants is
+    what comes back (a (b·K, n_variants) array of logits would be the largest allocation of an
+    importance-weighted bound). With a head, site j's logit is ``a_j l_j + c_j(x)``
     (:meth:`~vae_genomics.generate.context.ContextHead.offsets`, made once per haplotype). The
     terms are float32, their sum over variants float64: against :func:`bernoulli_log_likelihood`
     (or the head's ``log_prob``) of the same logits the difference is about 1e-7 of the sum.
@@ -74,37 +78,49 @@ def decoded_log_likelihood(
         model: Trained model.
         z: Latent codes, shape (b·K, latent_dim): K consecutive rows per haplotype.
         x: The b haplotypes, 0/1, shape (b, n_variants).
-        head: A fitted LD-aware head, or None for the decoder's own sites.
+        heads: The likelihoods: None for the decoder's own sites, or a fitted LD-aware head.
 
     Returns:
-        Nats, shape (b, K), float64.
+        Nats, shape (len(heads), b, K), float64.
     """
     x = np.asarray(x)
-    if head is None:
-        slope, offset = np.ones(x.shape[1]), np.zeros((len(x), x.shape[1]))
-    else:
-        slope, offset = head.offsets(x)
+    slopes, offsets = [], []
+    for head in heads:
+        a, c = (np.ones(x.shape[1]), np.zeros(x.shape)) if head is None else head.offsets(x)
+        slopes.append(a)
+        offsets.append(c)
     fn = _COMPILED.get(model)
     if fn is None:  # one compiled function per model, gone with it; XLA as the model trains
         fn = tf.function(
-            lambda z, x, a, c: _graph_log_likelihood(model, z, x, a, c),
+            lambda z, x, a, c, n: _graph_log_likelihood(model, z, x, a, c, n),
             jit_compile=bool(getattr(model, "jit_compile", False)),
             reduce_retracing=True,
         )
         _COMPILED[model] = fn
-    out = fn(*(tf.convert_to_tensor(v, tf.float32) for v in (z, x, slope, offset)))
-    return np.asarray(out).reshape(len(x), -1)
+    args = (z, x, np.stack(slopes), np.stack(offsets))
+    out = fn(*(tf.convert_to_tensor(v, tf.float32) for v in args), len(heads))
+    return np.asarray(out).reshape(len(heads), len(x), -1)
 
 
 def _graph_log_likelihood(
-    model: HaplotypeVAE, z: tf.Tensor, x: tf.Tensor, slope: tf.Tensor, offset: tf.Tensor
+    model: HaplotypeVAE,
+    z: tf.Tensor,
+    x: tf.Tensor,
+    slopes: tf.Tensor,
+    offsets: tf.Tensor,
+    n_heads: int,
 ) -> tf.Tensor:
-    """The graph of :func:`decoded_log_likelihood`: (b·K, latent) codes, (b, L) → (b, K)."""
+    """The graph of :func:`decoded_log_likelihood`: (b·K, latent) codes, (b, L) haplotypes,
+    (H, L) slopes and (H, b, L) offsets, H = ``n_heads`` (a Python int: traced once per H)
+    → (H, b, K)."""
     logits = tf.cast(model.decode(z, training=False), tf.float32)
     logits = tf.reshape(logits, (tf.shape(x)[0], -1, tf.shape(x)[1]))
-    eta = logits * slope + offset[:, None, :]
-    terms = tf.math.log_sigmoid((2.0 * x[:, None, :] - 1.0) * eta)  # x log p + (1-x) log(1-p)
-    return tf.reduce_sum(tf.cast(terms, tf.float64), axis=-1)
+    sign = 2.0 * x[:, None, :] - 1.0  # log p(x) = log sigmoid(±eta)
+    sums = []
+    for h in range(n_heads):  # one (b, K, L) block at a time
+        eta = logits * slopes[h] + offsets[h][:, None, :]
+        sums.append(tf.reduce_sum(tf.cast(tf.math.log_sigmoid(sign * eta), tf.float64), axis=-1))
+    return tf.stack(sums)
 
 
 def _log_weights(
@@ -115,15 +131,16 @@ def _log_weights(
     n_samples: int,
     rng: np.random.Generator,
     prior: PriorMixture,
-    head: ContextHead | None = None,
+    heads: Sequence[ContextHead | None],
 ) -> np.ndarray:
-    """log w of ``n_samples`` posterior draws for each of the b haplotypes, shape (b, n_samples)."""
+    """log w of ``n_samples`` posterior draws for each of the b haplotypes under each likelihood,
+    shape (len(heads), b, n_samples)."""
     b, latent_dim = mean.shape
     eps = rng.standard_normal((b, n_samples, latent_dim))
     std = np.exp(0.5 * log_var)[:, None, :]
     z = mean[:, None, :] + std * eps
     flat_z = z.reshape(b * n_samples, latent_dim).astype(np.float32)  # each haplotype's draws
-    log_px_z = decoded_log_likelihood(model, flat_z, x, head)  # consecutive
+    log_px_z = decoded_log_likelihood(model, flat_z, x, heads)  # consecutive
     # log q(z|x) at z = mean + std * eps: the squared standardised residual is eps²
     log_qz_x = -0.5 * np.sum(eps**2 + _LOG_2PI + log_var[:, None, :], axis=-1)
     return log_px_z + prior.log_density(z) - log_qz_x
@@ -155,6 +172,23 @@ def importance_weighted_nll(
         draws; ``nll <= neg_elbo`` always); ``per_haplotype``: ``-L_K`` of each haplotype, shape (n,);
         ``n_samples``: K.
     """
+    return importance_weighted_nlls(model, x, (head,), n_samples, seed, max_rows)[0]
+
+
+def importance_weighted_nlls(
+    model: HaplotypeVAE,
+    x: np.ndarray,
+    heads: Sequence[ContextHead | None],
+    n_samples: int = 100,
+    seed: int | np.random.Generator | None = 0,
+    max_rows: int = 8192,
+) -> list[dict[str, float | int | np.ndarray]]:
+    """:func:`importance_weighted_nll` under each of ``heads`` (None: the decoder's own sites)
+    from the same draws, decoded once: each bound equals the one computed alone with the seed.
+
+    Returns:
+        One dict of :func:`importance_weighted_nll` per head, in order.
+    """
     if n_samples < 1:
         raise ValueError(f"n_samples must be >= 1, got {n_samples}")
     rng = np.random.default_rng(seed)
@@ -163,8 +197,8 @@ def importance_weighted_nll(
     mean, log_var = mean.astype(np.float64), log_var.astype(np.float64)
     rows = max(1, max_rows // n_samples)
     k_chunk = min(n_samples, max_rows)
-    per_haplotype = np.empty(len(x))
-    log_w_sum = 0.0
+    per_haplotype = np.empty((len(heads), len(x)))
+    log_w_sum = np.zeros(len(heads))
     prior = model_prior(model)
     for start in range(0, len(x), rows):
         stop = min(start + rows, len(x))
@@ -177,18 +211,23 @@ def importance_weighted_nll(
                 min(k_chunk, n_samples - k0),
                 rng,
                 prior,
-                head,
+                heads,
             )
             for k0 in range(0, n_samples, k_chunk)
         ]
-        log_w = np.concatenate(parts, axis=1)
-        per_haplotype[start:stop] = np.log(n_samples) - logsumexp(log_w, axis=1)
-        log_w_sum += float(log_w.sum())
-    nll = float(per_haplotype.mean())
-    log.debug("IW-NLL with K=%d over %d haplotypes: %.3f nats", n_samples, len(x), nll)
-    return {
-        "nll": nll,
-        "neg_elbo": -log_w_sum / (len(x) * n_samples),
-        "per_haplotype": per_haplotype,
-        "n_samples": int(n_samples),
-    }
+        log_w = np.concatenate(parts, axis=2)
+        per_haplotype[:, start:stop] = np.log(n_samples) - logsumexp(log_w, axis=2)
+        log_w_sum += log_w.sum(axis=(1, 2))
+    out = []
+    for h in range(len(heads)):
+        nll = float(per_haplotype[h].mean())
+        log.debug("IW-NLL with K=%d over %d haplotypes: %.3f nats", n_samples, len(x), nll)
+        out.append(
+            {
+                "nll": nll,
+                "neg_elbo": float(-log_w_sum[h] / (len(x) * n_samples)),
+                "per_haplotype": per_haplotype[h],
+                "n_samples": int(n_samples),
+            }
+        )
+    return out

@@ -11,6 +11,11 @@ from __future__ import annotations
 import numpy as np
 from sklearn.decomposition import PCA
 
+#: Most sites whose PCA is the full eigendecomposition of their covariance (ARPACK above): the
+#: two cost the same at about 1,000 sites on one thread (0.34 s and 0.23 s at 1,171 sites,
+#: 3.2 s and 0.67 s at 2,728, 4,003 haplotypes; BENCHMARKS.md, "Evaluation time per section").
+EIGH_MAX_SITES = 1000
+
 
 class HaplotypePCA:
     """Patterson-scaled PCA of 0/1 haplotypes (rows) in the scikit-learn style.
@@ -48,12 +53,15 @@ class HaplotypePCA:
         self.mean_ = p[self.keep_]
         self.scale_ = np.sqrt(self.mean_ * (1.0 - self.mean_))
         n_comp = min(self.n_components, x.shape[0] - 1, int(self.keep_.sum()))
-        # at most as many variants as haplotypes (the usual section): the eigendecomposition of the
-        # variants' covariance gives the same components ~4x faster than the SVD of the data; more
-        # variants than haplotypes (a wide section, a region): ARPACK's few leading singular
-        # vectors, not the full SVD (whose n_variants × n_haplotypes factor made a region's PCA
-        # take minutes and gigabytes: BENCHMARKS.md, "The region page's PCA")
-        solver = "covariance_eigh" if self.keep_.sum() <= x.shape[0] else "arpack"
+        # up to EIGH_MAX_SITES sites (and no more than haplotypes): the full eigendecomposition
+        # of the sites' covariance, ~4x faster than the SVD of the data; more sites (a large
+        # section, a region): ARPACK's few leading singular vectors, 5x faster than that
+        # eigendecomposition at 2,700 sites and without the full SVD's n_sites × n_haplotypes
+        # factor that made a region's PCA take minutes and gigabytes (BENCHMARKS.md, "The region
+        # page's PCA"). Both give the same components to ~1e-14; a component whose largest
+        # loadings tie in size with opposite signs (complementary sites) may come out flipped.
+        n_sites = int(self.keep_.sum())
+        solver = "covariance_eigh" if n_sites <= min(EIGH_MAX_SITES, x.shape[0]) else "arpack"
         self.pca_ = PCA(n_components=n_comp, svd_solver=solver, random_state=self.random_state)
         self.pca_.fit(self._scale(x))
         self.explained_variance_ratio_ = self.pca_.explained_variance_ratio_

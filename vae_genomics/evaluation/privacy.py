@@ -48,6 +48,7 @@ __all__ = [
     "nn_distances",
     "privacy_loss",
     "privacy_loss_from_distances",
+    "repeated_draw_distances",
 ]
 
 Rows = np.ndarray
@@ -103,6 +104,76 @@ def draw_distances(
         synthetic_to_train=s_t,
         train_self=nn_distances(train_subset, exclude_self=True, chunk_size=chunk_size),
     )
+
+
+#: Largest synthetic or held-out set whose whole distance matrices (float32, exact counts) are
+#: made once for all the privacy draws of :func:`repeated_draw_distances` (3 × 3,000² × 4 bytes
+#: at most, 108 MB); larger sets are compared draw by draw.
+WHOLE_MAX_ROWS = 3000
+
+
+def repeated_draw_distances(
+    synthetic: np.ndarray,
+    train: np.ndarray,
+    heldout: np.ndarray,
+    rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+    chunk_size: int = CHUNK_SIZE,
+) -> list[DrawDistances]:
+    """The :class:`DrawDistances` of several draws from the same three sets.
+
+    The draws of the synthetic and the held-out set overlap (a panel draws n of a set not much
+    larger than n), so their distances among themselves and to each other are computed once, on
+    the whole sets, and each draw reads its rows; the training draws (from a larger set) are
+    compared draw by draw. Equal, bit for bit, to :func:`draw_distances` of each draw.
+
+    Args:
+        synthetic: 0/1 haplotypes, shape (m, n_variants).
+        train: Training haplotypes, shape (n_train, n_variants).
+        heldout: Held-out haplotypes, shape (h, n_variants).
+        rows: Per draw, the distinct rows of (synthetic, held-out, training) it takes, n each.
+        chunk_size: Rows per block of the distance matrices.
+    """
+    sizes_equal = all(len(s) == len(h) == len(t) for s, h, t in rows)
+    if len(rows) < 2 or not sizes_equal or max(len(synthetic), len(heldout)) > WHOLE_MAX_ROWS:
+        return [draw_distances(synthetic[s], train[t], heldout[h], chunk_size) for s, h, t in rows]
+    synthetic, heldout = as_binary(synthetic, "synthetic"), as_binary(heldout, "heldout")
+    d_ss = _whole_matrix(synthetic, synthetic, chunk_size)
+    d_hh = _whole_matrix(heldout, heldout, chunk_size)
+    d_hs = _whole_matrix(heldout, synthetic, chunk_size)
+    out = []
+    for s, h, t in rows:
+        if len(s) < 2:
+            raise ValueError("AATS needs at least 2 haplotypes per set")
+        train_r, syn_r = train[t], synthetic[s]
+        h_s = d_hs[np.ix_(h, s)]
+        t_s, s_t = nn_cross(train_r, syn_r, chunk_size)
+        out.append(
+            DrawDistances(
+                synthetic_self=_nearest_other(d_ss, s),
+                heldout_to_synthetic=h_s.min(axis=1).astype(np.float64),
+                synthetic_to_heldout=h_s.min(axis=0).astype(np.float64),
+                heldout_self=_nearest_other(d_hh, h),
+                train_to_synthetic=t_s,
+                synthetic_to_train=s_t,
+                train_self=nn_distances(train_r, exclude_self=True, chunk_size=chunk_size),
+            )
+        )
+    return out
+
+
+def _whole_matrix(a: np.ndarray, b: np.ndarray, chunk_size: int) -> np.ndarray:
+    """Hamming distances of every row of ``a`` to every row of ``b``, (n, m) float32 (exact)."""
+    return np.concatenate(
+        [hamming_matrix(a[i : i + chunk_size], b).astype(np.float32)
+         for i in range(0, len(a), chunk_size)]
+    )  # fmt: skip
+
+
+def _nearest_other(d: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Each of ``rows``' distance to its nearest other row among ``rows`` (a set's own matrix)."""
+    block = d[np.ix_(rows, rows)]
+    np.fill_diagonal(block, np.inf)
+    return block.min(axis=1).astype(np.float64)
 
 
 def _aats(d_ts: Rows, d_tt: Rows, d_st: Rows, d_ss: Rows) -> dict[str, float]:

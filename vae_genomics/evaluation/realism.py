@@ -44,12 +44,12 @@ from vae_genomics.common.io import to_jsonable
 from vae_genomics.evaluation.attacks import attack_panel, repeated_distance_attack
 from vae_genomics.evaluation.prdc import CHUNK_SIZE
 from vae_genomics.evaluation.privacy import (
-    draw_distances,
     exact_copy_fraction,
     hamming_matrix,
     nn_distances,
     privacy_loss_from_distances,
     quantiles,
+    repeated_draw_distances,
 )
 from vae_genomics.evaluation.sfs import site_frequency_spectrum
 
@@ -139,9 +139,15 @@ def pairwise_hamming(x: np.ndarray, chunk_size: int = CHUNK_SIZE) -> np.ndarray:
 
 def _subsample(x: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
     x = np.asarray(x)
-    if len(x) <= n:
-        return x
-    return x[np.sort(rng.choice(len(x), n, replace=False))]
+    return x[_rows(len(x), n, rng)]
+
+
+def _rows(size: int, n: int, rng: np.random.Generator) -> np.ndarray:
+    """The sorted rows of a draw of ``n`` of ``size`` items; all of them (nothing drawn) when
+    ``size <= n``."""
+    if size <= n:
+        return np.arange(size)
+    return np.sort(rng.choice(size, n, replace=False))
 
 
 def common_size(n_synthetic: int, n_heldout: int, n_train: int, max_points: int) -> int:
@@ -211,15 +217,12 @@ def realism_panel(
     n = size or common_size(len(synthetic), len(heldout), len(train), max_points)
     if n < 2:
         raise ValueError(f"the realism panel needs at least 2 haplotypes per set, got {n}")
-    syn = _subsample(synthetic, n, rng)
-    ref = _subsample(heldout, n, rng)
-    train_n = _subsample(train, n, rng)
+    first = tuple(_rows(len(x), n, rng) for x in (synthetic, heldout, train))
+    syn, ref, train_n = synthetic[first[0]], heldout[first[1]], train[first[2]]
     if len(syn) != n or len(ref) != n or len(train_n) != n:
         raise ValueError(f"a set has fewer than the {n} haplotypes the panel compares")
 
-    panel = _privacy_numbers(
-        (synthetic, train, heldout), (syn, train_n, ref), rng, chunk_size, privacy_repeats
-    )
+    panel = _privacy_numbers((synthetic, train, heldout), first, rng, chunk_size, privacy_repeats)
     panel.update(
         _structure_numbers(syn, ref, positions, n_ld_bins, max_ld_sites, max_pairwise, chunk_size)
     )
@@ -228,7 +231,7 @@ def realism_panel(
 
 def _privacy_numbers(
     whole: tuple[np.ndarray, np.ndarray, np.ndarray],
-    drawn: tuple[np.ndarray, np.ndarray, np.ndarray],
+    first: tuple[np.ndarray, np.ndarray, np.ndarray],
     rng: np.random.Generator,
     chunk_size: int,
     privacy_repeats: int,
@@ -237,7 +240,8 @@ def _privacy_numbers(
 
     Args:
         whole: The synthetic, training and held-out sets, whole (more draws come from them).
-        drawn: Their first draws of the common size n: synthetic, training, held-out.
+        first: The rows of their first draws of the common size n: synthetic, held-out,
+            training.
         rng: The panel's generator (the draws after the first; the attacks' child stream).
         chunk_size: Rows per block of the distance matrices.
         privacy_repeats: Draws the AATS and privacy loss are averaged over (>= 1).
@@ -246,15 +250,15 @@ def _privacy_numbers(
         ``n``, ``privacy_repeats`` and the privacy numbers of :func:`realism_panel`.
     """
     synthetic, train, heldout = whole
-    syn, train_n, ref = drawn
+    syn, ref, train_n = synthetic[first[0]], heldout[first[1]], train[first[2]]
     n = len(syn)
     if privacy_repeats < 1:
         raise ValueError(f"privacy_repeats must be at least 1, got {privacy_repeats}")
-    distances = [draw_distances(syn, train_n, ref, chunk_size)]
-    for _ in range(privacy_repeats - 1):
-        syn_r, ref_r = _subsample(synthetic, n, rng), _subsample(heldout, n, rng)
-        train_r = _subsample(train, n, rng)
-        distances.append(draw_distances(syn_r, train_r, ref_r, chunk_size))
+    rows = [first] + [
+        tuple(_rows(len(x), n, rng) for x in (synthetic, heldout, train))
+        for _ in range(privacy_repeats - 1)
+    ]
+    distances = repeated_draw_distances(synthetic, train, heldout, rows, chunk_size)
     draws = [privacy_loss_from_distances(d) for d in distances]
     panel: dict[str, Any] = {"n": n, "privacy_repeats": privacy_repeats}
     for key in ("aats_heldout", "aats_train", "privacy_loss"):

@@ -15,7 +15,7 @@ import numpy as np
 
 from vae_genomics.config import EvaluationConfig
 from vae_genomics.evaluation.latent import latent_statistics, mutual_information, reencoding_error
-from vae_genomics.evaluation.likelihood import importance_weighted_nll
+from vae_genomics.evaluation.likelihood import importance_weighted_nlls
 from vae_genomics.evaluation.metrics import heldout_objective
 from vae_genomics.evaluation.model_attack import likelihood_attack_numbers
 from vae_genomics.generate.generators import make_generator
@@ -94,23 +94,42 @@ class Latent(NamedTuple):
     train_log_var: np.ndarray
 
 
-def iw_nll(
-    model: HaplotypeVAE, x_heldout: np.ndarray, n_samples: int, seed: int
-) -> tuple[dict[str, Any], np.ndarray]:
-    """The importance-weighted NLL of the held-out haplotypes.
+def model_bounds(
+    model: HaplotypeVAE,
+    x_train: np.ndarray,
+    x_heldout: np.ndarray,
+    head: Any,
+    config: EvaluationConfig,
+    seed: int,
+    timer: Timer,
+    summary: dict[str, Any],
+) -> None:
+    """The held-out importance-weighted NLL and the likelihood attack, each part timed.
+
+    With an LD head (the generator's), the same bound with the head as the decoder's likelihood
+    (``iw_nll.nll_ld_head``) comes from the same draws, decoded once.
 
     Args:
         model: Trained model.
+        x_train: Real training haplotypes.
         x_heldout: Held-out haplotypes compared.
-        n_samples: Importance samples per haplotype.
+        head: The generator's fitted LD head, or None.
+        config: ``iw_samples``.
         seed: Seed of the draws.
-
-    Returns:
-        ``(summary, per_haplotype)``: ``nll``, ``neg_elbo`` and ``n_samples``; and each held-out
-        haplotype's ``-L_K`` (nats), shape (n,).
+        timer: Gets ``iw_nll`` and ``likelihood_attack``.
+        summary: Gets ``iw_nll`` (``nll``, ``neg_elbo``, ``n_samples``; ``nll_ld_head`` with a
+            head) and ``likelihood_attack``.
     """
-    iw = importance_weighted_nll(model, x_heldout, n_samples=n_samples, seed=seed)
-    return {k: v for k, v in iw.items() if k != "per_haplotype"}, np.asarray(iw["per_haplotype"])
+    with timer("iw_nll"):
+        heads = (None,) if head is None else (None, head)
+        bounds = importance_weighted_nlls(model, x_heldout, heads, config.iw_samples, seed)
+        summary["iw_nll"] = {k: v for k, v in bounds[0].items() if k != "per_haplotype"}
+        if head is not None:
+            summary["iw_nll"]["nll_ld_head"] = bounds[1]["nll"]
+    with timer("likelihood_attack"):  # membership inference on the model itself
+        summary["likelihood_attack"] = likelihood_attack_numbers(
+            model, x_train, np.asarray(bounds[0]["per_haplotype"]), config.iw_samples, seed
+        )
 
 
 def latent_diagnostics(
@@ -151,7 +170,6 @@ def latent_diagnostics(
 
 def fitted_generator(
     model: HaplotypeVAE,
-    x_heldout: np.ndarray,
     x_train: np.ndarray,
     latent: Latent,
     name: str,
@@ -159,17 +177,16 @@ def fitted_generator(
     seed: int,
     summary: dict[str, Any],
 ) -> Any:
-    """Fit the generator of ``generated_samples``; record it (and its LD head's NLL) in ``summary``.
+    """Fit the generator of ``generated_samples`` and record it in ``summary`` (``generator``).
 
     Args:
         model: Trained model.
-        x_heldout: Held-out haplotypes compared.
         x_train: Real training haplotypes.
         latent: The training haplotypes' posteriors.
         name: Generator name.
-        config: ``gmm_max_components`` and ``iw_samples``.
-        seed: Seed of the fit and the bound's draws.
-        summary: Gets ``generator`` and, with an LD head, ``iw_nll.nll_ld_head``.
+        config: ``gmm_max_components``.
+        seed: Seed of the fit.
+        summary: Gets ``generator``.
 
     Returns:
         The fitted generator.
@@ -177,12 +194,6 @@ def fitted_generator(
     gen = make_generator(name, config.gmm_max_components)
     gen.fit_posteriors(model, x_train, latent.train_mean, latent.train_log_var, seed)
     summary["generator"] = {"name": gen.name, "source": gen.source.name, "decoder": gen.decoder}
-    if gen.head is not None:
-        # the same bound with the generator's LD head as the decoder's likelihood
-        iw_head = importance_weighted_nll(
-            model, x_heldout, n_samples=config.iw_samples, seed=seed, head=gen.head
-        )
-        summary["iw_nll"]["nll_ld_head"] = iw_head["nll"]
     return gen
 
 
@@ -219,30 +230,25 @@ def model_numbers(
     seed: int,
     timer: Timer,
 ) -> tuple[dict[str, Any], Latent]:
-    """The held-out numbers and the latent diagnostics, each part timed.
+    """The held-out objective and the latent diagnostics, each part timed (the bounds, which
+    share their draws with the generator's head, are :func:`model_bounds`).
 
     Args:
         model: Trained model.
         x_train: Real training haplotypes.
         x_heldout: Held-out haplotypes compared.
-        config: ``elbo_samples``, ``iw_samples`` and ``mi_batch_size``.
+        config: ``elbo_samples`` and ``mi_batch_size``.
         seed: Seed of the draws.
-        timer: Gets ``heldout``, ``iw_nll``, ``likelihood_attack`` and ``latent``.
+        timer: Gets ``heldout`` and ``latent``.
 
     Returns:
-        The summary's ``heldout``, ``iw_nll``, ``likelihood_attack``, ``latent``,
-        ``mutual_information`` and ``reencoding``, and the posteriors later steps reuse.
+        The summary's ``heldout``, ``latent``, ``mutual_information`` and ``reencoding``, and the
+        posteriors later steps reuse.
     """
     summary: dict[str, Any] = {}
     with timer("heldout"):
         summary["heldout"] = heldout_objective(
             model, x_heldout, n_samples=config.elbo_samples, seed=seed
-        )
-    with timer("iw_nll"):
-        summary["iw_nll"], nll_heldout = iw_nll(model, x_heldout, config.iw_samples, seed)
-    with timer("likelihood_attack"):  # membership inference on the model itself
-        summary["likelihood_attack"] = likelihood_attack_numbers(
-            model, x_train, nll_heldout, config.iw_samples, seed
         )
     with timer("latent"):
         latent = latent_diagnostics(model, x_train, x_heldout, config.mi_batch_size, seed)

@@ -59,6 +59,7 @@ from vae_genomics.evaluation.steps import (
     fit_aggregate_gmm,
     fitted_generator,
     latent_traversals,
+    model_bounds,
     model_numbers,
     seeded_streams,
     sets_to_judge,
@@ -141,8 +142,9 @@ def evaluate_model(
     summary, latent = model_numbers(model, x_train, x_heldout, config, seed, timer)
     with timer("samplers"):
         gmm, summary["gmm"] = stored_mixture(latent, config, len(x_train), seed)
-        gen = fitted_generator(model, x_heldout, x_train, latent, generator, config, seed, summary)
+        gen = fitted_generator(model, x_train, latent, generator, config, seed, summary)
         sets = sets_to_judge(model, x_heldout, gen, rng)
+    model_bounds(model, x_train, x_heldout, gen.head, config, seed, timer, summary)
     with timer("realism"):
         summary["realism"] = generated_realism(sets, x_train, x_heldout, positions, config, rng)
     with timer("pca"):
