@@ -13,7 +13,9 @@ against several sections per job; ``--only batch``, reads ``--data``), ``bench_g
 ``bench_head.py`` (the LD head's fit against the float64 Hessian it replaced; ``--only head``),
 ``bench_pca.py`` (the region page's PCA before and after thinning; ``--only pca``),
 ``bench_throughput.py`` (small sections: batch size, several sections in one graph, one thread
-per job; ``--only throughput``, its batch-size fits read ``--data``).
+per job; ``--only throughput``, its batch-size fits read ``--data``), ``bench_evaluation.py``
+(a section's evaluation by part, at this commit and ``--compare REV``; ``--only evaluation``,
+reads finished runs from ``--runs-dir``).
 
 Usage: ``python benchmarks/run_all.py [--only data] [--repeats 5 ...]``
 (``make bench ARGS="--only data --repeats 5"``)
