@@ -153,3 +153,19 @@ def test_graph_log_likelihood_matches_the_decoders_logits_in_numpy(model_and_dat
         want = importance_weighted_nll(model, x, n_samples=7, seed=2, head=alone)
         np.testing.assert_array_equal(bound["per_haplotype"], want["per_haplotype"])
         assert bound["neg_elbo"] == pytest.approx(want["neg_elbo"], rel=1e-12)
+
+
+def test_the_compiled_likelihood_does_not_keep_its_model_alive() -> None:
+    """A job evaluates section after section: each model's compiled function goes with it."""
+    import gc
+
+    from vae_genomics.evaluation import likelihood
+
+    x = (np.random.default_rng(0).random((10, N_VARIANTS)) < 0.5).astype(np.int8)
+    before = len(likelihood._COMPILED)
+    model = HaplotypeVAE(n_variants=N_VARIANTS, latent_dim=2, hidden_units=[8], seed=1)
+    importance_weighted_nll(model, x, n_samples=3, seed=0)
+    assert len(likelihood._COMPILED) == before + 1
+    del model
+    gc.collect()
+    assert len(likelihood._COMPILED) == before

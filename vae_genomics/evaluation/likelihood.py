@@ -91,8 +91,9 @@ def decoded_log_likelihood(
         offsets.append(c)
     fn = _COMPILED.get(model)
     if fn is None:  # one compiled function per model, gone with it; XLA as the model trains
+        ref = weakref.ref(model)  # the function must not keep its own key alive
         fn = tf.function(
-            lambda z, x, a, c, n: _graph_log_likelihood(model, z, x, a, c, n),
+            lambda z, x, a, c, n: _graph_log_likelihood(ref(), z, x, a, c, n),
             jit_compile=bool(getattr(model, "jit_compile", False)),
             reduce_retracing=True,
         )
