@@ -249,12 +249,11 @@ def nn_flags(
 def attack_panel(
     synthetic: np.ndarray,
     train: np.ndarray,
-    members: np.ndarray,
     heldout: np.ndarray,
     d_set_train: np.ndarray,
     d_heldout_train: np.ndarray,
+    d_synthetic: tuple[np.ndarray, np.ndarray],
     *,
-    d_synthetic: tuple[np.ndarray, np.ndarray] | None = None,
     seed: int | np.random.Generator | None = 0,
     chunk_size: int = CHUNK_SIZE,
 ) -> dict[str, Any]:
@@ -268,12 +267,11 @@ def attack_panel(
     Args:
         synthetic: The set's 0/1 haplotypes (subsampled), shape (n, L).
         train: All training haplotypes, shape (n_train, L) (kinship: every training individual).
-        members: A training subsample, shape (n, L) (the distance attack's members).
-        heldout: Held-out haplotypes (subsampled), shape (n, L) (its non-members).
+        heldout: Held-out haplotypes (subsampled), shape (n, L) (the attack's non-members).
         d_set_train: Nearest-training distances of ``synthetic``, shape (n,).
         d_heldout_train: Nearest-training distances of ``heldout``, shape (n,).
-        d_synthetic: The distance attack's scores when already computed: the distances of
-            ``members`` and of ``heldout`` to their nearest ``synthetic`` haplotype, each (n,)
+        d_synthetic: The distance attack's scores: the distances of a training subsample of n
+            (its members) and of ``heldout`` to their nearest ``synthetic`` haplotype, each (n,)
             (a privacy draw's :class:`~vae_genomics.evaluation.privacy.DrawDistances`).
         seed: Seed or generator of the held-out split of the flags.
         chunk_size: Rows per block of the distance and kinship matrices.
@@ -284,10 +282,7 @@ def attack_panel(
         KING degree of set / held-out individuals with training individuals) and
         ``kinship_pairs`` (pairs compared, the same for both).
     """
-    if d_synthetic is None:
-        attack = distance_attack(synthetic, members, heldout, seed=seed, chunk_size=chunk_size)
-    else:
-        attack = distance_attack_from_distances(*d_synthetic)
+    attack = distance_attack_from_distances(*d_synthetic)
     flags = nn_flags_from_distances(d_set_train, d_heldout_train, seed=seed)
     kin = kinship_attack(synthetic, train, heldout, chunk_size=chunk_size)
     return {

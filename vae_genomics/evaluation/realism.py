@@ -250,7 +250,7 @@ def _privacy_numbers(
         ``n``, ``privacy_repeats`` and the privacy numbers of :func:`realism_panel`.
     """
     synthetic, train, heldout = whole
-    syn, ref, train_n = synthetic[first[0]], heldout[first[1]], train[first[2]]
+    syn, ref = synthetic[first[0]], heldout[first[1]]
     n = len(syn)
     if privacy_repeats < 1:
         raise ValueError(f"privacy_repeats must be at least 1, got {privacy_repeats}")
@@ -274,8 +274,11 @@ def _privacy_numbers(
     # a child stream: the draws above (and a shared generator's later use) stay as they were
     attack_rng = rng.spawn(1)[0]
     scores = [(d.train_to_synthetic, d.heldout_to_synthetic) for d in distances]
-    first = {"d_synthetic": scores[0], "seed": attack_rng, "chunk_size": chunk_size}
-    panel.update(attack_panel(syn, train, train_n, ref, d_syn, d_ref, **first))
+    panel.update(
+        attack_panel(
+            syn, train, ref, d_syn, d_ref, scores[0], seed=attack_rng, chunk_size=chunk_size
+        )
+    )
     panel.update(repeated_distance_attack(panel, scores[1:]))
     return panel
 
