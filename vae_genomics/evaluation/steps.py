@@ -257,7 +257,7 @@ def model_numbers(
 
 
 class Timer:
-    """Wall-clock seconds per named block (``with timer("name"): ...``)."""
+    """Wall-clock seconds per named block (``with timer("name"): ...``; a name used twice adds)."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
@@ -272,7 +272,8 @@ class Timer:
         self._start = time.perf_counter()
 
     def __exit__(self, *exc: object) -> None:
-        self.seconds[self._name] = round(time.perf_counter() - self._start, 3)
+        spent = time.perf_counter() - self._start
+        self.seconds[self._name] = round(self.seconds.get(self._name, 0.0) + spent, 3)
 
 
 def fit_aggregate_gmm(
