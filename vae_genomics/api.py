@@ -155,21 +155,16 @@ class Run:
         """
         if populations is not None:
             return self.sample_populations(populations, sampler, seed, n=n, privacy=privacy)[0]
-        sampler = self._sampler(privacy, sampler)
         self._check_privacy(privacy, sampler)
         return draw_haplotypes(self._run, int(n), sampler, seed)
 
-    def _sampler(self, privacy: str | None, sampler: str | None) -> str:
-        """``sampler``, or the run's evaluated (calibrated) generator (``sample``'s default)."""
-        from vae_genomics.commands.privacy_gate import default_sampler
-
-        return sampler or default_sampler(self._run, privacy)
-
-    def _check_privacy(self, privacy: str | None, sampler: str) -> dict[str, Any]:
+    def _check_privacy(self, privacy: str | None, sampler: str | None) -> dict[str, Any]:
         """The budget check of ``vae-genomics sample`` (commands/privacy_gate), before drawing."""
         from vae_genomics.commands.privacy_gate import gate
+        from vae_genomics.generate import DEFAULT_GENERATOR
 
-        return gate([self._run], privacy, sampler, f"sample of {self._run.data.section.name}")
+        what = f"sample of {self._run.data.section.name}"
+        return gate([self._run], privacy, sampler or DEFAULT_GENERATOR, what)
 
     def sample_populations(
         self,
@@ -203,7 +198,6 @@ class Run:
         """
         from vae_genomics.commands.sample_populations import draw_populations
 
-        sampler = self._sampler(privacy, sampler)
         self._check_privacy(privacy, sampler)
         drawn = draw_populations(self._run, populations, sampler, seed, n, individuals)
         labels = np.concatenate([np.full(len(h), g, dtype=object) for g, h in drawn.items()])

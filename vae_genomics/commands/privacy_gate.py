@@ -43,23 +43,6 @@ def resolve_budget(option: str | None, runs: Iterable[LoadedRun]) -> PrivacyBudg
     return parse_budget(first.config.generation.privacy if first is not None else "standard")
 
 
-def default_sampler(run: LoadedRun, option: str | None) -> str:
-    """The generator a section releases when no ``--sampler`` is given: the one its evaluation
-    scored, which is the point calibrated to ``generation.privacy`` on the run's calibration split
-    (:mod:`vae_genomics.evaluation.calibration`) or the default generator; with the budget
-    ``off``, the default generator, as ``sample`` drew before budgets existed."""
-    from vae_genomics.generate import DEFAULT_GENERATOR
-    from vae_genomics.run.directory import METRICS_FILE, read_json
-
-    if resolve_budget(option, [run]) is None:
-        return DEFAULT_GENERATOR
-    try:
-        evaluation = read_json(run.run_dir / METRICS_FILE).get("evaluation") or {}
-    except (RunError, OSError):
-        return DEFAULT_GENERATOR  # no numbers: the check says so, naming the run
-    return (evaluation.get("generator") or {}).get("name") or DEFAULT_GENERATOR
-
-
 def evaluated_generators(evaluation: dict[str, Any]) -> dict[str, str]:
     """The generators a run's report scored, by the ``--sampler`` name that draws them again:
     the default generator (set ``generated_samples``) and ``prior`` (``prior_samples``)."""

@@ -52,10 +52,7 @@ def report_run(run_dir: str | Path, command: str = "") -> Path:
     run = load_run(run_dir)
     config, data, x = run.config, run.data, run.data.matrix.haplotypes
     x_train, x_val = x[run.train_rows], x[run.val_rows]
-    evaluation = evaluate_section(
-        config, data, run.model, x_train, x_val, run.val_rows,
-        x_calibration=x[run.calibration_rows],
-    )  # fmt: skip
+    evaluation = evaluate_section(config, data, run.model, x_train, x_val, run.val_rows)
     try:
         history_table = pd.read_csv(run.run_dir / HISTORY_FILE, encoding="utf-8")
     except (UnicodeDecodeError, ValueError, pd.errors.ParserError) as exc:

@@ -74,11 +74,9 @@ def sample_run(
 ) -> Path | None:
     """Generate ``n`` haplotypes with a run's model and write them as a phased, bgzipped VCF.
 
-    Haplotypes come from a generator (:func:`draw_haplotypes`); when ``sampler`` is None, the one
-    the report evaluated: the run's point calibrated to its privacy budget, or the default
-    generator (:func:`~vae_genomics.commands.privacy_gate.default_sampler`). Haplotypes 2i and
-    2i + 1 become the two phased haplotypes of synthetic sample i (see
-    :func:`vae_genomics.data.export.write_haplotype_vcf`).
+    Haplotypes come from a generator (:func:`draw_haplotypes`; the default generator when
+    ``sampler`` is None, the one the report evaluates). Haplotypes 2i and 2i + 1 become the two
+    phased haplotypes of synthetic sample i (see :func:`vae_genomics.data.export.write_haplotype_vcf`).
     The header carries the contig's length, a ``##source`` line with the version and ``command``,
     and the run's provenance; a tabix index is written beside the file.
 
@@ -86,7 +84,7 @@ def sample_run(
         run_dir: A run directory, or a section directory (its ``latest`` run).
         n: Number of haplotypes, even and positive.
         out: Output path (``.vcf.gz``), or ``-`` for uncompressed VCF on standard output.
-        sampler: A generator name, or None for the run's evaluated (calibrated) one.
+        sampler: A generator name, or None for the default (:func:`draw_haplotypes`).
         seed: Seed of the draws (default: the run's seed).
         command: The command line, for the ``##source`` line.
         overwrite: Replace an existing ``out`` (else the final rename is exclusive).
@@ -100,14 +98,16 @@ def sample_run(
     Raises:
         PrivacyBudgetError: The run's measured numbers miss the budget (nothing is written).
     """
-    from vae_genomics.commands.privacy_gate import default_sampler, gate, write_record
+    from vae_genomics.commands.privacy_gate import gate, write_record
     from vae_genomics.data.export import check_haplotype_count
+    from vae_genomics.generate.generators import DEFAULT_GENERATOR
     from vae_genomics.run.load import load_run
 
     check_haplotype_count(n)
     run = load_run(run_dir)
-    sampler = sampler or default_sampler(run, privacy)
-    record = gate([run], privacy, sampler, f"sample of {run.data.section.name}")
+    record = gate(
+        [run], privacy, sampler or DEFAULT_GENERATOR, f"sample of {run.data.section.name}"
+    )
     seed = run.config.seed if seed is None else seed
     haplotypes = draw_haplotypes(run, n, sampler, seed)
     from vae_genomics.commands.sample_populations import write_run_vcf

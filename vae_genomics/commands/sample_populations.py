@@ -256,13 +256,15 @@ def sample_populations_run(
     Returns:
         The VCF's path and the table's (both ``None`` for standard output: no table is written).
     """
-    from vae_genomics.commands.privacy_gate import default_sampler, gate, write_record
+    from vae_genomics.commands.privacy_gate import gate, write_record
     from vae_genomics.common.io import atomic_write_text
+    from vae_genomics.generate.generators import DEFAULT_GENERATOR
     from vae_genomics.run.load import load_run
 
     run = load_run(run_dir)
-    sampler = sampler or default_sampler(run, privacy)
-    record = gate([run], privacy, sampler, f"sample of {run.data.section.name}")
+    record = gate(
+        [run], privacy, sampler or DEFAULT_GENERATOR, f"sample of {run.data.section.name}"
+    )
     seed = run.config.seed if seed is None else seed
     drawn = draw_populations(run, populations, sampler, seed, n, individuals)
     haplotypes = np.concatenate(list(drawn.values()))

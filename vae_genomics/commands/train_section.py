@@ -48,7 +48,6 @@ from vae_genomics.run.stored import (
     store_run_data,
     write_gmm,
 )
-from vae_genomics.train.calibration_split import carve_calibration
 from vae_genomics.train.callbacks import DivergenceGuard
 from vae_genomics.train.fit import blow_up, check_cohort_size, fit_vae, split_haplotypes
 
@@ -154,16 +153,13 @@ def stage_section(
     with staging.discard_on_error():
         out = staging.staging
         x = data.matrix.haplotypes
-        ids = data.matrix.haplotype_ids
         train_rows, val_rows = split_haplotypes(
-            len(x), config.training.validation_fraction, config.seed, ids
+            len(x), config.training.validation_fraction, config.seed, data.matrix.haplotype_ids
         )
-        train_rows, calibration = carve_calibration(config, train_rows, ids)
         x_train, x_val = x[train_rows], x[val_rows]
         log.info(
-            "section %s: %d variants, %d training / %d held-out haplotypes%s",
+            "section %s: %d variants, %d training / %d held-out haplotypes",
             section.name, section.n_variants, len(train_rows), len(val_rows),
-            f" / {len(calibration)} kept for calibrating the generator" if len(calibration) else "",
         )  # fmt: skip
 
         write_json(
@@ -171,10 +167,8 @@ def stage_section(
             {
                 "seed": config.seed,
                 "validation_fraction": config.training.validation_fraction,
-                "calibration_fraction": config.generation.calibration_fraction,
-                "train": ids[train_rows].tolist(),
-                "validation": ids[val_rows].tolist(),
-                "calibration": ids[calibration].tolist(),
+                "train": data.matrix.haplotype_ids[train_rows].tolist(),
+                "validation": data.matrix.haplotype_ids[val_rows].tolist(),
             },
         )
         fitted = fit_vae(
@@ -187,9 +181,7 @@ def stage_section(
         model.save(out / MODEL_FILE)
         store_run_data(out, config, data)
         _write_history(out / HISTORY_FILE, history)
-        evaluation = evaluate_section(
-            config, data, model, x_train, x_val, val_rows, x_calibration=x[calibration]
-        )
+        evaluation = evaluate_section(config, data, model, x_train, x_val, val_rows)
         if evaluation.gmm is not None:  # what `sample --sampler gmm` draws from
             write_gmm(out / GMM_FILE, evaluation.gmm)
         metrics = run_metrics(

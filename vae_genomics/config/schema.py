@@ -288,14 +288,6 @@ class GenerationConfig(_Strict):
         "numbers beside the real reference: off, strict, standard, lenient, or loss=X,auc=Y "
         "(evaluation/budget.py, docs/privacy.md)",
     )
-    calibration_fraction: float = Field(
-        0.1,
-        ge=0.0,
-        lt=0.5,
-        description="fraction of the training haplotypes kept out of training to choose each "
-        "section's generator within the budget (at least 100; none for cohorts too small to "
-        "spare them, or when 0 or the budget is off; evaluation/calibration.py)",
-    )
 
     @field_validator("privacy", mode="before")
     @classmethod

@@ -257,7 +257,7 @@ def model_numbers(
 
 
 class Timer:
-    """Wall-clock seconds per named block (``with timer("name"): ...``; a name used twice adds)."""
+    """Wall-clock seconds per named block (``with timer("name"): ...``)."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
@@ -272,8 +272,7 @@ class Timer:
         self._start = time.perf_counter()
 
     def __exit__(self, *exc: object) -> None:
-        spent = time.perf_counter() - self._start
-        self.seconds[self._name] = round(self.seconds.get(self._name, 0.0) + spent, 3)
+        self.seconds[self._name] = round(time.perf_counter() - self._start, 3)
 
 
 def fit_aggregate_gmm(

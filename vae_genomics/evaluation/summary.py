@@ -41,8 +41,6 @@ import numpy as np
 
 from vae_genomics.common.io import to_jsonable
 from vae_genomics.config import EvaluationConfig
-from vae_genomics.config.budget import PrivacyBudget
-from vae_genomics.evaluation.calibration import calibrated_generator
 from vae_genomics.evaluation.judging import (
     GENERATED_SETS,
     coverage_by_group,
@@ -104,8 +102,6 @@ def evaluate_model(
     seed: int = 0,
     positions: np.ndarray | None = None,
     generator: str = DEFAULT_GENERATOR,
-    x_calibration: np.ndarray | None = None,
-    budget: PrivacyBudget | None = None,
 ) -> Evaluation:
     """Evaluate a trained model against real training and held-out haplotypes.
 
@@ -120,12 +116,7 @@ def evaluate_model(
         positions: Site positions (bp), shape (n_variants,), for the LD decay; the variant index
             when None.
         generator: Generator of ``generated_samples`` (a name of
-            :func:`~vae_genomics.generate.generators.make_generator`), unless calibration
-            chooses another.
-        x_calibration: The calibration split, haplotypes kept out of training, shape
-            (m, n_variants), or None: with ``budget``, the generator of ``generated_samples`` is
-            the one :func:`~vae_genomics.evaluation.calibration.calibrate` chooses on it.
-        budget: The privacy budget calibrated to, or None (no calibration).
+            :func:`~vae_genomics.generate.generators.make_generator`).
 
     Returns:
         An :class:`Evaluation`. Its ``summary`` (JSON-safe: NaN and inf become None) holds
@@ -134,7 +125,6 @@ def evaluate_model(
         (active_units, activity, active, kl_per_dim, kl; held-out), ``mutual_information``,
         ``reencoding`` (mean, per_dim, sample_mean, sample_per_dim), ``gmm`` (n_components, bic),
         ``generator`` (the generator of ``generated_samples``: name, source, decoder),
-        ``calibration`` (when calibrated: :meth:`Calibration.to_dict`),
         ``modeseek`` (ceiling, sets with their verdicts, thresholds, settings; each set also has
         ``coverage_by_population`` when labels are given), ``realism`` (``ceiling`` and ``sets``:
         the realism and privacy panel of the generated sets), ``verdicts`` (set → verdict),
@@ -153,12 +143,6 @@ def evaluate_model(
     with timer("samplers"):
         gmm, summary["gmm"] = stored_mixture(latent, config, len(x_train), seed)
         gen = fitted_generator(model, x_train, latent, generator, config, seed, summary)
-    if x_calibration is not None and budget is not None and len(x_calibration):
-        with timer("calibration"):
-            gen = calibrated_generator(
-                model, x_train, x_calibration, latent, gen, budget, config, seed, summary
-            )
-    with timer("samplers"):
         sets = sets_to_judge(model, x_heldout, gen, rng)
     model_bounds(model, x_train, x_heldout, gen.head, config, seed, timer, summary)
     with timer("realism"):

@@ -211,21 +211,17 @@ class Generator:
         log_var: np.ndarray,
         seed: Seed = 0,
         fit_source: bool = True,
-        head: ContextHead | None = None,
     ) -> Generator:
         """:meth:`fit` with the training posteriors (``mean``, ``log_var``: (n_train, latent_dim))
         already computed: the code source (unless ``fit_source`` is false: a source already fitted
         on these posteriors and shared between generators), the model's prior for the ``prior``
-        source, the ``ld`` head (unless ``head``, one already fitted on these haplotypes with the
-        same context, is given) and the guard."""
+        source, the ``ld`` head and the guard."""
         if fit_source:
             self.source.fit(mean, log_var, seed)
         if isinstance(self.source, PriorSource):
             self.source.prior = model_prior(model)
         order = context_order(self.decoder)
-        if order and head is not None and head.order == order:
-            self.head = head
-        elif order:
+        if order:
             # the head learns from one posterior draw per training haplotype
             rng = np.random.default_rng(_int_seed(seed))
             z = mean + np.exp(0.5 * log_var) * rng.standard_normal(np.shape(mean))

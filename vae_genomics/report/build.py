@@ -20,7 +20,6 @@ import numpy as np
 from vae_genomics.common.io import atomic_write_text
 from vae_genomics.config.budget import DEFAULT_LEVEL
 from vae_genomics.evaluation.result import Evaluation
-from vae_genomics.report.calibration_page import calibration_section
 from vae_genomics.report.html import (
     config_block,
     contents,
@@ -205,7 +204,7 @@ def _page_body(
         "threshold). Variance ratios: a set's variance along each PC over the held-out set's "
         f"(1 = same spread). Precision/recall/density/coverage: Naeem et al. 2020.</p>"
         f"{numbers_table(modeseek)}{population_table(modeseek)}"
-        f"{realism_section(s)}{calibration_section(s)}"
+        f"{realism_section(s)}"
         f"<h2 id='latent'>Latent dimensions</h2>{_latent_table(s)}"
         f"<h2 id='figures'>Figures</h2>{figures_html(figures) if figures else NO_FIGURES}"
         f"<h2 id='history'>History</h2>{history_table(history)}"

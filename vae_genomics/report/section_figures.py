@@ -15,7 +15,6 @@ import numpy as np
 
 from vae_genomics.evaluation.result import Evaluation
 from vae_genomics.report import figures as figs
-from vae_genomics.report.calibration_page import calibration_figure
 from vae_genomics.report.curves import training_curves
 from vae_genomics.report.html import esc
 from vae_genomics.report.labels import SET_SHORT
@@ -67,16 +66,6 @@ def draw_section_figures(
         "epochs dwarf the rest.",
     )
     _draw_allele_figures(figures, labelled, ld_window, positions)
-    calibration = calibration_figure(evaluation.summary, title)
-    if calibration is not None:
-        figures.save(
-            calibration,
-            "calibration.png",
-            "Calibration to the privacy budget: each generator's coverage against its privacy-loss "
-            "excess over the real reference, on the training haplotypes kept out of training; the "
-            "bar is the spread the check adds, the dashed line the budget, the ringed point the "
-            "one chosen (table 'Calibration to the privacy budget').",
-        )
     return figures.written
 
 

@@ -23,7 +23,7 @@ from vae_genomics.run.directory import (
     read_json,
     resolve_run_dir,
 )
-from vae_genomics.run.split import calibration_rows, split_rows
+from vae_genomics.run.split import split_rows
 from vae_genomics.run.stored import (
     GMM_FILE,
     HAPLOTYPES_FILE,
@@ -50,8 +50,6 @@ class LoadedRun:
         superpopulations: Superpopulation per haplotype row, or ``None``.
         contig_length: Length of the section's contig (``None`` when the VCF header gave none).
         gmm: The stored aggregate-posterior mixture, or ``None`` (an older run: refit on demand).
-        calibration_rows: Rows kept out of training to calibrate the generator, int64 (empty
-            when none were).
     """
 
     run_dir: Path
@@ -64,7 +62,6 @@ class LoadedRun:
     superpopulations: np.ndarray | None = None
     contig_length: int | None = None
     gmm: Any = None
-    calibration_rows: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
 
     def mixture(self) -> Any:
         """The aggregate-posterior mixture: the stored one, or refit as the evaluation fits it."""
@@ -130,7 +127,6 @@ def load_run(run_dir: str | Path) -> LoadedRun:
         )
     split = read_json(run_dir / SPLIT_FILE)
     train_rows, val_rows = split_rows(run_dir / SPLIT_FILE, split, data.matrix.haplotype_ids)
-    calibration = calibration_rows(run_dir / SPLIT_FILE, split, data.matrix.haplotype_ids)
     model = load_model(run_dir / MODEL_FILE)
     if model.n_variants != data.matrix.n_variants:
         raise damaged(
@@ -142,7 +138,6 @@ def load_run(run_dir: str | Path) -> LoadedRun:
         superpopulations=None if stored is None else stored.superpopulations,
         contig_length=None if stored is None else stored.contig_length,
         gmm=_read_gmm(run_dir / GMM_FILE, model.latent_dim, config.evaluation.gmm_max_components),
-        calibration_rows=calibration,
     )  # fmt: skip
 
 

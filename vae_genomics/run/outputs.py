@@ -11,7 +11,6 @@ import pandas as pd
 from vae_genomics import __version__
 from vae_genomics.common.io import atomic_write_text, to_jsonable
 from vae_genomics.config import Config
-from vae_genomics.config.budget import parse_budget
 from vae_genomics.data import SectionData
 from vae_genomics.evaluation.result import Evaluation
 from vae_genomics.evaluation.summary import evaluate_model
@@ -52,10 +51,8 @@ def evaluate_section(
     x_train: np.ndarray,
     x_val: np.ndarray,
     val_rows: np.ndarray,
-    x_calibration: np.ndarray | None = None,
 ) -> Evaluation:
-    """The evaluation summary of a trained model (``evaluation.summary.evaluate_model``), its
-    generator calibrated on ``x_calibration`` to ``generation.privacy`` when a split was kept."""
+    """The evaluation summary of a trained model (``evaluation.summary.evaluate_model``)."""
     populations = None if data.populations is None else data.populations[val_rows]
     return evaluate_model(
         model,
@@ -66,8 +63,6 @@ def evaluate_section(
         n_components=config.report.n_components,
         seed=config.seed,
         positions=data.matrix.positions,
-        x_calibration=x_calibration,
-        budget=parse_budget(config.generation.privacy),
     )
 
 
@@ -90,7 +85,6 @@ def run_metrics(
             "n_haplotypes": int(data.matrix.n_haplotypes),
             "n_train": len(x_train),
             "n_validation": len(x_val),
-            "n_calibration": int((summary.get("calibration") or {}).get("n_calibration", 0)),
             "latent_dim": model.latent_dim,
             "epochs_run": len(history["loss"]),
             "best_epoch": best_epoch,

@@ -75,32 +75,3 @@ def split_rows(
         np.asarray([row[h] for h in train], dtype=np.int64),
         np.asarray([row[h] for h in val], dtype=np.int64),
     )
-
-
-def calibration_rows(path: Path, split: Any, haplotype_ids: Sequence[str]) -> np.ndarray:
-    """Rows of the calibration split (haplotypes kept out of training to calibrate the
-    generator; :mod:`vae_genomics.train.calibration_split`), empty for a run without one.
-
-    Raises:
-        RunError: The list is not a list of IDs, repeats one, shares one with the training or
-            held-out list, or names one the run's data does not hold.
-    """
-    ids = split.get("calibration", []) if isinstance(split, dict) else []
-    if not isinstance(ids, list) or not all(isinstance(h, str) for h in ids):
-        raise damaged(path, "'calibration' is not a list of haplotype IDs")
-    repeated = [h for h, n in Counter(ids).items() if n > 1]
-    if repeated:
-        raise damaged(path, f"'calibration' lists {_first(repeated)} more than once")
-    train, val = check_split_lists(path, split)
-    shared = sorted(set(ids) & (set(train) | set(val)))
-    if shared:
-        raise damaged(
-            path,
-            f"{len(shared)} calibration haplotypes are also listed as training or held-out "
-            f"({_first(shared)}); the calibration split must be kept out of both",
-        )
-    row = {h: i for i, h in enumerate(haplotype_ids)}
-    unknown = [h for h in ids if h not in row]
-    if unknown:
-        raise damaged(path, f"calibration haplotypes {_first(unknown)} are not in its data")
-    return np.sort(np.asarray([row[h] for h in ids], dtype=np.int64))
