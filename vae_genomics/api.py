@@ -151,12 +151,15 @@ class Run:
             Haplotypes, int8 0/1, shape (n, n_variants).
 
         Raises:
-            PrivacyBudgetError: The run's numbers miss the budget (nothing is drawn).
+            PrivacyBudgetError: The run's numbers miss the budget (nothing is drawn), or the
+                distance attack on the haplotypes drawn does, at their number (none returned).
         """
         if populations is not None:
             return self.sample_populations(populations, sampler, seed, n=n, privacy=privacy)[0]
-        self._check_privacy(privacy, sampler)
-        return draw_haplotypes(self._run, int(n), sampler, seed)
+        record = self._check_privacy(privacy, sampler)
+        haplotypes = draw_haplotypes(self._run, int(n), sampler, seed)
+        self._check_release(haplotypes, record)
+        return haplotypes
 
     def _check_privacy(self, privacy: str | None, sampler: str | None) -> dict[str, Any]:
         """The budget check of ``vae-genomics sample`` (commands/privacy_gate), before drawing."""
@@ -165,6 +168,12 @@ class Run:
 
         what = f"sample of {self._run.data.section.name}"
         return gate([self._run], privacy, sampler or DEFAULT_GENERATOR, what)
+
+    def _check_release(self, haplotypes: np.ndarray, record: dict[str, Any]) -> None:
+        """The budget check of the drawn haplotypes at their own number (commands/privacy_gate)."""
+        from vae_genomics.commands.privacy_gate import release_gate
+
+        release_gate(self._run, haplotypes, record, f"sample of {self._run.data.section.name}")
 
     def sample_populations(
         self,
@@ -198,10 +207,12 @@ class Run:
         """
         from vae_genomics.commands.sample_populations import draw_populations
 
-        self._check_privacy(privacy, sampler)
+        record = self._check_privacy(privacy, sampler)
         drawn = draw_populations(self._run, populations, sampler, seed, n, individuals)
         labels = np.concatenate([np.full(len(h), g, dtype=object) for g, h in drawn.items()])
-        return np.concatenate(list(drawn.values())), labels
+        haplotypes = np.concatenate(list(drawn.values()))
+        self._check_release(haplotypes, record)
+        return haplotypes, labels
 
     def write_vcf(self, path: str | Path, haplotypes: np.ndarray) -> Path | None:
         """Write haplotypes at the section's sites as a phased VCF (rows 2i, 2i+1: sample i).

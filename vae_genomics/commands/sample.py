@@ -98,7 +98,7 @@ def sample_run(
     Raises:
         PrivacyBudgetError: The run's measured numbers miss the budget (nothing is written).
     """
-    from vae_genomics.commands.privacy_gate import gate, write_record
+    from vae_genomics.commands.privacy_gate import gate, release_gate, write_record
     from vae_genomics.data.export import check_haplotype_count
     from vae_genomics.generate.generators import DEFAULT_GENERATOR
     from vae_genomics.run.load import load_run
@@ -110,6 +110,7 @@ def sample_run(
     )
     seed = run.config.seed if seed is None else seed
     haplotypes = draw_haplotypes(run, n, sampler, seed)
+    release_gate(run, haplotypes, record, f"sample of {run.data.section.name}")
     from vae_genomics.commands.sample_populations import write_run_vcf
 
     path = write_run_vcf(run, haplotypes, out, sampler, seed, command, overwrite)

@@ -256,7 +256,7 @@ def sample_populations_run(
     Returns:
         The VCF's path and the table's (both ``None`` for standard output: no table is written).
     """
-    from vae_genomics.commands.privacy_gate import gate, write_record
+    from vae_genomics.commands.privacy_gate import gate, release_gate, write_record
     from vae_genomics.common.io import atomic_write_text
     from vae_genomics.generate.generators import DEFAULT_GENERATOR
     from vae_genomics.run.load import load_run
@@ -268,6 +268,7 @@ def sample_populations_run(
     seed = run.config.seed if seed is None else seed
     drawn = draw_populations(run, populations, sampler, seed, n, individuals)
     haplotypes = np.concatenate(list(drawn.values()))
+    release_gate(run, haplotypes, record, f"sample of {run.data.section.name}")
     request = "|".join(f"{g}:{len(h)}" for g, h in drawn.items())
     path = write_run_vcf(
         run, haplotypes, out, sampler, seed, command,

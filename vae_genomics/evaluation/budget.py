@@ -28,7 +28,14 @@ from typing import Any
 
 from vae_genomics.config.budget import SMALL_COHORT, PrivacyBudget
 
-__all__ = ["PrivacyBudget", "check_budget", "describe_check", "describe_numbers"]
+__all__ = [
+    "PrivacyBudget",
+    "check_budget",
+    "check_release",
+    "describe_check",
+    "describe_numbers",
+    "describe_release",
+]
 
 
 def _number(panel: Mapping[str, Any], key: str) -> float | None:
@@ -101,3 +108,51 @@ def describe_numbers(check: Mapping[str, Any]) -> str:
 def describe_check(section: str, check: Mapping[str, Any]) -> str:
     """One line per section for messages: ``<section>: `` and :func:`describe_numbers`."""
     return f"{section}: {describe_numbers(check)}"
+
+
+def check_release(attack: Mapping[str, Any], budget: PrivacyBudget, n_train: int) -> dict[str, Any]:
+    """Whether the distance attack on a release meets the budget's AUC limit.
+
+    The reference of the attack on a release is 0.5 (:mod:`~vae_genomics.evaluation.
+    release_attack`); below :data:`SMALL_COHORT` training haplotypes the excess is taken at mean
+    plus the attack's spread under that null, as :func:`check_budget` does.
+
+    Args:
+        attack: :func:`~vae_genomics.evaluation.release_attack.release_attack`'s record.
+        budget: The limits (its AUC excess).
+        n_train: Training haplotypes of the section.
+
+    Returns:
+        ``meets``, ``strict``, ``auc``, ``excess`` (AUC - 0.5), ``margin``, ``limit``,
+        ``n_released``, ``largest_within`` (the largest prefix size of ``by_size`` within the
+        limit, None if none) and ``by_size``.
+    """
+    strict = n_train < SMALL_COHORT
+    margin = float(attack["null_sd"]) if strict else 0.0
+    limit = budget.max_auc_excess
+    within = [row["n"] for row in attack["by_size"] if row["auc"] - 0.5 + margin <= limit]
+    excess = float(attack["auc"]) - 0.5
+    return {
+        "meets": excess + margin <= limit,
+        "strict": strict,
+        "auc": float(attack["auc"]),
+        "tpr_at_1pct_fpr": attack.get("tpr_at_1pct_fpr"),
+        "excess": excess,
+        "margin": margin,
+        "limit": limit,
+        "n_released": int(attack["n_released"]),
+        "largest_within": max(within) if within else None,
+        "by_size": list(attack["by_size"]),
+    }
+
+
+def describe_release(check: Mapping[str, Any]) -> str:
+    """A release check in words: the AUC, its excess over 0.5 and the limit, and by size."""
+    plus = f" + spread {check['margin']:.3f}" if check["margin"] else ""
+    mark = "ok" if check["meets"] else "over"
+    sizes = ", ".join(f"{row['n']}: {row['auc']:.3f}" for row in check["by_size"])
+    return (
+        f"distance attack on the {check['n_released']} haplotypes released: AUC "
+        f"{check['auc']:.3f} (excess over 0.5 {check['excess']:+.3f}{plus}, limit "
+        f"+{check['limit']:g}: {mark}); AUC by release size: {sizes}"
+    )
