@@ -15,7 +15,8 @@ against several sections per job; ``--only batch``, reads ``--data``), ``bench_g
 ``bench_throughput.py`` (small sections: batch size, several sections in one graph, one thread
 per job; ``--only throughput``, its batch-size fits read ``--data``), ``bench_evaluation.py``
 (a section's evaluation by part, at this commit and ``--compare REV``; ``--only evaluation``,
-reads finished runs from ``--runs-dir``).
+reads finished runs from ``--runs-dir``), ``bench_release.py`` (``sample``'s check of a release
+beside drawing it, by size; ``--only release --runs RUN_DIR ...``).
 
 Usage: ``python benchmarks/run_all.py [--only data] [--repeats 5 ...]``
 (``make bench ARGS="--only data --repeats 5"``)

@@ -6,6 +6,7 @@ Sources (``--sources``):
     aggregate:S   the product's: a training haplotype's posterior, its sd inflated S times
     kde:H         a training haplotype's posterior mean plus H × the aggregate's per-dimension sd
                   of noise (a kernel density of bandwidth H on the codes)
+    knn:K         a random convex combination of a training code's K nearest training codes
     mix:L         a training code moved towards another, random, one by a fraction ~ U(0, L)
     gmm:K         a K-component Gaussian mixture on the posteriors (BIC up to K)
     prior         N(0, I)
@@ -72,8 +73,34 @@ class MixSource:
         return (1 - lam) * self.mean[a] + lam * self.mean[b]
 
 
+@dataclass
+class NeighbourSource:
+    """A random convex combination (Dirichlet(1, ..., 1)) of a training code's K nearest
+    training codes, itself included (``knn:K``): each code leans on K training haplotypes."""
+
+    name: str
+    k: int
+    mean: np.ndarray | None = None
+    neighbours: np.ndarray | None = None
+
+    def fit(self, mean, log_var, seed=0):
+        from sklearn.neighbors import NearestNeighbors
+
+        self.mean = np.asarray(mean, dtype=np.float64)
+        nn = NearestNeighbors(n_neighbors=self.k).fit(self.mean)
+        self.neighbours = nn.kneighbors(self.mean, return_distance=False)
+        return self
+
+    def codes(self, n, rng):
+        rows = rng.integers(0, len(self.mean), n)
+        w = rng.dirichlet(np.ones(self.k), n)
+        return np.einsum("nk,nkd->nd", w, self.mean[self.neighbours[rows]])
+
+
 def source(name: str):
     kind, _, value = name.partition(":")
+    if kind == "knn":
+        return NeighbourSource(name, int(value))
     if kind == "kde":
         return KernelSource(name, float(value))
     if kind == "mix":
