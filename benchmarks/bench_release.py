@@ -7,6 +7,11 @@ For each finished run, on one thread (as a workflow job runs): the seconds `samp
 N haplotypes with the run's default generator (fit included), and the seconds of the distance
 attack on them (:mod:`vae_genomics.evaluation.release_attack`: every training and held-out
 haplotype against the N released ones), side by side with their ratio, and the attack's AUC.
+
+With ``--region-runs RUNS --sections A,B,...``: ``vae-genomics sample --runs RUNS --sections ...
+--n N --no-report`` in a process of its own, with the budget off and with a budget every set
+meets (``loss=1,auc=1``: the check runs in full, section by section and over the region), wall
+seconds and peak RSS side by side (``benchmarks/bench_generation.run_measured``).
 """
 
 from __future__ import annotations
@@ -23,8 +28,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", nargs="+", default=[])
     parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--region-runs", default=None)
+    parser.add_argument("--sections", default=None)
     args, _ = parser.parse_known_args(argv)
     print("## The check of a release\n")
+    if args.region_runs and args.sections:
+        return region(args)
     if not args.runs:
         print("Not measured: give finished runs, `--only release --runs RUN_DIR ...`.")
         return 0
@@ -58,6 +67,28 @@ def main(argv: list[str] | None = None) -> int:
                   f"| {n} | {drawn:.1f} | {attacked:.1f} | {attacked / drawn:.2f} "
                   f"| {attack['auc']:.3f} |", flush=True)  # fmt: skip
             del released
+    return 0
+
+
+def region(args: argparse.Namespace) -> int:
+    """A region's sample with the budget off and with the check in full, side by side."""
+    import tempfile
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_generation import run_measured
+
+    print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {platform.processor() or platform.machine()}, "
+          f"{os.cpu_count()} cores; {len(args.sections.split(','))} sections\n")  # fmt: skip
+    print("| N | budget | wall s | peak RSS GB |\n|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in (int(s) for s in args.sizes.split(",")):
+            for i, budget in enumerate(("off", "loss=1,auc=1")):
+                cmd = [sys.executable, "-m", "vae_genomics.cli", "sample", "--runs",
+                       args.region_runs, "--sections", args.sections, "--n", str(n),
+                       "--no-report", "--privacy", budget, "--out", f"{tmp}/r{n}_{i}.vcf.gz"]  # fmt: skip
+                wall, peak = run_measured(cmd)
+                print(f"| {n} | {budget} | {wall:.1f} | {peak:.2f} |", flush=True)
     return 0
 
 

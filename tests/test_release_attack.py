@@ -12,7 +12,8 @@ import pytest
 from run_factory import SECTIONS, train_tiny_sections
 
 from vae_genomics import cli
-from vae_genomics.commands.privacy_gate import PrivacyBudgetError, release_gate
+from vae_genomics.commands.privacy_gate import PrivacyBudgetError
+from vae_genomics.commands.release_gate import RegionReleaseCheck, release_gate
 from vae_genomics.common.hamming import hamming_matrix
 from vae_genomics.config.budget import PrivacyBudget
 from vae_genomics.evaluation.attacks import roc_auc
@@ -104,6 +105,51 @@ def test_the_gate_refuses_a_release_over_the_limit_and_says_how_many_would_pass(
     assert "release" not in off
 
 
+def _fake_region(rng, widths=(30, 20)):
+    x = _cohort(rng, 300, sum(widths))
+    sections = [SimpleNamespace(data=SimpleNamespace(section=SimpleNamespace(name=f"s{k}")))
+                for k in range(len(widths))]  # fmt: skip
+    return SimpleNamespace(
+        name="r", haplotypes=x, offsets=np.concatenate([[0], np.cumsum(widths)]),
+        train_rows=np.arange(60, 300), val_rows=np.arange(0, 60), sections=sections,
+    )  # fmt: skip
+
+
+#: A budget chance passes at these sizes (AUC spread 0.042 under the null) and copies do not.
+LOOSE = {"name": "loss=1,auc=0.2", "max_loss_excess": 1.0, "max_auc_excess": 0.2}
+
+
+def test_a_region_is_attacked_section_by_section_and_as_a_whole(rng):
+    region = _fake_region(rng)
+    released = _cohort(rng, 700, 50)
+    record = {"budget": LOOSE}
+    check = RegionReleaseCheck(region, record, 700, "region r")
+    check.section(0, released[:, :30])
+    check.section(1, released[:, 30:])
+    check.finish()
+    assert set(record["release"]) == {"s0", "s1", "region"}
+    # the region's score: minus the distances to the nearest released haplotype, summed
+    real = region.haplotypes[np.r_[region.train_rows, region.val_rows]]
+    summed = sum(hamming_matrix(real[:, c], released[:, c]).min(axis=1)
+                 for c in (slice(0, 30), slice(30, 50)))  # fmt: skip
+    assert record["release"]["region"]["auc"] == pytest.approx(
+        roc_auc(-summed[:240], -summed[240:])
+    )
+    assert [row["n"] for row in record["release"]["region"]["by_size"]] == [500, 700]
+    assert all(c["meets"] for c in record["release"].values())
+
+
+def test_a_region_section_that_copies_stops_the_release(rng):
+    region = _fake_region(rng)
+    x = region.haplotypes[region.train_rows]
+    record = {"budget": LOOSE}
+    check = RegionReleaseCheck(region, record, 240, "region r")
+    check.section(0, _cohort(rng, 240, 30))
+    with pytest.raises(PrivacyBudgetError, match="s1: distance attack on the 240 haplotypes"):
+        check.section(1, x[:, 30:])
+    assert record["release"]["s0"]["meets"] and not record["release"]["s1"]["meets"]
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> dict:
     """The tiny sections, the first one's report numbers set within every budget."""
@@ -149,3 +195,28 @@ def test_sample_records_the_release_check_beside_the_vcf(runs, tmp_path, monkeyp
     release = json.loads((tmp_path / "ok.privacy.json").read_text())["release"][SECTIONS[0]]
     assert release["meets"] is True and release["n_released"] == 40
     assert release["by_size"][-1] == {"n": 40, "auc": release["auc"]}
+
+
+def test_a_region_sample_that_copies_writes_nothing(runs, tmp_path, monkeypatch):
+    from vae_genomics.generate import region as region_module
+
+    def copies(loaded, model, n, *args, **kwargs):
+        train = loaded.haplotypes[loaded.train_rows]
+        for k in range(len(loaded.sections)):
+            yield train[:n, loaded.offsets[k] : loaded.offsets[k + 1]]
+
+    monkeypatch.setattr(region_module, "iter_region", copies)
+    out = tmp_path / "region.vcf.gz"
+    args = ["sample", "--runs", str(runs["runs"]), "--sections", ",".join(SECTIONS), "--n",
+            "64", "--no-report", "--out", str(out)]  # fmt: skip
+    both_pass = {"privacy_loss": 0.0, "privacy_loss_sd": 0.0, "distance_attack_auc": 0.5,
+                 "distance_attack_auc_sd": 0.0}  # fmt: skip
+    path = runs["runs"] / SECTIONS[1] / "r" / "metrics.json"
+    metrics = json.loads(path.read_text())
+    for key in ("ceiling",):
+        metrics["evaluation"]["realism"][key].update(both_pass)
+    metrics["evaluation"]["realism"]["sets"]["generated_samples"].update(both_pass)
+    path.write_text(json.dumps(metrics))
+    assert cli.main([*args, "--privacy", "loss=1,auc=0.2"]) == 2
+    assert not out.exists() and not list(tmp_path.glob(".region*"))
+    assert cli.main([*args, "--privacy", "off"]) == 0 and out.exists()

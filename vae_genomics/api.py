@@ -171,7 +171,7 @@ class Run:
 
     def _check_release(self, haplotypes: np.ndarray, record: dict[str, Any]) -> None:
         """The budget check of the drawn haplotypes at their own number (commands/privacy_gate)."""
-        from vae_genomics.commands.privacy_gate import release_gate
+        from vae_genomics.commands.release_gate import release_gate
 
         release_gate(self._run, haplotypes, record, f"sample of {self._run.data.section.name}")
 

@@ -16,8 +16,6 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from vae_genomics.common.errors import RunError
 from vae_genomics.config.budget import PrivacyBudget, parse_budget
 from vae_genomics.evaluation.budget import check_budget, describe_check
@@ -239,58 +237,6 @@ def gate(
             "the real reference (the report's privacy numbers)"
         )
     return record
-
-
-def release_gate(
-    run: LoadedRun, haplotypes: np.ndarray, record: dict[str, Any], what: str = "sample"
-) -> dict[str, Any]:
-    """Check the haplotypes about to be released against the budget of ``record``, at their own
-    number (:mod:`vae_genomics.evaluation.release_attack`): the report's numbers were measured on
-    a set as large as the held-out one, and a larger release leaks more. Adds ``release`` (the
-    section → :func:`~vae_genomics.evaluation.budget.check_release` record) to ``record``.
-
-    Args:
-        run: The section's run (its training and held-out haplotypes are the attack's members
-            and non-members).
-        haplotypes: What is about to be written, shape (N, n_variants), 0/1, in release order.
-        record: :func:`gate`'s record (``budget`` off: nothing is checked).
-        what: What is released, for the messages.
-
-    Returns:
-        ``record``, with ``release``.
-
-    Raises:
-        PrivacyBudgetError: The attack on the release is over the budget's AUC limit; nothing is
-            written. The message gives the AUC by release size, the largest size within the
-            limit, and what to do.
-    """
-    from vae_genomics.evaluation.budget import check_release, describe_release
-    from vae_genomics.evaluation.release_attack import release_attack
-
-    if record.get("budget") == "off":
-        return record
-    budget = PrivacyBudget(**record["budget"])
-    x = run.data.matrix.haplotypes
-    attack = release_attack(haplotypes, x[run.train_rows], x[run.val_rows])
-    check = check_release(attack, budget, len(run.train_rows))
-    section = run.data.section.name
-    record.setdefault("release", {})[section] = check
-    if check["meets"]:
-        log.info("%s: %s", section, describe_release(check))
-        return record
-    within = check["largest_within"]
-    fewer = (
-        f"release at most {within} haplotypes (`--n {within - within % 2}`), or "
-        if within and within >= 2 and within < check["n_released"]
-        else ""
-    )
-    raise PrivacyBudgetError(
-        f"{what}: the haplotypes drawn do not meet the {budget.describe()} at the size asked "
-        f"for. {section}: {describe_release(check)}. The report's numbers were measured on a "
-        "set as large as the held-out one; a larger release leaks more. Nothing was written. "
-        f"What to do: {fewer}lower the leak itself (docs/privacy.md: dropout), choose a looser "
-        "budget, or release the set knowingly with `--privacy off`."
-    )
 
 
 def write_record(out: str | Path | None, record: dict[str, Any]) -> Path | None:

@@ -98,7 +98,8 @@ def sample_run(
     Raises:
         PrivacyBudgetError: The run's measured numbers miss the budget (nothing is written).
     """
-    from vae_genomics.commands.privacy_gate import gate, release_gate, write_record
+    from vae_genomics.commands.privacy_gate import gate, write_record
+    from vae_genomics.commands.release_gate import release_gate
     from vae_genomics.data.export import check_haplotype_count
     from vae_genomics.generate.generators import DEFAULT_GENERATOR
     from vae_genomics.run.load import load_run

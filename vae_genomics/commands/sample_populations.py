@@ -256,7 +256,8 @@ def sample_populations_run(
     Returns:
         The VCF's path and the table's (both ``None`` for standard output: no table is written).
     """
-    from vae_genomics.commands.privacy_gate import gate, release_gate, write_record
+    from vae_genomics.commands.privacy_gate import gate, write_record
+    from vae_genomics.commands.release_gate import release_gate
     from vae_genomics.common.io import atomic_write_text
     from vae_genomics.generate.generators import DEFAULT_GENERATOR
     from vae_genomics.run.load import load_run

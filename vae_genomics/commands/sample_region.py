@@ -114,7 +114,8 @@ def run_region(
     Raises:
         RunError: ``out`` exists and ``overwrite`` is false, or the sections disagree.
         DataError: An unknown joint model, decoder or group level, or a count below its floor.
-        PrivacyBudgetError: A section misses the budget (nothing is written).
+        PrivacyBudgetError: A section misses the budget, or the attack on the haplotypes drawn
+            (each section's block, then the region's) does at their number (nothing is written).
     """
     from vae_genomics.commands.privacy_gate import (
         gate,
@@ -122,6 +123,7 @@ def run_region(
         region_generator,
         write_record,
     )
+    from vae_genomics.commands.release_gate import RegionReleaseCheck
     from vae_genomics.generate.mosaic import default_neighbours
     from vae_genomics.generate.region import fit_region_head, iter_region, training_groups
 
@@ -151,11 +153,19 @@ def run_region(
     kept: list[np.ndarray] = []  # the first haplotypes of each section, for the evaluation
     n_kept = max(len(loaded.val_rows), 2) if report else 0
 
+    release = None if record.get("budget") == "off" else (
+        RegionReleaseCheck(loaded, record, n, f"region {loaded.name}")
+    )  # fmt: skip
+
     def sections_drawn() -> Iterator[np.ndarray]:
-        for part in iter_region(loaded, models[joint], n, seed, decoder, head):
+        for k, part in enumerate(iter_region(loaded, models[joint], n, seed, decoder, head)):
             kept.append(part[:n_kept].copy())
+            if release is not None:  # over the budget: raises before this block is written
+                release.section(k, part)
             yield part
             del part  # written: not held while the next section is drawn
+        if release is not None:  # before the VCF's final rename
+            release.finish()
 
     note = f",joint={joint},mosaic_groups={groups},switch_sites={switch_sites}"
     note += f",decoder={decoder},seed={seed}"

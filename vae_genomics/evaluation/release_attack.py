@@ -30,7 +30,13 @@ import numpy as np
 from vae_genomics.common.hamming import as_binary
 from vae_genomics.evaluation.attacks import ATTACK_FPR, roc_auc, tpr_at_fpr
 
-__all__ = ["null_sd", "prefix_sizes", "release_attack"]
+__all__ = [
+    "attack_from_nearest",
+    "nearest_by_prefix",
+    "null_sd",
+    "prefix_sizes",
+    "release_attack",
+]
 
 #: Released haplotypes per block of the distance matrix (memory: this × (members + non-members)
 #: float32).
@@ -53,6 +59,73 @@ def prefix_sizes(n: int, first: int = FIRST_PREFIX) -> list[int]:
         sizes.append(k)
         k *= 2
     return [*sizes, n]
+
+
+def nearest_by_prefix(
+    released: np.ndarray, real: np.ndarray, sizes: list[int], block: int = BLOCK
+) -> np.ndarray:
+    """Each real haplotype's Hamming distance to its nearest released one, within each prefix.
+
+    Args:
+        released: Released haplotypes, shape (N, n_variants), 0/1, in release order.
+        real: Real haplotypes, shape (n_real, n_variants), 0/1.
+        sizes: Increasing prefix sizes, the last N (:func:`prefix_sizes`).
+        block: Released haplotypes per block of the distance matrix.
+
+    Returns:
+        Distances (variants), float32, shape (len(sizes), n_real): row p within the first
+        ``sizes[p]`` released haplotypes.
+    """
+    released = np.asarray(released)
+    real = as_binary(real, "real")
+    if released.shape[1] != real.shape[1]:
+        raise ValueError(
+            f"the release has {released.shape[1]} variants, the real haplotypes {real.shape[1]}"
+        )
+    real_sums = real.sum(axis=1)
+    nearest = np.full(len(real), np.inf, dtype=np.float32)
+    out = np.empty((len(sizes), len(real)), dtype=np.float32)
+    done = 0
+    for p, size in enumerate(sizes):
+        for start in range(done, size, block):
+            part = as_binary(released[start : min(start + block, size)], "released")
+            d = real_sums[:, None] + part.sum(axis=1)[None, :] - 2.0 * (real @ part.T)
+            np.minimum(nearest, d.min(axis=1), out=nearest)
+        done = size
+        out[p] = nearest
+    return out
+
+
+def attack_from_nearest(nearest: np.ndarray, n_members: int, sizes: list[int]) -> dict[str, Any]:
+    """The attack's record from :func:`nearest_by_prefix`'s distances (members first): the
+    score of a real haplotype is minus its distance (or summed distances) to the release.
+
+    Args:
+        nearest: Shape (len(sizes), n_real), members in the first ``n_members`` columns.
+        n_members: Members among the real haplotypes.
+        sizes: The prefix sizes of the rows.
+
+    Returns:
+        As :func:`release_attack`.
+    """
+    n1 = int(n_members)
+    n2 = nearest.shape[1] - n1
+    if n1 == 0 or n2 == 0:
+        raise ValueError("the attack needs member and non-member haplotypes")
+    scores = -np.rint(nearest.astype(np.float64))
+    by_size = [
+        {"n": int(size), "auc": roc_auc(row[:n1], row[n1:])}
+        for size, row in zip(sizes, scores, strict=True)
+    ]
+    return {
+        "n_released": int(sizes[-1]),
+        "n_members": n1,
+        "n_nonmembers": n2,
+        "auc": by_size[-1]["auc"],
+        "tpr_at_1pct_fpr": tpr_at_fpr(scores[-1, :n1], scores[-1, n1:], ATTACK_FPR),
+        "null_sd": null_sd(n1, n2),
+        "by_size": by_size,
+    }
 
 
 def release_attack(
@@ -79,32 +152,9 @@ def release_attack(
     Raises:
         ValueError: A set is empty, not 0/1, or the widths differ.
     """
-    released = np.asarray(released)
-    real = as_binary(np.concatenate([np.asarray(members), np.asarray(nonmembers)]), "real")
-    n1 = len(members)
-    if n1 == 0 or len(nonmembers) == 0 or len(released) == 0:
+    if len(members) == 0 or len(nonmembers) == 0 or len(released) == 0:
         raise ValueError("the attack needs released, member and non-member haplotypes")
-    if released.shape[1] != real.shape[1]:
-        raise ValueError(
-            f"the release has {released.shape[1]} variants, the real haplotypes {real.shape[1]}"
-        )
-    real_sums = real.sum(axis=1)
-    nearest = np.full(len(real), np.inf, dtype=np.float32)
-    by_size, done = [], 0
-    for size in prefix_sizes(len(released), first):
-        for start in range(done, size, block):
-            part = as_binary(released[start : min(start + block, size)], "released")
-            d = real_sums[:, None] + part.sum(axis=1)[None, :] - 2.0 * (real @ part.T)
-            np.minimum(nearest, d.min(axis=1), out=nearest)
-        done = size
-        by_size.append({"n": size, "auc": roc_auc(-nearest[:n1], -nearest[n1:])})
-    scores = -np.rint(nearest).astype(np.float64)
-    return {
-        "n_released": len(released),
-        "n_members": n1,
-        "n_nonmembers": len(real) - n1,
-        "auc": by_size[-1]["auc"],
-        "tpr_at_1pct_fpr": tpr_at_fpr(scores[:n1], scores[n1:], ATTACK_FPR),
-        "null_sd": null_sd(n1, len(real) - n1),
-        "by_size": by_size,
-    }
+    sizes = prefix_sizes(len(released), first)
+    real = np.concatenate([np.asarray(members), np.asarray(nonmembers)])
+    nearest = nearest_by_prefix(released, real, sizes, block)
+    return attack_from_nearest(nearest, len(members), sizes)
