@@ -13,7 +13,11 @@ from run_factory import SECTIONS, train_tiny_sections
 
 from vae_genomics import cli
 from vae_genomics.commands.privacy_gate import PrivacyBudgetError
-from vae_genomics.commands.release_gate import RegionReleaseCheck, release_gate
+from vae_genomics.commands.release_gate import (
+    RegionReleaseCheck,
+    region_release_gate,
+    release_gate,
+)
 from vae_genomics.common.hamming import hamming_matrix
 from vae_genomics.config.budget import PrivacyBudget
 from vae_genomics.evaluation.attacks import roc_auc
@@ -148,6 +152,22 @@ def test_a_region_section_that_copies_stops_the_release(rng):
     with pytest.raises(PrivacyBudgetError, match="s1: distance attack on the 240 haplotypes"):
         check.section(1, x[:, 30:])
     assert record["release"]["s0"]["meets"] and not record["release"]["s1"]["meets"]
+
+
+def test_a_region_drawn_whole_is_checked_the_same_way(rng):
+    region = _fake_region(rng)
+    released = _cohort(rng, 700, 50)
+    whole = region_release_gate(region, released, {"budget": LOOSE}, "admixture over r")
+    streamed = {"budget": LOOSE}
+    check = RegionReleaseCheck(region, streamed, 700, "region r")
+    check.section(0, released[:, :30])
+    check.section(1, released[:, 30:])
+    check.finish()
+    assert whole["release"] == streamed["release"]
+    assert "release" not in region_release_gate(region, released, {"budget": "off"}, "x")
+    copies = region.haplotypes[region.train_rows]
+    with pytest.raises(PrivacyBudgetError, match="admixture over r: the haplotypes drawn"):
+        region_release_gate(region, copies, {"budget": LOOSE}, "admixture over r")
 
 
 @pytest.fixture(scope="module")

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["RegionReleaseCheck", "release_gate"]
+__all__ = ["RegionReleaseCheck", "region_release_gate", "release_gate"]
 
 
 def release_gate(
@@ -145,3 +145,24 @@ class RegionReleaseCheck:
         if not check["meets"]:
             _refuse(self.what, self.budget, name, check)
         log.info("%s: %s", name, describe_release(check))
+
+
+def region_release_gate(
+    region: LoadedRegion, haplotypes: np.ndarray, record: dict[str, Any], what: str
+) -> dict[str, Any]:
+    """:class:`RegionReleaseCheck` over a region's haplotypes drawn whole (``--populations``,
+    ``--admixed``), shape (N, n_sites); nothing is checked with the budget off.
+
+    Returns:
+        ``record``, with ``release``.
+
+    Raises:
+        PrivacyBudgetError: A section's block or the whole region is over the budget.
+    """
+    if record.get("budget") == "off":
+        return record
+    check = RegionReleaseCheck(region, record, len(haplotypes), what)
+    for k in range(len(region.sections)):
+        check.section(k, haplotypes[:, int(region.offsets[k]) : int(region.offsets[k + 1])])
+    check.finish()
+    return record

@@ -166,6 +166,7 @@ def run_admixed(args: argparse.Namespace) -> None:
     from vae_genomics.commands.options import start_tensorflow, table_path
     from vae_genomics.commands.privacy_gate import gate, region_generator, write_record
     from vae_genomics.commands.region_vcf import write_region_vcf
+    from vae_genomics.commands.release_gate import region_release_gate
     from vae_genomics.commands.sample_populations import (
         populations_table,
         resolve_request,
@@ -217,6 +218,7 @@ def run_admixed(args: argparse.Namespace) -> None:
     )
     drawn = {"admixed": haplotypes}
     asked = "|".join(f"{name}:{m:g}" for name, m in proportions.items())
+    region_release_gate(loaded, haplotypes, record, f"admixture over {loaded.name}")
     vcf = write_region_vcf(
         loaded, haplotypes, out,
         f",joint=mosaic,decoder={decoder},seed={seed},switch_sites={switch_sites},admixed={asked},"

@@ -92,6 +92,7 @@ def run_region_populations(args: argparse.Namespace) -> None:
         write_record,
     )
     from vae_genomics.commands.region_vcf import write_region_vcf
+    from vae_genomics.commands.release_gate import region_release_gate
     from vae_genomics.commands.sample_populations import (
         parse_counts,
         populations_table,
@@ -140,6 +141,10 @@ def run_region_populations(args: argparse.Namespace) -> None:
         switch_sites,
     )  # fmt: skip
     asked = "|".join(f"{name}:{count}" for name, count in haplotypes.items())
+    region_release_gate(
+        loaded, np.concatenate(list(drawn.values())), record,
+        f"populations of region {loaded.name}",
+    )  # fmt: skip
     vcf = write_region_vcf(
         loaded, np.concatenate(list(drawn.values())), out,
         f",joint=mosaic,decoder={decoder},seed={seed},switch_sites={switch_sites},"
