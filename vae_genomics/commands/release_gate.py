@@ -122,7 +122,7 @@ class RegionReleaseCheck:
 
         region = self.region
         sites = slice(int(region.offsets[k]), int(region.offsets[k + 1]))
-        real = region.haplotypes[self.rows][:, sites]
+        real = region.haplotypes[self.rows, sites]  # only this section's columns are copied
         nearest = nearest_by_prefix(block, real, self.sizes)
         self.total += nearest
         name = region.sections[k].data.section.name
