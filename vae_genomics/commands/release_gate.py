@@ -31,6 +31,13 @@ log = logging.getLogger(__name__)
 
 __all__ = ["RegionReleaseCheck", "region_release_gate", "release_gate"]
 
+#: What ``<out>.privacy.json``'s ``release`` holds, in words (its ``release_checked``).
+CHECKED = (
+    "the distance attack on the haplotypes written: every training (member) and held-out "
+    "(non-member) haplotype scored by minus its distance to the nearest written one, AUC over "
+    "0.5 within the budget's AUC limit, at doubling sizes of the release"
+)
+
 
 def release_gate(
     run: LoadedRun, haplotypes: np.ndarray, record: dict[str, Any], what: str = "sample"
@@ -66,6 +73,7 @@ def release_gate(
     check = check_release(attack, budget, len(run.train_rows))
     section = run.data.section.name
     record.setdefault("release", {})[section] = check
+    record["release_checked"] = CHECKED
     if check["meets"]:
         log.info("%s: %s", section, describe_release(check))
         return record
@@ -110,6 +118,7 @@ class RegionReleaseCheck:
         self.sizes = prefix_sizes(n)
         self.total = np.zeros((len(self.sizes), len(self.rows)), dtype=np.float64)
         record.setdefault("release", {})
+        record["release_checked"] = CHECKED + " (each section's block, then the whole region)"
 
     def section(self, k: int, block: np.ndarray) -> None:
         """Attack section ``k``'s block of the release, shape (n, n_sites_k); add its distances
