@@ -9,7 +9,7 @@ attack on them (:mod:`vae_genomics.evaluation.release_attack`: every training an
 haplotype against the N released ones), side by side with their ratio, and the attack's AUC.
 
 With ``--region-runs RUNS --sections A,B,...``: ``vae-genomics sample --runs RUNS --sections ...
---n N --no-report`` in a process of its own, with the budget off and with a budget every set
+--n N --no-report --max-memory 16G`` in a process of its own, with the budget off and with a budget every set
 meets (``loss=1,auc=1``: the check runs in full, section by section and over the region), wall
 seconds and peak RSS side by side (``benchmarks/bench_generation.run_measured``).
 """
@@ -86,7 +86,8 @@ def region(args: argparse.Namespace) -> int:
             for i, budget in enumerate(("off", "loss=1,auc=1")):
                 cmd = [sys.executable, "-m", "vae_genomics.cli", "sample", "--runs",
                        args.region_runs, "--sections", args.sections, "--n", str(n),
-                       "--no-report", "--privacy", budget, "--out", f"{tmp}/r{n}_{i}.vcf.gz"]  # fmt: skip
+                       "--no-report", "--privacy", budget, "--out", f"{tmp}/r{n}_{i}.vcf.gz",
+                       "--max-memory", "16G"]  # fmt: skip
                 wall, peak = run_measured(cmd)
                 print(f"| {n} | {budget} | {wall:.1f} | {peak:.2f} |", flush=True)
     return 0

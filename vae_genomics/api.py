@@ -170,7 +170,7 @@ class Run:
         return gate([self._run], privacy, sampler or DEFAULT_GENERATOR, what)
 
     def _check_release(self, haplotypes: np.ndarray, record: dict[str, Any]) -> None:
-        """The budget check of the drawn haplotypes at their own number (commands/privacy_gate)."""
+        """The budget check of the drawn haplotypes at their own number (commands/release_gate)."""
         from vae_genomics.commands.release_gate import release_gate
 
         release_gate(self._run, haplotypes, record, f"sample of {self._run.data.section.name}")

@@ -35,8 +35,8 @@ def sample_options(p: argparse.ArgumentParser) -> None:
         "--privacy", metavar="BUDGET", default=None, type=privacy_budget,
         help="privacy budget every section must meet, checked on the numbers its report "
         "measured (privacy loss and distance-attack AUC beside the real reference) before "
-        "anything is drawn, and (one section) a distance attack on the haplotypes drawn, at "
-        "their number, before anything is written: strict, standard, lenient, loss=X,auc=Y, or "
+        "anything is drawn, and a distance attack on the haplotypes drawn, at their number, "
+        "before anything is written: strict, standard, lenient, loss=X,auc=Y, or "
         "off (no check; the behaviour before budgets). What was checked goes to <out>.privacy.json "
         "(default: the run's generation.privacy, standard)",
     )  # fmt: skip
