@@ -52,6 +52,11 @@ def test_copies_of_the_training_set_are_caught(trained):
     assert got["verdict"]["verdict"] == "copies-training-data"
     assert got["verdict"]["tripped_by"] in {"exact_copy_fraction", "privacy_loss"}
     assert got["verdict"]["value"] > got["verdict"]["threshold"]
+    # the attack on the whole file: the 160 copied members sit at distance 0
+    release = got["release"]
+    assert release["n_released"] == 160 and release["by_size"][-1]["n"] == 160
+    assert release["n_members"] == len(run.train_rows) and release["n_nonmembers"] == 80
+    assert release["auc"] > 0.5 + 3 * release["null_sd"]
 
 
 def test_uniform_noise_is_off_distribution_and_easy_to_tell_apart(trained):

@@ -47,7 +47,10 @@ def evaluate_external(
         JSON-ready dict: ``run``, ``section``, ``synthetic`` (path), ``n_haplotypes`` (of the file),
         ``n_variants``, ``n_heldout``, ``n_train``, ``verdict`` (``verdict``, ``tripped_by``,
         ``value``, ``threshold``, ``tripped``, ``checks``), ``modeseek`` (``ceiling``, ``set``,
-        ``thresholds``, ``settings``), ``realism`` (``ceiling``, ``set``) and ``version``.
+        ``thresholds``, ``settings``), ``realism`` (``ceiling``, ``set``), ``release`` (the
+        distance attack on all of the file's haplotypes at their number, every training against
+        every held-out haplotype: :func:`~vae_genomics.evaluation.release_attack.release_attack`)
+        and ``version``.
 
     Raises:
         DataError: The file cannot be read, lacks some of the run's sites or has other alleles at
@@ -57,6 +60,7 @@ def evaluate_external(
     from vae_genomics.evaluation.judging import judge_sets, thresholds_from_config
     from vae_genomics.evaluation.pca import HaplotypePCA
     from vae_genomics.evaluation.realism import common_size, realism_ceiling, realism_panel
+    from vae_genomics.evaluation.release_attack import release_attack
     from vae_genomics.evaluation.steps import seeded_streams, subsample_heldout
     from vae_genomics.run.load import load_run
 
@@ -80,6 +84,12 @@ def evaluate_external(
     stats = modeseek["sets"][SET_NAME]
     verdict = stats.pop("verdict")
     _log_verdict(synthetic, verdict)
+    release = release_attack(x_syn, x_train, run.data.matrix.haplotypes[run.val_rows])
+    log.info(
+        "%s: distance attack on its %d haplotypes (every training against every held-out "
+        "haplotype): AUC %.3f (0.5 = chance, spread %.3f)", synthetic, len(x_syn),
+        release["auc"], release["null_sd"],
+    )  # fmt: skip
     return to_jsonable(
         {
             "run": str(run.run_dir),
@@ -97,6 +107,7 @@ def evaluate_external(
                 "settings": modeseek["settings"],
             },
             "realism": {"ceiling": ceiling, "set": panel},
+            "release": release,
             **(
                 {"populations": _by_population(run, x_syn, syn_samples, populations, x_train)}
                 if populations is not None
