@@ -5,7 +5,7 @@ few thousand haplotypes). What ``sample --n N`` releases can be far larger, and 
 leaks more: each synthetic haplotype of the default generator is decoded near one training
 haplotype's code, so the more are drawn, the more training haplotypes have a near-copy in the
 release. Over a simulated chromosome section (2,730 sites, 4,003 training haplotypes) the attack
-below rose from AUC 0.580 at N = 1,000 to 0.694 at N = 16,000
+below rose from AUC 0.580 at N = 1,000 to 0.693 at N = 16,000
 (experiments/notebook/privacy-budget.md, "The size of a release").
 
 The attack: every training haplotype (a member) and every held-out haplotype (a non-member) is
