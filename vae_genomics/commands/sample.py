@@ -96,7 +96,8 @@ def sample_run(
         The written path (``None`` for standard output).
 
     Raises:
-        PrivacyBudgetError: The run's measured numbers miss the budget (nothing is written).
+        PrivacyBudgetError: The run's measured numbers miss the budget, or the distance attack
+            on the haplotypes drawn does at their number (nothing is written).
     """
     from vae_genomics.commands.privacy_gate import gate, write_record
     from vae_genomics.commands.release_gate import release_gate

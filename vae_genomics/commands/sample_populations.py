@@ -251,7 +251,9 @@ def sample_populations_run(
 
     The privacy budget (``privacy``, or the run's ``generation.privacy``) is checked on the run's
     measured numbers before drawing (:mod:`vae_genomics.commands.privacy_gate`; the groups share
-    the run's decoder, whose leak those numbers measure) and recorded in ``<out>.privacy.json``.
+    the run's decoder, whose leak those numbers measure), the haplotypes drawn are attacked at
+    their number before anything is written (:func:`~vae_genomics.commands.release_gate.
+    release_gate`), and both are recorded in ``<out>.privacy.json``.
 
     Returns:
         The VCF's path and the table's (both ``None`` for standard output: no table is written).
