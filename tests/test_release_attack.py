@@ -240,3 +240,14 @@ def test_a_region_sample_that_copies_writes_nothing(runs, tmp_path, monkeypatch)
     assert cli.main([*args, "--privacy", "loss=1,auc=0.2"]) == 2
     assert not out.exists() and not list(tmp_path.glob(".region*"))
     assert cli.main([*args, "--privacy", "off"]) == 0 and out.exists()
+    # a refused --overwrite keeps the sample it would have replaced, with its page and numbers
+    before = out.read_bytes()
+    old = {tmp_path / "region.html": "old page", tmp_path / "region.json": "{}"}
+    for path, text in old.items():
+        path.write_text(text)
+    assert cli.main([*args, "--privacy", "loss=1,auc=0.2", "--overwrite"]) == 2
+    assert out.read_bytes() == before
+    assert all(path.read_text() == text for path, text in old.items())
+    # released: the page and numbers of the old sample are gone with it
+    assert cli.main([*args, "--privacy", "off", "--overwrite", "--seed", "5"]) == 0
+    assert not any(path.exists() for path in old)

@@ -166,11 +166,11 @@ def run_region(
             del part  # written: not held while the next section is drawn
         if release is not None:  # before the VCF's final rename
             release.finish()
+        if overwrite:  # drawn and released: the old page and numbers go before the old VCF
+            _drop_stale_report(out, runs_dir, loaded)
 
     note = f",joint={joint},mosaic_groups={groups},switch_sites={switch_sites}"
     note += f",decoder={decoder},seed={seed}"
-    if overwrite:  # the old page and numbers describe the old VCF: gone before it is replaced
-        _drop_stale_report(out, runs_dir, loaded)
     vcf = write_region_vcf(loaded, sections_drawn(), out, note, command, overwrite, n_haplotypes=n)
     if not report:
         write_record(vcf, record)
