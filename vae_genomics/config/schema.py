@@ -176,6 +176,18 @@ class TrainingConfig(_Strict):
     learning_rate: float = Field(1e-3, gt=0.0)
     validation_fraction: float = Field(0.2, gt=0.0, lt=1.0)
     patience: int = Field(20, ge=1, description="early-stopping patience (epochs)")
+    stop_on: Literal["generator", "elbo"] = Field(
+        "generator",
+        description="what early stopping watches and whose best epoch is kept: the held-out "
+        "NLL of the decoder with the generator's LD head (generator), or the held-out -ELBO",
+    )
+    check_every: int = Field(5, ge=1, description="epochs between generator checks")
+    check_samples: int = Field(
+        16, ge=1, description="importance draws per held-out haplotype in a generator check"
+    )
+    check_rows: int = Field(
+        1024, ge=0, description="training haplotypes a check's LD head is fitted on (0: all)"
+    )
     jit_compile: bool | Literal["auto"] = Field(
         True, description="compile the train/test steps with XLA (auto: Keras decides)"
     )

@@ -18,6 +18,7 @@ PANELS = (
     ("kl_weight", "KL weight β"),
     ("active_units", "active units (held-out)"),
     ("reencode", "re-encoding term"),
+    ("generator_nll", "generator's NLL, LD head (nats/haplotype)"),
 )
 
 
@@ -62,8 +63,9 @@ def training_curves(
         val = history.get(f"val_{key}")
         n = len(train if train is not None else val)
         epochs = np.arange(1, n + 1)
-        if key == "active_units":  # measured on the held-out set only
-            ax.plot(epochs, train, label="held-out", color="#E69F00")
+        if key in ("active_units", "generator_nll"):  # measured on the held-out set only
+            ax.plot(epochs, train if train is not None else val, label="held-out",
+                    color="#E69F00")  # fmt: skip
         elif key == "kl_weight":
             ax.plot(epochs, train, label="β(t) at epoch end", color="#0072B2")
         else:

@@ -30,6 +30,13 @@ from vae_genomics.train.callbacks import (
     restore_model_state,
 )
 from vae_genomics.train.devices import distribution_strategy, dtype_policy, log_devices
+from vae_genomics.train.stopping import (
+    MONITOR,
+    GeneratorCheck,
+    monitor_key,
+    stopping_callbacks,
+    watched,
+)
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +168,7 @@ def fit_vae(
         label, list(model.hidden_units), model.latent_dim, model.count_params(),
     )  # fmt: skip
     callbacks, guard, saver = _callbacks(
-        config, model, x_val, log_dir, checkpoint, fingerprint, state
+        config, model, x_train, x_val, log_dir, checkpoint, fingerprint, state
     )
     initial_epoch = state.epoch if state is not None else 0
     # a run that had ended (early stop, divergence, last epoch) runs no epoch: fit only ends it
@@ -181,10 +188,13 @@ def fit_vae(
     if saver is not None:
         history, seconds = saver.history, saver.seconds
     _check_first_epoch(guard, checkpoint, label)
-    finite = np.where(np.isfinite(history["val_loss"]), history["val_loss"], np.inf)
-    best = int(np.argmin(finite)) + 1
-    _log_stop(label, len(history["val_loss"]), config.training.epochs, best,
-              config.training.patience, guard)  # fmt: skip
+    for check in (c for c in callbacks if isinstance(c, GeneratorCheck)):
+        log.info("%s generator checks: %d in %.1f s of this attempt's fit", label, check.count,
+                 check.seconds)  # fmt: skip
+    watched = history[monitor_key(config)]
+    finite = np.where(np.isfinite(watched), watched, np.inf)
+    best = int(np.argmin(finite)) + 1  # a carried check's value never beats the check itself
+    _log_stop(label, len(watched), config, best, guard)
     return FitResult(model, history, seconds, best, guard)
 
 
@@ -254,6 +264,7 @@ def _resume(
 def _callbacks(
     config: Config,
     model: HaplotypeVAE,
+    x_train: np.ndarray,
     x_val: np.ndarray,
     log_dir: Path | None,
     checkpoint: Path | None,
@@ -265,7 +276,8 @@ def _callbacks(
     Args:
         config: Resolved configuration (training options).
         model: The model (its schedule's end is where early stopping may start).
-        x_val: Held-out haplotypes, for the latent monitor.
+        x_train: Training haplotypes, for the generator check's LD head.
+        x_val: Held-out haplotypes, for the latent monitor and the generator check.
         log_dir: TensorBoard directory (none when ``None``).
         checkpoint: Checkpoint file to save to (none when ``None``).
         fingerprint: Identity of the configuration and data, saved with the checkpoint.
@@ -275,17 +287,12 @@ def _callbacks(
         ``(callbacks, divergence guard, checkpoint saver or None)``.
     """
     guard = DivergenceGuard()
-    early_stopping = keras.callbacks.EarlyStopping(
-        monitor="val_loss",
-        patience=config.training.patience,
-        restore_best_weights=True,
-        # objectives under a still-changing beta(t) or C(t) are not comparable
-        start_from_epoch=model.schedule_end_epoch(),
-    )
+    carried = (state.history.get(MONITOR) or [None])[-1] if state is not None else None
+    stopping, early_stopping = stopping_callbacks(config, model, x_train, x_val, carried)
     callbacks = [
         LatentMonitor(x_val),  # first: adds per-dimension KL and active units to the logs
         guard,
-        early_stopping,
+        *stopping,  # after the guard (good weights); the check before early stopping reads it
         EpochLogger(config.training.epochs, every=max(1, config.training.epochs // 20)),
     ]
     if log_dir is not None:
@@ -318,21 +325,20 @@ def _check_first_epoch(guard: DivergenceGuard, checkpoint: Path | None, label: s
         )
 
 
-def _log_stop(
-    label: str, ran: int, epochs: int, best: int, patience: int, guard: DivergenceGuard
-) -> None:
+def _log_stop(label: str, ran: int, config: Config, best: int, guard: DivergenceGuard) -> None:
     """Say why training ended, at which epoch, and whose weights were kept."""
+    epochs, patience = config.training.epochs, config.training.patience
     if guard.diverged:
         why = f"diverged at epoch {guard.epoch} ({guard.term} not finite)"
     elif ran < epochs:
         why = (
-            f"early stopping after epoch {ran} of {epochs}: the held-out objective (val_loss) "
-            f"did not improve for {patience} epochs (training.patience)"
+            f"early stopping after epoch {ran} of {epochs}: {watched(config)} did not improve for "
+            f"{patience} epochs (training.patience)"
         )
     else:
         why = f"reached training.epochs = {epochs}"
-    log.info("%s training ended: %s; keeping the weights of epoch %d (best val_loss)",
-             label, why, best)  # fmt: skip
+    log.info("%s training ended: %s; keeping the weights of epoch %d (best %s)",
+             label, why, best, monitor_key(config))  # fmt: skip
 
 
 #: A held-out -ELBO this many times that of a fair coin per allele means training blew up.
