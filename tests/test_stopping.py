@@ -1,4 +1,4 @@
-"""Early stopping on the generator's held-out likelihood (``training.stop_on``)."""
+"""The epoch kept: the generator's best check or early stopping's (``training.select``)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def _config(tiny_config, **training):
 
 def test_the_check_is_the_bound_under_a_head_fitted_on_one_posterior_draw(cohort, tiny_config):
     x_train, x_val = cohort
-    config = _config(tiny_config, epochs=2, stop_on="elbo")
+    config = _config(tiny_config, epochs=2, select="elbo")
     model = fit_vae(config, x_train, x_val).model
     value = generator_nll(model, x_train, x_val, order=4, samples=8, seed=11)
     # the same steps written out: one posterior draw per training haplotype, the head, the bound
@@ -47,66 +47,114 @@ def test_the_check_is_the_bound_under_a_head_fitted_on_one_posterior_draw(cohort
     assert value < plain
 
 
-def test_training_stops_on_the_generator_and_keeps_its_best_check(cohort, tiny_config, monkeypatch):
-    x_train, x_val = cohort
-    scripted = {1: 50.0, 3: 40.0, 6: 30.0, 9: 35.0, 12: 31.0, 15: 29.0}  # epoch → value
-    weights = {}
+def _scripted(monkeypatch, values: dict[int, float], at_end: float):
+    """Checks that return ``values[epoch]`` (epochs from the optimiser's step: 96 haplotypes in
+    batches of 16) and ``at_end`` for the check of the weights early stopping restored; the
+    weights of every check by epoch."""
+    weights, ended = {}, []
+    original = GeneratorCheck.on_train_end
+
+    def on_train_end(self, logs=None):
+        ended.append(True)
+        original(self, logs)
 
     def fake(model, x_fit, x_val, order, samples, seed):
-        epoch = seed - 7 * 100_003 + 1  # the run's seed is 7: seed * 100_003 + epoch index
+        assert seed == 7  # the run's seed at every check: the same draws
+        if ended:
+            return at_end
+        epoch = int(model.optimizer.iterations.numpy()) // 6
         weights[epoch] = model.get_weights()
-        return scripted[epoch]
+        return values[epoch]
 
     monkeypatch.setattr(stopping, "generator_nll", fake)
-    config = _config(tiny_config, epochs=30, patience=6, check_every=3)
-    fitted = fit_vae(config, x_train, x_val)
-    # checked at 1, 3, 6, 9, 12; no better value within 6 epochs of epoch 6: stopped after 12
-    assert fitted.history[MONITOR] == [50, 50, 40, 40, 40, 30, 30, 30, 35, 35, 35, 31]
-    assert fitted.best_epoch == 6
-    # the weights kept are those of epoch 6 (the training went on and changed them)
-    kept = fitted.model.get_weights()
-    assert all(np.array_equal(a, b) for a, b in zip(kept, weights[6], strict=True))
-    assert not all(np.array_equal(a, b) for a, b in zip(kept, weights[12], strict=True))
+    monkeypatch.setattr(GeneratorCheck, "on_train_end", on_train_end)
+    return weights
 
 
-def test_stop_on_elbo_watches_the_heldout_objective_as_before(cohort, tiny_config):
+def _same(a: list[np.ndarray], b: list[np.ndarray]) -> bool:
+    return all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+SCRIPT = {1: 30.0, 3: 40.0, 6: 45.0, 9: 45.0, 12: 45.0}  # epoch → NLL: the best check is epoch 1
+
+
+def test_the_generator_epoch_is_kept_when_it_beats_the_elbo_epoch_by_the_margin(
+    cohort, tiny_config, monkeypatch
+):
     x_train, x_val = cohort
-    fitted = fit_vae(_config(tiny_config, epochs=4, stop_on="elbo"), x_train, x_val)
-    assert MONITOR not in fitted.history
+    weights = _scripted(monkeypatch, SCRIPT, at_end=40.0)  # 30 < (1 - 0.02) × 40
+    config = _config(tiny_config, epochs=12, patience=50, check_every=3)
+    fitted = fit_vae(config, x_train, x_val)
+    assert fitted.history[MONITOR] == [30, 30, 40, 40, 40, 45, 45, 45, 45, 45, 45, 45]
+    elbo_epoch = int(np.argmin(fitted.history["val_loss"])) + 1
+    assert elbo_epoch > 1  # training improved the held-out objective after epoch 1
+    assert fitted.selection == {
+        "epoch": 1, "by": "generator", "elbo_epoch": elbo_epoch, "elbo_nll": 40.0,
+        "generator_epoch": 1, "generator_nll": 30.0, "margin": 0.02,
+    }  # fmt: skip
+    assert fitted.best_epoch == 1 and _same(fitted.model.get_weights(), weights[1])
+
+
+def test_the_elbo_epoch_is_kept_when_the_generator_gains_less_than_the_margin(
+    cohort, tiny_config, monkeypatch
+):
+    x_train, x_val = cohort
+    weights = _scripted(monkeypatch, SCRIPT, at_end=30.5)  # 30 > (1 - 0.02) × 30.5
+    config = _config(tiny_config, epochs=12, patience=50, check_every=3)
+    fitted = fit_vae(config, x_train, x_val)
+    elbo_epoch = int(np.argmin(fitted.history["val_loss"])) + 1
+    assert fitted.selection["by"] == "elbo" and fitted.selection["elbo_nll"] == 30.5
+    assert fitted.best_epoch == elbo_epoch > 1
+    assert not _same(fitted.model.get_weights(), weights[1])
+    # the same run under select: elbo keeps the same weights
+    again = fit_vae(_config(tiny_config, epochs=12, patience=50, select="elbo"), x_train, x_val)
+    assert _same(fitted.model.get_weights(), again.model.get_weights())
+
+
+def test_select_elbo_keeps_the_best_heldout_objective_as_before(cohort, tiny_config):
+    x_train, x_val = cohort
+    fitted = fit_vae(_config(tiny_config, epochs=4, select="elbo"), x_train, x_val)
+    assert MONITOR not in fitted.history and fitted.selection is None
     assert fitted.best_epoch == int(np.argmin(fitted.history["val_loss"])) + 1
 
 
-def test_a_short_fit_is_checked_at_its_first_and_last_epoch(cohort, tiny_config, monkeypatch):
+def test_a_resumed_fit_keeps_the_checks_best_weights(cohort, tiny_config, tmp_path):
+    from vae_genomics.train.callbacks import load_checkpoint
+
     x_train, x_val = cohort
-    seen = []
-
-    def fake(model, x_fit, x_val, order, samples, seed):
-        seen.append(seed - 7 * 100_003 + 1)
-        return 10.0 - seen[-1]
-
-    monkeypatch.setattr(stopping, "generator_nll", fake)
-    fitted = fit_vae(_config(tiny_config, epochs=3, check_every=5), x_train, x_val)
-    assert seen == [1, 3] and fitted.best_epoch == 3
+    config = _config(tiny_config, epochs=4, patience=50, check_every=2)
+    path = tmp_path / "state.npz"
+    done = fit_vae(config, x_train, x_val, checkpoint=path, fingerprint="a")
+    state = load_checkpoint(path)
+    assert state.check["best"]["epoch"] == done.selection["generator_epoch"]
+    assert len(state.check_weights) == len(done.model.get_weights())
+    # a finished checkpoint resumes without another epoch and chooses the same weights again
+    again = fit_vae(config, x_train, x_val, checkpoint=path, fingerprint="a")
+    assert again.selection == done.selection
+    assert _same(again.model.get_weights(), done.model.get_weights())
 
 
 def test_the_head_of_a_check_is_fitted_on_a_fixed_subset_of_rows(cohort):
     x_train, x_val = cohort
-    check = GeneratorCheck(x_train, x_val, order=4, every=5, samples=4, rows=40, seed=2)
-    again = GeneratorCheck(x_train, x_val, order=4, every=5, samples=4, rows=40, seed=2)
+
+    def make(rows):
+        return GeneratorCheck(x_train, x_val, None, 4, every=5, samples=4, rows=rows, margin=0.0,
+                              seed=2)  # fmt: skip
+
+    check, again = make(40), make(40)
     assert check.x_fit.shape == (40, x_train.shape[1])
     np.testing.assert_array_equal(check.x_fit, again.x_fit)
-    whole = GeneratorCheck(x_train, x_val, order=4, every=5, samples=4, rows=0, seed=2)
-    assert whole.x_fit is x_train
+    assert make(0).x_fit is x_train
 
 
 def test_a_decoder_that_blew_up_scores_infinity(cohort, tiny_config):
     x_train, x_val = cohort
-    model = fit_vae(_config(tiny_config, epochs=1, stop_on="elbo"), x_train, x_val).model
+    model = fit_vae(_config(tiny_config, epochs=1, select="elbo"), x_train, x_val).model
     kernel = next(w for w in model.decoder.layers[-1].weights if "kernel" in w.path)
     kernel.assign(np.full(kernel.shape, np.nan, dtype="float32"))
     assert generator_nll(model, x_train, x_val, order=4, samples=4, seed=0) == float("inf")
 
 
-def test_stop_on_names_its_choices(tiny_config):
-    with pytest.raises(ConfigError, match=r"'training.stop_on'.*'generator' or 'elbo'"):
-        _config(tiny_config, stop_on="likelihood")
+def test_select_names_its_choices(tiny_config):
+    with pytest.raises(ConfigError, match=r"'training.select'.*'generator' or 'elbo'"):
+        _config(tiny_config, select="likelihood")

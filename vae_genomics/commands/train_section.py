@@ -19,7 +19,7 @@ import pandas as pd
 
 from vae_genomics import __version__
 from vae_genomics.common.errors import TrainingDivergedError
-from vae_genomics.common.io import atomic_write_text, write_json, write_yaml
+from vae_genomics.common.io import atomic_write_text, to_jsonable, write_json, write_yaml
 from vae_genomics.config import Config
 from vae_genomics.data import SectionData
 from vae_genomics.models.vae import HaplotypeVAE
@@ -188,6 +188,7 @@ def stage_section(
             model, data, x_train, x_val, history, fitted.best_epoch, fitted.seconds, evaluation
         )
         metrics["diverged"] = {"epoch": guard.epoch, "term": guard.term} if guard.diverged else None
+        metrics["epoch_selection"] = to_jsonable(fitted.selection)
         metrics["origins"] = origins or {}
         write_latent(out / LATENT_FILE, model, data, val_rows)
         write_json(out / METRICS_FILE, metrics)

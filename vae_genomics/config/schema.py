@@ -176,10 +176,11 @@ class TrainingConfig(_Strict):
     learning_rate: float = Field(1e-3, gt=0.0)
     validation_fraction: float = Field(0.2, gt=0.0, lt=1.0)
     patience: int = Field(20, ge=1, description="early-stopping patience (epochs)")
-    stop_on: Literal["generator", "elbo"] = Field(
+    select: Literal["generator", "elbo"] = Field(
         "generator",
-        description="what early stopping watches and whose best epoch is kept: the held-out "
-        "NLL of the decoder with the generator's LD head (generator), or the held-out -ELBO",
+        description="whose epoch is kept: elbo = the best held-out -ELBO (early stopping's); "
+        "generator = the best generator check when its held-out NLL (decoder with the "
+        "generator's LD head) is lower than at the -ELBO's epoch by more than check_margin",
     )
     check_every: int = Field(5, ge=1, description="epochs between generator checks")
     check_samples: int = Field(
@@ -188,6 +189,10 @@ class TrainingConfig(_Strict):
     check_rows: int = Field(
         1024, ge=0, description="training haplotypes a check's LD head is fitted on (0: all)"
     )
+    check_margin: float = Field(
+        0.02, ge=0.0, lt=1.0,
+        description="fraction by which the best check's NLL must beat the -ELBO's epoch's",
+    )  # fmt: skip
     jit_compile: bool | Literal["auto"] = Field(
         True, description="compile the train/test steps with XLA (auto: Keras decides)"
     )

@@ -153,6 +153,8 @@ class CheckpointState:
     optimizer: list[np.ndarray] = field(default_factory=list)
     best_weights: list[np.ndarray] | None = None
     last_good: list[np.ndarray] | None = None
+    check: dict[str, Any] = field(default_factory=dict)
+    check_weights: list[np.ndarray] | None = None
 
 
 def _arrays(prefix: str, values: list[np.ndarray] | None) -> dict[str, np.ndarray]:
@@ -178,6 +180,8 @@ def save_checkpoint(path: Path, state: CheckpointState) -> None:
         "guard": state.guard,
         "has_best": state.best_weights is not None,
         "has_good": state.last_good is not None,
+        "check": state.check,
+        "has_check": state.check_weights is not None,
     }
     arrays = {
         "meta": np.array(json.dumps(meta)),
@@ -185,6 +189,7 @@ def save_checkpoint(path: Path, state: CheckpointState) -> None:
         **_arrays("optimizer_", state.optimizer),
         **_arrays("best_", state.best_weights),
         **_arrays("good_", state.last_good),
+        **_arrays("check_", state.check_weights),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
@@ -228,6 +233,8 @@ def _read_checkpoint(path: Path) -> CheckpointState | None:
             optimizer=_unpack(archive, "optimizer_"),
             best_weights=_unpack(archive, "best_") if meta["has_best"] else None,
             last_good=_unpack(archive, "good_") if meta["has_good"] else None,
+            check=meta.get("check") or {},
+            check_weights=_unpack(archive, "check_") if meta.get("has_check") else None,
         )
 
 
@@ -252,6 +259,7 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         early_stopping: The run's early-stopping callback.
         guard: The run's divergence guard.
         resumed: The state this attempt started from (``None`` for a fresh start).
+        check: The run's generator check (``train.stopping.GeneratorCheck``), or None.
     """
 
     def __init__(
@@ -261,10 +269,12 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         early_stopping: keras.callbacks.EarlyStopping,
         guard: DivergenceGuard,
         resumed: CheckpointState | None = None,
+        check: Any = None,
     ) -> None:
         super().__init__()
         self.path, self.fingerprint = Path(path), fingerprint
         self.early_stopping, self.guard, self.resumed = early_stopping, guard, resumed
+        self.check = check
         self.history: dict[str, list[float]] = dict(resumed.history) if resumed else {}
         self.seconds_before = resumed.seconds if resumed else 0.0
         self._started = time.perf_counter()
@@ -289,6 +299,8 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         self.guard.epoch, self.guard.term = g.get("epoch"), g.get("term")
         self.guard.last_good_epoch = int(g.get("last_good_epoch", 0))
         self.guard._last_good = state.last_good
+        if self.check is not None:
+            self.check.restore(state.check, state.check_weights)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         for name, value in (logs or {}).items():
@@ -326,6 +338,8 @@ class TrainingCheckpoint(keras.callbacks.Callback):
                 optimizer=[np.asarray(v) for v in optimizer],
                 best_weights=es.best_weights,
                 last_good=self.guard._last_good,
+                check=self.check.state() if self.check is not None else {},
+                check_weights=self.check.best_weights if self.check is not None else None,
             ),
         )
         log.debug("checkpoint: epoch %d saved to %s", self._epoch, self.path)

@@ -30,13 +30,7 @@ from vae_genomics.train.callbacks import (
     restore_model_state,
 )
 from vae_genomics.train.devices import distribution_strategy, dtype_policy, log_devices
-from vae_genomics.train.stopping import (
-    MONITOR,
-    GeneratorCheck,
-    monitor_key,
-    stopping_callbacks,
-    watched,
-)
+from vae_genomics.train.stopping import GeneratorCheck, describe_choice, stopping_callbacks
 
 log = logging.getLogger(__name__)
 
@@ -107,13 +101,16 @@ def prepare(
 
 @dataclass
 class FitResult:
-    """A fitted model with its per-epoch history."""
+    """A fitted model with its per-epoch history (``selection``: the generator check's choice of
+    the epoch kept, ``train.stopping.GeneratorCheck.choice``, under ``training.select:
+    generator``)."""
 
     model: HaplotypeVAE
     history: dict[str, list[float]]
     seconds: float
     best_epoch: int
     guard: DivergenceGuard
+    selection: dict[str, Any] | None = None
 
 
 def fit_vae(
@@ -188,14 +185,17 @@ def fit_vae(
     if saver is not None:
         history, seconds = saver.history, saver.seconds
     _check_first_epoch(guard, checkpoint, label)
-    for check in (c for c in callbacks if isinstance(c, GeneratorCheck)):
+    finite = np.where(np.isfinite(history["val_loss"]), history["val_loss"], np.inf)
+    best = int(np.argmin(finite)) + 1
+    check = next((c for c in callbacks if isinstance(c, GeneratorCheck)), None)
+    choice = check.choice if check is not None else None
+    if check is not None:
         log.info("%s generator checks: %d in %.1f s of this attempt's fit", label, check.count,
                  check.seconds)  # fmt: skip
-    watched = history[monitor_key(config)]
-    finite = np.where(np.isfinite(watched), watched, np.inf)
-    best = int(np.argmin(finite)) + 1  # a carried check's value never beats the check itself
-    _log_stop(label, len(watched), config, best, guard)
-    return FitResult(model, history, seconds, best, guard)
+    if choice is not None:
+        best = choice["epoch"]
+    _log_stop(label, len(history["val_loss"]), config, best, guard, describe_choice(choice))
+    return FitResult(model, history, seconds, best, guard, choice)
 
 
 def _training_options(config: Config, label: str) -> TrainingConfig:
@@ -287,19 +287,20 @@ def _callbacks(
         ``(callbacks, divergence guard, checkpoint saver or None)``.
     """
     guard = DivergenceGuard()
-    carried = (state.history.get(MONITOR) or [None])[-1] if state is not None else None
-    stopping, early_stopping = stopping_callbacks(config, model, x_train, x_val, carried)
+    stopping, early_stopping, check = stopping_callbacks(config, model, x_train, x_val)
     callbacks = [
         LatentMonitor(x_val),  # first: adds per-dimension KL and active units to the logs
         guard,
-        *stopping,  # after the guard (good weights); the check before early stopping reads it
+        *stopping,  # after the guard (good weights); the check after early stopping (restores)
         EpochLogger(config.training.epochs, every=max(1, config.training.epochs // 20)),
     ]
     if log_dir is not None:
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(log_dir), write_graph=False))
     saver = None
     if checkpoint is not None:  # last: saves what the other callbacks updated
-        saver = TrainingCheckpoint(checkpoint, fingerprint, early_stopping, guard, resumed=state)
+        saver = TrainingCheckpoint(
+            checkpoint, fingerprint, early_stopping, guard, resumed=state, check=check
+        )
         callbacks.append(saver)
     return callbacks, guard, saver
 
@@ -325,20 +326,22 @@ def _check_first_epoch(guard: DivergenceGuard, checkpoint: Path | None, label: s
         )
 
 
-def _log_stop(label: str, ran: int, config: Config, best: int, guard: DivergenceGuard) -> None:
-    """Say why training ended, at which epoch, and whose weights were kept."""
+def _log_stop(
+    label: str, ran: int, config: Config, best: int, guard: DivergenceGuard, kept: str
+) -> None:
+    """Say why training ended, at which epoch, and whose weights were kept (``kept``: why)."""
     epochs, patience = config.training.epochs, config.training.patience
     if guard.diverged:
         why = f"diverged at epoch {guard.epoch} ({guard.term} not finite)"
     elif ran < epochs:
         why = (
-            f"early stopping after epoch {ran} of {epochs}: {watched(config)} did not improve for "
-            f"{patience} epochs (training.patience)"
+            f"early stopping after epoch {ran} of {epochs}: the held-out objective (val_loss) "
+            f"did not improve for {patience} epochs (training.patience)"
         )
     else:
         why = f"reached training.epochs = {epochs}"
-    log.info("%s training ended: %s; keeping the weights of epoch %d (best %s)",
-             label, why, best, monitor_key(config))  # fmt: skip
+    log.info("%s training ended: %s; keeping the weights of epoch %d (%s)",
+             label, why, best, kept)  # fmt: skip
 
 
 #: A held-out -ELBO this many times that of a fair coin per allele means training blew up.
