@@ -90,6 +90,15 @@ def test_training_curves_show_beta_active_units_and_reencoding():
     assert "active units = 3 throughout" in fig.get_suptitle()
 
 
+def test_training_curves_draw_the_generator_checks_of_the_heldout_set():
+    history = _history(reencode=False)
+    history["val_generator_nll"] = [50.0, 50.0, 40.0, 44.0]  # checks carried between epochs
+    fig = training_curves(history, "section s", best_epoch=3)
+    (panel,) = [ax for ax in fig.axes if ax.get_ylabel().startswith("generator's NLL")]
+    curve = next(line for line in panel.get_lines() if line.get_label() == "held-out")
+    assert list(curve.get_ydata()) == [50.0, 50.0, 40.0, 44.0]
+
+
 def test_training_curves_use_log_scale_when_the_first_epoch_dominates():
     history = _history(epochs=20)
     history["loss"] = history["val_loss"] = [5000.0] + [100.0 - i for i in range(19)]
