@@ -158,3 +158,17 @@ def test_a_decoder_that_blew_up_scores_infinity(cohort, tiny_config):
 def test_select_names_its_choices(tiny_config):
     with pytest.raises(ConfigError, match=r"'training.select'.*'generator' or 'elbo'"):
         _config(tiny_config, select="likelihood")
+
+
+def test_the_log_says_which_epoch_was_kept_and_why():
+    from vae_genomics.train.stopping import describe_choice
+
+    base = {"elbo_epoch": 40, "elbo_nll": 100.0, "generator_epoch": 15, "generator_nll": 80.0,
+            "margin": 0.02}  # fmt: skip
+    assert describe_choice(None) == "best val_loss"
+    kept = describe_choice({**base, "epoch": 15, "by": "generator"})
+    assert "generator's best check" in kept and "80.00 against 100.00" in kept and "40" in kept
+    within = describe_choice({**base, "epoch": 40, "by": "elbo", "generator_nll": 99.0})
+    assert within.startswith("best val_loss") and "not lower by more than" in within
+    alone = {**base, "epoch": 15, "by": "generator", "elbo_epoch": None, "elbo_nll": None}
+    assert describe_choice(alone) == "the generator's best check: held-out NLL 80.00"

@@ -225,6 +225,8 @@ def describe_choice(choice: dict[str, Any] | None) -> str:
     """The epoch kept and why, for the log line that ends training."""
     if choice is None:
         return "best val_loss"
+    if choice["elbo_nll"] is None:  # early stopping never compared an epoch
+        return f"the generator's best check: held-out NLL {choice['generator_nll']:.2f}"
     if choice["by"] == "generator" and choice["epoch"] != choice["elbo_epoch"]:
         return (
             f"the generator's best check: held-out NLL {choice['generator_nll']:.2f} against "
