@@ -304,6 +304,13 @@ def test_cli_writes_a_valid_indexed_region_vcf_and_page(region_runs, tmp_path):
     assert all(f"id='b-{i}'" in html for i in range(2))
     track = metrics["boundary_track"]["sets"]["mosaic"]
     assert len(track["ratio"]) == 2 and set(track["worst"]) <= {0, 1}
+    # beside it, a second real sample's share: the ceiling's row of the table
+    second = metrics["boundary_track"]["reference"]
+    assert len(second["ratio"]) == 2 and 0 <= second["at_target"] <= 1
+    ceiling_row = metrics["summary"]["real training (ceiling)"]
+    assert ceiling_row["boundaries_at_target"] == second["at_target"]
+    assert "A second sample of real training haplotypes, as large, keeps it at" in html
+    assert "second real sample ÷ ceiling" in html
     for link in re.findall(r'<a href="([^"#]+/report/index.html)">', html):
         assert (out.parent / link).is_file()
     assert len(re.findall(r'<a href="[^"#]+/report/index.html">', html)) >= 3
@@ -437,6 +444,30 @@ def test_boundary_track_divides_by_the_ceiling_at_each_boundary():
     assert m["ratio"] == pytest.approx([1.0, 0.8, None, 0.25, None], nan_ok=True)
     assert m["at_target"] == pytest.approx(1 / 3) and m["worst"] == [3, 1, 0]
     assert CEILING not in track["sets"]
+
+
+def test_a_second_real_sample_identical_to_the_ceiling_keeps_every_boundary():
+    from vae_genomics.evaluation.region import second_sample_track
+
+    rng = np.random.default_rng(3)
+    n, m = 60, 30
+    half = (rng.random((n, m)) < 0.3).astype(np.int8)
+    half[:, 10:20] = half[:, 5:15]  # linkage across the boundaries at 10 and 20
+    x_val = (rng.random((n, m)) < 0.3).astype(np.int8)
+    x_val[:, 10:20] = x_val[:, 5:15]
+    positions, offsets = np.arange(m) * 100 + 1, [0, 10, 20, 30]
+    # the rows outside the ceiling's are a copy of it: the second sample is the ceiling's sample
+    twice = np.concatenate([half, half])
+    ref = second_sample_track(x_val, twice, np.arange(n), positions, offsets, 50_000, seed=0)
+    assert ref["ratio"] == pytest.approx([1.0, 1.0]) and ref["at_target"] == 1.0
+    # another sample differs; too few training rows for a second sample: None
+    other = np.concatenate([half, (rng.random((n, m)) < 0.3).astype(np.int8)])
+    ref = second_sample_track(x_val, other, np.arange(n), positions, offsets, 50_000, seed=0)
+    assert ref["ratio"] != pytest.approx([1.0, 1.0])
+    assert (
+        second_sample_track(x_val, twice[: n + 5], np.arange(n), positions, offsets, 50_000, 0)
+        is None
+    )
 
 
 def test_sfs_panel_of_a_copy_is_exact_and_of_a_shuffle_is_not():
