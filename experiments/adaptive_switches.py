@@ -1,0 +1,98 @@
+#!/usr/bin/env python
+"""The mosaic's switch width chosen per boundary on the training haplotypes alone.
+
+The default chooses every switch on the template's alleles at the last 60 sites before the
+boundary. Linkage across a boundary reaches further where the hotspot is weak, and less far where
+it is strong, so one width is too short at some boundaries and too noisy at others (120 sites
+lifted the mean boundary LD but kept fewer boundaries at 0.9 ×:
+experiments/notebook/region-mosaic.md, "Switches chosen at the boundary"). Here each boundary's
+width W_k is chosen among ``--widths`` on the training haplotypes alone: a mosaic of *real*
+training alleles (each training haplotype switching at every boundary through the width's
+table, no decoding) is scored against the training haplotypes' own cross-boundary r² at that
+boundary (the page's boundary LD r), and the width with the highest r is kept. The mosaic with
+the chosen widths is then drawn as the default is and scored by the region page's numbers beside
+the default (60 everywhere).
+
+Usage:
+    python -m experiments.adaptive_switches RUNS --sections A,B,... [--seeds 2] [--widths 30,60,120,240]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import numpy as np
+
+from experiments.stratified_mosaic import prepared, report, scored
+from vae_genomics.evaluation.region import boundary_ld
+from vae_genomics.generate.mosaic import MosaicPosterior, default_neighbours
+from vae_genomics.generate.region import (
+    DEFAULT_DECODER,
+    boundary_alleles,
+    decode_region,
+    training_groups,
+)
+
+
+def real_mosaic(x_train, offsets, model, rng) -> np.ndarray:
+    """Every training haplotype's real alleles, switching at each boundary through ``model``'s
+    tables (its own group's candidates), shape (n_train, n_sites)."""
+    n = len(x_train)
+    rows = np.arange(n)
+    out = np.empty_like(x_train)
+    for k in range(len(offsets) - 1):
+        if k:
+            table = model.table_[k - 1]
+            widths = model.widths_ if model.widths_ is not None else np.full(n, table.shape[1])
+            rows = table[rows, rng.integers(0, widths[rows])]
+        out[:, offsets[k] : offsets[k + 1]] = x_train[rows, offsets[k] : offsets[k + 1]]
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("runs")
+    parser.add_argument("--sections", required=True)
+    parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--widths", default="30,60,120,240")
+    parser.add_argument("--out", help="JSON of every number")
+    args = parser.parse_args(argv)
+    region, means, stds, head, x_train, x_val = prepared(args.runs, args.sections)
+    groups = training_groups(region)
+    m = default_neighbours(len(x_train))
+    offsets = np.asarray(region.offsets)
+    widths = [int(w) for w in args.widths.split(",")]
+    models, r_by = {}, {}
+    for w in widths:
+        models[w] = MosaicPosterior(m, seed=region.seed).fit(
+            means, stds, groups=groups, switch_on=boundary_alleles(region, w)
+        )
+        mosaic = real_mosaic(x_train, offsets, models[w], np.random.default_rng(region.seed))
+        ld = boundary_ld(x_train, {"m": mosaic}, region.positions, offsets)
+        r_by[w] = [np.nan if r is None else r for r in ld["sets"]["m"]["boundary_ld_r_by_boundary"]]
+    table = np.array([r_by[w] for w in widths])  # (widths, boundaries)
+    chosen = [widths[i] for i in np.nanargmax(np.nan_to_num(table, nan=-1), axis=0)]
+    print("chosen widths per boundary:", chosen, file=sys.stderr)
+    for w in widths:
+        print(f"W={w}: mean training r {np.nanmean(r_by[w]):.3f}", file=sys.stderr)
+    adaptive = MosaicPosterior(m, seed=region.seed).fit(
+        means, stds, groups=groups, switch_on=boundary_alleles(region, 60)
+    )
+    adaptive.table_ = [models[w].table_[k] for k, w in enumerate(chosen)]
+    n = len(x_val) + len(x_val) % 2
+    results = []
+    for seed in range(1, args.seeds + 1):
+        sets = {}
+        for name, model in (("default (60 sites)", models.get(60)), ("per boundary", adaptive)):
+            if model is None:
+                continue
+            rng = np.random.default_rng([seed, 0])
+            sets[name] = decode_region(region, model.sample(n, rng), rng, DEFAULT_DECODER, head)
+        results += scored(region, x_train, x_val, sets, seed)
+    report(results, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

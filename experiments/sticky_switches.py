@@ -1,0 +1,77 @@
+#!/usr/bin/env python
+"""The mosaic with a chance of keeping the template across a boundary.
+
+A mosaic of *real* training alleles that switches at every boundary (the default's tables, no
+decoding) keeps only 0.93 of the training haplotypes' own cross-boundary LD
+(experiments/adaptive_switches.py): the switch itself, not the decoder, costs most of the
+boundary LD. Real haplotypes recombine at a hotspot only now and then. Here each synthetic
+haplotype keeps its template across a boundary with probability ``s`` and otherwise switches as
+the default does (one of the M nearest on the last 60 sites, its group's); the rest is the
+default. Scored by the region page's numbers beside the default (s = 0).
+
+Usage:
+    python -m experiments.sticky_switches RUNS --sections A,B,... [--seeds 2] [--stay 0.25,0.5]
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from experiments.stratified_mosaic import prepared, report, scored
+from vae_genomics.generate.mosaic import MosaicPosterior, default_neighbours
+from vae_genomics.generate.region import (
+    DEFAULT_DECODER,
+    DEFAULT_SWITCH_SITES,
+    boundary_alleles,
+    decode_region,
+    training_groups,
+)
+
+
+def sticky_codes(model: MosaicPosterior, n: int, stay: float, rng) -> list[np.ndarray]:
+    """The mosaic's codes (as ``MosaicPosterior.iter_sample``), each haplotype keeping its
+    template across a boundary with probability ``stay``."""
+    rows = rng.integers(0, len(model.means_[0]), n)
+    codes = []
+    for k, (mean, std) in enumerate(zip(model.means_, model.stds_, strict=True)):
+        if k:
+            table = model.table_[k - 1]
+            moved = table[rows, rng.integers(0, model.widths_[rows])]
+            rows = np.where(rng.random(n) < stay, rows, moved)
+        codes.append(mean[rows] + std[rows] * rng.standard_normal((n, mean.shape[1])))
+    return codes
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("runs")
+    parser.add_argument("--sections", required=True)
+    parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--stay", default="0.25,0.5")
+    parser.add_argument("--out", help="JSON of every number")
+    args = parser.parse_args(argv)
+    region, means, stds, head, x_train, x_val = prepared(args.runs, args.sections)
+    groups = training_groups(region)
+    if groups is None:
+        groups = np.zeros(len(x_train), dtype=str)
+    m = default_neighbours(len(x_train))
+    model = MosaicPosterior(m, seed=region.seed).fit(
+        means, stds, groups=groups, switch_on=boundary_alleles(region, DEFAULT_SWITCH_SITES)
+    )
+    n = len(x_val) + len(x_val) % 2
+    results = []
+    for seed in range(1, args.seeds + 1):
+        sets = {}
+        for stay in [0.0] + [float(s) for s in args.stay.split(",")]:
+            rng = np.random.default_rng([seed, 0])
+            codes = sticky_codes(model, n, stay, rng)
+            sets[f"stay {stay:g}"] = decode_region(region, codes, rng, DEFAULT_DECODER, head)
+        results += scored(region, x_train, x_val, sets, seed)
+    report(results, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
