@@ -247,8 +247,11 @@ def region(trained) -> dict:
     return {"names": names, "sections": sections}
 
 
-def test_a_region_sampled_by_population_names_its_samples_and_writes_their_table(trained, region):
+def test_a_region_sampled_by_population_names_its_samples_and_writes_their_table(
+    trained, region, caplog
+):
     """Both sections of the cohort as one region: each population's own mosaic."""
+    caplog.set_level(logging.INFO, logger="vae_genomics")
     tmp, names, sections = trained["tmp"], region["names"], region["sections"]
     out = tmp / "region_pops.vcf.gz"
     argv = ["sample", "--runs", str(tmp / "runs"), "--sections", ",".join(names),
@@ -271,6 +274,9 @@ def test_a_region_sampled_by_population_names_its_samples_and_writes_their_table
         assert 0 <= row["synthetic"]["coverage_pca"] <= 1
         assert row["ceiling"]["boundary_ld_r"] is not None
         assert len(row["boundary_track"]["ratio"]) == 1  # one boundary between the two sections
+        # the share a second real sample of the population keeps, as the ceiling's
+        assert row["ceiling"]["boundaries_at_target"] in (0.0, 1.0)
+    assert caplog.text.count("a second real sample: ") == 2
     assert out.with_name("region_pops.populations.png").read_bytes()[:4] == b"\x89PNG"
     # an unknown name, and a joint model other than the mosaic, are refused
     assert main([*argv[:6], "XX:2", "--out", str(tmp / "x.vcf.gz")]) == 2

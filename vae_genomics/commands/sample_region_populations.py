@@ -170,11 +170,13 @@ def run_region_populations(args: argparse.Namespace) -> None:
         if "skipped" in row:
             log.warning("%s: not evaluated (%s)", name, row["skipped"])
             continue
-        syn = row["synthetic"]
+        syn, second = row["synthetic"], row["ceiling"].get("boundaries_at_target")
         log.info(
-            "%s over the region: boundary LD r %.3f × its ceiling (%.0f%% of boundaries at 0.9×), "
-            "coverage PCA %.3f ×, Hamming %.3f ×, privacy loss %.3f (ceiling %.3f)", name,
+            "%s over the region: boundary LD r %.3f × its ceiling (%.0f%% of boundaries at 0.9×; "
+            "a second real sample: %s), coverage PCA %.3f ×, Hamming %.3f ×, privacy loss %.3f "
+            "(ceiling %.3f)", name,
             syn["boundary_ld_r_fraction"] or float("nan"), 100 * (syn["boundaries_at_target"] or 0),
+            "n/a" if second is None else f"{second:.0%}",
             syn["coverage_pca_fraction"] or float("nan"),
             syn["coverage_hamming_fraction"] or float("nan"), syn["privacy_loss"],
             row["ceiling"]["privacy_loss"],
