@@ -2,12 +2,13 @@
 """The mosaic with a chance of keeping the template across a boundary.
 
 A mosaic of *real* training alleles that switches at every boundary (the default's tables, no
-decoding) keeps only 0.93 of the training haplotypes' own cross-boundary LD
-(experiments/adaptive_switches.py): the switch itself, not the decoder, costs most of the
-boundary LD. Real haplotypes recombine at a hotspot only now and then. Here each synthetic
-haplotype keeps its template across a boundary with probability ``s`` and otherwise switches as
-the default does (one of the M nearest on the last 60 sites, its group's); the rest is the
-default. Scored by the region page's numbers beside the default (s = 0).
+decoding) gives cross-boundary r² that correlate with the training haplotypes' own at r = 0.93
+(experiments/adaptive_switches.py), where the decoded mosaic keeps 0.90-0.92 × the ceiling: the
+switch itself, not the decoder, costs most of the boundary LD. Real haplotypes recombine at a
+hotspot only now and then. Here each synthetic haplotype keeps its template across a boundary
+with probability ``s`` and otherwise switches as the default does (one of the M nearest on the
+last 60 sites, its group's); the rest is the default. Scored by the region page's numbers
+beside the default (s = 0).
 
 Usage:
     python -m experiments.sticky_switches RUNS --sections A,B,... [--seeds 2] [--stay 0.25,0.5]
