@@ -19,20 +19,20 @@ Usage:
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 import numpy as np
 
-from experiments.stratified_mosaic import prepared, report, scored
-from vae_genomics.evaluation.region import boundary_ld
-from vae_genomics.generate.mosaic import MosaicPosterior, default_neighbours
-from vae_genomics.generate.region import (
-    DEFAULT_DECODER,
-    boundary_alleles,
-    decode_region,
-    training_groups,
+from experiments.stratified_mosaic import (
+    default_mosaic,
+    drawn,
+    prepared,
+    region_parser,
+    report,
+    scored,
 )
+from vae_genomics.evaluation.region import boundary_ld
+from vae_genomics.generate.region import boundary_alleles
 
 
 def real_mosaic(x_train, offsets, model, rng) -> np.ndarray:
@@ -51,23 +51,15 @@ def real_mosaic(x_train, offsets, model, rng) -> np.ndarray:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("runs")
-    parser.add_argument("--sections", required=True)
-    parser.add_argument("--seeds", type=int, default=2)
+    parser = region_parser(__doc__)
     parser.add_argument("--widths", default="30,60,120,240")
-    parser.add_argument("--out", help="JSON of every number")
     args = parser.parse_args(argv)
     region, means, stds, head, x_train, x_val = prepared(args.runs, args.sections)
-    groups = training_groups(region)
-    m = default_neighbours(len(x_train))
     offsets = np.asarray(region.offsets)
     widths = [int(w) for w in args.widths.split(",")]
     models, r_by = {}, {}
     for w in widths:
-        models[w] = MosaicPosterior(m, seed=region.seed).fit(
-            means, stds, groups=groups, switch_on=boundary_alleles(region, w)
-        )
+        models[w] = default_mosaic(region, means, stds, switch_on=boundary_alleles(region, w))
         mosaic = real_mosaic(x_train, offsets, models[w], np.random.default_rng(region.seed))
         ld = boundary_ld(x_train, {"m": mosaic}, region.positions, offsets)
         r_by[w] = [np.nan if r is None else r for r in ld["sets"]["m"]["boundary_ld_r_by_boundary"]]
@@ -76,19 +68,16 @@ def main(argv: list[str] | None = None) -> int:
     print("chosen widths per boundary:", chosen, file=sys.stderr)
     for w in widths:
         print(f"W={w}: mean training r {np.nanmean(r_by[w]):.3f}", file=sys.stderr)
-    adaptive = MosaicPosterior(m, seed=region.seed).fit(
-        means, stds, groups=groups, switch_on=boundary_alleles(region, 60)
-    )
+    default = default_mosaic(region, means, stds)  # the last 60 sites
+    adaptive = default_mosaic(region, means, stds)
     adaptive.table_ = [models[w].table_[k] for k, w in enumerate(chosen)]
     n = len(x_val) + len(x_val) % 2
     results = []
     for seed in range(1, args.seeds + 1):
-        sets = {}
-        for name, model in (("default (60 sites)", models.get(60)), ("per boundary", adaptive)):
-            if model is None:
-                continue
-            rng = np.random.default_rng([seed, 0])
-            sets[name] = decode_region(region, model.sample(n, rng), rng, DEFAULT_DECODER, head)
+        sets = {
+            "default (60 sites)": drawn(region, default, n, seed, head),
+            "per boundary": drawn(region, adaptive, n, seed, head),
+        }
         results += scored(region, x_train, x_val, sets, seed)
     report(results, args.out)
     return 0

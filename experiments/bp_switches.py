@@ -16,18 +16,15 @@ Usage:
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 
-from experiments.stratified_mosaic import prepared, report, scored
-from vae_genomics.generate.mosaic import MosaicPosterior, default_neighbours
-from vae_genomics.generate.region import (
-    DEFAULT_DECODER,
-    DEFAULT_SWITCH_SITES,
-    boundary_alleles,
-    decode_region,
-    training_groups,
+from experiments.stratified_mosaic import (
+    default_mosaic,
+    drawn,
+    prepared,
+    region_parser,
+    report,
+    scored,
 )
 
 
@@ -43,35 +40,20 @@ def alleles_within(x_train, positions, offsets, distance) -> list[np.ndarray]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("runs")
-    parser.add_argument("--sections", required=True)
-    parser.add_argument("--seeds", type=int, default=2)
+    parser = region_parser(__doc__)
     parser.add_argument("--distances", default="25000,50000")
-    parser.add_argument("--out", help="JSON of every number")
     args = parser.parse_args(argv)
     region, means, stds, head, x_train, x_val = prepared(args.runs, args.sections)
-    groups = training_groups(region)
-    m = default_neighbours(len(x_train))
     positions, offsets = np.asarray(region.positions), np.asarray(region.offsets)
-    models = {
-        "default (last 60 sites)": MosaicPosterior(m, seed=region.seed).fit(
-            means, stds, groups=groups, switch_on=boundary_alleles(region, DEFAULT_SWITCH_SITES)
-        )
-    }
+    models = {"default (last 60 sites)": default_mosaic(region, means, stds)}
     for d in (int(v) for v in args.distances.split(",")):
         on = alleles_within(x_train, positions, offsets, d)
         print(f"{d} bp: sites per boundary {[a.shape[1] for a in on]}", flush=True)
-        models[f"within {d // 1000} kb"] = MosaicPosterior(m, seed=region.seed).fit(
-            means, stds, groups=groups, switch_on=on
-        )
+        models[f"within {d // 1000} kb"] = default_mosaic(region, means, stds, switch_on=on)
     n = len(x_val) + len(x_val) % 2
     results = []
     for seed in range(1, args.seeds + 1):
-        sets = {}
-        for name, model in models.items():
-            rng = np.random.default_rng([seed, 0])
-            sets[name] = decode_region(region, model.sample(n, rng), rng, DEFAULT_DECODER, head)
+        sets = {name: drawn(region, model, n, seed, head) for name, model in models.items()}
         results += scored(region, x_train, x_val, sets, seed)
     report(results, args.out)
     return 0

@@ -18,21 +18,20 @@ Usage:
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 
-from experiments.stratified_mosaic import prepared, report, scored
+from experiments.stratified_mosaic import (
+    default_mosaic,
+    drawn,
+    prepared,
+    region_parser,
+    report,
+    scored,
+)
 from vae_genomics.common.hamming import hamming_matrix
 from vae_genomics.generate.decoders import context_order, draw_alleles
-from vae_genomics.generate.mosaic import MosaicPosterior, default_neighbours
-from vae_genomics.generate.region import (
-    DEFAULT_DECODER,
-    DEFAULT_SWITCH_SITES,
-    boundary_alleles,
-    decode_region,
-    training_groups,
-)
+from vae_genomics.generate.mosaic import default_neighbours
+from vae_genomics.generate.region import DEFAULT_DECODER, training_groups
 from vae_genomics.generate.samplers import decode_logits
 
 
@@ -70,18 +69,14 @@ def feedback_region(region, means, stds, head, x_train, groups, m, width, n, see
         context = np.concatenate([context, out[:, -order:]], axis=1)[:, -order:].copy()
         if k + 1 < len(region.columns):
             lo, hi = max(bounds[k], bounds[k + 1] - width), bounds[k + 1]
-            drawn = out[:, lo - bounds[k] :]
-            rows = nearest_of_group(drawn, x_train[:, lo:hi], rows, groups, m, rng)
+            tail = out[:, lo - bounds[k] :]
+            rows = nearest_of_group(tail, x_train[:, lo:hi], rows, groups, m, rng)
     return np.concatenate(blocks, axis=1)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("runs")
-    parser.add_argument("--sections", required=True)
-    parser.add_argument("--seeds", type=int, default=2)
+    parser = region_parser(__doc__)
     parser.add_argument("--widths", default="60")
-    parser.add_argument("--out", help="JSON of every number")
     args = parser.parse_args(argv)
     region, means, stds, head, x_train, x_val = prepared(args.runs, args.sections)
     groups = training_groups(region)
@@ -89,19 +84,11 @@ def main(argv: list[str] | None = None) -> int:
         groups = np.zeros(len(x_train), dtype=str)
     n = len(x_val) + len(x_val) % 2
     m = default_neighbours(len(x_train))
-    switch_on = boundary_alleles(region, DEFAULT_SWITCH_SITES)
-    default = MosaicPosterior(m, seed=region.seed).fit(
-        means, stds, groups=groups, switch_on=switch_on
-    )
+    default = default_mosaic(region, means, stds)
     widths = [int(w) for w in args.widths.split(",")]
     results = []
     for seed in range(1, args.seeds + 1):
-        rng = np.random.default_rng([seed, 0])
-        sets = {
-            "default (template's alleles, 60)": decode_region(
-                region, default.sample(n, rng), rng, DEFAULT_DECODER, head
-            )
-        }
+        sets = {"default (template's alleles, 60)": drawn(region, default, n, seed, head)}
         for w in widths:
             sets[f"drawn alleles, {w}"] = feedback_region(
                 region, means, stds, head, x_train, groups, m, w, n, seed

@@ -16,51 +16,37 @@ Usage:
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 
-from experiments.stratified_mosaic import prepared, report, scored
-from vae_genomics.generate.mosaic import MosaicPosterior, default_neighbours
-from vae_genomics.generate.region import (
-    DEFAULT_DECODER,
-    DEFAULT_SWITCH_SITES,
-    boundary_alleles,
-    decode_region,
-    training_groups,
-)
+from experiments.stratified_mosaic import default_mosaic, prepared, region_parser, report, scored
+from vae_genomics.generate.mosaic import MosaicPosterior
+from vae_genomics.generate.region import DEFAULT_DECODER, decode_region
 
 
 def sticky_codes(model: MosaicPosterior, n: int, stay: float, rng) -> list[np.ndarray]:
     """The mosaic's codes (as ``MosaicPosterior.iter_sample``), each haplotype keeping its
     template across a boundary with probability ``stay``."""
-    rows = rng.integers(0, len(model.means_[0]), n)
+    n_train = len(model.means_[0])
+    rows = rng.integers(0, n_train, n)
+    widths = model.widths_  # each row's group's candidates (all of them without groups)
+    if widths is None:
+        widths = np.full(n_train, model.table_[0].shape[1] if model.table_ else 1)
     codes = []
     for k, (mean, std) in enumerate(zip(model.means_, model.stds_, strict=True)):
         if k:
             table = model.table_[k - 1]
-            moved = table[rows, rng.integers(0, model.widths_[rows])]
+            moved = table[rows, rng.integers(0, widths[rows])]
             rows = np.where(rng.random(n) < stay, rows, moved)
         codes.append(mean[rows] + std[rows] * rng.standard_normal((n, mean.shape[1])))
     return codes
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("runs")
-    parser.add_argument("--sections", required=True)
-    parser.add_argument("--seeds", type=int, default=2)
+    parser = region_parser(__doc__)
     parser.add_argument("--stay", default="0.25,0.5")
-    parser.add_argument("--out", help="JSON of every number")
     args = parser.parse_args(argv)
     region, means, stds, head, x_train, x_val = prepared(args.runs, args.sections)
-    groups = training_groups(region)
-    if groups is None:
-        groups = np.zeros(len(x_train), dtype=str)
-    m = default_neighbours(len(x_train))
-    model = MosaicPosterior(m, seed=region.seed).fit(
-        means, stds, groups=groups, switch_on=boundary_alleles(region, DEFAULT_SWITCH_SITES)
-    )
+    model = default_mosaic(region, means, stds)
     n = len(x_val) + len(x_val) % 2
     results = []
     for seed in range(1, args.seeds + 1):

@@ -30,6 +30,8 @@ from vae_genomics.evaluation.region import CEILING, evaluate_region
 from vae_genomics.generate.mosaic import MosaicPosterior, default_neighbours
 from vae_genomics.generate.region import (
     DEFAULT_DECODER,
+    DEFAULT_SWITCH_SITES,
+    boundary_alleles,
     decode_region,
     fit_region_head,
     training_groups,
@@ -80,6 +82,35 @@ def scored(region, x_train, x_val, sets, seed) -> list[dict]:
         )
         print(json.dumps(rows[-1]), file=sys.stderr)
     return rows
+
+
+def region_parser(doc: str, seeds: int = 2) -> argparse.ArgumentParser:
+    """The options of every region-mosaic experiment: RUNS, ``--sections``, ``--seeds``, ``--out``
+    (the first line of ``doc`` is the description)."""
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
+    parser.add_argument("runs")
+    parser.add_argument("--sections", required=True)
+    parser.add_argument("--seeds", type=int, default=seeds)
+    parser.add_argument("--out", help="JSON of every number")
+    return parser
+
+
+def default_mosaic(region, means, stds, switch_on=None) -> MosaicPosterior:
+    """The mosaic ``sample`` fits by default: ``default_neighbours`` of the training haplotypes per
+    switch, within the superpopulation, chosen on ``switch_on`` (None: the last
+    ``DEFAULT_SWITCH_SITES`` sites before each boundary)."""
+    if switch_on is None:
+        switch_on = boundary_alleles(region, DEFAULT_SWITCH_SITES)
+    m = default_neighbours(len(means[0]))
+    return MosaicPosterior(m, seed=region.seed).fit(
+        means, stds, groups=training_groups(region), switch_on=switch_on
+    )
+
+
+def drawn(region, model, n: int, seed: int, head) -> np.ndarray:
+    """``n`` haplotypes of ``model`` decoded with the region head, draws from ``(seed, 0)``."""
+    rng = np.random.default_rng([seed, 0])
+    return decode_region(region, model.sample(n, rng), rng, DEFAULT_DECODER, head)
 
 
 def report(results: list[dict], out: str | None) -> None:
