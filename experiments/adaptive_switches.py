@@ -31,7 +31,7 @@ from experiments.stratified_mosaic import (
     report,
     scored,
 )
-from vae_genomics.evaluation.region import boundary_ld
+from vae_genomics.evaluation.boundary_ld import boundary_ld
 from vae_genomics.generate.region import boundary_alleles
 
 

@@ -3,7 +3,7 @@
 
 The region page scores each boundary by the Pearson r of a set's cross-boundary r² with the
 held-out r², as a fraction of the ceiling's r (a same-size sample of real training haplotypes;
-:func:`vae_genomics.evaluation.region.boundary_track`). Both r are estimates from a finite sample,
+:func:`vae_genomics.evaluation.boundary_ld.boundary_track`). Both r are estimates from a finite sample,
 so even a perfect generator misses 0.9 × at some boundaries. This draws the ceiling and a second,
 disjoint same-size sample of training haplotypes (what a perfect generator would release), as
 :func:`~vae_genomics.evaluation.region.evaluate_region` does, and reports the share of boundaries
@@ -20,7 +20,7 @@ import json
 
 import numpy as np
 
-from vae_genomics.evaluation.region import CEILING, boundary_ld, boundary_track
+from vae_genomics.evaluation.boundary_ld import CEILING, boundary_ld, boundary_track
 from vae_genomics.run.region import load_region
 
 SECOND = "real training (a second sample)"

@@ -26,7 +26,8 @@ import time
 
 import numpy as np
 
-from vae_genomics.evaluation.region import CEILING, evaluate_region
+from vae_genomics.evaluation.boundary_ld import CEILING
+from vae_genomics.evaluation.region import evaluate_region
 from vae_genomics.generate.mosaic import MosaicPosterior, default_neighbours
 from vae_genomics.generate.region import (
     DEFAULT_DECODER,

@@ -13,7 +13,7 @@ import yaml
 from vcf_factory import vcf_text, write_indexed
 
 from vae_genomics.cli import main
-from vae_genomics.evaluation.region import boundary_ld, boundary_pairs, boundary_r2
+from vae_genomics.evaluation.boundary_ld import boundary_ld, boundary_pairs, boundary_r2
 from vae_genomics.generate.context import ContextHead
 from vae_genomics.generate.region import (
     LazyRegionLogits,
@@ -435,7 +435,7 @@ def test_unseen_codes_over_a_region_scores_half_a_against_half_b(region_runs):
 
 
 def test_boundary_track_divides_by_the_ceiling_at_each_boundary():
-    from vae_genomics.evaluation.region import CEILING, boundary_track
+    from vae_genomics.evaluation.boundary_ld import CEILING, boundary_track
 
     ld = {"sets": {CEILING: {"boundary_ld_r_by_boundary": [0.8, 0.5, None, 0.4, 0.0]},
                    "m": {"boundary_ld_r_by_boundary": [0.8, 0.4, 0.3, 0.1, 0.2]}}}  # fmt: skip
@@ -447,7 +447,7 @@ def test_boundary_track_divides_by_the_ceiling_at_each_boundary():
 
 
 def test_a_second_real_sample_identical_to_the_ceiling_keeps_every_boundary():
-    from vae_genomics.evaluation.region import second_sample_track
+    from vae_genomics.evaluation.boundary_ld import second_sample_track
 
     rng = np.random.default_rng(3)
     n, m = 60, 30

@@ -46,7 +46,8 @@ def evaluate_groups(
         held-out haplotypes is listed with ``skipped`` and the reason); and group → its held-out
         real haplotypes over the region.
     """
-    from vae_genomics.evaluation.region import CEILING, evaluate_region
+    from vae_genomics.evaluation.boundary_ld import CEILING
+    from vae_genomics.evaluation.region import evaluate_region
 
     rows0 = loaded.section_rows(0)
     labels = [np.asarray(first.data.populations, dtype=str)[rows0]]

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from vae_genomics.common.io import atomic_write_text
-from vae_genomics.evaluation.region import CEILING
+from vae_genomics.evaluation.boundary_ld import CEILING
 from vae_genomics.report.html import esc, figures_html, key_value_table, num, page, table
 from vae_genomics.report.track import boundary_track
 
