@@ -17,8 +17,16 @@ FLOP/s TensorFlow reaches here (a chain of 2048³ products, ``bench_training.mat
   ``train_step`` sums their objectives (disjoint weights, so each gets its own gradient, and Adam
   is per weight): the results must be those of K separate fits, which is checked (two sections,
   three epochs, same initial weights: largest weight difference);
+- **more optimiser steps per call into the compiled graph** (``training.steps_per_execution``
+  16 and 64 against 4): the same steps in the same order, so the same weights, with fewer round
+  trips from Python per step;
 - **one thread per job, two jobs at once**: two processes, each one section at batch 64 with
   TensorFlow limited to one thread (``runtime.threads: 1``), run concurrently; their FLOP/s add up.
+
+Beside them, **the model's matmuls alone** at each batch: every product of a training step's dense
+layers (forward, input gradient and weight gradient of each layer, at the section's own shapes)
+in one XLA-compiled function, nothing else: what a step could reach if all its other work were
+free, and so the most any arrangement of these layers can get from this CPU.
 """
 
 from __future__ import annotations
@@ -75,7 +83,7 @@ def _joint_model(vaes):
     return model
 
 
-def _sections(k: int, batch: int, repeat: bool):
+def _sections(k: int, batch: int, repeat: bool, spe: int = 4):
     """K random 1,000-variant sections, their VAEs (as ``fit_vae`` builds them) and datasets."""
     import keras
     from bench_training import _haplotypes, custom_model
@@ -84,13 +92,14 @@ def _sections(k: int, batch: int, repeat: bool):
 
     keras.utils.set_random_seed(0)
     xs = [_haplotypes(HAPS, VARIANTS, seed=i)[: int(0.8 * HAPS)] for i in range(k)]
-    vaes = [custom_model(VARIANTS, len(x), batch, True, 4) for x in xs]
+    vaes = [custom_model(VARIANTS, len(x), batch, True, spe) for x in xs]
     data = [make_dataset(x, batch, shuffle=True, seed=i) for i, x in enumerate(xs)]
     return vaes, [d.repeat() for d in data] if repeat else data
 
 
 def point(way: str, threads: int) -> dict:
-    """One measurement (in a fresh process): ``peak``, ``batch:B``, ``joint:K`` or ``same``."""
+    """One measurement (in a fresh process): ``peak``, ``batch:B``, ``spe:S``, ``joint:K``,
+    ``shapes:B`` or ``same``."""
     from vae_genomics.common.logs import import_tensorflow_quietly
     from vae_genomics.train.threads import limit_threads
 
@@ -101,8 +110,12 @@ def point(way: str, threads: int) -> dict:
     from bench_training import dense_flops_per_example, matmul_flops, time_epochs
 
     kind, _, value = way.partition(":")
-    if kind == "peak":
-        return {"gflops": matmul_flops(5, 64)["2048x2048x2048 chain"] / 1e9}
+    if kind == "peak":  # the higher of the plain and the XLA-compiled chain
+        plain = matmul_flops(5, 64)["2048x2048x2048 chain"] / 1e9
+        xla = _xla_chain(2048)
+        return {"gflops": max(plain, xla), "plain": plain, "xla": xla}
+    if kind == "shapes":
+        return _layer_matmuls(int(value))
     if kind == "same":
         alone, data = _sections(2, 64, repeat=False)
         twins, twin_data = _sections(2, 64, repeat=False)  # fresh datasets: the same batches
@@ -117,8 +130,10 @@ def point(way: str, threads: int) -> dict:
             for p, q in zip(a.trainable_weights, t.trainable_weights, strict=True)
         )
         return {"max_abs_weight_difference": diff}
-    k, batch = (int(value), 64) if kind == "joint" else (1, int(value))
-    vaes, data = _sections(k, batch, repeat=True)
+    k, batch, spe = (int(value), 64, 4) if kind == "joint" else (1, int(value), 4)
+    if kind == "spe":  # one section at batch 64, ``value`` optimiser steps per execution
+        batch, spe = 64, int(value)
+    vaes, data = _sections(k, batch, repeat=True, spe=spe)
     model, ds = (
         (_joint_model(vaes), tf.data.Dataset.zip(tuple(data))) if k > 1 else (vaes[0], data[0])
     )
@@ -128,6 +143,65 @@ def point(way: str, threads: int) -> dict:
     flops = k * dense_flops_per_example(vaes[0])[0] * batch
     return {"ms_per_step": 1e3 * per_step, "gflops": flops / per_step / 1e9,
             "hidden": list(vaes[0].hidden_units)}  # fmt: skip
+
+
+def _xla_chain(n: int, inner: int = 10) -> float:
+    """GFLOP/s of a chain of ``inner`` dependent n³ products in one XLA-compiled function (on
+    some CPUs XLA's matmul beats TensorFlow's own: 142 against 125 GFLOP/s on a 2-core EPYC)."""
+    import tensorflow as tf
+
+    a = tf.random.normal((n, n))
+    b = tf.random.normal((n, n), stddev=n**-0.5)
+
+    @tf.function(jit_compile=True)
+    def run(a=a, b=b):
+        acc = tf.zeros((n, n))
+        for _ in tf.range(inner):
+            a = tf.matmul(a, b)
+            acc += a
+        return acc
+
+    run().numpy()
+    times = []
+    for _ in range(5):
+        started = time.perf_counter()
+        run().numpy()
+        times.append(time.perf_counter() - started)
+    return inner * 2 * n**3 / statistics.median(times) / 1e9
+
+
+def _layer_matmuls(batch: int, inner: int = 32) -> dict:
+    """FLOP/s of a training step's dense-layer products alone at ``batch`` (module docstring):
+    per layer (a, b), X (batch × a) @ W, dY (batch × b) @ Wᵀ and Xᵀ @ dY, ``inner`` times in one
+    XLA-compiled function, each round depending on the last (so none is merged away)."""
+    import tensorflow as tf
+    from bench_training import dense_flops_per_example
+
+    vaes, _ = _sections(1, batch, repeat=False)
+    flops, shapes = dense_flops_per_example(vaes[0])
+    mats = [(tf.random.normal((batch, a)), tf.random.normal((a, b), stddev=a**-0.5),
+             tf.random.normal((batch, b))) for a, b in shapes]  # fmt: skip
+
+    @tf.function(jit_compile=True)
+    def run(mats=mats):
+        acc = tf.zeros(())
+        for _ in tf.range(inner):
+            for x, w, dy in mats:
+                eps = 1e-30 * acc
+                y = tf.matmul(x + eps, w)
+                dx = tf.matmul(dy + eps, w, transpose_b=True)
+                dw = tf.matmul(x + eps, dy, transpose_a=True)
+                acc += y[0, 0] + dx[0, 0] + dw[0, 0]
+        return acc
+
+    run().numpy()
+    times = []
+    for _ in range(5):
+        started = time.perf_counter()
+        run().numpy()
+        times.append(time.perf_counter() - started)
+    per_step = statistics.median(times) / inner
+    return {"ms_per_step": 1e3 * per_step, "gflops": flops * batch / per_step / 1e9}
 
 
 def _spawn(way: str, threads: int) -> subprocess.Popen:
@@ -187,7 +261,8 @@ def _print_throughput(peak: dict, rows: list[tuple[str, dict]], same: dict) -> N
         step = f"{r['ms_per_step']:.2f}" if "ms_per_step" in r else "—"
         print(f"| {label} | {step} | {r['gflops']:.1f} | {r['gflops'] / base:.2f} | "
               f"{100 * r['gflops'] / peak['2']:.0f} |")  # fmt: skip
-    print(f"\nMatmul peak (2048³ chain): {peak['2']:.1f} GFLOP/s with 2 threads, {peak['1']:.1f} "
+    print(f"\nMatmul peak (2048³ chain, the higher of plain and XLA): {peak['2']:.1f} GFLOP/s "
+          f"with 2 threads, {peak['1']:.1f} "
           f"with 1. K sections in one graph against K separate fits, same initial weights, "
           f"3 epochs: largest weight difference {same['max_abs_weight_difference']:.3g}.")  # fmt: skip
 
@@ -215,14 +290,19 @@ def main(argv: list[str] | None = None) -> int:
     load = os.getloadavg()[0]
     peak = {str(t): _result(_spawn("peak", t))["gflops"] for t in (2, 1)}
     rows = [
-        (f"one section, batch {b}", _result(_spawn(f"batch:{b}", 2))) for b in (64, 128, 256, 512)
+        (f"one section, batch {b}, 4 steps per execution", _result(_spawn(f"batch:{b}", 2)))
+        for b in (64, 128, 256, 512)
     ]
     rows += [(f"{k} sections in one graph, batch 64", _result(_spawn(f"joint:{k}", 2)))
              for k in (2, 4, 8)]  # fmt: skip
-    pair = [_result(p) for p in [_spawn("batch:64", 1), _spawn("batch:64", 1)]]
-    rows.append(
-        ("two jobs at once, 1 thread each, batch 64", {"gflops": sum(r["gflops"] for r in pair)})
-    )
+    rows += [(f"one section, batch 64, {s} steps per execution", _result(_spawn(f"spe:{s}", 2)))
+             for s in (16, 64)]  # fmt: skip
+    for way in ("spe:4", "spe:16"):
+        pair = [_result(p) for p in [_spawn(way, 1), _spawn(way, 1)]]
+        label = f"two jobs at once, 1 thread each, batch 64, {way[4:]} steps per execution"
+        rows.append((label, {"gflops": sum(r["gflops"] for r in pair)}))
+    rows += [(f"the model's matmuls alone, batch {b}", _result(_spawn(f"shapes:{b}", 2)))
+             for b in (64, 128, 256, 512)]  # fmt: skip
     same = _result(_spawn("same", 2))
     print("## Training throughput of small sections\n")
     print(f"{os.cpu_count()} cores, Python {platform.python_version()}, "

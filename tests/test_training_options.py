@@ -75,6 +75,25 @@ def test_training_with_options_gives_finite_decreasing_loss(haplotypes, jit, spe
         assert float(model.kl_weight) == pytest.approx(min(1.0, 12 * steps / (10 * steps)))
 
 
+def test_steps_per_execution_changes_no_weight(haplotypes):
+    """The default's steps per call run the same steps in the same order as one step per call:
+    the same weights and history to the last bit, also where an epoch (6 steps of 16 of the 96
+    haplotypes) is shorter than one call."""
+    default = TrainingConfig().steps_per_execution
+    assert default > 6
+    fitted = {}
+    for spe in (1, default):
+        model = _model(TrainingConfig(steps_per_execution=spe), steps=6)
+        ds = make_dataset(haplotypes, 16, shuffle=True, seed=0)
+        history = model.fit(ds, validation_data=ds, epochs=4, verbose=0).history
+        fitted[spe] = (model.get_weights(), history, int(model.optimizer.iterations))
+    (w1, h1, it1), (wd, hd, itd) = fitted[1], fitted[default]
+    assert it1 == itd == 4 * 6
+    assert h1 == hd
+    for a, b in zip(w1, wd, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_importance_weighted_nll_is_the_same_under_xla(haplotypes):
     plain = _model(TrainingConfig(jit_compile=False))
     xla = _model(TrainingConfig(jit_compile=True, steps_per_execution=2))

@@ -197,7 +197,7 @@ class TrainingConfig(_Strict):
         True, description="compile the train/test steps with XLA (auto: Keras decides)"
     )
     steps_per_execution: int = Field(
-        4, ge=1, description="optimiser steps run per call into the compiled graph"
+        16, ge=1, description="optimiser steps run per call into the compiled graph"
     )
 
 
