@@ -149,6 +149,7 @@ def _xla_chain(n: int, inner: int = 10) -> float:
     """GFLOP/s of a chain of ``inner`` dependent n³ products in one XLA-compiled function (on
     some CPUs XLA's matmul beats TensorFlow's own: 142 against 125 GFLOP/s on a 2-core EPYC)."""
     import tensorflow as tf
+    from bench_training import median_seconds
 
     a = tf.random.normal((n, n))
     b = tf.random.normal((n, n), stddev=n**-0.5)
@@ -161,13 +162,7 @@ def _xla_chain(n: int, inner: int = 10) -> float:
             acc += a
         return acc
 
-    run().numpy()
-    times = []
-    for _ in range(5):
-        started = time.perf_counter()
-        run().numpy()
-        times.append(time.perf_counter() - started)
-    return inner * 2 * n**3 / statistics.median(times) / 1e9
+    return inner * 2 * n**3 / median_seconds(run) / 1e9
 
 
 def _layer_matmuls(batch: int, inner: int = 32) -> dict:
@@ -175,7 +170,7 @@ def _layer_matmuls(batch: int, inner: int = 32) -> dict:
     per layer (a, b), X (batch × a) @ W, dY (batch × b) @ Wᵀ and Xᵀ @ dY, ``inner`` times in one
     XLA-compiled function, each round depending on the last (so none is merged away)."""
     import tensorflow as tf
-    from bench_training import dense_flops_per_example
+    from bench_training import dense_flops_per_example, median_seconds
 
     vaes, _ = _sections(1, batch, repeat=False)
     flops, shapes = dense_flops_per_example(vaes[0])
@@ -194,13 +189,7 @@ def _layer_matmuls(batch: int, inner: int = 32) -> dict:
                 acc += y[0, 0] + dx[0, 0] + dw[0, 0]
         return acc
 
-    run().numpy()
-    times = []
-    for _ in range(5):
-        started = time.perf_counter()
-        run().numpy()
-        times.append(time.perf_counter() - started)
-    per_step = statistics.median(times) / inner
+    per_step = median_seconds(run) / inner
     return {"ms_per_step": 1e3 * per_step, "gflops": flops * batch / per_step / 1e9}
 
 

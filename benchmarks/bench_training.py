@@ -175,6 +175,18 @@ def time_epochs(runs: dict, repeats: int, steps_per_epoch=None) -> dict[str, lis
     return times
 
 
+def median_seconds(run, repeats: int = 5) -> float:
+    """Median wall seconds of ``run()`` (its result fetched) over ``repeats`` calls after one
+    warm-up call (tracing, compilation)."""
+    run().numpy()
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        run().numpy()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
 def matmul_flops(repeats: int, batch: int) -> dict[str, float]:
     """Dense float32 matmul FLOP/s that TensorFlow reaches here, each a loop of ``inner`` products
     in one ``tf.function``: a chain of square 2048³ products, and the training's largest layer
@@ -200,13 +212,7 @@ def matmul_flops(repeats: int, batch: int) -> dict[str, float]:
                 acc += y
             return acc
 
-        run().numpy()
-        times = []
-        for _ in range(repeats):
-            started = time.perf_counter()
-            run().numpy()
-            times.append(time.perf_counter() - started)
-        out[label] = 2 * m * k * n * inner / statistics.median(times)
+        out[label] = 2 * m * k * n * inner / median_seconds(run, repeats)
     return out
 
 
