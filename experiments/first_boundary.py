@@ -9,8 +9,9 @@ haplotypes at random 80/20 (``--splits`` times), and at each boundary reports:
 - how many bp the last W sites span, and how many sites lie within 50 kb of the boundary;
 - the boundary LD r (:func:`vae_genomics.evaluation.boundary_ld.boundary_ld`, against the
   held-out 20%) of the ceiling (a held-out-size sample of training haplotypes), of a second
-  disjoint sample, and of a mosaic of *real* training alleles switching as the default does (to
-  one of the template's group's ``n_group / 80`` nearest on the last W sites), for each ``--widths``.
+  disjoint sample, and of a mosaic of *real* training alleles through the default mosaic's own
+  switch tables (the template's group's ``n_group / 80`` nearest on the last W sites), for each
+  ``--widths``.
 
 No decoder and no LD head take part, so what the mosaic loses here is the switch's own.
 
@@ -25,9 +26,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.neighbors import NearestNeighbors
 
+from experiments.adaptive_switches import real_mosaic as adaptive_real_mosaic
 from vae_genomics.evaluation.boundary_ld import boundary_ld
+from vae_genomics.generate.mosaic import MosaicPosterior
 
 
 def load(directory: Path, n_sections: int) -> tuple[np.ndarray, np.ndarray, list[int], np.ndarray]:
@@ -56,26 +58,15 @@ def load(directory: Path, n_sections: int) -> tuple[np.ndarray, np.ndarray, list
 
 
 def real_mosaic(x, groups, offsets, width, rng) -> np.ndarray:
-    """Each output row follows a random training haplotype and switches at every boundary to one
-    of its group's ``n_group / 80`` nearest (Euclidean on the last ``width`` sites' alleles)."""
-    rows = rng.integers(0, len(x), len(x))
-    out = np.empty_like(x)
-    for k in range(len(offsets) - 1):
-        if k:
-            feat = x[:, max(offsets[k - 1], offsets[k] - width) : offsets[k]].astype(np.float64)
-            feat += 1e-6 * rng.standard_normal(feat.shape)  # ties at random, as the mosaic
-            new = rows.copy()
-            for g in np.unique(groups):
-                members = np.flatnonzero(groups == g)
-                m = max(1, round(len(members) / 80))
-                near = NearestNeighbors(n_neighbors=m).fit(feat[members])
-                table = np.empty((len(x), m), np.int64)
-                table[members] = members[near.kneighbors(feat[members], return_distance=False)]
-                mine = groups[rows] == g
-                new[mine] = table[rows[mine], rng.integers(0, m, mine.sum())]
-            rows = new
-        out[:, offsets[k] : offsets[k + 1]] = x[rows, offsets[k] : offsets[k + 1]]
-    return out
+    """A mosaic of ``x``'s real alleles through the default mosaic's own switch tables
+    (:class:`~vae_genomics.generate.mosaic.MosaicPosterior` fitted on the last ``width`` sites'
+    alleles, switches within ``groups``), drawn by :func:`experiments.adaptive_switches.real_mosaic`.
+    The tables need no codes, so each section's are zeros."""
+    k = len(offsets) - 1
+    zeros = [np.zeros((len(x), 1))] * k
+    on = [x[:, max(offsets[i - 1], offsets[i] - width) : offsets[i]] for i in range(1, k)]
+    model = MosaicPosterior().fit(zeros, zeros, groups=groups, switch_on=on)
+    return adaptive_real_mosaic(x, np.asarray(offsets), model, rng)
 
 
 def main(argv: list[str] | None = None) -> int:
