@@ -63,6 +63,38 @@ def test_a_huge_n_is_refused_at_once_with_its_memory_estimate(runs, tmp_path, ca
         run_region(runs["runs"], 1000, out=out, max_memory="10K")
 
 
+def test_a_region_drawn_section_by_section_is_estimated_per_block():
+    from vae_genomics.common.limits import (
+        BLOCK_HAPLOTYPES,
+        BYTES_PER_CALL,
+        STREAMED_BYTES_PER_CALL,
+        STREAMED_BYTES_PER_HAPLOTYPE,
+        check_sample_memory,
+        largest_sample,
+        sample_memory,
+    )
+
+    # the closed form: every haplotype's int8 calls and codes, one block's logits and uniforms
+    n, sites = 100_000, 3_164
+    expected = n * (sites * STREAMED_BYTES_PER_CALL + STREAMED_BYTES_PER_HAPLOTYPE)
+    expected += BLOCK_HAPLOTYPES * sites * BYTES_PER_CALL
+    assert sample_memory(n, sites, streamed=True) == expected
+    assert sample_memory(n, sites) == n * sites * BYTES_PER_CALL
+    # the chromosome's 100,000 haplotypes fit the default limit streamed, not held whole
+    assert check_sample_memory(n, sites, None, "a region", streamed=True) == expected
+    with pytest.raises(DataError, match="Draw at most 42,420 haplotypes"):
+        check_sample_memory(n, sites, None, "a section")
+    # under a block, each haplotype holds its share of the block too
+    assert sample_memory(10, sites, streamed=True) == 10 * (sites * 33 + 1024)
+    # the N the message offers is the largest that passes, for limits below and above a block
+    for limit in (10**6, 10**8, 4 * 2**30):
+        for streamed in (False, True):
+            k = largest_sample(sites, limit, streamed)
+            assert k % 2 == 0 and sample_memory(k, sites, streamed) <= limit
+            assert sample_memory(k + 2, sites, streamed) > limit
+            check_sample_memory(k, sites, limit, "x", streamed=streamed)
+
+
 def test_a_region_sampled_from_the_cli_estimates_its_memory_once(runs, tmp_path, caplog):
     caplog.set_level("INFO")
     out = tmp_path / "r.vcf.gz"

@@ -1,10 +1,14 @@
 """A region's synthetic haplotypes as one phased VCF, with the region's provenance line (used by
-``sample --region`` and its ``--populations`` and ``--admixed`` forms)."""
+``sample --region`` and its ``--populations`` and ``--admixed`` forms); :func:`draw_region_vcf`
+draws it section by section, each block checked by the release attack, and writes it as it
+comes."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -52,6 +56,78 @@ def write_region_vcf(
     )
     assert path is not None  # a file, not standard output
     return path
+
+
+@dataclass
+class RegionDraws:
+    """What :func:`~vae_genomics.generate.region.iter_region` draws the VCF's haplotypes from."""
+
+    loaded: LoadedRegion
+    model: Any
+    n: int
+    seed: int
+    decoder: str
+    head: Any
+
+
+def draw_region_vcf(
+    draws: RegionDraws,
+    record: dict[str, Any],
+    out: Path,
+    n_kept: int,
+    note: str,
+    command: str,
+    overwrite: bool,
+    on_released: Callable[[], None] | None = None,
+) -> tuple[Path, np.ndarray]:
+    """Draw the region section by section into its VCF, each section's block checked by the
+    release attack (unless the budget is off) and released before the next is drawn.
+
+    Args:
+        draws: The region, its joint model, N, seed, decoder rule and head.
+        record: The privacy gate's record (``commands.privacy_gate.gate``).
+        out: The region's VCF.
+        n_kept: The first haplotypes kept for the evaluation (0: none).
+        note: The sampling settings for the VCF's header.
+        command: The command line, for the VCF's ``##source`` line.
+        overwrite: Replace an existing VCF.
+        on_released: Called once every block is drawn and released, before the VCF's final
+            rename (e.g. to remove the page of the sample it replaces).
+
+    Returns:
+        The VCF's path and the first ``n_kept`` haplotypes over the region, int8, shape
+        (n_kept, n_sites).
+
+    Raises:
+        PrivacyBudgetError: The attack on a section's block, or on the region, is over the budget
+            (nothing is written).
+    """
+    from vae_genomics.commands.release_gate import RegionReleaseCheck
+    from vae_genomics.generate.region import iter_region
+
+    loaded = draws.loaded
+    kept: list[np.ndarray] = []
+    release = None if record.get("budget") == "off" else (
+        RegionReleaseCheck(loaded, record, draws.n, f"region {loaded.name}")
+    )  # fmt: skip
+
+    def sections_drawn() -> Iterator[np.ndarray]:
+        blocks = iter_region(loaded, draws.model, draws.n, draws.seed, draws.decoder, draws.head)
+        for k, part in enumerate(blocks):
+            kept.append(part[:n_kept].copy())
+            if release is not None:  # over the budget: raises before this block is written
+                release.section(k, part)
+            yield part
+            del part  # written: not held while the next section is drawn
+        if release is not None:  # before the VCF's final rename
+            release.finish()
+        if on_released is not None:
+            on_released()
+
+    vcf = write_region_vcf(
+        loaded, sections_drawn(), out, note, command, overwrite, n_haplotypes=draws.n
+    )
+    return vcf, np.concatenate(kept, axis=1)
 
 
 def _sites_lines(region: LoadedRegion) -> list[str]:

@@ -15,14 +15,14 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from vae_genomics.commands.region_vcf import write_region_vcf
+from vae_genomics.commands.region_vcf import RegionDraws, draw_region_vcf
 from vae_genomics.commands.sample_region_options import check_region_options
 from vae_genomics.common.errors import RunError
 from vae_genomics.common.io import write_json
@@ -123,9 +123,8 @@ def run_region(
         region_generator,
         write_record,
     )
-    from vae_genomics.commands.release_gate import RegionReleaseCheck
     from vae_genomics.generate.mosaic import default_neighbours
-    from vae_genomics.generate.region import fit_region_head, iter_region, training_groups
+    from vae_genomics.generate.region import fit_region_head, training_groups
 
     check_haplotype_count(n)
     groups = DEFAULT_GROUPS if groups is None else groups
@@ -150,33 +149,17 @@ def run_region(
         loaded, kinds, source, max_components, neighbours, labels, switch_sites
     )
     head = fit_region_head(loaded, decoder, seed=loaded.seed)
-    kept: list[np.ndarray] = []  # the first haplotypes of each section, for the evaluation
-    n_kept = max(len(loaded.val_rows), 2) if report else 0
-
-    release = None if record.get("budget") == "off" else (
-        RegionReleaseCheck(loaded, record, n, f"region {loaded.name}")
-    )  # fmt: skip
-
-    def sections_drawn() -> Iterator[np.ndarray]:
-        for k, part in enumerate(iter_region(loaded, models[joint], n, seed, decoder, head)):
-            kept.append(part[:n_kept].copy())
-            if release is not None:  # over the budget: raises before this block is written
-                release.section(k, part)
-            yield part
-            del part  # written: not held while the next section is drawn
-        if release is not None:  # before the VCF's final rename
-            release.finish()
-        if overwrite:  # drawn and released: the old page and numbers go before the old VCF
-            _drop_stale_report(out, runs_dir, loaded)
-
+    draws = RegionDraws(loaded, models[joint], n, seed, decoder, head)
     note = f",joint={joint},mosaic_groups={groups},switch_sites={switch_sites}"
     note += f",decoder={decoder},seed={seed}"
-    vcf = write_region_vcf(loaded, sections_drawn(), out, note, command, overwrite, n_haplotypes=n)
+    n_kept = max(len(loaded.val_rows), 2) if report else 0
+    # drawn and released: the old page and numbers go before the old VCF is replaced
+    stale = (lambda: _drop_stale_report(out, runs_dir, loaded)) if overwrite else None
+    vcf, kept = draw_region_vcf(draws, record, out, n_kept, note, command, overwrite, stale)
     if not report:
         write_record(vcf, record)
         return RegionResult(vcf, None, None)
-    haplotypes = np.concatenate(kept, axis=1)
-    sets = _evaluation_sets(loaded, models, joint, haplotypes, seed, decoder, head)
+    sets = _evaluation_sets(loaded, models, joint, kept, seed, decoder, head)
     metrics = _region_metrics(loaded, sets, seed)
     metrics["sampling"] = {
         "joint": joint, "decoder": decoder, "source": source, "max_components": max_components,

@@ -86,12 +86,7 @@ def run_region_populations(args: argparse.Namespace) -> None:
             training haplotypes), as for one section.
     """
     from vae_genomics.commands.options import start_tensorflow, table_path
-    from vae_genomics.commands.privacy_gate import (
-        gate,
-        group_budget,
-        region_generator,
-        write_record,
-    )
+    from vae_genomics.commands.privacy_gate import gate, region_generator, write_record
     from vae_genomics.commands.region_vcf import write_region_vcf
     from vae_genomics.commands.release_gate import region_release_gate
     from vae_genomics.commands.sample_populations import (
@@ -101,9 +96,8 @@ def run_region_populations(args: argparse.Namespace) -> None:
         sample_names,
     )
     from vae_genomics.commands.sample_region_options import group_switch_sites
-    from vae_genomics.common.io import atomic_write_text, check_output_path, write_json
+    from vae_genomics.common.io import atomic_write_text, check_output_path
     from vae_genomics.generate.region import DEFAULT_DECODER, sample_region_groups
-    from vae_genomics.report.population_pca import population_pca_figure
     from vae_genomics.run.directory import run_inputs
     from vae_genomics.run.limits import check_region_size
     from vae_genomics.run.region import load_region
@@ -157,15 +151,44 @@ def run_region_populations(args: argparse.Namespace) -> None:
     write_record(vcf, record)
     print(f"vcf:    {vcf}")
     print(f"table:  {table}")
-    if args.no_report:
-        return
+    if not args.no_report:
+        _report_groups(loaded, first, drawn, seed, numbers, record, vcf, args.overwrite)
+
+
+def _report_groups(
+    loaded: Any,
+    first: Any,
+    drawn: dict[str, np.ndarray],
+    seed: int,
+    numbers: Path,
+    record: dict[str, Any],
+    vcf: Path,
+    overwrite: bool,
+) -> None:
+    """Score each population's haplotypes against its own real ones (:func:`evaluate_groups`),
+    write the scores, the budget's verdict per group and the PCA panel, and log each group's line.
+
+    Args:
+        loaded: The loaded region.
+        first: Its first section's run.
+        drawn: Population → synthetic haplotypes over the region.
+        seed: Seed of the evaluation.
+        numbers: The scores' JSON (the PCA panel beside it, ``.png``).
+        record: The privacy gate's record, rewritten beside ``vcf`` with ``groups``.
+        vcf: The VCF written.
+        overwrite: Replace existing files.
+    """
+    from vae_genomics.commands.privacy_gate import group_budget, write_record
+    from vae_genomics.common.io import write_json
+    from vae_genomics.report.population_pca import population_pca_figure
+
     scores, real = evaluate_groups(loaded, first, drawn, seed)
-    write_json(numbers, scores, args.overwrite)
+    write_json(numbers, scores, overwrite)
     record["groups"] = group_budget(record, scores)
     write_record(vcf, record)
     figure = population_pca_figure(
         loaded.haplotypes[loaded.train_rows], real, {k: drawn[k] for k in real},
-        numbers.with_suffix(".png"), args.overwrite,
+        numbers.with_suffix(".png"), overwrite,
     )  # fmt: skip
     for name, row in scores.items():
         if "skipped" in row:

@@ -21,6 +21,22 @@ DEFAULT_MAX_MEMORY = 4 * 1024**3
 #: genotypes (two bytes per allele and separator, as 4-byte characters while formatted).
 BYTES_PER_CALL = 32
 
+#: Haplotypes decoded at once when a region is drawn section by section
+#: (:func:`vae_genomics.generate.region.iter_region`): bounds the logits and the LD head's
+#: uniforms held (4,096 × 3,164 sites: 52 MB float32 and 104 MB float64). The draws do not
+#: depend on it (the uniforms are drawn row after row).
+BLOCK_HAPLOTYPES = 4096
+
+#: Bytes held per haplotype and site of a section drawn in blocks of :data:`BLOCK_HAPLOTYPES`:
+#: its int8 calls, kept until the section is written; the rest of the draws is held for one
+#: block at a time (:data:`BYTES_PER_CALL` per haplotype and site of the block).
+STREAMED_BYTES_PER_CALL = 1
+
+#: Bytes held per haplotype of a region drawn section by section, whatever its sites: the codes
+#: of the section being drawn (up to 32 latent dimensions, float64: the mosaic's means, spreads,
+#: noise and their sum).
+STREAMED_BYTES_PER_HAPLOTYPE = 1024
+
 _UNITS = {"": 1, "B": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:I?B)?\s*$", re.IGNORECASE)
 
@@ -58,7 +74,48 @@ def human_bytes(n: float) -> str:
     return f"{n:.1f} TB"  # pragma: no cover
 
 
-def check_sample_memory(n: int, sites: int, limit: int | str | None, what: str) -> int:
+def sample_memory(n: int, sites: int, streamed: bool = False) -> int:
+    """Bytes held by the draws of ``n`` haplotypes over ``sites`` sites (the models and the
+    cohort the command loads come on top).
+
+    Args:
+        n: Haplotypes drawn.
+        sites: Sites of each haplotype (of a region drawn section by section: its largest
+            section's).
+        streamed: Drawn in blocks of :data:`BLOCK_HAPLOTYPES` and written as each section is
+            done (``sample --region``): ``n × (sites ×`` :data:`STREAMED_BYTES_PER_CALL` ``+``
+            :data:`STREAMED_BYTES_PER_HAPLOTYPE` ``)`` plus one block's ``min(n,
+            BLOCK_HAPLOTYPES) × sites ×`` :data:`BYTES_PER_CALL`; otherwise every draw is held:
+            ``n × sites ×`` :data:`BYTES_PER_CALL`.
+
+    Returns:
+        The estimate in bytes.
+    """
+    n, sites = int(n), int(sites)
+    if not streamed:
+        return n * sites * BYTES_PER_CALL
+    each = sites * STREAMED_BYTES_PER_CALL + STREAMED_BYTES_PER_HAPLOTYPE
+    return n * each + min(n, BLOCK_HAPLOTYPES) * sites * BYTES_PER_CALL
+
+
+def largest_sample(sites: int, limit: int, streamed: bool = False) -> int:
+    """The largest even ``n`` whose :func:`sample_memory` is within ``limit`` (at least 2)."""
+    sites = max(1, int(sites))
+    if not streamed:
+        largest = limit // (sites * BYTES_PER_CALL)
+    else:
+        each = sites * STREAMED_BYTES_PER_CALL + STREAMED_BYTES_PER_HAPLOTYPE
+        block = BLOCK_HAPLOTYPES * sites * BYTES_PER_CALL
+        if limit >= sample_memory(BLOCK_HAPLOTYPES, sites, streamed=True):
+            largest = (limit - block) // each
+        else:  # fewer than a block: each haplotype holds its block's share too
+            largest = limit // (each + sites * BYTES_PER_CALL)
+    return max(2, int(largest) // 2 * 2)
+
+
+def check_sample_memory(
+    n: int, sites: int, limit: int | str | None, what: str, streamed: bool = False
+) -> int:
     """Refuse drawing ``n`` haplotypes over ``sites`` sites when the estimate exceeds ``limit``.
 
     Args:
@@ -66,9 +123,10 @@ def check_sample_memory(n: int, sites: int, limit: int | str | None, what: str) 
         sites: Sites of each haplotype.
         limit: Largest estimate in bytes, or a size string (:func:`parse_size`); None: the default.
         what: What is sampled, for the message (e.g. ``run runs/s/r``).
+        streamed: Drawn in blocks and written section by section (:func:`sample_memory`).
 
     Returns:
-        The estimate in bytes (``n × sites ×`` :data:`BYTES_PER_CALL`).
+        The estimate in bytes (:func:`sample_memory`).
 
     Raises:
         DataError: The estimate exceeds the limit (the message gives both and what to do).
@@ -76,9 +134,9 @@ def check_sample_memory(n: int, sites: int, limit: int | str | None, what: str) 
     from vae_genomics.common.errors import DataError
 
     limit = parse_size(limit)
-    estimate = int(n) * int(sites) * BYTES_PER_CALL
+    estimate = sample_memory(n, sites, streamed)
     if estimate > limit:
-        largest = max(2, (limit // max(1, sites * BYTES_PER_CALL)) // 2 * 2)
+        largest = largest_sample(sites, limit, streamed)
         raise DataError(
             f"--n {n}: drawing {n:,} haplotypes × {sites:,} sites of {what} needs about "
             f"{human_bytes(estimate)} of memory, more than the limit of {human_bytes(limit)}. "

@@ -23,6 +23,7 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
+from vae_genomics.common.limits import BLOCK_HAPLOTYPES
 from vae_genomics.generate.context import ContextHead
 from vae_genomics.generate.decoders import context_order, draw_alleles
 from vae_genomics.generate.generators import DEFAULT_GENERATOR
@@ -276,12 +277,6 @@ def decode_region(
     if context_order(decoder) and head is None:
         raise ValueError("the ld decoder needs the region's head: fit_region_head")
     return draw_alleles(logits, decoder, rng, head)
-
-
-#: Haplotypes decoded at once when a region is drawn section by section: bounds the logits and
-#: the LD head's uniforms held (4,096 × 3,164 sites: 52 MB float32 and 104 MB float64). The draws
-#: do not depend on it (the uniforms are drawn row after row).
-BLOCK_HAPLOTYPES = 4096
 
 
 def iter_region(

@@ -72,4 +72,4 @@ def check_region_size(
     what = f"the region of {len(chosen)} section(s) in {runs_dir}"
     if streamed:
         what = f"the largest section of {what} (drawn and written section by section)"
-    return check_sample_memory(n, sites, max_memory, what)
+    return check_sample_memory(n, sites, max_memory, what, streamed=streamed)
