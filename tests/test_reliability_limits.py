@@ -67,16 +67,15 @@ def test_a_region_drawn_section_by_section_is_estimated_per_block():
     from vae_genomics.common.limits import (
         BLOCK_HAPLOTYPES,
         BYTES_PER_CALL,
-        STREAMED_BYTES_PER_CALL,
         STREAMED_BYTES_PER_HAPLOTYPE,
         check_sample_memory,
         largest_sample,
         sample_memory,
     )
 
-    # the closed form: every haplotype's int8 calls and codes, one block's logits and uniforms
+    # the closed form: every haplotype's calls (bits) and codes, one block's logits and uniforms
     n, sites = 100_000, 3_164
-    expected = n * (sites * STREAMED_BYTES_PER_CALL + STREAMED_BYTES_PER_HAPLOTYPE)
+    expected = n * (396 + STREAMED_BYTES_PER_HAPLOTYPE)  # 3,164 bits in 396 bytes
     expected += BLOCK_HAPLOTYPES * sites * BYTES_PER_CALL
     assert sample_memory(n, sites, streamed=True) == expected
     assert sample_memory(n, sites) == n * sites * BYTES_PER_CALL
@@ -85,7 +84,7 @@ def test_a_region_drawn_section_by_section_is_estimated_per_block():
     with pytest.raises(DataError, match="Draw at most 42,420 haplotypes"):
         check_sample_memory(n, sites, None, "a section")
     # under a block, each haplotype holds its share of the block too
-    assert sample_memory(10, sites, streamed=True) == 10 * (sites * 33 + 1024)
+    assert sample_memory(10, sites, streamed=True) == 10 * (396 + 1024 + sites * 32)
     # the N the message offers is the largest that passes, for limits below and above a block
     for limit in (10**6, 10**8, 4 * 2**30):
         for streamed in (False, True):

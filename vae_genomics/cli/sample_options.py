@@ -31,7 +31,7 @@ def sample_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=seed, help="seed of the draws (default: the run's seed)")
     p.add_argument("--max-memory", metavar="SIZE", help="refuse an --n whose memory estimate "
                    "(N × sites × 32 bytes; a region drawn section by section: N × (sites of its "
-                   "largest section + 1 KB) + 4,096 × those sites × 32 bytes) exceeds SIZE, "
+                   "largest section / 8 + 1 KB) + 4,096 × those sites × 32 bytes) exceeds SIZE, "
                    "e.g. 16G (default 4G)")  # fmt: skip
     p.add_argument(
         "--privacy", metavar="BUDGET", default=None, type=privacy_budget,

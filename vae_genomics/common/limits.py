@@ -27,14 +27,10 @@ BYTES_PER_CALL = 32
 #: depend on it (the uniforms are drawn row after row).
 BLOCK_HAPLOTYPES = 4096
 
-#: Bytes held per haplotype and site of a section drawn in blocks of :data:`BLOCK_HAPLOTYPES`:
-#: its int8 calls, kept until the section is written; the rest of the draws is held for one
-#: block at a time (:data:`BYTES_PER_CALL` per haplotype and site of the block).
-STREAMED_BYTES_PER_CALL = 1
-
-#: Bytes held per haplotype of a region drawn section by section, whatever its sites: the codes
-#: of the section being drawn (up to 32 latent dimensions, float64: the mosaic's means, spreads,
-#: noise and their sum).
+#: Bytes held per haplotype of a region drawn section by section besides its calls (one bit per
+#: site of the section, :class:`vae_genomics.data.packed.PackedHaplotypes`, until the section is
+#: written): the codes of the section being drawn (up to 32 latent dimensions, float64: the
+#: mosaic's means, spreads, noise and their sum).
 STREAMED_BYTES_PER_HAPLOTYPE = 1024
 
 _UNITS = {"": 1, "B": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
@@ -83,10 +79,10 @@ def sample_memory(n: int, sites: int, streamed: bool = False) -> int:
         sites: Sites of each haplotype (of a region drawn section by section: its largest
             section's).
         streamed: Drawn in blocks of :data:`BLOCK_HAPLOTYPES` and written as each section is
-            done (``sample --region``): ``n × (sites ×`` :data:`STREAMED_BYTES_PER_CALL` ``+``
-            :data:`STREAMED_BYTES_PER_HAPLOTYPE` ``)`` plus one block's ``min(n,
-            BLOCK_HAPLOTYPES) × sites ×`` :data:`BYTES_PER_CALL`; otherwise every draw is held:
-            ``n × sites ×`` :data:`BYTES_PER_CALL`.
+            done (``sample --region``): ``n × (ceil(sites / 8) +``
+            :data:`STREAMED_BYTES_PER_HAPLOTYPE` ``)`` (the calls as bits, the codes) plus one
+            block's ``min(n, BLOCK_HAPLOTYPES) × sites ×`` :data:`BYTES_PER_CALL`; otherwise
+            every draw is held: ``n × sites ×`` :data:`BYTES_PER_CALL`.
 
     Returns:
         The estimate in bytes.
@@ -94,7 +90,7 @@ def sample_memory(n: int, sites: int, streamed: bool = False) -> int:
     n, sites = int(n), int(sites)
     if not streamed:
         return n * sites * BYTES_PER_CALL
-    each = sites * STREAMED_BYTES_PER_CALL + STREAMED_BYTES_PER_HAPLOTYPE
+    each = -(-sites // 8) + STREAMED_BYTES_PER_HAPLOTYPE
     return n * each + min(n, BLOCK_HAPLOTYPES) * sites * BYTES_PER_CALL
 
 
@@ -104,7 +100,7 @@ def largest_sample(sites: int, limit: int, streamed: bool = False) -> int:
     if not streamed:
         largest = limit // (sites * BYTES_PER_CALL)
     else:
-        each = sites * STREAMED_BYTES_PER_CALL + STREAMED_BYTES_PER_HAPLOTYPE
+        each = -(-sites // 8) + STREAMED_BYTES_PER_HAPLOTYPE
         block = BLOCK_HAPLOTYPES * sites * BYTES_PER_CALL
         if limit >= sample_memory(BLOCK_HAPLOTYPES, sites, streamed=True):
             largest = (limit - block) // each

@@ -21,6 +21,7 @@ import numpy as np
 
 from vae_genomics.common.errors import DataError
 from vae_genomics.common.io import publish
+from vae_genomics.data.packed import PackedHaplotypes, rows_of
 from vae_genomics.data.vcf_values import CONTROL, check_vcf_values
 
 log = logging.getLogger(__name__)
@@ -157,7 +158,7 @@ def _check_site_columns(positions: np.ndarray, ref: Sequence[str], alt: Sequence
         )
 
 
-def _check_block(hap: np.ndarray, n: int, first: int, n_variants: int) -> None:
+def _check_block(hap: np.ndarray | PackedHaplotypes, n: int, first: int, n_variants: int) -> None:
     """Refuse a block of haplotypes that does not fit the sites or holds values other than 0/1.
 
     Raises:
@@ -169,6 +170,8 @@ def _check_block(hap: np.ndarray, n: int, first: int, n_variants: int) -> None:
             f"haplotypes of shape {hap.shape} at variant {first} do not fit {n} haplotypes × "
             f"{n_variants} variants"
         )
+    if isinstance(hap, PackedHaplotypes):
+        return  # bits: 0/1 by construction
     whole = np.issubdtype(hap.dtype, np.integer)  # then the range says it all (and is quick)
     if hap.size and not (
         (hap.min() >= 0 and hap.max() <= 1) if whole else np.isin(hap, (0, 1)).all()
@@ -230,7 +233,7 @@ def _record_chunks(
     step = max(1, _CHUNK_BYTES // (2 * n))
     first = 0
     for block in blocks:
-        hap = np.asarray(block)
+        hap = rows_of(block)  # packed blocks are read a few sites at a time
         _check_block(hap, n, first, len(positions))
         for s in range(0, hap.shape[1], step):
             part = hap[:, s : s + step]

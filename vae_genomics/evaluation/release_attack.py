@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from vae_genomics.common.hamming import as_binary
+from vae_genomics.data.packed import PackedHaplotypes, rows_of
 from vae_genomics.evaluation.attacks import ATTACK_FPR, roc_auc, tpr_at_fpr
 
 __all__ = [
@@ -62,12 +63,13 @@ def prefix_sizes(n: int, first: int = FIRST_PREFIX) -> list[int]:
 
 
 def nearest_by_prefix(
-    released: np.ndarray, real: np.ndarray, sizes: list[int], block: int = BLOCK
+    released: np.ndarray | PackedHaplotypes, real: np.ndarray, sizes: list[int], block: int = BLOCK
 ) -> np.ndarray:
     """Each real haplotype's Hamming distance to its nearest released one, within each prefix.
 
     Args:
-        released: Released haplotypes, shape (N, n_variants), 0/1, in release order.
+        released: Released haplotypes, shape (N, n_variants), 0/1, in release order: an array
+            or a :class:`~vae_genomics.data.packed.PackedHaplotypes` (read a block at a time).
         real: Real haplotypes, shape (n_real, n_variants), 0/1.
         sizes: Increasing prefix sizes, the last N (:func:`prefix_sizes`).
         block: Released haplotypes per block of the distance matrix.
@@ -76,7 +78,7 @@ def nearest_by_prefix(
         Distances (variants), float32, shape (len(sizes), n_real): row p within the first
         ``sizes[p]`` released haplotypes.
     """
-    released = np.asarray(released)
+    released = rows_of(released)  # a packed release is unpacked a block at a time
     real = as_binary(real, "real")
     if released.shape[1] != real.shape[1]:
         raise ValueError(

@@ -24,6 +24,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 
 from vae_genomics.common.limits import BLOCK_HAPLOTYPES
+from vae_genomics.data.packed import PackedHaplotypes
 from vae_genomics.generate.context import ContextHead
 from vae_genomics.generate.decoders import context_order, draw_alleles
 from vae_genomics.generate.generators import DEFAULT_GENERATOR
@@ -289,7 +290,9 @@ def iter_region(
     block: int = BLOCK_HAPLOTYPES,
 ) -> Iterator[np.ndarray]:
     """``n`` synthetic haplotypes over the region, section by section: the k-th item holds the
-    k-th section's kept sites, int8 0/1, shape (n, n_sites_k).
+    k-th section's kept sites, 0/1, shape (n, n_sites_k), one bit per call
+    (:class:`~vae_genomics.data.packed.PackedHaplotypes`: int8 rows or columns by slicing,
+    the whole by ``numpy.asarray``).
 
     Held between sections: each haplotype's current code state (the mosaic's training
     haplotype) and, for an ``ld`` decoder, its last ``K`` alleles, the context of the next
@@ -308,11 +311,14 @@ def iter_region(
     offset = 0
     for k, (run, columns) in enumerate(zip(region.sections, region.columns, strict=True)):
         z, rng = next(codes), np.random.default_rng([seed, 1, k])
-        out = np.empty((n, len(columns)), dtype=np.int8)
+        out = PackedHaplotypes(n, len(columns))  # one bit a call until it is written
         for b in range(0, n, block):
             logits = decode_logits(run.model, z[b : b + block])[:, columns]
-            out[b : b + block] = draw_alleles(
-                logits, decoder, rng, head, offset=offset, context=context[b : b + block]
+            out.set_rows(
+                b,
+                draw_alleles(
+                    logits, decoder, rng, head, offset=offset, context=context[b : b + block]
+                ),
             )
         if order:
             # the last K alleles, copied: a view would keep the whole section's block alive
@@ -332,7 +338,8 @@ def sample_region(
 ) -> np.ndarray:
     """``n`` synthetic haplotypes over the region, int8 0/1, shape (n, n_sites), seeded: the
     sections of :func:`iter_region` side by side."""
-    return np.concatenate(list(iter_region(region, model, n, seed, decoder, head)), axis=1)
+    blocks = iter_region(region, model, n, seed, decoder, head)
+    return np.concatenate([np.asarray(b) for b in blocks], axis=1)
 
 
 def sample_region_groups(
