@@ -142,3 +142,19 @@ def test_parameters_at_the_ends_of_their_ranges_are_accepted() -> None:
     assert make_generator("aggregate:10/temperature:10").source.inflate == 10.0
     assert make_generator("aggregate:0.01/ld:4:10/guard:100").guard == 100.0
     assert make_generator("aggregate/calls").source.inflate == 1.0
+
+
+@pytest.mark.parametrize("spec", ["aggregate:1.5/ld:3:0.7", "aggregate/bernoulli", "gmm/calls"])
+def test_blocks_of_haplotypes_are_the_same_draws_as_all_at_once(model, rng, spec: str) -> None:
+    # sample RUN draws a block at a time into bits: the same seed must give the same haplotypes
+    x = (rng.random((60, 15)) < 0.4).astype(np.int8)
+    gen = make_generator(spec, max_components=3).fit(model, x, seed=0)
+    whole = gen.sample(model, 2500, seed=4)["samples"]
+    blocks = list(gen.iter_samples(model, 2500, seed=4, block=1024))
+    assert [len(b) for b in blocks] == [1024, 1024, 452]
+    np.testing.assert_array_equal(np.concatenate(blocks), whole)
+    with pytest.raises(ValueError, match="multiple of 1024"):
+        next(gen.iter_samples(model, 10, block=1000))
+    guarded = make_generator(f"{spec}/guard", max_components=3).fit(model, x, seed=0)
+    with pytest.raises(ValueError, match="copy guard"):
+        next(guarded.iter_samples(model, 10))

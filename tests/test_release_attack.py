@@ -191,7 +191,7 @@ def test_sample_refuses_a_release_that_copies_with_nothing_written(runs, tmp_pat
 
     loaded = load_run(runs["run"])
     train = loaded.data.matrix.haplotypes[loaded.train_rows]
-    monkeypatch.setattr(sample, "draw_haplotypes", lambda run, n, *a: train[:n])
+    monkeypatch.setattr(sample, "draw_release", lambda run, n, *a: train[:n])
     out = tmp_path / "s.vcf.gz"
     args = ["sample", str(runs["run"]), "--n", "64", "--seed", "1", "--out", str(out)]
     assert cli.main([*args, "--privacy", "loss=1,auc=0.2"]) == 2  # the report's numbers pass
@@ -207,7 +207,7 @@ def test_sample_records_the_release_check_beside_the_vcf(runs, tmp_path, monkeyp
 
     rng = np.random.default_rng(3)
     monkeypatch.setattr(
-        sample, "draw_haplotypes", lambda run, n, *a: _cohort(rng, n, run.data.matrix.n_variants)
+        sample, "draw_release", lambda run, n, *a: _cohort(rng, n, run.data.matrix.n_variants)
     )
     out = tmp_path / "ok.vcf.gz"
     args = ["sample", str(runs["run"]), "--n", "40", "--out", str(out), "--privacy", "loss=1,auc=1"]

@@ -44,7 +44,11 @@ def test_a_huge_n_is_refused_at_once_with_its_memory_estimate(runs, tmp_path, ca
     out = str(tmp_path / "x.vcf.gz")
     assert cli.main(["sample", str(runs["run"]), "--n", "10000000", "--out", out]) == 2
     assert "10,000,000 haplotypes × 50 sites" in caplog.text and "--max-memory" in caplog.text
-    assert "14.9 GB" in caplog.text and "4.0 GB" in caplog.text
+    # the default generator draws a block at a time: 10^7 × (7 bytes of bits + 1 KB of codes)
+    assert "(drawn in blocks) needs about 9.6 GB" in caplog.text and "4.0 GB" in caplog.text
+    caplog.clear()
+    prior = ["sample", str(runs["run"]), "--n", "10000000", "--sampler", "prior", "--out", out]
+    assert cli.main(prior) == 2 and "14.9 GB" in caplog.text  # held whole: 32 bytes a call
     caplog.clear()
     region = ["sample", "--runs", str(runs["runs"]), "--n", "10000000", "--out", out]
     # a region streams: its largest section (70 of its 120 sites) is what is held
@@ -101,6 +105,32 @@ def test_a_region_sampled_from_the_cli_estimates_its_memory_once(runs, tmp_path,
     assert cli.main([*region, "--privacy", "off", "--no-report"]) == 0 and out.is_file()
     # once before TensorFlow starts (the CLI), not again in run_region
     assert caplog.text.count("drawing 4 haplotypes × 70 sites") == 1, caplog.text
+
+
+def test_a_run_sampled_in_blocks_writes_the_draws_of_the_api(runs, tmp_path, caplog):
+    from cyvcf2 import VCF
+
+    from vae_genomics.commands.sample import draw_haplotypes, draw_release
+    from vae_genomics.data.packed import PackedHaplotypes
+
+    caplog.set_level("INFO")
+    run = _load(runs["run"])
+    expected = draw_haplotypes(run, 40, seed=3)
+    packed = draw_release(run, 40, seed=3)
+    assert isinstance(packed, PackedHaplotypes)
+    np.testing.assert_array_equal(np.asarray(packed), expected)
+    out = tmp_path / "s.vcf.gz"
+    args = ["sample", str(runs["run"]), "--n", "40", "--seed", "3", "--privacy", "off"]
+    assert cli.main([*args, "--out", str(out)]) == 0
+    gts = np.array([r.genotype.array()[:, :2] for r in VCF(str(out))])  # (sites, samples, 2)
+    np.testing.assert_array_equal(gts.reshape(len(gts), -1).T, expected)
+    assert "× 50 sites of run" in caplog.text and "(drawn in blocks)" in caplog.text
+    # prior and gmm hold every draw: estimated as before, and drawn as an array
+    caplog.clear()
+    prior = tmp_path / "p.vcf.gz"
+    assert cli.main([*args, "--sampler", "prior", "--out", str(prior)]) == 0
+    assert "(drawn in blocks)" not in caplog.text and "about 62.5 KB" in caplog.text
+    assert isinstance(draw_release(run, 4, "prior", seed=3), np.ndarray)
 
 
 # --- run files checked from their headers --------------------------------------------------------

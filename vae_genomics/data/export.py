@@ -94,8 +94,9 @@ def write_haplotype_vcf(
     Args:
         path: Output file (``.vcf.gz``); written to a temporary name and renamed when complete.
             ``-`` writes uncompressed VCF text to standard output instead (no index).
-        haplotypes: Shape (n, n_variants), values 0 (REF) / 1 (ALT); n even (module docstring);
-            or an iterable of blocks (n, n_sites_b) of consecutive sites (with ``n_haplotypes``).
+        haplotypes: Shape (n, n_variants), values 0 (REF) / 1 (ALT); n even (module docstring):
+            an array or a :class:`~vae_genomics.data.packed.PackedHaplotypes`; or an iterable of
+            blocks (n, n_sites_b) of consecutive sites (with ``n_haplotypes``).
         contig: Contig of every record.
         positions: 1-based positions, increasing, shape (n_variants,).
         ref: REF allele per variant.
@@ -119,7 +120,7 @@ def write_haplotype_vcf(
             VCF (a tab or line break would add columns or lines), named with ``source``.
     """
     positions = np.asarray(positions, dtype=np.int64)
-    if isinstance(haplotypes, np.ndarray):
+    if isinstance(haplotypes, np.ndarray | PackedHaplotypes):
         n, blocks = haplotypes.shape[0], [haplotypes]
     elif n_haplotypes is None:
         raise ValueError("blocks of haplotypes need their number (n_haplotypes)")

@@ -41,12 +41,14 @@ chosen by measurement (experiments/notebook/generators.md, "Generators").
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
 from scipy.special import expit
 
+from vae_genomics.common.limits import BLOCK_HAPLOTYPES
 from vae_genomics.generate import DEFAULT_GENERATOR
 from vae_genomics.generate.context import ContextHead
 from vae_genomics.generate.decoders import (
@@ -259,6 +261,30 @@ class Generator:
             "probabilities": probabilities,
             "samples": samples,
         }
+
+    def iter_samples(
+        self, model: HaplotypeVAE, n: int, seed: Seed = 0, block: int = BLOCK_HAPLOTYPES
+    ) -> Iterator[np.ndarray]:
+        """The ``samples`` of :meth:`sample` with the same ``seed``, ``block`` haplotypes at a time
+        (int8 0/1, shape (≤ block, n_variants) each, in order): the codes are drawn first, as
+        there, then each block's logits and alleles, whose uniforms are drawn row after row, so
+        only a block's logits and uniforms are held. ``block`` must be a multiple of the decoder's
+        batch (1,024), so that the logits are computed in the same batches.
+
+        Raises:
+            ValueError: A generator with a copy guard (it chooses among all candidates at once),
+                or a block that is not a multiple of 1,024.
+        """
+        if self.guard is not None:
+            raise ValueError("a copy guard chooses among all its candidates: use sample()")
+        if block % 1024:
+            raise ValueError(f"block must be a multiple of 1024, got {block}")
+        rng = np.random.default_rng(seed)
+        z = self.source.codes(n, rng)
+        for start in range(0, n, block):
+            logits = decode_logits(model, z[start : start + block], 1024)
+            probabilities = expit(logits).astype(np.float32)
+            yield draw_alleles(logits, self.decoder, rng, self.head, probabilities)
 
 
 #: Candidates per kept haplotype of the copy guard (``guard`` without a factor).

@@ -34,8 +34,18 @@ def recorded_sites(run_dir: Path) -> int:
         raise damaged(path, "no resolved section with its sites") from None
 
 
-def check_run_size(run_dir: str | Path, n: int, max_memory: int | str | None) -> int:
+def check_run_size(
+    run_dir: str | Path, n: int, max_memory: int | str | None, streamed: bool = False
+) -> int:
     """Refuse ``sample RUN --n n`` when its memory estimate exceeds ``max_memory``.
+
+    Args:
+        run_dir: The run (or its section's directory).
+        n: Haplotypes to draw.
+        max_memory: Largest estimate (bytes or a size string; None: the default).
+        streamed: Drawn a block of haplotypes at a time into bits
+            (``commands.sample.draw_release``), estimated as a region's section; otherwise every
+            draw is held.
 
     Returns:
         The estimate in bytes.
@@ -44,7 +54,8 @@ def check_run_size(run_dir: str | Path, n: int, max_memory: int | str | None) ->
         DataError: Too large (the estimate and the limit named).
     """
     run = resolve_run_dir(run_dir)
-    return check_sample_memory(n, recorded_sites(run), max_memory, f"run {run}")
+    what = f"run {run}" + (" (drawn in blocks)" if streamed else "")
+    return check_sample_memory(n, recorded_sites(run), max_memory, what, streamed=streamed)
 
 
 def check_region_size(
