@@ -11,7 +11,7 @@ from vcf_factory import structured_haplotypes, vcf_text, write_vcf
 from vae_genomics import cli
 from vae_genomics.data.matrix import HaplotypeMatrix
 from vae_genomics.run.stored import HAPLOTYPES_FILE, data_changes, data_fingerprint
-from vae_genomics.train.fit import BLOW_UP_FACTOR, blow_up
+from vae_genomics.train.checks import BLOW_UP_FACTOR, blow_up
 
 SECTION = "1_100-5000"
 

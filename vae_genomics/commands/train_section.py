@@ -49,7 +49,8 @@ from vae_genomics.run.stored import (
     write_gmm,
 )
 from vae_genomics.train.callbacks import DivergenceGuard
-from vae_genomics.train.fit import blow_up, check_cohort_size, fit_vae, split_haplotypes
+from vae_genomics.train.checks import blow_up, check_cohort_size
+from vae_genomics.train.fit import fit_vae, split_haplotypes
 
 log = logging.getLogger(__name__)
 
