@@ -228,6 +228,31 @@ def test_the_draw_does_not_depend_on_the_haplotypes_decoded_at_once(region_runs,
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("decoder", ["ld:4:0.7", "bernoulli"])
+def test_a_region_decoded_whole_in_blocks_of_bits_is_the_same_draw(region_runs, decoder):
+    # --populations decodes each group over the whole region a block of haplotypes at a time
+    from vae_genomics.generate.region import decode_region
+    from vae_genomics.generate.region_groups import decode_region_blocks, sample_region_groups
+
+    region = load_region(region_runs["runs"], names=SECTIONS)
+    model = fit_region_model(region, "mosaic")
+    head = fit_region_head(region, decoder, seed=0)
+    codes = model.sample(40, np.random.default_rng(5))
+    whole = decode_region(region, codes, np.random.default_rng(6), decoder, head)
+    for block in (6, None):
+        packed = decode_region_blocks(region, codes, np.random.default_rng(6), decoder, head, block)
+        assert packed.nbytes == 40 * ((whole.shape[1] + 7) // 8)
+        np.testing.assert_array_equal(np.asarray(packed), whole)
+    half = len(region.train_rows) // 2
+    groups = {"a": np.arange(half), "b": np.arange(half, len(region.train_rows))}
+    counts = {"a": 10, "b": 6}
+    arrays = sample_region_groups(region, groups, counts, 3, decoder)
+    bits = sample_region_groups(region, groups, counts, 3, decoder, packed=True)
+    for name in counts:
+        np.testing.assert_array_equal(np.asarray(bits[name]), arrays[name])
+
+
+@pytest.mark.slow
 def test_ld_head_spans_the_region_and_its_context_crosses_boundaries(region_runs):
     region = load_region(region_runs["runs"], names=SECTIONS)
     n_sites = region.haplotypes.shape[1]

@@ -87,15 +87,24 @@ def test_a_region_drawn_section_by_section_is_estimated_per_block():
     assert check_sample_memory(n, sites, None, "a region", streamed=True) == expected
     with pytest.raises(DataError, match="Draw at most 42,420 haplotypes"):
         check_sample_memory(n, sites, None, "a section")
+    # a whole region decoded in blocks (--populations): every site as bits, every section's codes
+    from vae_genomics.common.limits import CODE_BYTES_PER_SECTION, region_block
+
+    whole_region = sample_memory(n, 40_160, streamed=True, held_sections=36)
+    block = region_block(40_160)
+    assert block == 2**27 // (32 * 40_160) == 104
+    each = 5_020 + STREAMED_BYTES_PER_HAPLOTYPE + 35 * CODE_BYTES_PER_SECTION
+    assert whole_region == n * each + block * 40_160 * BYTES_PER_CALL
+    assert region_block(10) == BLOCK_HAPLOTYPES and region_block(10**7) == 64
     # under a block, each haplotype holds its share of the block too
     assert sample_memory(10, sites, streamed=True) == 10 * (396 + 1024 + sites * 32)
     # the N the message offers is the largest that passes, for limits below and above a block
     for limit in (10**6, 10**8, 4 * 2**30):
-        for streamed in (False, True):
-            k = largest_sample(sites, limit, streamed)
-            assert k % 2 == 0 and sample_memory(k, sites, streamed) <= limit
-            assert sample_memory(k + 2, sites, streamed) > limit
-            check_sample_memory(k, sites, limit, "x", streamed=streamed)
+        for streamed, held in ((False, 1), (True, 1), (True, 36)):
+            k = largest_sample(sites, limit, streamed, held)
+            assert k % 2 == 0 and sample_memory(k, sites, streamed, held) <= limit
+            assert sample_memory(k + 2, sites, streamed, held) > limit
+            check_sample_memory(k, sites, limit, "x", streamed, held)
 
 
 def test_a_region_sampled_from_the_cli_estimates_its_memory_once(runs, tmp_path, caplog):

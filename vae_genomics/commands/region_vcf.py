@@ -13,12 +13,13 @@ from typing import Any
 import numpy as np
 
 from vae_genomics.data.export import check_haplotype_count, sites_header, write_synthetic_vcf
+from vae_genomics.data.packed import PackedHaplotypes
 from vae_genomics.run.region import LoadedRegion
 
 
 def write_region_vcf(
     region: LoadedRegion,
-    haplotypes: np.ndarray | Iterable[np.ndarray],
+    haplotypes: np.ndarray | PackedHaplotypes | Iterable[np.ndarray],
     out: str | Path,
     note: str = "",
     command: str = "",
@@ -31,11 +32,13 @@ def write_region_vcf(
     Haplotypes 2i and 2i + 1 are the two haplotypes of synthetic sample i
     (:func:`vae_genomics.data.export.write_haplotype_vcf`); ``note`` is appended to the
     ``##vae_genomics_region`` header line and ``command`` to ``##source``; ``sample_names``
-    replaces ``syn0001, ...`` (one per pair of rows). ``haplotypes`` is an array (n, n_sites)
-    or the sections' blocks as they are drawn (:func:`~vae_genomics.generate.region.iter_region`,
-    with ``n_haplotypes``): then the VCF is written as they come.
+    replaces ``syn0001, ...`` (one per pair of rows). ``haplotypes`` is an array (n, n_sites),
+    a :class:`~vae_genomics.data.packed.PackedHaplotypes` of that shape, or the sections'
+    blocks as they are drawn (:func:`~vae_genomics.generate.region.iter_region`, with
+    ``n_haplotypes``): then the VCF is written as they come.
     """
-    n = len(haplotypes) if isinstance(haplotypes, np.ndarray) else n_haplotypes
+    whole = isinstance(haplotypes, np.ndarray | PackedHaplotypes)
+    n = len(haplotypes) if whole else n_haplotypes
     if n is None:
         raise ValueError("blocks of haplotypes need their number (n_haplotypes)")
     check_haplotype_count(n)

@@ -24,6 +24,7 @@ from vae_genomics.config.budget import PrivacyBudget
 from vae_genomics.evaluation.budget import check_release, describe_release
 
 if TYPE_CHECKING:
+    from vae_genomics.data.packed import PackedHaplotypes
     from vae_genomics.run.load import LoadedRun
     from vae_genomics.run.region import LoadedRegion
 
@@ -157,10 +158,14 @@ class RegionReleaseCheck:
 
 
 def region_release_gate(
-    region: LoadedRegion, haplotypes: np.ndarray, record: dict[str, Any], what: str
+    region: LoadedRegion,
+    haplotypes: np.ndarray | PackedHaplotypes,
+    record: dict[str, Any],
+    what: str,
 ) -> dict[str, Any]:
     """:class:`RegionReleaseCheck` over a region's haplotypes drawn whole (``--populations``,
-    ``--admixed``), shape (N, n_sites); nothing is checked with the budget off.
+    ``--admixed``), shape (N, n_sites), an array or bits (read a section at a time); nothing is
+    checked with the budget off.
 
     Returns:
         ``record``, with ``release``.

@@ -176,7 +176,8 @@ def run_admixed(args: argparse.Namespace) -> None:
     from vae_genomics.commands.sample_region_populations import region_groups
     from vae_genomics.common.io import atomic_write_text, check_output_path, write_json
     from vae_genomics.data.export import check_haplotype_count
-    from vae_genomics.generate.region import DEFAULT_DECODER, sample_region_groups
+    from vae_genomics.generate.region import DEFAULT_DECODER
+    from vae_genomics.generate.region_groups import sample_region_groups
     from vae_genomics.run.directory import run_inputs
     from vae_genomics.run.limits import check_region_size
     from vae_genomics.run.region import load_region

@@ -97,7 +97,9 @@ def run_region_populations(args: argparse.Namespace) -> None:
     )
     from vae_genomics.commands.sample_region_options import group_switch_sites
     from vae_genomics.common.io import atomic_write_text, check_output_path
-    from vae_genomics.generate.region import DEFAULT_DECODER, sample_region_groups
+    from vae_genomics.data.packed import PackedHaplotypes
+    from vae_genomics.generate.region import DEFAULT_DECODER
+    from vae_genomics.generate.region_groups import sample_region_groups
     from vae_genomics.run.directory import run_inputs
     from vae_genomics.run.limits import check_region_size
     from vae_genomics.run.region import load_region
@@ -113,7 +115,7 @@ def run_region_populations(args: argparse.Namespace) -> None:
     counts = parse_counts(args.populations, "individuals" if args.individuals else "haplotypes")
     switch_sites = group_switch_sites(args.switch_sites)
     total = sum(counts.values()) * (2 if args.individuals else 1)
-    check_region_size(runs_dir, args.sections, args.region, total, args.max_memory)
+    check_region_size(runs_dir, args.sections, args.region, total, args.max_memory, in_blocks=True)
     start_tensorflow(args)
     loaded = load_region(runs_dir, args.sections, args.region)
     record = gate(
@@ -133,15 +135,13 @@ def run_region_populations(args: argparse.Namespace) -> None:
     decoder = args.decoder or DEFAULT_DECODER
     drawn = sample_region_groups(
         loaded, region_groups(loaded, first, groups), haplotypes, seed, decoder, args.neighbours,
-        switch_sites,
+        switch_sites, packed=True,  # a block of haplotypes at a time, held as bits
     )  # fmt: skip
     asked = "|".join(f"{name}:{count}" for name, count in haplotypes.items())
-    region_release_gate(
-        loaded, np.concatenate(list(drawn.values())), record,
-        f"populations of region {loaded.name}",
-    )  # fmt: skip
+    every = PackedHaplotypes.concatenate(list(drawn.values()))
+    region_release_gate(loaded, every, record, f"populations of region {loaded.name}")
     vcf = write_region_vcf(
-        loaded, np.concatenate(list(drawn.values())), out,
+        loaded, every, out,
         f",joint=mosaic,decoder={decoder},seed={seed},switch_sites={switch_sites},"
         f"populations={asked}",
         " ".join(["vae-genomics", *args.argv]), args.overwrite, sample_names(drawn),
@@ -182,6 +182,7 @@ def _report_groups(
     from vae_genomics.common.io import write_json
     from vae_genomics.report.population_pca import population_pca_figure
 
+    drawn = {name: np.asarray(x) for name, x in drawn.items()}  # scored as arrays
     scores, real = evaluate_groups(loaded, first, drawn, seed)
     write_json(numbers, scores, overwrite)
     record["groups"] = group_budget(record, scores)

@@ -33,6 +33,23 @@ BLOCK_HAPLOTYPES = 4096
 #: mosaic's means, spreads, noise and their sum).
 STREAMED_BYTES_PER_HAPLOTYPE = 1024
 
+#: Bytes per haplotype of each further section whose codes are held while a whole region is
+#: decoded in blocks (``sample --region --populations``): up to 32 latent dimensions, float64.
+CODE_BYTES_PER_SECTION = 256
+
+#: Largest bytes of one block's draws when a whole region is decoded a block of haplotypes at a
+#: time (:func:`region_block`): its logits, uniforms and calls, :data:`BYTES_PER_CALL` a site.
+REGION_BLOCK_BYTES = 2**27
+
+
+def region_block(n_sites: int) -> int:
+    """Haplotypes per block when a whole region of ``n_sites`` sites is decoded in blocks
+    (:func:`vae_genomics.generate.region.decode_region_blocks`): within
+    :data:`REGION_BLOCK_BYTES`, at least 64, at most :data:`BLOCK_HAPLOTYPES`."""
+    rows = REGION_BLOCK_BYTES // (BYTES_PER_CALL * max(1, int(n_sites)))
+    return int(max(64, min(BLOCK_HAPLOTYPES, rows)))
+
+
 _UNITS = {"": 1, "B": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:I?B)?\s*$", re.IGNORECASE)
 
@@ -70,19 +87,31 @@ def human_bytes(n: float) -> str:
     return f"{n:.1f} TB"  # pragma: no cover
 
 
-def sample_memory(n: int, sites: int, streamed: bool = False) -> int:
+def _streamed(sites: int, held_sections: int) -> tuple[int, int]:
+    """Bytes per haplotype and haplotypes per block of draws made in blocks into bits."""
+    each = -(-sites // 8) + STREAMED_BYTES_PER_HAPLOTYPE
+    each += CODE_BYTES_PER_SECTION * (max(1, held_sections) - 1)
+    block = BLOCK_HAPLOTYPES if held_sections <= 1 else region_block(sites)
+    return each, block
+
+
+def sample_memory(n: int, sites: int, streamed: bool = False, held_sections: int = 1) -> int:
     """Bytes held by the draws of ``n`` haplotypes over ``sites`` sites (the models and the
     cohort the command loads come on top).
 
     Args:
         n: Haplotypes drawn.
-        sites: Sites of each haplotype (of a region drawn section by section: its largest
-            section's).
-        streamed: Drawn in blocks of :data:`BLOCK_HAPLOTYPES` and written as each section is
-            done (``sample --region``): ``n × (ceil(sites / 8) +``
-            :data:`STREAMED_BYTES_PER_HAPLOTYPE` ``)`` (the calls as bits, the codes) plus one
-            block's ``min(n, BLOCK_HAPLOTYPES) × sites ×`` :data:`BYTES_PER_CALL`; otherwise
-            every draw is held: ``n × sites ×`` :data:`BYTES_PER_CALL`.
+        sites: Sites of each haplotype drawn at once (of a region drawn section by section: its
+            largest section's).
+        streamed: Drawn in blocks into bits (:class:`vae_genomics.data.packed.PackedHaplotypes`)
+            and written afterwards: ``n × (ceil(sites / 8) +``
+            :data:`STREAMED_BYTES_PER_HAPLOTYPE` ``+`` :data:`CODE_BYTES_PER_SECTION` ``×
+            (held_sections - 1))`` (the calls as bits, the codes) plus one block's ``min(n,
+            block) × sites ×`` :data:`BYTES_PER_CALL`, the block :data:`BLOCK_HAPLOTYPES` for one
+            section (``sample RUN``, ``sample --region``) and :func:`region_block` for a whole
+            region (``--populations``); otherwise every draw is held: ``n × sites ×``
+            :data:`BYTES_PER_CALL`.
+        held_sections: Sections whose codes are held at once (a whole region's).
 
     Returns:
         The estimate in bytes.
@@ -90,27 +119,31 @@ def sample_memory(n: int, sites: int, streamed: bool = False) -> int:
     n, sites = int(n), int(sites)
     if not streamed:
         return n * sites * BYTES_PER_CALL
-    each = -(-sites // 8) + STREAMED_BYTES_PER_HAPLOTYPE
-    return n * each + min(n, BLOCK_HAPLOTYPES) * sites * BYTES_PER_CALL
+    each, block = _streamed(sites, held_sections)
+    return n * each + min(n, block) * sites * BYTES_PER_CALL
 
 
-def largest_sample(sites: int, limit: int, streamed: bool = False) -> int:
+def largest_sample(sites: int, limit: int, streamed: bool = False, held_sections: int = 1) -> int:
     """The largest even ``n`` whose :func:`sample_memory` is within ``limit`` (at least 2)."""
     sites = max(1, int(sites))
     if not streamed:
         largest = limit // (sites * BYTES_PER_CALL)
     else:
-        each = -(-sites // 8) + STREAMED_BYTES_PER_HAPLOTYPE
-        block = BLOCK_HAPLOTYPES * sites * BYTES_PER_CALL
-        if limit >= sample_memory(BLOCK_HAPLOTYPES, sites, streamed=True):
-            largest = (limit - block) // each
+        each, block = _streamed(sites, held_sections)
+        if limit >= sample_memory(block, sites, True, held_sections):
+            largest = (limit - block * sites * BYTES_PER_CALL) // each
         else:  # fewer than a block: each haplotype holds its block's share too
             largest = limit // (each + sites * BYTES_PER_CALL)
     return max(2, int(largest) // 2 * 2)
 
 
 def check_sample_memory(
-    n: int, sites: int, limit: int | str | None, what: str, streamed: bool = False
+    n: int,
+    sites: int,
+    limit: int | str | None,
+    what: str,
+    streamed: bool = False,
+    held_sections: int = 1,
 ) -> int:
     """Refuse drawing ``n`` haplotypes over ``sites`` sites when the estimate exceeds ``limit``.
 
@@ -119,7 +152,8 @@ def check_sample_memory(
         sites: Sites of each haplotype.
         limit: Largest estimate in bytes, or a size string (:func:`parse_size`); None: the default.
         what: What is sampled, for the message (e.g. ``run runs/s/r``).
-        streamed: Drawn in blocks and written section by section (:func:`sample_memory`).
+        streamed: Drawn in blocks into bits (:func:`sample_memory`).
+        held_sections: Sections whose codes are held at once (:func:`sample_memory`).
 
     Returns:
         The estimate in bytes (:func:`sample_memory`).
@@ -130,9 +164,9 @@ def check_sample_memory(
     from vae_genomics.common.errors import DataError
 
     limit = parse_size(limit)
-    estimate = sample_memory(n, sites, streamed)
+    estimate = sample_memory(n, sites, streamed, held_sections)
     if estimate > limit:
-        largest = largest_sample(sites, limit, streamed)
+        largest = largest_sample(sites, limit, streamed, held_sections)
         raise DataError(
             f"--n {n}: drawing {n:,} haplotypes × {sites:,} sites of {what} needs about "
             f"{human_bytes(estimate)} of memory, more than the limit of {human_bytes(limit)}. "

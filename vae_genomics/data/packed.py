@@ -31,6 +31,20 @@ class PackedHaplotypes:
         self.ndim = 2
         self.bits = np.zeros((self.shape[0], (self.shape[1] + 7) // 8), dtype=np.uint8)
 
+    @classmethod
+    def concatenate(cls, parts: list[PackedHaplotypes]) -> PackedHaplotypes:
+        """The rows of ``parts`` one after the other (each row is packed on its own, so their
+        bits are joined as they are).
+
+        Raises:
+            ValueError: No parts, or parts of different numbers of sites.
+        """
+        if not parts or len({p.shape[1] for p in parts}) != 1:
+            raise ValueError("concatenate needs packed haplotypes of one number of sites")
+        out = cls(sum(len(p) for p in parts), parts[0].shape[1])
+        out.bits = np.concatenate([p.bits for p in parts])
+        return out
+
     def __len__(self) -> int:
         return self.shape[0]
 

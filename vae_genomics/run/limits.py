@@ -65,11 +65,15 @@ def check_region_size(
     n: int,
     max_memory: int | str | None,
     streamed: bool = False,
+    in_blocks: bool = False,
 ) -> int:
     """Refuse sampling ``n`` haplotypes of a region when its memory estimate exceeds the limit.
 
-    The region's sites are those of its sections (an upper bound when cropped to a range); a
-    region drawn and written section by section (``streamed``) holds its largest section only.
+    The region's sites are those of its sections (an upper bound when cropped to a range). A
+    region drawn and written section by section (``streamed``, ``sample --region``) holds its
+    largest section only, as bits; one decoded whole a block of haplotypes at a time
+    (``in_blocks``, ``--populations``) holds every site as bits and every section's codes; else
+    every draw is held.
 
     Raises:
         DataError: Too large. RunError: The sections cannot be found (as :func:`load_region`).
@@ -83,4 +87,8 @@ def check_region_size(
     what = f"the region of {len(chosen)} section(s) in {runs_dir}"
     if streamed:
         what = f"the largest section of {what} (drawn and written section by section)"
-    return check_sample_memory(n, sites, max_memory, what, streamed=streamed)
+        return check_sample_memory(n, sites, max_memory, what, streamed=True)
+    if in_blocks:
+        what = f"{what} (decoded in blocks)"
+        return check_sample_memory(n, sites, max_memory, what, True, held_sections=len(chosen))
+    return check_sample_memory(n, sites, max_memory, what)

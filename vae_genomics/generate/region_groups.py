@@ -1,0 +1,104 @@
+"""A region's haplotypes decoded whole, a block of haplotypes at a time, and per group of
+training haplotypes (``sample --region --populations`` and ``--admixed``): each group's own
+mosaic, decoded with the region's LD head."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vae_genomics.common.limits import region_block
+from vae_genomics.data.packed import PackedHaplotypes
+from vae_genomics.generate.context import ContextHead
+from vae_genomics.generate.decoders import context_order, draw_alleles
+from vae_genomics.generate.region import (
+    DEFAULT_DECODER,
+    boundary_alleles,
+    decode_region,
+    fit_region_head,
+    region_logits,
+    training_posteriors,
+)
+from vae_genomics.run.region import LoadedRegion
+
+
+def decode_region_blocks(
+    region: LoadedRegion,
+    codes: list[np.ndarray],
+    rng: np.random.Generator,
+    decoder: str = DEFAULT_DECODER,
+    head: ContextHead | None = None,
+    block: int | None = None,
+) -> PackedHaplotypes:
+    """:func:`decode_region`'s haplotypes, the same draws, decoded ``block`` haplotypes at a time
+    over every site and held as bits: the uniforms of every decoder rule are drawn row after
+    row, so the blocks consume ``rng`` as the whole does.
+
+    Args:
+        region: The loaded region.
+        codes: K arrays of codes, the k-th of shape (n, L_k).
+        rng: Generator of the site draws.
+        decoder: Decoder rule.
+        head: The region's head, for the ``ld`` rule.
+        block: Haplotypes per block (default
+            :func:`~vae_genomics.common.limits.region_block` of the region's sites).
+
+    Returns:
+        Haplotypes, shape (n, n_sites), one bit per call.
+    """
+    if context_order(decoder) and head is None:
+        raise ValueError("the ld decoder needs the region's head: fit_region_head")
+    n, n_sites = len(codes[0]), sum(len(c) for c in region.columns)
+    block = region_block(n_sites) if block is None else block
+    out = PackedHaplotypes(n, n_sites)
+    for start in range(0, n, block):
+        logits = region_logits(region, [c[start : start + block] for c in codes])
+        out.set_rows(start, draw_alleles(logits, decoder, rng, head))
+    return out
+
+
+def sample_region_groups(
+    region: LoadedRegion,
+    groups: dict[str, np.ndarray],
+    counts: dict[str, int],
+    seed: int = 0,
+    decoder: str = DEFAULT_DECODER,
+    neighbours: int | None = None,
+    switch_sites: int | None = None,
+    packed: bool = False,
+) -> dict[str, np.ndarray] | dict[str, PackedHaplotypes]:
+    """Region haplotypes per group (population): each group's own ``mosaic`` — templates and
+    switches among its training haplotypes only — decoded with the region's LD head (fitted on
+    every training haplotype).
+
+    Args:
+        region: The loaded region.
+        groups: Group → positions in the region's training rows (``region.train_rows`` order).
+        counts: Group → haplotypes to draw (even).
+        seed: Seed of the draws (each group's stream from the seed and its position).
+        decoder: Decoder rule.
+        neighbours: Candidates of each switch (None: scaled to the group's size).
+        switch_sites: Each switch goes to the candidates nearest in the alleles of the last
+            ``switch_sites`` sites before the boundary (:func:`boundary_alleles`); None or 0: in
+            the latent space of the section before.
+        packed: Decode a block of haplotypes at a time and hold them as bits
+            (:func:`decode_region_blocks`, the same draws) instead of int8 arrays.
+
+    Returns:
+        Group → haplotypes, 0/1, shape (counts[group], n_sites), in the order of ``counts``: int8
+        arrays, or :class:`~vae_genomics.data.packed.PackedHaplotypes` with ``packed``.
+    """
+    from vae_genomics.generate.mosaic import MosaicPosterior
+
+    means, stds = training_posteriors(region)
+    alleles = boundary_alleles(region, switch_sites) if switch_sites else None
+    head = fit_region_head(region, decoder, seed=region.seed)
+    drawn = {}
+    for i, (name, count) in enumerate(counts.items()):
+        rows = np.asarray(groups[name])
+        model = MosaicPosterior(neighbours, seed=region.seed)
+        switch_on = None if alleles is None else [a[rows] for a in alleles]
+        model.fit([m[rows] for m in means], [s[rows] for s in stds], switch_on=switch_on)
+        rng = np.random.default_rng([seed, i])
+        decode = decode_region_blocks if packed else decode_region
+        drawn[name] = decode(region, model.sample(count, rng), rng, decoder, head)
+    return drawn
