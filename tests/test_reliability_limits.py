@@ -92,7 +92,7 @@ def test_a_region_drawn_section_by_section_is_estimated_per_block():
 
     whole_region = sample_memory(n, 40_160, streamed=True, held_sections=36)
     block = region_block(40_160)
-    assert block == 2**27 // (32 * 40_160) == 104
+    assert block == 2**28 // (32 * 40_160) == 208
     each = 5_020 + STREAMED_BYTES_PER_HAPLOTYPE + 35 * CODE_BYTES_PER_SECTION
     assert whole_region == n * each + block * 40_160 * BYTES_PER_CALL
     assert region_block(10) == BLOCK_HAPLOTYPES and region_block(10**7) == 64

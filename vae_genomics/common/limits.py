@@ -39,7 +39,7 @@ CODE_BYTES_PER_SECTION = 256
 
 #: Largest bytes of one block's draws when a whole region is decoded a block of haplotypes at a
 #: time (:func:`region_block`): its logits, uniforms and calls, :data:`BYTES_PER_CALL` a site.
-REGION_BLOCK_BYTES = 2**27
+REGION_BLOCK_BYTES = 2**28
 
 
 def region_block(n_sites: int) -> int:
