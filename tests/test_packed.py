@@ -44,3 +44,18 @@ def test_bad_blocks_are_refused_with_what_does_not_fit():
         packed[::2]
     with pytest.raises(TypeError, match="row slice"):
         packed[0]
+
+
+def test_packed_parts_join_row_after_row():
+    rng = np.random.default_rng(1)
+    a, b = rng.integers(0, 2, (5, 13), dtype=np.int8), rng.integers(0, 2, (3, 13), dtype=np.int8)
+    parts = []
+    for calls in (a, b):
+        part = PackedHaplotypes(len(calls), 13)
+        part.set_rows(0, calls)
+        parts.append(part)
+    joined = PackedHaplotypes.concatenate(parts)
+    assert joined.shape == (8, 13)
+    np.testing.assert_array_equal(np.asarray(joined), np.concatenate([a, b]))
+    with pytest.raises(ValueError, match="one number of sites"):
+        PackedHaplotypes.concatenate([parts[0], PackedHaplotypes(2, 12)])

@@ -158,7 +158,7 @@ def run_region_populations(args: argparse.Namespace) -> None:
 def _report_groups(
     loaded: Any,
     first: Any,
-    drawn: dict[str, np.ndarray],
+    drawn: dict[str, Any],
     seed: int,
     numbers: Path,
     record: dict[str, Any],
@@ -171,7 +171,7 @@ def _report_groups(
     Args:
         loaded: The loaded region.
         first: Its first section's run.
-        drawn: Population → synthetic haplotypes over the region.
+        drawn: Population → synthetic haplotypes over the region (arrays, or bits unpacked here).
         seed: Seed of the evaluation.
         numbers: The scores' JSON (the PCA panel beside it, ``.png``).
         record: The privacy gate's record, rewritten beside ``vcf`` with ``groups``.

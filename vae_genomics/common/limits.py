@@ -44,7 +44,7 @@ REGION_BLOCK_BYTES = 2**28
 
 def region_block(n_sites: int) -> int:
     """Haplotypes per block when a whole region of ``n_sites`` sites is decoded in blocks
-    (:func:`vae_genomics.generate.region.decode_region_blocks`): within
+    (:func:`vae_genomics.generate.region_groups.decode_region_blocks`): within
     :data:`REGION_BLOCK_BYTES`, at least 64, at most :data:`BLOCK_HAPLOTYPES`."""
     rows = REGION_BLOCK_BYTES // (BYTES_PER_CALL * max(1, int(n_sites)))
     return int(max(64, min(BLOCK_HAPLOTYPES, rows)))

@@ -41,8 +41,9 @@ class PackedHaplotypes:
         """
         if not parts or len({p.shape[1] for p in parts}) != 1:
             raise ValueError("concatenate needs packed haplotypes of one number of sites")
-        out = cls(sum(len(p) for p in parts), parts[0].shape[1])
+        out = cls(0, parts[0].shape[1])  # no zeros made for rows about to be replaced
         out.bits = np.concatenate([p.bits for p in parts])
+        out.shape = (len(out.bits), parts[0].shape[1])
         return out
 
     def __len__(self) -> int:

@@ -31,7 +31,9 @@ def decode_region_blocks(
 ) -> PackedHaplotypes:
     """:func:`decode_region`'s haplotypes, the same draws, decoded ``block`` haplotypes at a time
     over every site and held as bits: the uniforms of every decoder rule are drawn row after
-    row, so the blocks consume ``rng`` as the whole does.
+    row, so the blocks consume ``rng`` as the whole does, and a row's decoder logits do not
+    depend on the rows decoded beside it (as for :func:`~vae_genomics.generate.region.iter_region`;
+    both tested with blocks of 6).
 
     Args:
         region: The loaded region.
