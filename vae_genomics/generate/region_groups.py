@@ -12,13 +12,13 @@ from vae_genomics.generate.context import ContextHead
 from vae_genomics.generate.decoders import context_order, draw_alleles
 from vae_genomics.generate.region import (
     DEFAULT_DECODER,
+    LoadedRegion,
     boundary_alleles,
     decode_region,
     fit_region_head,
     region_logits,
     training_posteriors,
 )
-from vae_genomics.run.region import LoadedRegion
 
 
 def decode_region_blocks(
