@@ -90,6 +90,27 @@ def test_ancestry_at_sites_and_splice_against_a_loop():
     assert len(sites) == 6 and set(sites.values()) == {300}
 
 
+@pytest.mark.parametrize("block", [1, 4, 64])
+def test_splicing_in_blocks_into_bits_is_the_whole_splice(block):
+    from vae_genomics.data.packed import PackedHaplotypes
+
+    rng = np.random.default_rng(5)
+    positions = np.sort(rng.choice(np.arange(1, 10_000), size=37, replace=False))
+    tracts = adm.draw_tracts(9, 1.0, 10_000.0, np.array([0.2, 0.3, 0.5]), 1e-3, rng)
+    sources = [rng.integers(0, 2, size=(9, 37), dtype=np.int8) for _ in range(3)]
+    ancestry = adm.ancestry_at_sites(tracts, 9, positions)
+    whole = adm.splice(sources, ancestry)
+    packed_sources = []
+    for source in sources:  # the sources as --admixed draws them: bits
+        bits = PackedHaplotypes(9, 37)
+        bits.set_rows(0, source)
+        packed_sources.append(bits)
+    for given in (sources, packed_sources):
+        out, sites = adm.splice_in_blocks(given, tracts, positions, block)
+        np.testing.assert_array_equal(np.asarray(out), whole)
+        np.testing.assert_array_equal(sites, np.bincount(ancestry.ravel(), minlength=3))
+
+
 def test_sites_outside_the_window_are_refused():
     tracts = adm.draw_tracts(2, 100.0, 200.0, np.array([0.5, 0.5]), 0.01, np.random.default_rng())
     with pytest.raises(ValueError, match="window"):

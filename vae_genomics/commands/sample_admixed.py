@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 
 from vae_genomics.common.errors import DataError, RunError
+from vae_genomics.common.limits import region_block
+from vae_genomics.data.packed import PackedHaplotypes
 from vae_genomics.generate.admixture import Tracts
 
 log = logging.getLogger(__name__)
@@ -90,18 +92,19 @@ def tracts_table(
 
 
 def admix(
-    sources: dict[str, np.ndarray],
+    sources: dict[str, np.ndarray | PackedHaplotypes],
     proportions: dict[str, float],
     positions: np.ndarray,
     window: tuple[float, float],
     generations: float,
     rate: float,
     seed: int,
-) -> tuple[np.ndarray, Tracts, dict[str, Any]]:
+) -> tuple[PackedHaplotypes, Tracts, dict[str, Any]]:
     """Splice the sources' haplotypes along drawn ancestry tracts.
 
     Args:
-        sources: Source population → its synthetic haplotypes, int8 (n, n_sites), rows aligned.
+        sources: Source population → its synthetic haplotypes, 0/1 (n, n_sites), rows aligned:
+            arrays or bits.
         proportions: Source population → its share of the ancestry (same order as ``sources``).
         positions: Site positions in bp, sorted, shape (n_sites,).
         window: ``[start, end)`` of the region in bp (holding every site).
@@ -110,8 +113,8 @@ def admix(
         seed: Seed of the tracts.
 
     Returns:
-        The admixed haplotypes (int8, (n, n_sites)), their tracts and the summary
-        (``admixture.json``: asked, expected, observed).
+        The admixed haplotypes ((n, n_sites), one bit per call, spliced a block of haplotypes at
+        a time), their tracts and the summary (``admixture.json``: asked, expected, observed).
     """
     from vae_genomics.generate import admixture as adm
 
@@ -123,10 +126,11 @@ def admix(
     except ValueError as err:
         raise DataError(f"--generations/--recombination-rate: {err}") from None
     tracts = adm.draw_tracts(n, window[0], window[1], m, lam, np.random.default_rng([seed, 0xAD]))
-    ancestry = adm.ancestry_at_sites(tracts, n, positions)
-    haplotypes = adm.splice([sources[name] for name in names], ancestry)
+    haplotypes, sites = adm.splice_in_blocks(
+        [sources[name] for name in names], tracts, positions, region_block(len(positions))
+    )
     observed = adm.observed_tracts(tracts, len(names))
-    observed["site_proportions"] = [float(np.mean(ancestry == a)) for a in range(len(names))]
+    observed["site_proportions"] = [float(k / (n * len(positions))) for k in sites]
     summary = {
         "sources": names,
         "asked": {
@@ -189,7 +193,7 @@ def run_admixed(args: argparse.Namespace) -> None:
     check_haplotype_count(n)
     runs_dir = args.runs or Path("runs")
     check_region_size(runs_dir, args.sections, args.region, n * (len(proportions) + 1),
-                      args.max_memory)  # fmt: skip
+                      args.max_memory, in_blocks=True)  # fmt: skip
     start_tensorflow(args)
     loaded = load_region(runs_dir, args.sections, args.region)
     record = gate(
@@ -210,7 +214,7 @@ def run_admixed(args: argparse.Namespace) -> None:
     decoder = args.decoder or DEFAULT_DECODER
     sources = sample_region_groups(
         loaded, region_groups(loaded, first, groups), counts, seed, decoder, args.neighbours,
-        switch_sites,
+        switch_sites, packed=True,  # each source a block of haplotypes at a time, as bits
     )  # fmt: skip
     positions = np.asarray(loaded.positions, dtype=np.int64)
     window = (float(min(loaded.start, positions[0])), float(max(loaded.end, positions[-1] + 1)))

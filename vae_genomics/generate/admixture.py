@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from vae_genomics.data.packed import PackedHaplotypes
+
 #: Crossovers per bp per generation of the default tract model (about 1 cM/Mb).
 DEFAULT_RATE = 1e-8
 #: Generations since admixture of the default tract model (of the order of African-American and
@@ -160,6 +162,40 @@ def splice(sources: list[np.ndarray], ancestry: np.ndarray) -> np.ndarray:
         here = ancestry == a
         out[here] = source[here]
     return out
+
+
+def splice_in_blocks(
+    sources: list[np.ndarray | PackedHaplotypes],
+    tracts: Tracts,
+    positions: np.ndarray,
+    block: int,
+) -> tuple[PackedHaplotypes, np.ndarray]:
+    """:func:`splice` of the sources along :func:`ancestry_at_sites` of ``tracts``, a block of
+    haplotypes at a time, into bits: a block's ancestry and sources' rows are all that is
+    unpacked at once.
+
+    Args:
+        sources: One haplotype matrix per source, 0/1, shape (n, n_sites): arrays or bits.
+        tracts: Tracts of the n haplotypes (sorted by haplotype), whose window holds every site.
+        positions: Site positions in bp, sorted, shape (n_sites,).
+        block: Haplotypes per block.
+
+    Returns:
+        The admixed haplotypes, shape (n, n_sites), one bit per call, and the number of sites of
+        each source's ancestry summed over the haplotypes, int64, shape (n_sources,).
+    """
+    n, m = len(sources[0]), len(positions)
+    out = PackedHaplotypes(n, m)
+    counts = np.zeros(len(sources), dtype=np.int64)
+    first = np.searchsorted(tracts.haplotype, np.arange(n + 1))  # each haplotype's first tract
+    for r0 in range(0, n, block):
+        r1 = min(n, r0 + block)
+        t = slice(first[r0], first[r1])
+        part = Tracts(tracts.haplotype[t] - r0, tracts.start[t], tracts.end[t], tracts.ancestry[t])
+        ancestry = ancestry_at_sites(part, r1 - r0, positions)
+        counts += np.bincount(ancestry.ravel(), minlength=len(sources))
+        out.set_rows(r0, splice([source[r0:r1] for source in sources], ancestry))
+    return out, counts
 
 
 def expected_tracts(proportions: np.ndarray, rate: float, window: float) -> dict[str, Any]:
