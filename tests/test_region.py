@@ -225,18 +225,10 @@ def test_the_draw_does_not_depend_on_the_haplotypes_decoded_at_once(region_runs,
     small = list(iter_region(region, model, 40, seed=1, decoder=decoder, head=head, block=6))
     for a, b in zip(whole, small, strict=True):
         np.testing.assert_array_equal(a, b)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("decoder", ["ld:4:0.7", "bernoulli"])
-def test_a_region_decoded_whole_in_blocks_of_bits_is_the_same_draw(region_runs, decoder):
     # --populations decodes each group over the whole region a block of haplotypes at a time
     from vae_genomics.generate.region import decode_region
     from vae_genomics.generate.region_groups import decode_region_blocks, sample_region_groups
 
-    region = load_region(region_runs["runs"], names=SECTIONS)
-    model = fit_region_model(region, "mosaic")
-    head = fit_region_head(region, decoder, seed=0)
     codes = model.sample(40, np.random.default_rng(5))
     whole = decode_region(region, codes, np.random.default_rng(6), decoder, head)
     for block in (6, None):

@@ -98,12 +98,9 @@ def draw_release(
     from vae_genomics.generate.generators import DEFAULT_GENERATOR
 
     seed = run.config.seed if seed is None else seed
-    sampler = sampler or DEFAULT_GENERATOR
-    if sampler in SAMPLERS:
+    if not in_blocks(sampler):
         return draw_haplotypes(run, n, sampler, seed)
-    gen = _fitted_generator(run, sampler)
-    if gen.guard is not None:  # as in_blocks() says
-        return gen.sample(run.model, n, seed=seed)["samples"].astype(np.int8)
+    gen = _fitted_generator(run, sampler or DEFAULT_GENERATOR)
     packed = PackedHaplotypes(n, run.model.n_variants)
     start = 0
     for block in gen.iter_samples(run.model, n, seed=seed):
