@@ -75,7 +75,7 @@ def region_runs(tmp_path_factory) -> dict:
         # early epoch (docs/privacy.md, "The epoch kept"; tested in test_stopping.py)
         "training": {"jit_compile": False, "epochs": 40, "batch_size": 32, "patience": 40,
                      "select": "elbo"},
-        "report": {"dpi": 50, "n_components": 2, "ld_window": 20},
+        "report": {"dpi": 50, "n_components": 2, "ld_window": 20, "figures": False},
         "evaluation": {"iw_samples": 4, "elbo_samples": 2},
         "generation": {"privacy": "off"},  # toy models: the gate is tested on its own
     }  # fmt: skip
