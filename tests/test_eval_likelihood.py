@@ -128,7 +128,7 @@ def test_iw_nll_with_a_head_converges_to_the_heads_exact_nll(model_and_data):
 
 
 def test_graph_log_likelihood_matches_the_decoders_logits_in_numpy(model_and_data, rng):
-    """The bound's log p(x|z) made beside the decoder (float32 terms, float64 sums) against
+    """The bound's log p(x|z) made beside the decoder (float32 terms and sums) against
     float64 numpy on the logits the decoder returns, plain and with an LD head, both from one
     decoding; and the two bounds of one call equal each bound computed alone."""
     from vae_genomics.evaluation.likelihood import decoded_log_likelihood, importance_weighted_nlls
