@@ -28,10 +28,9 @@ import numpy as np
 
 from vae_genomics.evaluation.boundary_ld import CEILING
 from vae_genomics.evaluation.region import evaluate_region
-from vae_genomics.generate.mosaic import MosaicPosterior, default_neighbours
+from vae_genomics.generate.mosaic import DEFAULT_SWITCH_SITES, MosaicPosterior, default_neighbours
 from vae_genomics.generate.region import (
     DEFAULT_DECODER,
-    DEFAULT_SWITCH_SITES,
     boundary_alleles,
     decode_region,
     fit_region_head,

@@ -306,3 +306,35 @@ def test_skip_existing_keeps_complete_runs_and_retrains_damaged_models(
         caplog.text
     )
     assert "model.keras is missing, so the run is not finished" in caplog.text
+
+
+@pytest.mark.slow
+def test_every_way_of_sampling_refuses_an_existing_out_before_tensorflow_starts(trained):
+    """An existing --out without --overwrite is named at once (after the options' and the size's
+    checks, before TensorFlow's start and the draw), in the same words for one run, populations,
+    a region, admixed haplotypes, encode and evaluate."""
+    out = trained.parent.parent / "s.vcf.gz"
+    out.write_text("precious")
+    ways = [
+        ["sample", str(trained), "--n", "4"],
+        ["sample", str(trained), "--populations", "P0:4"],
+        ["sample", "--runs", "runs", "--sections", SECTION, "--n", "4"],
+        ["sample", "--runs", "runs", "--sections", SECTION, "--populations", "P0:4"],
+        ["sample", "--runs", "runs", "--sections", SECTION, "--admixed", "P0:0.5,P1:0.5",
+         "--n", "4"],
+        ["encode", str(trained)],
+        ["evaluate", str(trained), "--synthetic", "other.vcf.gz"],
+    ]  # fmt: skip
+    code = (
+        "import json, sys\n"
+        "from vae_genomics import cli\n"
+        "rcs = [cli.main([*w, '--out', sys.argv[1]]) for w in json.loads(sys.argv[2])]\n"
+        "print(json.dumps([rcs, 'tensorflow' in sys.modules]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(out), json.dumps(ways)],
+                          cwd=trained.parent.parent.parent, capture_output=True, text=True,
+                          timeout=120, check=True)  # fmt: skip
+    rcs, tensorflow = json.loads(done.stdout.strip().splitlines()[-1])
+    assert rcs == [2] * len(ways) and not tensorflow, done.stderr
+    assert done.stderr.count(f"{out}: exists. Pass --overwrite to replace it") == len(ways)
+    assert out.read_text() == "precious"

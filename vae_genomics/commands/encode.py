@@ -59,9 +59,9 @@ def encode_run(
 
 
 def run_command(args: argparse.Namespace) -> None:
+    check_out(args, args.vcf)  # before TensorFlow starts: a refusal comes at once
     start_tensorflow(args)
     from vae_genomics.commands.encode import encode_run
 
-    check_out(args, args.vcf)
     latent = encode_run(args.run, args.out, vcf=args.vcf, overwrite=args.overwrite)
     print(f"latent: {latent}")

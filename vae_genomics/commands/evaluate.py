@@ -229,14 +229,14 @@ def _log_verdict(synthetic: str | Path, verdict: dict[str, Any]) -> None:
 
 
 def run_command(args: argparse.Namespace) -> None:
+    if args.out is not None:  # before TensorFlow starts: a refusal comes at once
+        check_out(args, args.synthetic)
     start_tensorflow(args)
     import json
 
     from vae_genomics.commands.evaluate import evaluate_external
     from vae_genomics.common.io import write_json
 
-    if args.out is not None:
-        check_out(args, args.synthetic)
     scores = evaluate_external(args.run, args.synthetic, args.populations)
     if args.out is None:
         print(json.dumps(scores, indent=1))

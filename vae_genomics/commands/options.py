@@ -102,6 +102,21 @@ def check_out(args: argparse.Namespace, *inputs: Path | None) -> None:
         check_output_path(Path(f"{args.out}.tbi"), args.overwrite, protected)
 
 
+def check_sample_out(args: argparse.Namespace) -> None:
+    """``sample``'s ``--out`` (and its ``.tbi``) checked before TensorFlow starts, so that a
+    refusal comes at once: never an input of RUN, never an existing file without ``--overwrite``.
+    Each way of sampling checks its outputs again when it writes them."""
+    from vae_genomics.common.io import check_output_path
+
+    if args.out is None or str(args.out) == "-":
+        return
+    if args.run is not None:
+        check_out(args)
+        return
+    check_output_path(args.out, args.overwrite, [])
+    check_output_path(Path(f"{args.out}.tbi"), args.overwrite, [])
+
+
 def configured_sections(config: Any) -> list[dict[str, Any]]:
     """Every section of the configured data (name, contig, start, end), or none if unreadable."""
     from vae_genomics.data import list_sections

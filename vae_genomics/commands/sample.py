@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from vae_genomics.commands.options import check_out, start_tensorflow
+from vae_genomics.commands.options import check_sample_out, start_tensorflow
 from vae_genomics.common.errors import DataError, RunError
 from vae_genomics.data.packed import PackedHaplotypes
 
@@ -194,6 +194,7 @@ def run_command(args: argparse.Namespace) -> None:
 
         return run_populations(args)  # its own size check, then TensorFlow
     check_size(args)
+    check_sample_out(args)
     start_tensorflow(args)
     if args.runs or args.region or args.sections:
         if args.run is not None:
@@ -217,8 +218,6 @@ def run_command(args: argparse.Namespace) -> None:
         raise RunError("sample: give RUN and --out (or --runs/--region/--sections for a region)")
     from vae_genomics.commands.sample import sample_run
 
-    if str(args.out) != "-":
-        check_out(args)
     command = " ".join(["vae-genomics", *args.argv])
     path = sample_run(
         args.run, args.n, args.out, sampler=args.sampler, seed=args.seed, command=command,

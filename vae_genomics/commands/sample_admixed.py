@@ -164,10 +164,25 @@ def _check_args(args: argparse.Namespace) -> None:
         raise RunError("sample --admixed: give --n (haplotypes; individuals with --individuals)")
 
 
+def _output_files(out: Path, loaded: Any, overwrite: bool) -> list[Path]:
+    """The VCF, its index, populations table, true local ancestry and summary, each checked:
+    never an input of the region's runs, never an existing file without ``overwrite``."""
+    from vae_genomics.commands.options import table_path
+    from vae_genomics.common.io import check_output_path
+    from vae_genomics.run.directory import run_inputs
+
+    inputs = [p for run in loaded.sections for p in run_inputs(run.run_dir)]
+    files = [out, Path(f"{out}.tbi"), table_path(out), table_path(out, "ancestry.tsv"),
+             table_path(out, "admixture.json")]  # fmt: skip
+    for path in files:
+        check_output_path(path, overwrite, inputs)
+    return files
+
+
 def run_admixed(args: argparse.Namespace) -> None:
     """``sample --region ... --admixed NAME:FRACTION,...``: check, draw the sources, splice,
     write the VCF, its populations table, the true local ancestry and the summary."""
-    from vae_genomics.commands.options import start_tensorflow, table_path
+    from vae_genomics.commands.options import check_sample_out, start_tensorflow
     from vae_genomics.commands.privacy_gate import gate, region_generator, write_record
     from vae_genomics.commands.region_vcf import write_region_vcf
     from vae_genomics.commands.release_gate import region_release_gate
@@ -178,11 +193,8 @@ def run_admixed(args: argparse.Namespace) -> None:
     )
     from vae_genomics.commands.sample_region_options import group_switch_sites
     from vae_genomics.commands.sample_region_populations import region_groups
-    from vae_genomics.common.io import atomic_write_text, check_output_path, write_json
+    from vae_genomics.common.io import atomic_write_text, write_json
     from vae_genomics.data.export import check_haplotype_count
-    from vae_genomics.generate.region import DEFAULT_DECODER
-    from vae_genomics.generate.region_groups import sample_region_groups
-    from vae_genomics.run.directory import run_inputs
     from vae_genomics.run.limits import check_region_size
     from vae_genomics.run.region import load_region
 
@@ -194,7 +206,11 @@ def run_admixed(args: argparse.Namespace) -> None:
     runs_dir = args.runs or Path("runs")
     check_region_size(runs_dir, args.sections, args.region, n * (len(proportions) + 1),
                       args.max_memory, in_blocks=True)  # fmt: skip
+    check_sample_out(args)
     start_tensorflow(args)
+    from vae_genomics.generate.region import DEFAULT_DECODER
+    from vae_genomics.generate.region_groups import sample_region_groups
+
     loaded = load_region(runs_dir, args.sections, args.region)
     record = gate(
         loaded.sections,
@@ -204,12 +220,7 @@ def run_admixed(args: argparse.Namespace) -> None:
     )
     first = loaded.sections[0]
     counts, groups = resolve_request(first, {name: n for name in proportions})
-    out = Path(args.out)
-    inputs = [p for run in loaded.sections for p in run_inputs(run.run_dir)]
-    files = [out, Path(f"{out}.tbi"), table_path(out), table_path(out, "ancestry.tsv"),
-             table_path(out, "admixture.json")]  # fmt: skip
-    for path in files:
-        check_output_path(path, args.overwrite, inputs)
+    files = _output_files(Path(args.out), loaded, args.overwrite)
     seed = loaded.seed if args.seed is None else args.seed
     decoder = args.decoder or DEFAULT_DECODER
     sources = sample_region_groups(
@@ -225,7 +236,7 @@ def run_admixed(args: argparse.Namespace) -> None:
     asked = "|".join(f"{name}:{m:g}" for name, m in proportions.items())
     region_release_gate(loaded, haplotypes, record, f"admixture over {loaded.name}")
     vcf = write_region_vcf(
-        loaded, haplotypes, out,
+        loaded, haplotypes, files[0],
         f",joint=mosaic,decoder={decoder},seed={seed},switch_sites={switch_sites},admixed={asked},"
         f"generations={args.generations:g},recombination_rate={args.recombination_rate:g}",
         " ".join(["vae-genomics", *args.argv]), args.overwrite, sample_names(drawn),

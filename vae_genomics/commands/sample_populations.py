@@ -336,7 +336,7 @@ def write_run_vcf(
 def run_populations(args: argparse.Namespace) -> None:
     """``sample RUN --populations ...`` (called by ``commands.sample.run_command``); without
     ``--populations`` it only explains what is missing."""
-    from vae_genomics.commands.options import check_out, start_tensorflow
+    from vae_genomics.commands.options import check_sample_out, start_tensorflow
     from vae_genomics.common.io import check_output_path
     from vae_genomics.run.directory import resolve_run_dir, run_inputs
 
@@ -353,9 +353,9 @@ def run_populations(args: argparse.Namespace) -> None:
     counts = parse_counts(args.populations, "individuals" if args.individuals else "haplotypes")
     total = sum(counts.values()) * (2 if args.individuals else 1)
     check_run_size(args.run, total, args.max_memory)
+    check_sample_out(args)
     start_tensorflow(args)
     if str(args.out) != "-":
-        check_out(args)
         protected = run_inputs(resolve_run_dir(args.run))
         check_output_path(table_path(args.out), args.overwrite, protected, "--out's table")
     vcf, table = sample_populations_run(

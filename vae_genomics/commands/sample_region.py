@@ -24,11 +24,11 @@ import numpy as np
 
 from vae_genomics.commands.region_vcf import RegionDraws, draw_region_vcf
 from vae_genomics.commands.sample_region_options import check_region_options
-from vae_genomics.common.errors import RunError
 from vae_genomics.common.io import write_json
 from vae_genomics.data.export import check_haplotype_count
 from vae_genomics.generate.joint import JOINT_MODELS
-from vae_genomics.generate.region import DEFAULT_GROUPS, DEFAULT_SWITCH_SITES
+from vae_genomics.generate.mosaic import DEFAULT_SWITCH_SITES
+from vae_genomics.generate.region import DEFAULT_GROUPS
 from vae_genomics.report.regions import region_files
 from vae_genomics.run.limits import check_region_size
 from vae_genomics.run.region import LoadedRegion, load_region
@@ -96,7 +96,7 @@ def run_region(
         switch_sites: The ``mosaic``'s switch at a boundary goes to the candidates nearest in the
             alleles of the last ``switch_sites`` sites before it (0: nearest in the latent space
             of the section before; :func:`vae_genomics.generate.region.boundary_alleles`;
-            default :data:`vae_genomics.generate.region.DEFAULT_SWITCH_SITES`).
+            default :data:`vae_genomics.generate.mosaic.DEFAULT_SWITCH_SITES`).
         overwrite: Replace an existing ``out`` (otherwise an existing file is refused).
         command: The command line, for the VCF's ``##source`` line.
         max_memory: Largest memory estimate of the draws (``common.limits``; default 4 GB).
@@ -204,8 +204,6 @@ def _region_outputs(
     from vae_genomics.run.directory import run_inputs
 
     out = Path(out) if out else Path(runs_dir) / REGIONS_DIR / loaded.name / f"{loaded.name}.vcf.gz"
-    if out.exists() and not overwrite:
-        raise RunError(f"{out} exists: choose another --out, or pass --overwrite to replace it")
     # never over an input of the sections' runs (their directories, VCF, index, populations)
     inputs = [p for run in loaded.sections for p in run_inputs(run.run_dir)]
     check_output_path(out, overwrite, inputs)

@@ -73,12 +73,12 @@ def check_region_options(
 def group_switch_sites(switch_sites: int | None) -> int:
     """The switch sites of each population's own mosaic (``--populations``, ``--admixed`` over a
     region): ``--switch-sites``, else
-    :data:`vae_genomics.generate.region.DEFAULT_GROUP_SWITCH_SITES`.
+    :data:`vae_genomics.generate.mosaic.DEFAULT_GROUP_SWITCH_SITES`.
 
     Raises:
         DataError: A negative count.
     """
-    from vae_genomics.generate.region import DEFAULT_GROUP_SWITCH_SITES
+    from vae_genomics.generate.mosaic import DEFAULT_GROUP_SWITCH_SITES
 
     if switch_sites is None:
         return DEFAULT_GROUP_SWITCH_SITES

@@ -85,7 +85,7 @@ def run_region_populations(args: argparse.Namespace) -> None:
         DataError: A request the region's runs cannot meet (unknown name, odd count, too few
             training haplotypes), as for one section.
     """
-    from vae_genomics.commands.options import start_tensorflow, table_path
+    from vae_genomics.commands.options import check_sample_out, start_tensorflow, table_path
     from vae_genomics.commands.privacy_gate import gate, region_generator, write_record
     from vae_genomics.commands.region_vcf import write_region_vcf
     from vae_genomics.commands.release_gate import region_release_gate
@@ -98,8 +98,6 @@ def run_region_populations(args: argparse.Namespace) -> None:
     from vae_genomics.commands.sample_region_options import group_switch_sites
     from vae_genomics.common.io import atomic_write_text, check_output_path
     from vae_genomics.data.packed import PackedHaplotypes
-    from vae_genomics.generate.region import DEFAULT_DECODER
-    from vae_genomics.generate.region_groups import sample_region_groups
     from vae_genomics.run.directory import run_inputs
     from vae_genomics.run.limits import check_region_size
     from vae_genomics.run.region import load_region
@@ -116,7 +114,11 @@ def run_region_populations(args: argparse.Namespace) -> None:
     switch_sites = group_switch_sites(args.switch_sites)
     total = sum(counts.values()) * (2 if args.individuals else 1)
     check_region_size(runs_dir, args.sections, args.region, total, args.max_memory, in_blocks=True)
+    check_sample_out(args)
     start_tensorflow(args)
+    from vae_genomics.generate.region import DEFAULT_DECODER
+    from vae_genomics.generate.region_groups import sample_region_groups
+
     loaded = load_region(runs_dir, args.sections, args.region)
     record = gate(
         loaded.sections,

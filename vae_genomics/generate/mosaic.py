@@ -46,6 +46,18 @@ from sklearn.neighbors import NearestNeighbors
 NEIGHBOUR_FRACTION = 1 / 80
 
 
+#: Sites before each boundary whose alleles choose the mosaic's switches (chosen by measurement:
+#: experiments/notebook/region-mosaic.md, "Switches chosen at the boundary").
+DEFAULT_SWITCH_SITES = 60
+
+
+#: The same for each population's own mosaic (``sample --region --populations`` or ``--admixed``):
+#: 0, switches in the latent space. On the 1000 Genomes region, 60 sites left boundary LD where
+#: it was and traded coverage for privacy (experiments/notebook/population-conditioning.md,
+#: "Switches chosen at the boundary, by superpopulation").
+DEFAULT_GROUP_SWITCH_SITES = 0
+
+
 def default_neighbours(n_train: int) -> int:
     """The default number of neighbours per switch for ``n_train`` training haplotypes (>= 1)."""
     return max(1, round(n_train * NEIGHBOUR_FRACTION))

@@ -96,18 +96,6 @@ def training_groups(region: LoadedRegion, level: str = DEFAULT_GROUPS) -> np.nda
     return np.asarray(column, dtype=str)[region.section_rows(0)][region.train_rows]
 
 
-#: Sites before each boundary whose alleles choose the mosaic's switches (chosen by measurement:
-#: experiments/notebook/region-mosaic.md, "Switches chosen at the boundary").
-DEFAULT_SWITCH_SITES = 60
-
-
-#: The same for each population's own mosaic (``sample --region --populations`` or ``--admixed``):
-#: 0, switches in the latent space. On the 1000 Genomes region, 60 sites left boundary LD where
-#: it was and traded coverage for privacy (experiments/notebook/population-conditioning.md,
-#: "Switches chosen at the boundary, by superpopulation").
-DEFAULT_GROUP_SWITCH_SITES = 0
-
-
 def boundary_alleles(region: LoadedRegion, sites: int) -> list[np.ndarray]:
     """The training haplotypes' alleles at the last ``sites`` sites of each section but the
     last (fewer where a section has fewer), K - 1 arrays of shape (n_train, <= sites), int8, in
