@@ -338,3 +338,25 @@ def test_every_way_of_sampling_refuses_an_existing_out_before_tensorflow_starts(
     assert rcs == [2] * len(ways) and not tensorflow, done.stderr
     assert done.stderr.count(f"{out}: exists. Pass --overwrite to replace it") == len(ways)
     assert out.read_text() == "precious"
+
+
+def test_a_path_that_is_not_a_run_is_named_before_tensorflow_starts(tmp_path):
+    """report, evaluate, encode and sample read a run: a path that is not one is said at once."""
+    ways = [
+        ["report", "nope"],
+        ["evaluate", "nope", "--synthetic", "s.vcf.gz"],
+        ["encode", "nope", "--out", "latent.tsv"],
+        ["sample", "nope", "--n", "4", "--out", "s.vcf.gz"],
+    ]
+    code = (
+        "import json, sys\n"
+        "from vae_genomics import cli\n"
+        "rcs = [cli.main(w) for w in json.loads(sys.argv[1])]\n"
+        "print(json.dumps([rcs, 'tensorflow' in sys.modules]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, json.dumps(ways)], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120, check=True)  # fmt: skip
+    rcs, tensorflow = json.loads(done.stdout.strip().splitlines()[-1])
+    assert rcs == [2] * len(ways) and not tensorflow, done.stderr
+    assert done.stderr.count("nope: not a finished run directory (missing config.yaml") == len(ways)
+    assert not list(tmp_path.iterdir())

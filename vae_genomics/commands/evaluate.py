@@ -229,7 +229,10 @@ def _log_verdict(synthetic: str | Path, verdict: dict[str, Any]) -> None:
 
 
 def run_command(args: argparse.Namespace) -> None:
-    if args.out is not None:  # before TensorFlow starts: a refusal comes at once
+    from vae_genomics.run.directory import resolve_run_dir
+
+    resolve_run_dir(args.run)  # before TensorFlow starts: a refusal comes at once
+    if args.out is not None:
         check_out(args, args.synthetic)
     start_tensorflow(args)
     import json

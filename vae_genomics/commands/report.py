@@ -112,6 +112,9 @@ def run_command(args: argparse.Namespace) -> None:
             return
     if args.run is None:
         raise RunError("give a run directory (RUN) or --index RUNS_DIR; see vae-genomics report -h")
+    from vae_genomics.run.directory import resolve_run_dir
+
+    resolve_run_dir(args.run)  # not a run: said before TensorFlow starts
     start_tensorflow(args, args.threads or 0)
     from vae_genomics.commands.report import report_run
 
