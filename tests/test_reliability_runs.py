@@ -360,3 +360,31 @@ def test_a_path_that_is_not_a_run_is_named_before_tensorflow_starts(tmp_path):
     assert rcs == [2] * len(ways) and not tensorflow, done.stderr
     assert done.stderr.count("nope: not a finished run directory (missing config.yaml") == len(ways)
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.slow
+def test_sigterm_while_a_sample_is_written_leaves_nothing_behind(trained):
+    """SIGTERM (a cancelled job) halfway through writing the VCF: exit 130, no VCF, no index,
+    no partial file."""
+    out = trained.parent.parent / "s.vcf.gz"
+    code = (
+        "import os, signal, sys\n"
+        "import vae_genomics.data.bgzf as bgzf\n"
+        "real = bgzf.write_bgzf\n"
+        "def killed(chunks, path, threads=1):\n"
+        "    def then_term():\n"
+        "        for i, chunk in enumerate(chunks):\n"
+        "            if i == 1:\n"
+        "                os.kill(os.getpid(), signal.SIGTERM)\n"
+        "            yield chunk\n"
+        "    return real(then_term(), path, threads=threads)\n"
+        "bgzf.write_bgzf = killed\n"
+        "from vae_genomics import cli\n"
+        "sys.exit(cli.main(sys.argv[1:]))\n"
+    )
+    argv = ["sample", str(trained), "--n", "40", "--out", str(out)]
+    done = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True,
+                          timeout=300)  # fmt: skip
+    assert done.returncode == 130, done.stderr
+    assert "interrupted; no finished artifact was replaced" in done.stderr
+    assert sorted(p.name for p in out.parent.iterdir()) == [SECTION]

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import importlib
 import logging
+import signal
 import sys
+import threading
+from typing import Any
 
 from vae_genomics.cli.parser import build_parser
 from vae_genomics.common.errors import (
@@ -29,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
 
     setup_logging(args.verbose, args.quiet)
     command = importlib.import_module(f"vae_genomics.commands.{args.command}")
+    previous = _sigterm_interrupts(args.command)
     try:
         command.run_command(args)
     except VaeGenomicsError as exc:
@@ -48,7 +52,26 @@ def main(argv: list[str] | None = None) -> int:
             args.command, type(exc).__name__, bounded(str(exc) or "(no message)", 300),
         )  # fmt: skip
         return 2
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return 0
+
+
+#: Commands whose SIGTERM stays the default (the process ends at once): the sweep, whose points
+#: run in child processes that end with it (``common.children``); an interrupt would wait for
+#: them.
+_SIGTERM_KILLS = frozenset({"sweep"})
+
+
+def _sigterm_interrupts(command: str) -> Any:
+    """SIGTERM as Ctrl-C for ``command`` (:func:`~vae_genomics.commands.options.interrupt_on_sigterm`)
+    when it runs in the main thread; the previous handler, or None where none was set."""
+    if command in _SIGTERM_KILLS or threading.current_thread() is not threading.main_thread():
+        return None
+    from vae_genomics.commands.options import interrupt_on_sigterm
+
+    return interrupt_on_sigterm()
 
 
 if __name__ == "__main__":

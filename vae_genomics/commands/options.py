@@ -129,15 +129,17 @@ def configured_sections(config: Any) -> list[dict[str, Any]]:
     return [{"name": s.name, "contig": s.contig, "start": s.start, "end": s.end} for s in sections]
 
 
-def interrupt_on_sigterm() -> None:
-    """Turn SIGTERM (SLURM walltime, pre-emption, Snakemake cancelling a job) into Ctrl-C, so a
-    training job keeps its checkpoint and exits with 130 instead of vanishing mid-write."""
+def interrupt_on_sigterm() -> Any:
+    """Turn SIGTERM (SLURM's walltime, pre-emption, Snakemake cancelling a job, ``kill``) into
+    Ctrl-C, so that a command removes what it had half-written (``.partial`` files and stores),
+    a training keeps its checkpoint, and the process exits with 130 instead of vanishing
+    mid-write. Returns the previous handler. Set for every command by ``cli.main``."""
     import signal
 
     def handler(signum: int, frame: object) -> None:
         raise KeyboardInterrupt(f"signal {signum}")
 
-    signal.signal(signal.SIGTERM, handler)
+    return signal.signal(signal.SIGTERM, handler)
 
 
 def table_path(out: str | Path, kind: str = "populations.tsv") -> Path:

@@ -7,7 +7,7 @@ import argparse
 import logging
 from typing import Any
 
-from vae_genomics.commands.options import config_overrides, interrupt_on_sigterm, start_tensorflow
+from vae_genomics.commands.options import config_overrides, start_tensorflow
 from vae_genomics.common.errors import RunError
 
 log = logging.getLogger("vae_genomics")
@@ -30,7 +30,6 @@ def run_command(args: argparse.Namespace) -> None:
     from vae_genomics.commands.train_section import RunTarget, train_section
     from vae_genomics.train.fit import prepare
 
-    interrupt_on_sigterm()
     command = " ".join(["vae-genomics", *args.argv])
 
     def origins(section: str) -> dict[str, str]:
