@@ -74,7 +74,7 @@ def decoded_log_likelihood(
     terms and their sum over variants are float32 (TensorFlow's tree reduction): against
     :func:`bernoulli_log_likelihood` (or the head's ``log_prob``) of the same logits the relative
     difference is about 1.5e-7 at 100 to 40,000 sites (0.01 nats of a 40,000-site sum); a float64
-    sum took a quarter more time (BENCHMARKS.md, "Evaluation time per section").
+    sum took up to a quarter more time (BENCHMARKS.md, "Evaluation time per section").
 
     Args:
         model: Trained model.
