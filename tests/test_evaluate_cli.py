@@ -29,6 +29,7 @@ def trained(tmp_path_factory) -> dict:
         "model: {latent_dim: 3, hidden_units: [32, 16]}\n"
         "training: {epochs: 3, batch_size: 64, patience: 2, jit_compile: false}\n"
         "generation: {privacy: 'off'}\n"  # a toy model: the gate is tested on its own
+        "report: {figures: false}\n"  # the page's numbers are enough here
     )
     assert main(["train", "--config", str(config), "--section", SECTION, "--run-name", "r"]) == 0
     run_dir = tmp / "runs" / SECTION / "r"

@@ -59,6 +59,7 @@ def trained(tmp_path_factory) -> dict:
             "select": "elbo",
         },
         "generation": {"privacy": "off"},  # a toy model: the gate is tested on its own
+        "report": {"figures": False},  # the sections' figures: not looked at here
     }
     (tmp / "config.yaml").write_text(yaml.safe_dump(config))
     args = ["train", "--config", str(tmp / "config.yaml"), "--section", SECTION, "--run-name", "r"]

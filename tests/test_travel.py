@@ -43,6 +43,7 @@ def moved(tmp_path_factory) -> dict:
         "model": {"latent_dim": 3, "hidden_units": [32, 16]},
         "training": {"jit_compile": False, "epochs": 3, "batch_size": 16, "patience": 2},
         "generation": {"privacy": "off"},  # a toy model: the gate is tested on its own
+        "report": {"figures": False},  # a moved run's page: its numbers, figures or none
     }
     (tmp / "config.yaml").write_text(yaml.safe_dump(config))
     cwd = os.getcwd()
