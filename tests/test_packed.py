@@ -46,16 +46,18 @@ def test_bad_blocks_are_refused_with_what_does_not_fit():
         packed[0]
 
 
-def test_packed_parts_join_row_after_row():
+def test_a_row_view_shares_the_bits_of_its_rows():
     rng = np.random.default_rng(1)
     a, b = rng.integers(0, 2, (5, 13), dtype=np.int8), rng.integers(0, 2, (3, 13), dtype=np.int8)
-    parts = []
-    for calls in (a, b):
-        part = PackedHaplotypes(len(calls), 13)
-        part.set_rows(0, calls)
-        parts.append(part)
-    joined = PackedHaplotypes.concatenate(parts)
-    assert joined.shape == (8, 13)
-    np.testing.assert_array_equal(np.asarray(joined), np.concatenate([a, b]))
-    with pytest.raises(ValueError, match="one number of sites"):
-        PackedHaplotypes.concatenate([parts[0], PackedHaplotypes(2, 12)])
+    whole = PackedHaplotypes(8, 13)
+    first, second = whole.row_view(0, 5), whole.row_view(5, 8)
+    first.set_rows(0, a)
+    second.set_rows(0, b)  # rows 5-7 of the whole: no copy anywhere
+    assert second.shape == (3, 13) and np.shares_memory(second.bits, whole.bits)
+    np.testing.assert_array_equal(np.asarray(whole), np.concatenate([a, b]))
+    np.testing.assert_array_equal(second[1:3, 4:11], b[1:3, 4:11])
+    assert whole.row_view(8, 8).shape == (0, 13)
+    with pytest.raises(ValueError, match="rows 6:9 of 8"):
+        whole.row_view(6, 9)
+    with pytest.raises(ValueError, match="do not fit 3 haplotypes"):
+        second.set_rows(1, a[:3])

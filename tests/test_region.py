@@ -226,6 +226,7 @@ def test_the_draw_does_not_depend_on_the_haplotypes_decoded_at_once(region_runs,
     for a, b in zip(whole, small, strict=True):
         np.testing.assert_array_equal(a, b)
     # --populations decodes each group over the whole region a block of haplotypes at a time
+    from vae_genomics.data.packed import PackedHaplotypes
     from vae_genomics.generate.region import decode_region
     from vae_genomics.generate.region_groups import decode_region_blocks, sample_region_groups
 
@@ -240,8 +241,16 @@ def test_the_draw_does_not_depend_on_the_haplotypes_decoded_at_once(region_runs,
     counts = {"a": 10, "b": 6}
     arrays = sample_region_groups(region, groups, counts, 3, decoder)
     bits = sample_region_groups(region, groups, counts, 3, decoder, packed=True)
+    every = PackedHaplotypes(16, region.haplotypes.shape[1])  # both groups, one after the other
+    views = sample_region_groups(region, groups, counts, 3, decoder, packed=True, out=every)
     for name in counts:
         np.testing.assert_array_equal(np.asarray(bits[name]), arrays[name])
+        assert np.shares_memory(views[name].bits, every.bits)
+    np.testing.assert_array_equal(np.asarray(every), np.concatenate([arrays["a"], arrays["b"]]))
+    with pytest.raises(ValueError, match="takes the packed draw of all 16"):
+        sample_region_groups(
+            region, groups, counts, 3, decoder, packed=True, out=every.row_view(0, 9)
+        )
 
 
 @pytest.mark.slow

@@ -135,12 +135,13 @@ def run_region_populations(args: argparse.Namespace) -> None:
         check_output_path(path, args.overwrite, inputs)
     seed = loaded.seed if args.seed is None else args.seed
     decoder = args.decoder or DEFAULT_DECODER
+    # a block of haplotypes at a time, held as bits: every group's rows of one matrix
+    every = PackedHaplotypes(sum(haplotypes.values()), len(loaded.positions))
     drawn = sample_region_groups(
         loaded, region_groups(loaded, first, groups), haplotypes, seed, decoder, args.neighbours,
-        switch_sites, packed=True,  # a block of haplotypes at a time, held as bits
+        switch_sites, packed=True, out=every,
     )  # fmt: skip
     asked = "|".join(f"{name}:{count}" for name, count in haplotypes.items())
-    every = PackedHaplotypes.concatenate(list(drawn.values()))
     region_release_gate(loaded, every, record, f"populations of region {loaded.name}")
     vcf = write_region_vcf(
         loaded, every, out,

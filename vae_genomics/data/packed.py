@@ -31,19 +31,18 @@ class PackedHaplotypes:
         self.ndim = 2
         self.bits = np.zeros((self.shape[0], (self.shape[1] + 7) // 8), dtype=np.uint8)
 
-    @classmethod
-    def concatenate(cls, parts: list[PackedHaplotypes]) -> PackedHaplotypes:
-        """The rows of ``parts`` one after the other (each row is packed on its own, so their
-        bits are joined as they are).
+    def row_view(self, start: int, stop: int) -> PackedHaplotypes:
+        """Rows ``start`` to ``stop`` as packed haplotypes that share this matrix's bits (no copy:
+        rows set in one are set in the other), e.g. one group's rows of a whole sample.
 
         Raises:
-            ValueError: No parts, or parts of different numbers of sites.
+            ValueError: Rows outside the matrix.
         """
-        if not parts or len({p.shape[1] for p in parts}) != 1:
-            raise ValueError("concatenate needs packed haplotypes of one number of sites")
-        out = cls(0, parts[0].shape[1])  # no zeros made for rows about to be replaced
-        out.bits = np.concatenate([p.bits for p in parts])
-        out.shape = (len(out.bits), parts[0].shape[1])
+        if not 0 <= start <= stop <= self.shape[0]:
+            raise ValueError(f"rows {start}:{stop} of {self.shape[0]} haplotypes")
+        out = PackedHaplotypes(0, self.shape[1])  # no bits of its own
+        out.bits = self.bits[start:stop]
+        out.shape = (stop - start, self.shape[1])
         return out
 
     def __len__(self) -> int:
