@@ -388,3 +388,21 @@ def test_sigterm_while_a_sample_is_written_leaves_nothing_behind(trained):
     assert done.returncode == 130, done.stderr
     assert "interrupted; no finished artifact was replaced" in done.stderr
     assert sorted(p.name for p in out.parent.iterdir()) == [SECTION]
+
+
+@pytest.mark.slow
+def test_a_run_name_taken_is_refused_before_tensorflow_starts(trained):
+    config = trained.parent.parent.parent / "config.yaml"
+    code = (
+        "import json, sys\n"
+        "from vae_genomics import cli\n"
+        "rcs = [cli.main(json.loads(a)) for a in sys.argv[1:]]\n"
+        "print(json.dumps([rcs, 'tensorflow' in sys.modules]))\n"
+    )
+    train = ["train", "--config", str(config), "--run-name", "r", "--section", SECTION]
+    ways = [train, [*train, "--resume"]]
+    done = subprocess.run([sys.executable, "-c", code, *map(json.dumps, ways)],
+                          capture_output=True, text=True, timeout=120, check=True)  # fmt: skip
+    rcs, tensorflow = json.loads(done.stdout.strip().splitlines()[-1])
+    assert rcs == [2, 2] and not tensorflow, done.stderr
+    assert done.stderr.count(f"{trained}: a finished run with this name exists") == 2

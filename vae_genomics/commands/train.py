@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+from pathlib import Path
 from typing import Any
 
 from vae_genomics.commands.options import config_overrides, start_tensorflow
 from vae_genomics.common.errors import RunError
+from vae_genomics.run.directory import check_new_run
 
 log = logging.getLogger("vae_genomics")
 
@@ -26,6 +28,8 @@ def run_command(args: argparse.Namespace) -> None:
         raise RunError("--skip-existing goes with --sections (and --run-name)")
     for name in args.sections or [args.section]:  # every config error before TensorFlow loads
         checked = load_config(args.config, section=name, overrides=overrides)
+    if args.section and args.run_name:  # and a run name taken (a batch goes on past one)
+        check_new_run(Path(checked.runs_dir) / args.section, args.run_name, args.overwrite)
     start_tensorflow(args, checked.runtime.threads)
     from vae_genomics.commands.train_section import RunTarget, train_section
     from vae_genomics.train.fit import prepare

@@ -147,6 +147,23 @@ def _is_empty_dir(path: Path) -> bool:
     return not any(p.is_file() or p.is_symlink() for p in path.rglob("*"))
 
 
+def check_new_run(parent: Path, run_name: str, overwrite: bool) -> Path:
+    """The directory of a new run ``run_name`` in ``parent``, refused where a finished run of
+    that name is (unless ``overwrite``) or the name is not a plain one.
+
+    Raises:
+        RunError: A finished run of that name exists and ``overwrite`` is false; a bad name.
+    """
+    check_run_name(run_name, "run name")
+    final = Path(parent) / run_name
+    if final.exists() and not _is_empty_dir(final) and not overwrite:
+        raise RunError(
+            f"{final}: a finished run with this name exists. Choose another --run-name, or pass "
+            "--overwrite to replace it."
+        )
+    return final
+
+
 def stage_run(
     parent: Path, run_name: str | None, overwrite: bool, resume: bool = False
 ) -> RunStaging:
@@ -167,13 +184,7 @@ def stage_run(
             lock.
     """
     name = run_name or default_run_name()
-    check_run_name(name, "run name")
-    final = Path(parent) / name
-    if final.exists() and not _is_empty_dir(final) and not overwrite:
-        raise RunError(
-            f"{final}: a finished run with this name exists. Choose another --run-name, or pass "
-            "--overwrite to replace it."
-        )
+    final = check_new_run(parent, name, overwrite)
     staging = final.with_name(f".{name}.partial")
     run = RunStaging(staging=staging, final=final, overwrite=overwrite)
     acquire_lock(run.lock, f"run {final}")
