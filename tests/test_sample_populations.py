@@ -226,10 +226,12 @@ def test_evaluate_scores_each_population_against_its_real_haplotypes(trained, ca
     unknown = tmp / "unknown.tsv"
     frame["population"] = frame["population"].map({"P0": "YRI", "P1": "P0"})
     frame.to_csv(unknown, sep="\t", index=False)
+    caplog.set_level(logging.INFO, logger="vae_genomics")
     for labels, message in ((partial, "are not in it"), (unknown, "label the synthetic samples")):
         caplog.clear()
         argv = ["evaluate", str(run_dir), "--synthetic", str(out), "--populations", str(labels)]
         assert main(argv) == 2 and message in caplog.text
+        assert "distance attack" not in caplog.text  # refused before anything was scored
 
 
 @pytest.fixture(scope="module")

@@ -66,6 +66,8 @@ def evaluate_external(
 
     run = load_run(run_dir)
     x_syn, syn_samples = _read_synthetic(run, synthetic)
+    # the table checked before anything is scored
+    labelled = None if populations is None else _synthetic_labels(run, syn_samples, populations)
     config = run.config.evaluation
     x_train = run.data.matrix.haplotypes[run.train_rows]
     rng = seeded_streams(int(run.config.seed), ("subsample", "modeseek", "realism"))
@@ -109,8 +111,8 @@ def evaluate_external(
             "realism": {"ceiling": ceiling, "set": panel},
             "release": release,
             **(
-                {"populations": _by_population(run, x_syn, syn_samples, populations, x_train)}
-                if populations is not None
+                {"populations": _by_population(run, x_syn, labelled, populations, x_train)}
+                if labelled is not None
                 else {}
             ),
             "version": __version__,
@@ -149,19 +151,20 @@ def _read_synthetic(run: Any, synthetic: str | Path) -> np.ndarray:
     return x_syn, np.asarray(found.haplotype_samples)
 
 
-def _by_population(
-    run: Any, x_syn: np.ndarray, syn_samples: np.ndarray, table: str | Path, x_train: np.ndarray
-) -> dict[str, Any]:
-    """``populations`` of :func:`evaluate_external`: the file's samples labelled by ``table``, at
-    the run's population or superpopulation level (whichever holds every label), each compared
-    with the run's real haplotypes of it (:func:`~vae_genomics.evaluation.population_panel.population_panel`).
+def _synthetic_labels(
+    run: Any, syn_samples: np.ndarray, table: str | Path
+) -> tuple[np.ndarray, str, np.ndarray]:
+    """The file's haplotypes labelled by ``table``, at the run's population or superpopulation
+    level (whichever holds every label).
+
+    Returns:
+        Each synthetic haplotype's label, the level, and the run's label of each of its rows.
 
     Raises:
         DataError: A sample of the file is not in the table, or a label is neither a population
             nor a superpopulation of the run (the known ones named).
     """
     from vae_genomics.data.vcf import read_populations
-    from vae_genomics.evaluation.population_panel import population_panel
 
     samples = np.unique(syn_samples)
     labels = dict(zip(samples, read_populations(table, samples), strict=True))
@@ -173,6 +176,23 @@ def _by_population(
         )
     syn_labels = np.asarray([labels[s] for s in syn_samples], dtype=object)
     level, real = _label_level(run, set(syn_labels), table)
+    return syn_labels, level, real
+
+
+def _by_population(
+    run: Any,
+    x_syn: np.ndarray,
+    labelled: tuple[np.ndarray, str, np.ndarray],
+    table: str | Path,
+    x_train: np.ndarray,
+) -> dict[str, Any]:
+    """``populations`` of :func:`evaluate_external`: each label's synthetic haplotypes compared
+    with the run's real haplotypes of it
+    (:func:`~vae_genomics.evaluation.population_panel.population_panel`); ``labelled`` is
+    :func:`_synthetic_labels`'."""
+    from vae_genomics.evaluation.population_panel import population_panel
+
+    syn_labels, level, real = labelled
     summary = population_panel(
         x_syn, syn_labels, x_train, real[run.train_rows],
         run.data.matrix.haplotypes[run.val_rows], real[run.val_rows],
