@@ -60,7 +60,6 @@ def evaluate_external(
     from vae_genomics.evaluation.judging import judge_sets, thresholds_from_config
     from vae_genomics.evaluation.pca import HaplotypePCA
     from vae_genomics.evaluation.realism import common_size, realism_ceiling, realism_panel
-    from vae_genomics.evaluation.release_attack import release_attack
     from vae_genomics.evaluation.steps import seeded_streams, subsample_heldout
     from vae_genomics.run.load import load_run
 
@@ -86,12 +85,7 @@ def evaluate_external(
     stats = modeseek["sets"][SET_NAME]
     verdict = stats.pop("verdict")
     _log_verdict(synthetic, verdict)
-    release = release_attack(x_syn, x_train, run.data.matrix.haplotypes[run.val_rows])
-    log.info(
-        "%s: distance attack on its %d haplotypes (every training against every held-out "
-        "haplotype): AUC %.3f (0.5 = chance, spread %.3f)", synthetic, len(x_syn),
-        release["auc"], release["null_sd"],
-    )  # fmt: skip
+    release = _release_attack(synthetic, x_syn, x_train, run.data.matrix.haplotypes[run.val_rows])
     return to_jsonable(
         {
             "run": str(run.run_dir),
@@ -118,6 +112,22 @@ def evaluate_external(
             "version": __version__,
         }
     )
+
+
+def _release_attack(
+    synthetic: str | Path, x_syn: np.ndarray, x_train: np.ndarray, x_heldout: np.ndarray
+) -> dict[str, Any]:
+    """The distance attack on all of the file's haplotypes, logged
+    (:func:`~vae_genomics.evaluation.release_attack.release_attack`)."""
+    from vae_genomics.evaluation.release_attack import release_attack
+
+    release = release_attack(x_syn, x_train, x_heldout)
+    log.info(
+        "%s: distance attack on its %d haplotypes (every training against every held-out "
+        "haplotype): AUC %.3f (0.5 = chance, spread %.3f)", synthetic, len(x_syn),
+        release["auc"], release["null_sd"],
+    )  # fmt: skip
+    return release
 
 
 def _read_synthetic(run: Any, synthetic: str | Path) -> np.ndarray:
