@@ -308,12 +308,21 @@ def test_skip_existing_keeps_complete_runs_and_retrains_damaged_models(
     assert "model.keras is missing, so the run is not finished" in caplog.text
 
 
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory) -> dict:
+    """Two tiny sections trained once for the tests below that only read them."""
+    from run_factory import train_tiny_sections
+
+    return train_tiny_sections(tmp_path_factory.mktemp("shared"))
+
+
 @pytest.mark.slow
-def test_every_way_of_sampling_refuses_an_existing_out_before_tensorflow_starts(trained):
+def test_every_way_of_sampling_refuses_an_existing_out_before_tensorflow_starts(shared, tmp_path):
     """An existing --out without --overwrite is named at once (after the options' and the size's
     checks, before TensorFlow's start and the draw), in the same words for one run, populations,
     a region, admixed haplotypes, encode and evaluate."""
-    out = trained.parent.parent / "s.vcf.gz"
+    trained = shared["run"]
+    out = tmp_path / "s.vcf.gz"
     out.write_text("precious")
     ways = [
         ["sample", str(trained), "--n", "4"],
@@ -332,7 +341,7 @@ def test_every_way_of_sampling_refuses_an_existing_out_before_tensorflow_starts(
         "print(json.dumps([rcs, 'tensorflow' in sys.modules]))\n"
     )
     done = subprocess.run([sys.executable, "-c", code, str(out), json.dumps(ways)],
-                          cwd=trained.parent.parent.parent, capture_output=True, text=True,
+                          cwd=shared["tmp"], capture_output=True, text=True,
                           timeout=120, check=True)  # fmt: skip
     rcs, tensorflow = json.loads(done.stdout.strip().splitlines()[-1])
     assert rcs == [2] * len(ways) and not tensorflow, done.stderr
@@ -363,36 +372,38 @@ def test_a_path_that_is_not_a_run_is_named_before_tensorflow_starts(tmp_path):
 
 
 @pytest.mark.slow
-def test_sigterm_while_a_sample_is_written_leaves_nothing_behind(trained):
+def test_sigterm_while_a_sample_is_written_leaves_nothing_behind(
+    shared, tmp_path, monkeypatch, caplog
+):
     """SIGTERM (a cancelled job) halfway through writing the VCF: exit 130, no VCF, no index,
-    no partial file."""
-    out = trained.parent.parent / "s.vcf.gz"
-    code = (
-        "import os, signal, sys\n"
-        "import vae_genomics.data.bgzf as bgzf\n"
-        "real = bgzf.write_bgzf\n"
-        "def killed(chunks, path, threads=1):\n"
-        "    def then_term():\n"
-        "        for i, chunk in enumerate(chunks):\n"
-        "            if i == 1:\n"
-        "                os.kill(os.getpid(), signal.SIGTERM)\n"
-        "            yield chunk\n"
-        "    return real(then_term(), path, threads=threads)\n"
-        "bgzf.write_bgzf = killed\n"
-        "from vae_genomics import cli\n"
-        "sys.exit(cli.main(sys.argv[1:]))\n"
-    )
-    argv = ["sample", str(trained), "--n", "40", "--out", str(out)]
-    done = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True,
-                          timeout=300)  # fmt: skip
-    assert done.returncode == 130, done.stderr
-    assert "interrupted; no finished artifact was replaced" in done.stderr
-    assert sorted(p.name for p in out.parent.iterdir()) == [SECTION]
+    no partial file, and SIGTERM's handler as it was before."""
+    import signal
+
+    import vae_genomics.data.bgzf as bgzf
+
+    real = bgzf.write_bgzf
+
+    def killed(chunks, path, threads=1):
+        def then_term():
+            for i, chunk in enumerate(chunks):
+                if i == 1:
+                    os.kill(os.getpid(), signal.SIGTERM)  # raised at the next bytecode
+                yield chunk
+
+        return real(then_term(), path, threads=threads)
+
+    monkeypatch.setattr(bgzf, "write_bgzf", killed)
+    before = signal.getsignal(signal.SIGTERM)
+    out = tmp_path / "s.vcf.gz"
+    assert cli.main(["sample", str(shared["run"]), "--n", "40", "--out", str(out)]) == 130
+    assert "interrupted; no finished artifact was replaced" in caplog.text
+    assert not list(tmp_path.iterdir())
+    assert signal.getsignal(signal.SIGTERM) is before
 
 
 @pytest.mark.slow
-def test_a_run_name_taken_is_refused_before_tensorflow_starts(trained):
-    config = trained.parent.parent.parent / "config.yaml"
+def test_a_run_name_taken_is_refused_before_tensorflow_starts(shared):
+    trained, config = shared["run"], shared["tmp"] / "config.yaml"
     code = (
         "import json, sys\n"
         "from vae_genomics import cli\n"
