@@ -308,6 +308,21 @@ def test_skip_existing_keeps_complete_runs_and_retrains_damaged_models(
     assert "model.keras is missing, so the run is not finished" in caplog.text
 
 
+def _main_in_a_fresh_process(ways: list[list[str]], cwd: Path | None = None):
+    """``cli.main(w)`` for each argument list in one new Python process: the exit codes, whether
+    TensorFlow was imported by the end, and what was logged."""
+    code = (
+        "import json, sys\n"
+        "from vae_genomics import cli\n"
+        "rcs = [cli.main(w) for w in json.loads(sys.argv[1])]\n"
+        "print(json.dumps([rcs, 'tensorflow' in sys.modules]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, json.dumps(ways)], cwd=cwd,
+                          capture_output=True, text=True, timeout=120, check=True)  # fmt: skip
+    rcs, tensorflow = json.loads(done.stdout.strip().splitlines()[-1])
+    return rcs, tensorflow, done.stderr
+
+
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory) -> dict:
     """Two tiny sections trained once for the tests below that only read them."""
@@ -334,18 +349,10 @@ def test_every_way_of_sampling_refuses_an_existing_out_before_tensorflow_starts(
         ["encode", str(trained)],
         ["evaluate", str(trained), "--synthetic", "other.vcf.gz"],
     ]  # fmt: skip
-    code = (
-        "import json, sys\n"
-        "from vae_genomics import cli\n"
-        "rcs = [cli.main([*w, '--out', sys.argv[1]]) for w in json.loads(sys.argv[2])]\n"
-        "print(json.dumps([rcs, 'tensorflow' in sys.modules]))\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code, str(out), json.dumps(ways)],
-                          cwd=shared["tmp"], capture_output=True, text=True,
-                          timeout=120, check=True)  # fmt: skip
-    rcs, tensorflow = json.loads(done.stdout.strip().splitlines()[-1])
-    assert rcs == [2] * len(ways) and not tensorflow, done.stderr
-    assert done.stderr.count(f"{out}: exists. Pass --overwrite to replace it") == len(ways)
+    ways = [[*w, "--out", str(out)] for w in ways]
+    rcs, tensorflow, stderr = _main_in_a_fresh_process(ways, cwd=shared["tmp"])
+    assert rcs == [2] * len(ways) and not tensorflow, stderr
+    assert stderr.count(f"{out}: exists. Pass --overwrite to replace it") == len(ways)
     assert out.read_text() == "precious"
 
 
@@ -357,17 +364,9 @@ def test_a_path_that_is_not_a_run_is_named_before_tensorflow_starts(tmp_path):
         ["encode", "nope", "--out", "latent.tsv"],
         ["sample", "nope", "--n", "4", "--out", "s.vcf.gz"],
     ]
-    code = (
-        "import json, sys\n"
-        "from vae_genomics import cli\n"
-        "rcs = [cli.main(w) for w in json.loads(sys.argv[1])]\n"
-        "print(json.dumps([rcs, 'tensorflow' in sys.modules]))\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code, json.dumps(ways)], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120, check=True)  # fmt: skip
-    rcs, tensorflow = json.loads(done.stdout.strip().splitlines()[-1])
-    assert rcs == [2] * len(ways) and not tensorflow, done.stderr
-    assert done.stderr.count("nope: not a finished run directory (missing config.yaml") == len(ways)
+    rcs, tensorflow, stderr = _main_in_a_fresh_process(ways, cwd=tmp_path)
+    assert rcs == [2] * len(ways) and not tensorflow, stderr
+    assert stderr.count("nope: not a finished run directory (missing config.yaml") == len(ways)
     assert not list(tmp_path.iterdir())
 
 
@@ -404,16 +403,7 @@ def test_sigterm_while_a_sample_is_written_leaves_nothing_behind(
 @pytest.mark.slow
 def test_a_run_name_taken_is_refused_before_tensorflow_starts(shared):
     trained, config = shared["run"], shared["tmp"] / "config.yaml"
-    code = (
-        "import json, sys\n"
-        "from vae_genomics import cli\n"
-        "rcs = [cli.main(json.loads(a)) for a in sys.argv[1:]]\n"
-        "print(json.dumps([rcs, 'tensorflow' in sys.modules]))\n"
-    )
     train = ["train", "--config", str(config), "--run-name", "r", "--section", SECTION]
-    ways = [train, [*train, "--resume"]]
-    done = subprocess.run([sys.executable, "-c", code, *map(json.dumps, ways)],
-                          capture_output=True, text=True, timeout=120, check=True)  # fmt: skip
-    rcs, tensorflow = json.loads(done.stdout.strip().splitlines()[-1])
-    assert rcs == [2, 2] and not tensorflow, done.stderr
-    assert done.stderr.count(f"{trained}: a finished run with this name exists") == 2
+    rcs, tensorflow, stderr = _main_in_a_fresh_process([train, [*train, "--resume"]])
+    assert rcs == [2, 2] and not tensorflow, stderr
+    assert stderr.count(f"{trained}: a finished run with this name exists") == 2
