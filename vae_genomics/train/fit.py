@@ -147,23 +147,9 @@ def fit_vae(
         TrainingDivergedError: The objective was not finite in the first epoch.
         RunError: The checkpoint belongs to another configuration or data.
     """
-    keras.utils.set_random_seed(config.seed)
-    if config.runtime.deterministic:  # every op's kernel deterministic (docs/architecture.md)
-        tf.config.experimental.enable_op_determinism()
+    model, strategy = _seeded_model(config, x_train.shape, label)
     batch = config.training.batch_size
-    strategy = distribution_strategy(config.runtime)
-    training_options = _training_options(config, label)
-    with strategy.scope(), dtype_policy(config.runtime.precision):
-        model = build_vae(
-            x_train.shape[1], config.model, config.objective, training_options, config.seed,
-            steps_per_epoch=math.ceil(len(x_train) / batch),
-        )  # fmt: skip
-    log_devices(model, strategy, label)
     state = _resume(model, strategy, config, checkpoint, fingerprint, label)
-    log.info(
-        "%s model: hidden %s, latent %d, %d parameters",
-        label, list(model.hidden_units), model.latent_dim, model.count_params(),
-    )  # fmt: skip
     callbacks, guard, saver = _callbacks(
         config, model, x_train, x_val, log_dir, checkpoint, fingerprint, state
     )
@@ -196,6 +182,34 @@ def fit_vae(
         best = choice["epoch"]
     _log_stop(label, len(history["val_loss"]), config, best, guard, describe_choice(choice))
     return FitResult(model, history, seconds, best, guard, choice)
+
+
+def _seeded_model(
+    config: Config, shape: tuple[int, int], label: str
+) -> tuple[HaplotypeVAE, tf.distribute.Strategy]:
+    """Seed Keras (and make every kernel deterministic if asked); build the VAE under its strategy.
+
+    Args:
+        config: Resolved configuration.
+        shape: The training matrix's shape (n_train, n_variants).
+        label: Name used in log lines (e.g. the section).
+    """
+    keras.utils.set_random_seed(config.seed)
+    if config.runtime.deterministic:  # every op's kernel deterministic (docs/architecture.md)
+        tf.config.experimental.enable_op_determinism()
+    strategy = distribution_strategy(config.runtime)
+    training_options = _training_options(config, label)
+    with strategy.scope(), dtype_policy(config.runtime.precision):
+        model = build_vae(
+            shape[1], config.model, config.objective, training_options, config.seed,
+            steps_per_epoch=math.ceil(shape[0] / config.training.batch_size),
+        )  # fmt: skip
+    log_devices(model, strategy, label)
+    log.info(
+        "%s model: hidden %s, latent %d, %d parameters",
+        label, list(model.hidden_units), model.latent_dim, model.count_params(),
+    )  # fmt: skip
+    return model, strategy
 
 
 def _training_options(config: Config, label: str) -> TrainingConfig:
