@@ -43,7 +43,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from vae_genomics.commands.sample_populations import MIN_TEMPLATES
+from vae_genomics.commands.population_request import MIN_TEMPLATES
 from vae_genomics.common.io import to_jsonable
 from vae_genomics.evaluation.population_panel import population_panel
 from vae_genomics.generate.conditional import sample_groups

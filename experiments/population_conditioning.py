@@ -29,8 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
+from vae_genomics.commands.population_request import MIN_TEMPLATES
 from vae_genomics.commands.sample import draw_haplotypes
-from vae_genomics.commands.sample_populations import MIN_TEMPLATES
 from vae_genomics.evaluation.populations import (
     AncestryClassifier,
     allele_frequency_correlation,

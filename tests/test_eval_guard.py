@@ -6,12 +6,13 @@ import numpy as np
 import pytest
 
 from vae_genomics.evaluation.privacy import exact_copy_fraction, hamming_matrix
-from vae_genomics.generate.generators import GUARD_FACTOR, make_generator, parse_guard
+from vae_genomics.generate.generators import make_generator
 from vae_genomics.generate.guard import (
     leave_one_out_distances,
     quantile_bins,
     select_matching,
 )
+from vae_genomics.generate.names import GUARD_FACTOR, parse_guard
 
 
 def test_leave_one_out_distances_match_a_brute_force_reference(rng):

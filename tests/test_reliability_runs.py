@@ -356,6 +356,34 @@ def test_every_way_of_sampling_refuses_an_existing_out_before_tensorflow_starts(
     assert out.read_text() == "precious"
 
 
+@pytest.mark.slow
+def test_a_bad_name_sampler_or_population_is_refused_before_tensorflow_starts(shared, tmp_path):
+    """An --out that is not a .vcf.gz, a misspelt --sampler, populations asked of runs trained
+    without them: each named at once, in words that say what to give, nothing written (unknown
+    names and odd counts: tests/test_sample_populations.py)."""
+    trained = str(shared["run"])
+    region = ["sample", "--runs", "runs", "--sections", SECTION]
+    out = str(tmp_path / "s.vcf.gz")
+    ways = [
+        ["sample", trained, "--n", "4", "--out", str(tmp_path / "s.vcf")],
+        ["sample", trained, "--n", "4", "--sampler", "aggregat:1.5/ld", "--out", out],
+        ["sample", trained, "--n", "4", "--sampler", "aggregate:1.5/ld:16:0", "--out", out],
+        # these runs were trained without a populations table
+        ["sample", trained, "--populations", "P0:4", "--out", out],
+        [*region, "--populations", "P0:4", "--out", out],
+        [*region, "--admixed", "P0:0.5,P1:0.5", "--n", "4", "--out", out],
+    ]
+    rcs, tensorflow, stderr = _main_in_a_fresh_process(ways, cwd=shared["tmp"])
+    assert rcs == [2] * len(ways) and not tensorflow, stderr
+    assert f"--out {tmp_path / 's.vcf'}: " in stderr and f"(e.g. {tmp_path / 's.vcf.gz'})" in stderr
+    assert "--sampler: generator 'aggregat:1.5/ld': unknown code source 'aggregat:1.5'" in stderr
+    assert "--sampler: generator 'aggregate:1.5/ld:16:0'" in stderr
+    no_labels = "this run has no populations (data.populations was not set when it was trained)"
+    assert stderr.count(f"{no_labels}, so --populations has nothing to choose from") == 2
+    assert f"{no_labels}, so --admixed has nothing to choose from" in stderr
+    assert not list(tmp_path.iterdir())
+
+
 def test_a_path_that_is_not_a_run_is_named_before_tensorflow_starts(tmp_path):
     """report, evaluate, encode and sample read a run: a path that is not one is said at once."""
     ways = [

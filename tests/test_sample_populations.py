@@ -16,7 +16,7 @@ from vcf_factory import structured_haplotypes, vcf_text, write_vcf
 import vae_genomics
 from vae_genomics.cli import main
 from vae_genomics.commands.options import table_path
-from vae_genomics.commands.sample_populations import parse_counts
+from vae_genomics.commands.population_request import parse_counts
 from vae_genomics.common.errors import DataError
 from vae_genomics.evaluation.populations import AncestryClassifier, assignment_rate
 from vae_genomics.generate.conditional import group_seed
@@ -134,6 +134,34 @@ def test_without_populations_nothing_changes_and_n_is_required(trained, caplog):
 def test_bad_requests_are_data_errors_that_say_why(trained, request_, message):
     with pytest.raises(DataError, match=message):
         trained["run"].sample_populations(request_)
+
+
+def test_a_bad_request_is_refused_before_tensorflow_starts(trained, region, monkeypatch, caplog):
+    """Unknown names, odd counts and too small a group are read off the runs' stored labels: one
+    run, a region and admixture sources refuse them without starting TensorFlow."""
+    from vae_genomics.commands import options
+
+    def started(*_):
+        raise AssertionError("TensorFlow was started")
+
+    monkeypatch.setattr(options, "start_tensorflow", started)
+    tmp = trained["tmp"]
+    out = str(tmp / "early.vcf.gz")
+    region_args = ["sample", "--runs", str(tmp / "runs"), "--sections", ",".join(region["names"])]
+    cases = [
+        (["sample", str(trained["run_dir"]), "--populations", "XX:4"], "--populations: unknown "
+         "name 'XX'; populations (training haplotypes): P0"),
+        (["sample", str(trained["run_dir"]), "--populations", "P0:3"], "P0:3: not an even number"),
+        (["sample", str(trained["run_dir"]), "--populations", "Q:4"], "Q has 5 training "
+         "haplotypes, fewer than 10"),
+        ([*region_args, "--populations", "P0:4,XX:2"], "--populations: unknown name 'XX'"),
+        ([*region_args, "--admixed", "P0:0.5,XX:0.5", "--n", "4"], "--admixed: unknown name 'XX'"),
+    ]  # fmt: skip
+    for argv, message in cases:
+        caplog.clear()
+        assert main([*argv, "--out", out]) == 2, argv
+        assert message in caplog.text, caplog.text
+    assert not (tmp / "early.vcf.gz").exists()
 
 
 def test_prior_sampler_and_a_region_without_out_are_refused(trained, caplog):

@@ -163,9 +163,11 @@ class Run:
 
     def _check_privacy(self, privacy: str | None, sampler: str | None) -> dict[str, Any]:
         """The budget check of ``vae-genomics sample`` (commands/privacy_gate), before drawing."""
+        from vae_genomics.commands.options import check_sampler_name
         from vae_genomics.commands.privacy_gate import gate
         from vae_genomics.generate import DEFAULT_GENERATOR
 
+        check_sampler_name(sampler)
         what = f"sample of {self._run.data.section.name}"
         return gate([self._run], privacy, sampler or DEFAULT_GENERATOR, what)
 
@@ -223,9 +225,14 @@ class Run:
 
         Returns:
             The written path (``None`` for standard output).
+
+        Raises:
+            DataError: ``path`` does not end in ``.vcf.gz`` or ``.vcf.bgz``.
         """
+        from vae_genomics.commands.options import check_vcf_name
         from vae_genomics.data.export import provenance_header, write_haplotype_vcf
 
+        check_vcf_name(path, "path")
         m = self._run.data.matrix
         return write_haplotype_vcf(
             path, self._check(haplotypes), contig=self.section.contig, positions=m.positions,

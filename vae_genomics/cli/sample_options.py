@@ -24,8 +24,8 @@ def sample_options(p: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     p.add_argument(
         "--out", type=Path,
-        help="output .vcf.gz (a tabix index .tbi is written beside it), or - for VCF text on "
-        "standard output; required for RUN (a region: default "
+        help="output .vcf.gz or .vcf.bgz (bgzipped; a tabix index .tbi is written beside it), "
+        "or - for VCF text on standard output; required for RUN (a region: default "
         "RUNS_DIR/regions/<region>/<region>.vcf.gz)",
     )  # fmt: skip
     p.add_argument("--seed", type=seed, help="seed of the draws (default: the run's seed)")

@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from vae_genomics.common.errors import VaeGenomicsError
+from vae_genomics.common.errors import DataError, VaeGenomicsError
 
 log = logging.getLogger("vae_genomics")
 
@@ -102,19 +102,61 @@ def check_out(args: argparse.Namespace, *inputs: Path | None) -> None:
         check_output_path(Path(f"{args.out}.tbi"), args.overwrite, protected)
 
 
+#: Names ``sample`` writes its bgzipped, tabix-indexed VCF under.
+VCF_SUFFIXES = (".vcf.gz", ".vcf.bgz")
+
+
+def check_vcf_name(path: str | Path, what: str = "--out") -> None:
+    """Refuse a VCF output named other than ``*.vcf.gz`` / ``*.vcf.bgz`` (``-`` is standard
+    output): what is written is BGZF with a ``.tbi`` index beside it, which a name like
+    ``x.vcf`` or ``x.txt`` would hide from the tools that choose a reader by the name.
+
+    Raises:
+        DataError: Another name (the message suggests one).
+    """
+    name = Path(path).name
+    if str(path) == "-" or name.endswith(VCF_SUFFIXES):
+        return
+    base = name[: -len(".vcf")] if name.endswith(".vcf") else (Path(name).stem or name)
+    raise DataError(
+        f"{what} {path}: the synthetic haplotypes are written as a bgzip-compressed VCF with a "
+        f"tabix index beside it, so the name must end in .vcf.gz or .vcf.bgz (e.g. "
+        f"{Path(path).with_name(base + '.vcf.gz')}), or give - for plain VCF on standard output"
+    )
+
+
+def check_sampler_name(sampler: str | None) -> None:
+    """Refuse a generator name that does not parse (:mod:`vae_genomics.generate.names`; nothing
+    built, no TensorFlow), before a run is loaded or its privacy numbers are looked up.
+
+    Raises:
+        DataError: An unknown source, decoder or guard, or a number out of its range.
+    """
+    from vae_genomics.generate.names import SHORT_NAMES, parse_generator
+
+    if sampler is None or sampler in SHORT_NAMES:
+        return
+    try:
+        parse_generator(sampler)
+    except ValueError as err:
+        raise DataError(f"--sampler: {err}") from None
+
+
 def check_sample_out(args: argparse.Namespace) -> None:
     """``sample``'s ``--out`` (and its ``.tbi``) checked before TensorFlow starts, so that a
-    refusal comes at once: never an input of RUN, never an existing file without ``--overwrite``.
-    Each way of sampling checks its outputs again when it writes them."""
+    refusal comes at once: never an input of RUN, never an existing file without
+    ``--overwrite``, and a VCF's name (:func:`check_vcf_name`). Each way of sampling checks its
+    outputs again when it writes them."""
     from vae_genomics.common.io import check_output_path
 
     if args.out is None or str(args.out) == "-":
         return
     if args.run is not None:
         check_out(args)
-        return
-    check_output_path(args.out, args.overwrite, [])
-    check_output_path(Path(f"{args.out}.tbi"), args.overwrite, [])
+    else:
+        check_output_path(args.out, args.overwrite, [])
+        check_output_path(Path(f"{args.out}.tbi"), args.overwrite, [])
+    check_vcf_name(args.out)
 
 
 def configured_sections(config: Any) -> list[dict[str, Any]]:

@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from vae_genomics.commands.options import check_sample_out, start_tensorflow
+from vae_genomics.commands.options import check_sample_out, check_sampler_name, start_tensorflow
 from vae_genomics.common.errors import DataError, RunError
 from vae_genomics.data.packed import PackedHaplotypes
+from vae_genomics.generate.names import SHORT_NAMES
 
 if TYPE_CHECKING:
     from vae_genomics.run.load import LoadedRun
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-SAMPLERS = ("prior", "gmm")
+SAMPLERS = SHORT_NAMES  # drawn by the model alone, not a ``source/decoder`` generator
 
 
 def draw_haplotypes(
@@ -153,6 +154,7 @@ def sample_run(
     from vae_genomics.run.load import load_run
 
     check_haplotype_count(n)
+    check_sampler_name(sampler)
     run = load_run(run_dir)
     record = gate(
         [run], privacy, sampler or DEFAULT_GENERATOR, f"sample of {run.data.section.name}"
@@ -181,6 +183,7 @@ def check_size(args: argparse.Namespace) -> None:
 
 
 def run_command(args: argparse.Namespace) -> None:
+    check_sampler_name(args.sampler)  # every way of sampling: before anything is read
     if args.admixed is not None:
         from vae_genomics.commands.sample_admixed import run_admixed
 

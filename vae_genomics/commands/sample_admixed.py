@@ -183,14 +183,14 @@ def run_admixed(args: argparse.Namespace) -> None:
     """``sample --region ... --admixed NAME:FRACTION,...``: check, draw the sources, splice,
     write the VCF, its populations table, the true local ancestry and the summary."""
     from vae_genomics.commands.options import check_sample_out, start_tensorflow
+    from vae_genomics.commands.population_request import (
+        check_region_request_early,
+        resolve_request,
+    )
     from vae_genomics.commands.privacy_gate import gate, region_generator, write_record
     from vae_genomics.commands.region_vcf import write_region_vcf
     from vae_genomics.commands.release_gate import region_release_gate
-    from vae_genomics.commands.sample_populations import (
-        populations_table,
-        resolve_request,
-        sample_names,
-    )
+    from vae_genomics.commands.sample_populations import populations_table, sample_names
     from vae_genomics.commands.sample_region_options import group_switch_sites
     from vae_genomics.commands.sample_region_populations import region_groups
     from vae_genomics.common.io import atomic_write_text, write_json
@@ -207,6 +207,8 @@ def run_admixed(args: argparse.Namespace) -> None:
     check_region_size(runs_dir, args.sections, args.region, n * (len(proportions) + 1),
                       args.max_memory, in_blocks=True)  # fmt: skip
     check_sample_out(args)
+    names = {name: n for name in proportions}
+    check_region_request_early(runs_dir, args.sections, args.region, names, option="--admixed")
     start_tensorflow(args)
     from vae_genomics.generate.region import DEFAULT_DECODER
     from vae_genomics.generate.region_groups import sample_region_groups
@@ -219,7 +221,7 @@ def run_admixed(args: argparse.Namespace) -> None:
         f"admixture over {loaded.name}",
     )
     first = loaded.sections[0]
-    counts, groups = resolve_request(first, {name: n for name in proportions})
+    counts, groups = resolve_request(first, names, option="--admixed")
     files = _output_files(Path(args.out), loaded, args.overwrite)
     seed = loaded.seed if args.seed is None else args.seed
     decoder = args.decoder or DEFAULT_DECODER

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,148 +20,17 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from vae_genomics.commands.options import table_path
+from vae_genomics.commands.population_request import (
+    check_request_early,
+    parse_counts,
+    resolve_request,
+)
 from vae_genomics.common.errors import DataError, RunError
 
 if TYPE_CHECKING:
     from vae_genomics.run.load import LoadedRun
 
 log = logging.getLogger(__name__)
-
-#: Fewest training haplotypes a group may have: below it, its code source has too few templates.
-MIN_TEMPLATES = 10
-#: Below this many training haplotypes a group's request is warned about (near-copies).
-FEW_TEMPLATES = 50
-
-_ITEM = re.compile(r"^\s*([^:,\s]+)\s*:\s*([^:,\s]+)\s*$")
-
-
-def parse_counts(text: str | Mapping[str, int], unit: str = "haplotypes") -> dict[str, int]:
-    """``{"YRI": 1000, "CEU": 500}`` of ``"YRI:1000,CEU:500"`` (or of such a mapping), in order.
-
-    Raises:
-        DataError: Not ``NAME:COUNT`` items separated by commas, a count that is not a positive
-            whole number, or a name given twice.
-    """
-    items = list(text.items()) if isinstance(text, Mapping) else None
-    if items is None:
-        items = []
-        for part in str(text).split(","):
-            match = _ITEM.match(part)
-            if not match:
-                raise DataError(
-                    f"--populations {text!r}: expected NAME:COUNT items separated by commas "
-                    f"(e.g. YRI:1000,CEU:500), got {part.strip()!r}"
-                )
-            items.append((match.group(1), match.group(2)))
-    counts: dict[str, int] = {}
-    for name, value in items:
-        number = _whole(value)
-        if number is None or number < 1:
-            raise DataError(
-                f"--populations: the count of {name} ({value!r}) is not a positive whole number of "
-                f"{unit}"
-            )
-        if str(name) in counts:
-            raise DataError(f"--populations: {name} is named twice; give each group once")
-        counts[str(name)] = number
-    if not counts:
-        raise DataError("--populations: no group given (e.g. --populations YRI:1000,CEU:500)")
-    return counts
-
-
-def _whole(value: object) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    text = str(value).strip()
-    return int(text) if text.isdigit() else None
-
-
-def population_groups(run: LoadedRun) -> dict[str, np.ndarray]:
-    """Group name → rows of the training set (``run.train_rows``) it labels: every population,
-    then every superpopulation whose name is not also a population's; unlabelled rows in none.
-
-    Raises:
-        DataError: The run has no population labels.
-    """
-    pops = run.data.populations
-    if pops is None:
-        raise DataError(
-            f"{run.run_dir}: this run has no populations (data.populations was not set when it was "
-            "trained), so --populations has nothing to choose from; train with data.populations"
-        )
-    groups: dict[str, np.ndarray] = {}
-    for labels in (pops, run.superpopulations):
-        if labels is None:
-            continue
-        train_labels = np.asarray(labels, dtype=object)[run.train_rows].astype(str)
-        for name in sorted(set(train_labels) - {"unknown"}):
-            groups.setdefault(name, np.flatnonzero(train_labels == name))
-    return groups
-
-
-def _known(run: LoadedRun, groups: Mapping[str, np.ndarray]) -> str:
-    pops = set(np.asarray(run.data.populations, dtype=str))
-    listed = [f"{g} ({len(rows)})" for g, rows in groups.items() if g in pops]
-    text = "populations (training haplotypes): " + ", ".join(listed)
-    supers = [f"{g} ({len(rows)})" for g, rows in groups.items() if g not in pops]
-    return text + ("; superpopulations: " + ", ".join(supers) if supers else "")
-
-
-def resolve_request(
-    run: LoadedRun,
-    populations: str | Mapping[str, int],
-    n: int | None = None,
-    individuals: bool = False,
-) -> tuple[dict[str, int], dict[str, np.ndarray]]:
-    """Check a request against the run: ``(haplotypes per group, training rows per group)``.
-
-    Args:
-        run: The loaded run.
-        populations: ``"YRI:1000,CEU:500"`` or a mapping name → count.
-        n: The total number of haplotypes, or ``None`` (the sum).
-        individuals: Counts are individuals (2 haplotypes each), not haplotypes.
-
-    Raises:
-        DataError: An unknown name (the message lists the known ones with their training
-            haplotypes), a count that is not a positive even number of haplotypes, a group with
-            fewer than :data:`MIN_TEMPLATES` training haplotypes, or ``n`` not the sum.
-    """
-    unit = "individuals" if individuals else "haplotypes"
-    counts = parse_counts(populations, unit)
-    groups = population_groups(run)
-    for name, count in counts.items():
-        if name not in groups:
-            raise DataError(f"--populations: unknown name {name!r}; {_known(run, groups)}")
-        if not individuals and count % 2:
-            raise DataError(
-                f"--populations {name}:{count}: not an even number of haplotypes (haplotypes 2i "
-                f"and 2i+1 form synthetic individual i); ask for {count + 1}, or count individuals "
-                "with --individuals"
-            )
-    haplotypes = {name: 2 * c if individuals else c for name, c in counts.items()}
-    for name in haplotypes:
-        templates = len(groups[name])
-        if templates < MIN_TEMPLATES:
-            raise DataError(
-                f"--populations: {name} has {templates} training haplotypes, fewer than "
-                f"{MIN_TEMPLATES}: too few to draw from (its synthetic haplotypes would be copies "
-                "of them); choose a larger group, e.g. its superpopulation"
-            )
-        if templates < FEW_TEMPLATES:
-            log.warning(
-                "%s has only %d training haplotypes (< %d): few templates means near-copies of "
-                "them; check the privacy numbers (vae-genomics evaluate --synthetic)",
-                name, templates, FEW_TEMPLATES,
-            )  # fmt: skip
-    total = sum(haplotypes.values())
-    if n is not None and n != total:
-        raise DataError(
-            f"--n {n} is not the number of haplotypes --populations asks for ({total}); give the "
-            "same number, or leave --n out"
-        )
-    return haplotypes, groups
 
 
 def draw_populations(
@@ -258,12 +126,14 @@ def sample_populations_run(
     Returns:
         The VCF's path and the table's (both ``None`` for standard output: no table is written).
     """
+    from vae_genomics.commands.options import check_sampler_name
     from vae_genomics.commands.privacy_gate import gate, write_record
     from vae_genomics.commands.release_gate import release_gate
     from vae_genomics.common.io import atomic_write_text
     from vae_genomics.generate.generators import DEFAULT_GENERATOR
     from vae_genomics.run.load import load_run
 
+    check_sampler_name(sampler)
     run = load_run(run_dir)
     record = gate(
         [run], privacy, sampler or DEFAULT_GENERATOR, f"sample of {run.data.section.name}"
@@ -354,6 +224,7 @@ def run_populations(args: argparse.Namespace) -> None:
     total = sum(counts.values()) * (2 if args.individuals else 1)
     check_run_size(args.run, total, args.max_memory)
     check_sample_out(args)
+    check_request_early(args.run, args.populations, args.n, args.individuals)
     start_tensorflow(args)
     if str(args.out) != "-":
         protected = run_inputs(resolve_run_dir(args.run))

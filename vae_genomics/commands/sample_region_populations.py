@@ -86,15 +86,15 @@ def run_region_populations(args: argparse.Namespace) -> None:
             training haplotypes), as for one section.
     """
     from vae_genomics.commands.options import check_sample_out, start_tensorflow, table_path
+    from vae_genomics.commands.population_request import (
+        check_region_request_early,
+        parse_counts,
+        resolve_request,
+    )
     from vae_genomics.commands.privacy_gate import gate, region_generator, write_record
     from vae_genomics.commands.region_vcf import write_region_vcf
     from vae_genomics.commands.release_gate import region_release_gate
-    from vae_genomics.commands.sample_populations import (
-        parse_counts,
-        populations_table,
-        resolve_request,
-        sample_names,
-    )
+    from vae_genomics.commands.sample_populations import populations_table, sample_names
     from vae_genomics.commands.sample_region_options import group_switch_sites
     from vae_genomics.common.io import atomic_write_text, check_output_path
     from vae_genomics.data.packed import PackedHaplotypes
@@ -115,6 +115,9 @@ def run_region_populations(args: argparse.Namespace) -> None:
     total = sum(counts.values()) * (2 if args.individuals else 1)
     check_region_size(runs_dir, args.sections, args.region, total, args.max_memory, in_blocks=True)
     check_sample_out(args)
+    check_region_request_early(
+        runs_dir, args.sections, args.region, args.populations, args.n, args.individuals
+    )
     start_tensorflow(args)
     from vae_genomics.generate.region import DEFAULT_DECODER
     from vae_genomics.generate.region_groups import sample_region_groups

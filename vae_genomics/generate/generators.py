@@ -51,17 +51,13 @@ from scipy.special import expit
 from vae_genomics.common.limits import BLOCK_HAPLOTYPES
 from vae_genomics.generate import DEFAULT_GENERATOR
 from vae_genomics.generate.context import ContextHead
-from vae_genomics.generate.decoders import (
-    context_order,
-    draw_alleles,
-    number_in_range,
-    parse_decoder,
-)
+from vae_genomics.generate.decoders import context_order, draw_alleles
 from vae_genomics.generate.guard import (
     leave_one_out_distances,
     nearest_training_distances,
     select_matching,
 )
+from vae_genomics.generate.names import GUARD_FACTOR, parse_generator, parse_source
 from vae_genomics.generate.prior import PriorMixture, model_prior
 from vae_genomics.generate.samplers import AggregatePosteriorGMM, decode_logits
 from vae_genomics.models.inference import encode
@@ -72,16 +68,6 @@ log = logging.getLogger(__name__)
 __all__ = ["DEFAULT_GENERATOR", "Generator", "describe", "make_generator", "make_source"]
 
 Seed = int | np.random.Generator | None
-
-
-#: Code sources and decoders by name (``aggregate:S`` and ``temperature:T`` take a number).
-SOURCES = ("prior", "gmm", "gmm-heldout", "aggregate")
-
-#: Largest spread inflation S of ``aggregate:S``: ten times a posterior's spread already puts codes
-#: far outside where the decoder was trained (an infinite S decodes to all-REF haplotypes).
-MAX_SPREAD = 10.0
-#: Largest candidate factor F of ``guard:F`` (F × n candidates are drawn and decoded).
-MAX_GUARD = 100.0
 
 
 class CodeSource(Protocol):
@@ -164,20 +150,18 @@ def _int_seed(seed: Seed) -> int | None:
 
 
 def make_source(name: str, max_components: int = 8) -> CodeSource:
-    """The code source of a name (module docstring)."""
-    kind, _, value = name.partition(":")
-    if kind == "prior" and not value:
+    """The code source of a name (module docstring; :func:`~vae_genomics.generate.names.parse_source`).
+
+    Raises:
+        ValueError: An unknown source, or S of ``aggregate:S`` out of its range.
+    """
+    kind, inflate = parse_source(name)
+    if kind == "prior":
         return PriorSource()
-    if kind in ("gmm", "gmm-heldout") and not value:
+    if kind in ("gmm", "gmm-heldout"):
         criterion = "bic" if kind == "gmm" else "heldout"
         return MixtureSource(name=kind, criterion=criterion, max_components=max_components)
-    if kind == "aggregate":
-        what = f"code source {name!r}: S of aggregate:S"
-        inflate = number_in_range(value, 1.0, 0.0, MAX_SPREAD, what, "aggregate:1.5")
-        return AggregateSource(name=name, inflate=inflate)
-    raise ValueError(
-        f"unknown code source {name!r}: use prior, gmm, gmm-heldout, aggregate or aggregate:S"
-    )
+    return AggregateSource(name=name, inflate=inflate)
 
 
 @dataclass
@@ -287,41 +271,16 @@ class Generator:
             yield draw_alleles(logits, self.decoder, rng, self.head, probabilities)
 
 
-#: Candidates per kept haplotype of the copy guard (``guard`` without a factor).
-GUARD_FACTOR = 4.0
-
-
-def parse_guard(guard: str) -> float:
-    """The candidate factor of a guard name (``guard`` → 4, ``guard:F`` → F >= 1)."""
-    kind, _, value = guard.partition(":")
-    if kind != "guard":
-        raise ValueError(
-            f"unknown copy guard {guard!r}: use guard or guard:F with F >= 1 (e.g. guard:4)"
-        )
-    what = f"copy guard {guard!r}: F of guard:F"
-    factor = number_in_range(value, GUARD_FACTOR, 0.0, MAX_GUARD, what, "guard:4")
-    if factor < 1:
-        raise ValueError(f"{what}: {value!r} is not allowed; it must be at least 1 (e.g. guard:4)")
-    return factor
-
-
 def make_generator(spec: str, max_components: int = 8) -> Generator:
-    """A generator from its name ``source[/decoder[/guard]]`` (decoder ``bernoulli`` when omitted).
+    """A generator from its name ``source[/decoder[/guard]]`` (decoder ``bernoulli`` when omitted;
+    :func:`~vae_genomics.generate.names.parse_generator`).
 
     Raises:
         ValueError: An unknown source, decoder or guard (the message lists the names), or a
             numeric parameter that is not finite or out of its range (named with the range).
     """
-    source, _, rest = spec.partition("/")
-    decoder, _, guard = rest.partition("/")
-    decoder = decoder or "bernoulli"
-    try:
-        parse_decoder(decoder)
-        factor = parse_guard(guard) if guard else None
-        code_source = make_source(source, max_components)
-    except ValueError as exc:
-        raise ValueError(f"generator {spec!r}: {exc}") from None
-    return Generator(code_source, decoder, guard=factor)
+    source, decoder, factor = parse_generator(spec)
+    return Generator(make_source(source, max_components), decoder, guard=factor)
 
 
 def describe(spec: str) -> dict[str, Any]:
