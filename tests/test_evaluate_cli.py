@@ -113,7 +113,7 @@ def test_missing_sites_and_other_alleles_are_clear_errors(trained, caplog):
     assert "missing.vcf" in caplog.text and "sites are missing" in caplog.text
     assert "Traceback" not in caplog.text
     assert main(["evaluate", str(trained["run"]), "--synthetic", "nowhere.vcf.gz"]) == 2
-    assert "nowhere.vcf.gz: VCF/BCF file not found" in caplog.text
+    assert "--synthetic nowhere.vcf.gz: VCF/BCF file not found (a relative path" in caplog.text
 
 
 def test_generator_table_scores_each_generator_beside_the_ceiling(trained):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vae_genomics.commands.options import check_out, start_tensorflow
+from vae_genomics.commands.options import check_input_file, check_out, start_tensorflow
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,8 @@ def encode_run(
 
 
 def run_command(args: argparse.Namespace) -> None:
-    check_out(args, args.vcf)  # before TensorFlow starts: a refusal comes at once
+    check_input_file(args.vcf, "--vcf")  # before TensorFlow starts: a refusal comes at once
+    check_out(args, args.vcf)
     start_tensorflow(args)
     from vae_genomics.commands.encode import encode_run
 

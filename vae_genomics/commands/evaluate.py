@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from vae_genomics import __version__
-from vae_genomics.commands.options import check_out, start_tensorflow
+from vae_genomics.commands.options import check_input_file, check_out, start_tensorflow
 from vae_genomics.common.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -262,6 +262,8 @@ def run_command(args: argparse.Namespace) -> None:
     from vae_genomics.run.directory import resolve_run_dir
 
     resolve_run_dir(args.run)  # before TensorFlow starts: a refusal comes at once
+    check_input_file(args.synthetic, "--synthetic")
+    check_input_file(args.populations, "--populations", "populations table")
     if args.out is not None:
         check_out(args, args.synthetic)
     start_tensorflow(args)

@@ -90,6 +90,32 @@ def start_tensorflow(args: argparse.Namespace, threads: int = 0) -> None:
     limit_threads(threads)
 
 
+def check_input_file(path: str | Path | None, option: str, what: str = "VCF/BCF file") -> None:
+    """Refuse an input file given on the command line that is missing (or a directory, or a
+    dangling link) before TensorFlow starts, naming the option that gave it.
+
+    Raises:
+        DataError: ``path`` is not a file.
+    """
+    from vae_genomics.common.io import missing_file
+
+    if path is not None and not Path(path).is_file():
+        raise DataError(f"{option} {path}: {missing_file(Path(path), what)}")
+
+
+def check_data_input(config: Any) -> None:
+    """Refuse a configured VCF/BCF that is not there before TensorFlow starts (unless a cache,
+    ``data.cache``, stands in for it).
+
+    Raises:
+        DataError: ``data.vcf`` is not a file (:func:`vae_genomics.data.vcf.check_file`).
+    """
+    if config.data.cache is None:
+        from vae_genomics.data.vcf import check_file
+
+        check_file(config.data.vcf)
+
+
 def check_out(args: argparse.Namespace, *inputs: Path | None) -> None:
     """Refuse an --out that is a directory, an input of the run, or exists without --overwrite."""
     from vae_genomics.common.io import check_output_path

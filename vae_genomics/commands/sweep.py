@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from vae_genomics.commands.options import config_overrides, start_tensorflow
+from vae_genomics.commands.options import check_data_input, config_overrides, start_tensorflow
 from vae_genomics.commands.sweep_recommend import recommend, write_recommendation
 from vae_genomics.common.children import spawn_pool
 from vae_genomics.common.errors import ConfigError
@@ -249,11 +249,11 @@ def run_sweep(
     from vae_genomics.train.fit import prepare
 
     check_run_name(name, "sweep name")  # before any work: never a path outside the section
+    points = grid(betas, reencode_weights)
     base, data = prepare(config_path, section, overrides)
     section_name = data.section.name
     sweep_dir = Path(base.runs_dir) / section_name / "sweeps" / name
     sweep_dir.mkdir(parents=True, exist_ok=True)
-    points = grid(betas, reencode_weights)
     run_dirs = run_points(base, section_name, points, sweep_dir, jobs)
     table = results_table(points, run_dirs)
     best, reasons = recommend(table, min_active_units)
@@ -292,9 +292,12 @@ def run_command(args: argparse.Namespace) -> None:
 
     overrides = config_overrides(args)
     checked = load_config(args.config, section=args.section, overrides=overrides)  # before TF
-    start_tensorflow(args, checked.runtime.threads)
-    from vae_genomics.commands.sweep import DEFAULT_BETAS, run_sweep
+    from vae_genomics.run.directory import check_run_name
 
+    check_run_name(args.name, "sweep name")
+    grid(args.betas or DEFAULT_BETAS, args.reencode_weights)
+    check_data_input(checked)
+    start_tensorflow(args, checked.runtime.threads)
     result = run_sweep(
         args.config, args.section, betas=args.betas or DEFAULT_BETAS,
         reencode_weights=args.reencode_weights, jobs=args.jobs, name=args.name,

@@ -8,7 +8,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from vae_genomics.commands.options import config_overrides, start_tensorflow
+from vae_genomics.commands.options import check_data_input, config_overrides, start_tensorflow
 from vae_genomics.common.errors import RunError
 from vae_genomics.run.directory import check_new_run
 
@@ -30,6 +30,7 @@ def run_command(args: argparse.Namespace) -> None:
         checked = load_config(args.config, section=name, overrides=overrides)
     if args.section and args.run_name:  # and a run name taken (a batch goes on past one)
         check_new_run(Path(checked.runs_dir) / args.section, args.run_name, args.overwrite)
+    check_data_input(checked)  # and a VCF that is not there
     start_tensorflow(args, checked.runtime.threads)
     from vae_genomics.commands.train_section import RunTarget, train_section
     from vae_genomics.train.fit import prepare

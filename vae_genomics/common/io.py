@@ -278,12 +278,16 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def missing_file(path: Path, what: str) -> str:
-    """Why ``path`` is not a readable file: a directory, a dangling link, or not found."""
+    """Why ``path`` is not a readable file: a directory, a dangling link, or not found (a relative
+    path names the working directory it was looked for in: configurations are often run from
+    another directory than the one their paths assume)."""
     path = Path(path)
     if path.is_dir():
         return f"is a directory, not a {what}"
     if path.is_symlink():
         return f"is a dangling link (to {os.readlink(path)}); its {what} is gone"
+    if not path.is_absolute():
+        return f"{what} not found (a relative path, looked for from the working directory {Path.cwd()})"
     return f"{what} not found"
 
 

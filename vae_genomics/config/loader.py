@@ -34,8 +34,11 @@ def read_yaml(path: Path) -> dict[str, Any]:
     if path.is_dir():
         raise ConfigError(f"{path}: is a directory, not a config file. Give the YAML file's path.")
     if not path.is_file():
-        what = "a dangling link" if path.is_symlink() else "config file not found"
-        raise ConfigError(f"{path}: {what}. Check the path given with --config.")
+        from vae_genomics.common.io import missing_file
+
+        raise ConfigError(
+            f"{path}: {missing_file(path, 'config file')}. Check the path given with --config."
+        )
     try:
         content = load_yaml(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
