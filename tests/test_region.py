@@ -395,6 +395,22 @@ def test_region_sample_never_writes_over_the_cohort_vcf(region_runs, caplog):
     assert "input of this command" in caplog.text and vcf.read_bytes() == before
 
 
+def test_a_region_on_no_trained_contig_or_beside_every_section_says_which(region_runs, caplog):
+    """A typo in the range (read as a contig's name) names the contigs there are; a range that
+    misses every section lists the sections."""
+    base = ["sample", "--runs", str(region_runs["runs"]), "--n", "4", "--no-report"]
+    assert main([*base, "--region", "1:1-9x000"]) == 2
+    assert (
+        "region 1:1-9x000: no trained section is on a contig named '1:1-9x000' (the trained "
+        "sections' contigs: 1); a region is contig:start-end" in caplog.text
+    )
+    caplog.clear()
+    assert main([*base, "--region", "1:900000-900100"]) == 2
+    assert "region 1:900000-900100: no trained section overlaps it; trained sections: s1 (1:" in (
+        caplog.text
+    )
+
+
 def test_region_in_the_runs_directory_is_linked_from_the_index(region_runs, tmp_path):
     runs = tmp_path / "runs"
     shutil.copytree(region_runs["runs"], runs, symlinks=True)

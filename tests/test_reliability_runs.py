@@ -347,7 +347,7 @@ def test_every_way_of_sampling_refuses_an_existing_out_before_tensorflow_starts(
         ["sample", "--runs", "runs", "--sections", SECTION, "--admixed", "P0:0.5,P1:0.5",
          "--n", "4"],
         ["encode", str(trained)],
-        ["evaluate", str(trained), "--synthetic", "other.vcf.gz"],
+        ["evaluate", str(trained), "--synthetic", str(shared["vcf"])],
     ]  # fmt: skip
     ways = [[*w, "--out", str(out)] for w in ways]
     rcs, tensorflow, stderr = _main_in_a_fresh_process(ways, cwd=shared["tmp"])
@@ -386,8 +386,8 @@ def test_a_bad_name_sampler_or_population_is_refused_before_tensorflow_starts(sh
 
 @pytest.mark.slow
 def test_a_missing_input_file_is_named_with_its_option_before_tensorflow_starts(shared, tmp_path):
-    """train's and sweep's VCF, evaluate's --synthetic and --populations, encode's --vcf: a file
-    that is not there (or a sweep's negative KL weight) is said at once, with the option that
+    """train's, sweep's and cache's VCF, evaluate's --synthetic and --populations, encode's --vcf: a
+    file that is not there (or a sweep's negative KL weight) is said at once, with the option that
     named it and, for a relative path, the working directory it was looked for from."""
     config = tmp_path / "elsewhere.yaml"
     config.write_text("data:\n  vcf: data/cohort.vcf.gz\n")
@@ -399,6 +399,7 @@ def test_a_missing_input_file_is_named_with_its_option_before_tensorflow_starts(
         ["evaluate", trained, "--synthetic", "gone.vcf.gz"],
         ["evaluate", trained, "--synthetic", str(shared["vcf"]), "--populations", "gone.tsv"],
         ["encode", trained, "--vcf", "gone.vcf.gz", "--out", str(tmp_path / "latent.tsv")],
+        ["cache", "gone.vcf.gz", "--out", str(tmp_path / "gone.vcz")],
     ]
     rcs, tensorflow, stderr = _main_in_a_fresh_process(ways, cwd=tmp_path)
     assert rcs == [2] * len(ways) and not tensorflow, stderr
@@ -408,6 +409,7 @@ def test_a_missing_input_file_is_named_with_its_option_before_tensorflow_starts(
     assert f"--synthetic gone.vcf.gz: VCF/BCF file not found {where}" in stderr
     assert f"--populations gone.tsv: populations table not found {where}" in stderr
     assert f"--vcf gone.vcf.gz: VCF/BCF file not found {where}" in stderr
+    assert f"cache gone.vcf.gz: VCF/BCF file not found {where}" in stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["elsewhere.yaml"]
 
 

@@ -14,6 +14,10 @@ def run_command(args: argparse.Namespace) -> None:
     from vae_genomics.data.vcf import read_sample_file
 
     config = load_config(args.config)
+    if args.vcf is not None:  # the configured one is named by check_file's own message
+        from vae_genomics.commands.options import check_input_file
+
+        check_input_file(args.vcf, "cache")
     vcf = args.vcf or config.data.vcf
     out = args.out or config.data.cache
     if out is None:

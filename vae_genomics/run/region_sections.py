@@ -161,6 +161,13 @@ def select_sections(
             for r in runs
             if r.contig == parsed.contig and r.start <= parsed.end and r.end >= parsed.start
         ]
+        contigs = sorted({r.contig for r in runs})
+        if not chosen and parsed.contig not in contigs:
+            raise RunError(
+                f"region {region}: no trained section is on a contig named {parsed.contig!r} "
+                f"(the trained sections' contigs: {', '.join(contigs)}); a region is "
+                "contig:start-end, 1-based inclusive (e.g. 22:16000001-17000000), or a contig's name"
+            )
         if not chosen:
             raise RunError(
                 f"region {region}: no trained section overlaps it; trained sections: "
