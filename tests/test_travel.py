@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,7 @@ from vcf_factory import structured_haplotypes, vcf_text, write_vcf
 
 import vae_genomics
 from vae_genomics.cli import main
+from vae_genomics.common.errors import DataError
 
 SECTION = "1_5100-12000"
 
@@ -138,6 +140,14 @@ def test_api_matches_cli(moved, monkeypatch):
     np.testing.assert_allclose(loaded.gmm.covariances_, refit.covariances_, rtol=1e-6)
     with pytest.raises(ValueError, match=r"shape \(n, 70\)"):
         run.encode(np.zeros((2, 5)))
+    for n in (None, 0, 2.5, True):  # refused before any privacy check or draw
+        with pytest.raises(DataError, match=rf"n: expected a positive whole number .* {n!r}"):
+            run.sample(n, privacy="off")
+    with pytest.raises(DataError, match="--sampler: generator 'agg/ld'"):
+        run.sample(4, sampler="agg/ld", privacy="off")
+    with pytest.raises(DataError, match=r"path x\.vcf: .* must end in \.vcf\.gz or \.vcf\.bgz"):
+        run.write_vcf("x.vcf", run.haplotypes[:2])
+    assert not Path("x.vcf").exists()
 
 
 @pytest.mark.slow

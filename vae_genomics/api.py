@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from vae_genomics.commands.sample import draw_haplotypes
+from vae_genomics.common.errors import DataError
 from vae_genomics.run.directory import METRICS_FILE, read_json
 from vae_genomics.run.load import LoadedRun
 from vae_genomics.run.load import load_run as _load
@@ -151,11 +152,18 @@ class Run:
             Haplotypes, int8 0/1, shape (n, n_variants).
 
         Raises:
+            DataError: ``n`` is not a positive whole number (``None`` needs ``populations``), or
+                ``sampler`` is not a generator's name.
             PrivacyBudgetError: The run's numbers miss the budget (nothing is drawn), or the
                 distance attack on the haplotypes drawn does, at their number (none returned).
         """
         if populations is not None:
             return self.sample_populations(populations, sampler, seed, n=n, privacy=privacy)[0]
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise DataError(
+                f"n: expected a positive whole number of haplotypes, got {n!r}"
+                + (" (n=None goes with populations=...)" if n is None else "")
+            )
         record = self._check_privacy(privacy, sampler)
         haplotypes = draw_haplotypes(self._run, int(n), sampler, seed)
         self._check_release(haplotypes, record)
