@@ -130,6 +130,20 @@ def test_dry_run_uses_the_configured_cache(tmp_path):
     assert f"--out {tmp_path / 'elsewhere.vcz'}" in result.stdout + result.stderr
 
 
+def test_a_missing_vcf_is_said_before_anything_is_planned(tmp_path):
+    config = _example_config(tmp_path)
+    raw = yaml.safe_load(config.read_text())
+    raw["data"]["vcf"] = "data/moved.vcf.gz"
+    config.write_text(yaml.safe_dump(raw))
+    result = _snakemake(tmp_path, config, "-n")
+    assert result.returncode != 0
+    assert (
+        f"data/moved.vcf.gz: VCF/BCF file not found (a relative path, looked for from the working "
+        f"directory {tmp_path}). Check data.vcf" in result.stdout + result.stderr
+    )
+    assert "Job stats" not in result.stdout + result.stderr
+
+
 def test_make_dry_run_installs_nothing(tmp_path):
     make = shutil.which("make")
     if make is None:

@@ -85,39 +85,18 @@ def run_region_populations(args: argparse.Namespace) -> None:
         DataError: A request the region's runs cannot meet (unknown name, odd count, too few
             training haplotypes), as for one section.
     """
-    from vae_genomics.commands.options import check_sample_out, start_tensorflow, table_path
-    from vae_genomics.commands.population_request import (
-        check_region_request_early,
-        parse_counts,
-        resolve_request,
-    )
+    from vae_genomics.commands.options import start_tensorflow, table_path
+    from vae_genomics.commands.population_request import resolve_request
     from vae_genomics.commands.privacy_gate import gate, region_generator, write_record
     from vae_genomics.commands.region_vcf import write_region_vcf
     from vae_genomics.commands.release_gate import region_release_gate
     from vae_genomics.commands.sample_populations import populations_table, sample_names
-    from vae_genomics.commands.sample_region_options import group_switch_sites
     from vae_genomics.common.io import atomic_write_text, check_output_path
     from vae_genomics.data.packed import PackedHaplotypes
     from vae_genomics.run.directory import run_inputs
-    from vae_genomics.run.limits import check_region_size
     from vae_genomics.run.region import load_region
 
-    if args.run is not None:
-        raise RunError("give either RUN or --runs/--region/--sections, not both")
-    if args.out is None or str(args.out) == "-":
-        raise RunError("sample --populations over a region: give --out FILE.vcf.gz")
-    if args.joint not in (None, "mosaic"):
-        raise RunError("sample --populations over a region draws each population's mosaic: "
-                       f"--joint {args.joint} is not available with it")  # fmt: skip
-    runs_dir = args.runs or Path("runs")
-    counts = parse_counts(args.populations, "individuals" if args.individuals else "haplotypes")
-    switch_sites = group_switch_sites(args.switch_sites)
-    total = sum(counts.values()) * (2 if args.individuals else 1)
-    check_region_size(runs_dir, args.sections, args.region, total, args.max_memory, in_blocks=True)
-    check_sample_out(args)
-    check_region_request_early(
-        runs_dir, args.sections, args.region, args.populations, args.n, args.individuals
-    )
+    runs_dir, switch_sites = _check_request(args)
     start_tensorflow(args)
     from vae_genomics.generate.region import DEFAULT_DECODER
     from vae_genomics.generate.region_groups import sample_region_groups
@@ -159,6 +138,34 @@ def run_region_populations(args: argparse.Namespace) -> None:
     print(f"table:  {table}")
     if not args.no_report:
         _report_groups(loaded, first, drawn, seed, numbers, record, vcf, args.overwrite)
+
+
+def _check_request(args: argparse.Namespace) -> tuple[Path, int]:
+    """Everything checked before TensorFlow starts: the options, the memory estimate, ``--out``
+    and the request against the first section's stored labels. Returns the runs directory and the
+    mosaic's switch sites."""
+    from vae_genomics.commands.options import check_sample_out
+    from vae_genomics.commands.population_request import check_region_request_early, parse_counts
+    from vae_genomics.commands.sample_region_options import group_switch_sites
+    from vae_genomics.run.limits import check_region_size
+
+    if args.run is not None:
+        raise RunError("give either RUN or --runs/--region/--sections, not both")
+    if args.out is None or str(args.out) == "-":
+        raise RunError("sample --populations over a region: give --out FILE.vcf.gz")
+    if args.joint not in (None, "mosaic"):
+        raise RunError("sample --populations over a region draws each population's mosaic: "
+                       f"--joint {args.joint} is not available with it")  # fmt: skip
+    runs_dir = args.runs or Path("runs")
+    counts = parse_counts(args.populations, "individuals" if args.individuals else "haplotypes")
+    switch_sites = group_switch_sites(args.switch_sites)
+    total = sum(counts.values()) * (2 if args.individuals else 1)
+    check_region_size(runs_dir, args.sections, args.region, total, args.max_memory, in_blocks=True)
+    check_sample_out(args)
+    check_region_request_early(
+        runs_dir, args.sections, args.region, args.populations, args.n, args.individuals
+    )
+    return runs_dir, switch_sites
 
 
 def _report_groups(

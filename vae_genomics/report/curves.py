@@ -41,6 +41,15 @@ def wants_log_scale(values: Sequence[np.ndarray]) -> bool:
     return bool(finite.max() > 10 * np.median(finite))
 
 
+def check_points(values: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+    """The epochs (1-based) at which a number logged only now and then was measured, and its
+    values there: the history carries each check's value forward until the next, so a check is
+    where the value first appears or changes (a not-a-number is no check)."""
+    v = np.asarray(values, dtype=float)
+    new = np.isfinite(v) & np.concatenate([[True], v[1:] != v[:-1]])
+    return np.flatnonzero(new) + 1, v[new]
+
+
 def training_curves(
     history: Mapping[str, Sequence[float]], title: str, best_epoch: int | None = None
 ) -> plt.Figure:
@@ -63,7 +72,11 @@ def training_curves(
         val = history.get(f"val_{key}")
         n = len(train if train is not None else val)
         epochs = np.arange(1, n + 1)
-        if key in ("active_units", "generator_nll"):  # measured on the held-out set only
+        if key == "generator_nll":  # measured every check_every epochs, carried in between
+            at, value = check_points(train if train is not None else val)
+            ax.plot(at, value, marker="o", ms=3, color="#D55E00",
+                    label="generator check (held-out)")  # fmt: skip
+        elif key == "active_units":  # measured on the held-out set only
             ax.plot(epochs, train if train is not None else val, label="held-out",
                     color="#E69F00")  # fmt: skip
         elif key == "kl_weight":
