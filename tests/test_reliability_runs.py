@@ -386,14 +386,18 @@ def test_a_bad_name_sampler_or_population_is_refused_before_tensorflow_starts(sh
 
 @pytest.mark.slow
 def test_a_missing_input_file_is_named_with_its_option_before_tensorflow_starts(shared, tmp_path):
-    """train's, sweep's and cache's VCF, evaluate's --synthetic and --populations, encode's --vcf: a
-    file that is not there (or a sweep's negative KL weight) is said at once, with the option that
-    named it and, for a relative path, the working directory it was looked for from."""
+    """train's, sweep's and cache's VCF and train's populations table, evaluate's --synthetic and
+    --populations, encode's --vcf: a file that is not there (or a sweep's negative KL weight) is
+    said at once, with the option or key that named it and, for a relative path, the working
+    directory it was looked for from."""
     config = tmp_path / "elsewhere.yaml"
     config.write_text("data:\n  vcf: data/cohort.vcf.gz\n")
+    labelled = tmp_path / "labelled.yaml"
+    labelled.write_text(f"data:\n  vcf: {shared['vcf']}\n  populations: pops.tsv\n")
     trained = str(shared["run"])
     ways = [
         ["train", "--config", str(config)],
+        ["train", "--config", str(labelled)],
         ["sweep", "--config", str(config)],
         ["sweep", "--config", str(config), "--betas", "0.1,-1"],
         ["evaluate", trained, "--synthetic", "gone.vcf.gz"],
@@ -406,11 +410,12 @@ def test_a_missing_input_file_is_named_with_its_option_before_tensorflow_starts(
     where = f"(a relative path, looked for from the working directory {tmp_path})"
     assert stderr.count(f"data/cohort.vcf.gz: VCF/BCF file not found {where}. Check data.vcf") == 2
     assert "KL weights must be >= 0, got [0.1, -1.0]" in stderr
+    assert f"pops.tsv: population file not found {where}. Fix data.populations" in stderr
     assert f"--synthetic gone.vcf.gz: VCF/BCF file not found {where}" in stderr
     assert f"--populations gone.tsv: populations table not found {where}" in stderr
     assert f"--vcf gone.vcf.gz: VCF/BCF file not found {where}" in stderr
     assert f"cache gone.vcf.gz: VCF/BCF file not found {where}" in stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["elsewhere.yaml"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["elsewhere.yaml", "labelled.yaml"]
 
 
 def test_a_path_that_is_not_a_run_is_named_before_tensorflow_starts(tmp_path):

@@ -104,16 +104,28 @@ def check_input_file(path: str | Path | None, option: str, what: str = "VCF/BCF 
 
 
 def check_data_input(config: Any) -> None:
-    """Refuse a configured VCF/BCF that is not there before TensorFlow starts (unless a cache,
-    ``data.cache``, stands in for it).
+    """Refuse configured input files that are not there before TensorFlow starts: the VCF/BCF
+    (unless a cache, ``data.cache``, stands in for it), the populations table, the sample list and,
+    for BED sections, the BED file; in the words the readers use when they meet them.
 
     Raises:
-        DataError: ``data.vcf`` is not a file (:func:`vae_genomics.data.vcf.check_file`).
+        DataError: One of them is not a file.
     """
-    if config.data.cache is None:
+    from vae_genomics.common.io import missing_file
+
+    data = config.data
+    if data.cache is None:
         from vae_genomics.data.vcf import check_file
 
-        check_file(config.data.vcf)
+        check_file(data.vcf)
+    files = [
+        (data.populations, "population file", "Fix data.populations or set it to null."),
+        (data.samples, "sample list", "Fix data.samples or set it to null."),
+        (data.bed if data.sections == "bed" else None, "BED file", "Fix data.bed."),
+    ]
+    for path, what, fix in files:
+        if path is not None and not Path(path).is_file():
+            raise DataError(f"{path}: {missing_file(Path(path), what)}. {fix}")
 
 
 def check_out(args: argparse.Namespace, *inputs: Path | None) -> None:
