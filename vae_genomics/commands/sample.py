@@ -20,9 +20,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-SAMPLERS = SHORT_NAMES  # drawn by the model alone, not a ``source/decoder`` generator
-
-
 def draw_haplotypes(
     run: LoadedRun, n: int, sampler: str | None = None, seed: int | None = None
 ) -> np.ndarray:
@@ -80,7 +77,7 @@ def in_blocks(sampler: str | None) -> bool:
     """Whether :func:`draw_release` draws ``sampler``'s haplotypes a block at a time: every
     ``source/decoder`` generator (None: the default), not ``prior``, ``gmm`` or a copy guard
     (``source/decoder/guard``)."""
-    return sampler is None or (sampler not in SAMPLERS and sampler.count("/") < 2)
+    return sampler is None or (sampler not in SHORT_NAMES and sampler.count("/") < 2)
 
 
 def draw_release(
