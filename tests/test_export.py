@@ -127,7 +127,9 @@ def test_missing_sites_are_named(tmp_path, rng):
         read_section_haplotypes(path, "22", np.array([101, 777]), ["A", "A"], ["G", "G"])
     with pytest.raises(DataError, match=r"other alleles, e\.g\. 22:101 A>G"):
         read_section_haplotypes(path, "22", np.array([101]), ["A"], ["T"])
-    with pytest.raises(DataError, match=r"contig 'chr22' is not in the file .* Did you mean '22'"):
+    with pytest.raises(DataError, match=r"contig 'chr22' \(the contig of the run's sites\) is not "
+                       r"in the file .* Did you mean '22'\? The file must name the run's contig as "
+                       r"the training data did: rename its contigs"):  # fmt: skip
         read_section_haplotypes(path, "chr22", np.array([101]), ["A"], ["G"])
     # without ##contig lines the records tell
     headless = write_vcf(tmp_path / "h.vcf", "".join(

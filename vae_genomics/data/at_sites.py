@@ -26,7 +26,7 @@ from vae_genomics.data.matrix import ABSENT, MISSING
 from vae_genomics.data.sections import Region
 from vae_genomics.data.sites import CANDIDATE, Batch
 from vae_genomics.data.textvcf import TextVcfReader
-from vae_genomics.data.vcf import VcfSource
+from vae_genomics.data.vcf import VcfSource, unknown_contig
 
 
 @dataclass
@@ -70,7 +70,13 @@ def read_at_sites(
     """
     source = VcfSource(path)
     source.warn_unindexed = False  # a section's region: a scan is expected to be short
-    source.check_contig(contig)
+    known = source.contigs
+    if known and contig not in known:  # the run's contig, which the user did not type
+        exc = unknown_contig(source.path, contig, known, "the contig of the run's sites")
+        raise DataError(
+            f"{exc} The file must name the run's contig as the training data did: rename its "
+            f"contigs (e.g. `bcftools annotate --rename-chrs`) or write it with '{contig}'."
+        )
     positions = np.asarray(positions, dtype=np.int64)
     samples = source.header.samples
     sites = _Sites(
