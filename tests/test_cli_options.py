@@ -137,3 +137,17 @@ def test_threads_bound_tensorflow_and_the_evaluation_libraries(threads):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == [str(threads), str(threads), "1", str(threads)]
+    cores = len(os.sched_getaffinity(0))
+    assert (f"runtime.threads {threads} is more than the {cores} core(s)" in done.stderr) == (
+        threads > cores
+    )
+
+
+def test_a_thread_count_beyond_any_machine_is_refused_before_anything_starts(caplog):
+    """--threads 100000 once started 100,000 threads per library: 19.7 GB and no answer to
+    SIGTERM. It is refused when the configuration is read."""
+    assert main(["train", "--threads", "100000"]) == 2
+    assert (
+        "invalid value 100000 for key 'runtime.threads': Input should be less than or equal "
+        in (caplog.text)
+    )

@@ -11,6 +11,11 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+#: Most CPU threads ``runtime.threads`` may ask for: TensorFlow and every BLAS/OpenMP library
+#: start that many each, and a typo such as 100000 exhausted a 24 GiB machine's memory while
+#: starting them (and stopped answering SIGTERM) instead of training.
+MAX_THREADS = 512
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
@@ -218,7 +223,10 @@ class RuntimeConfig(_Strict):
         "none", description="mirrored: data-parallel over every visible GPU (MirroredStrategy)"
     )
     threads: int = Field(
-        0, ge=0, description="CPU threads of TensorFlow and the evaluation's BLAS (0: all cores)"
+        0,
+        ge=0,
+        le=MAX_THREADS,
+        description="CPU threads of TensorFlow and the evaluation's BLAS (0: all cores)",
     )
     deterministic: bool = Field(
         False,

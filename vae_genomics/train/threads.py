@@ -31,6 +31,13 @@ def limit_threads(threads: int) -> None:
     """
     if threads <= 0:
         return
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if cores and threads > cores:
+        log.warning(
+            "runtime.threads %d is more than the %d core(s) this process may run on: the threads "
+            "will take turns on them (a scheduler's job should ask for as many cores as threads)",
+            threads, cores,
+        )  # fmt: skip
     for name in THREAD_ENV:
         os.environ[name] = str(threads)
     from threadpoolctl import threadpool_limits
