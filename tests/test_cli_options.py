@@ -151,3 +151,20 @@ def test_a_thread_count_beyond_any_machine_is_refused_before_anything_starts(cap
         "invalid value 100000 for key 'runtime.threads': Input should be less than or equal "
         in (caplog.text)
     )
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["cache", "x.vcf.gz", "--out", "x.vcz", "--chunk-variants", "0"],
+        ["sweep", "--jobs", "-2"],
+        ["sample", "--runs", "runs", "--n", "4", "--neighbours", "0"],
+        ["sample", "--runs", "runs", "--n", "4", "--components", "-1"],
+    ],
+)
+def test_counts_below_one_are_refused_by_the_parser(argv, capsys):
+    """A chunk of no variants failed as 'cache failed unexpectedly: ZeroDivisionError'."""
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2
+    assert "expected a whole number of at least 1, got" in capsys.readouterr().err

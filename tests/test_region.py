@@ -424,7 +424,7 @@ def test_region_in_the_runs_directory_is_linked_from_the_index(region_runs, tmp_
 
 
 @pytest.mark.slow
-def test_region_refuses_sections_with_another_split(region_runs, tmp_path, caplog):
+def test_region_refuses_sections_with_another_split(region_runs, tmp_path, caplog, capsys):
     runs = tmp_path / "runs"
     shutil.copytree(region_runs["runs"], runs, symlinks=True)
     split_path = runs / "s2" / "r" / "split.json"
@@ -444,12 +444,16 @@ def test_region_refuses_sections_with_another_split(region_runs, tmp_path, caplo
     assert "sections s1 and s3 leave a gap (3001-6000)" in caplog.text
     for option, message in [
         (["--decoder", "nope"], "unknown decoder 'nope'"),
-        (["--components", "0"], "mixture components must be >= 1, got 0"),
         (["--out", "-"], "a region is written to a file"),
     ]:
         caplog.clear()
         assert main(["sample", "--runs", str(runs), "--n", "10", *option]) == 2
         assert message in caplog.text
+    for option in ("--components", "--neighbours"):  # refused by the parser itself
+        with pytest.raises(SystemExit) as stop:
+            main(["sample", "--runs", str(runs), "--n", "10", option, "0"])
+        assert stop.value.code == 2
+        assert f"{option}: expected a whole number of at least 1, got 0" in capsys.readouterr().err
 
 
 @pytest.mark.slow

@@ -220,3 +220,36 @@ def test_sweep_end_to_end_resumes_and_writes_the_section_config(tiny_config, tmp
     assert main([*args[:-4], "--epochs", "1", *args[-2:]]) == 0
     assert caplog.text.count("configuration changed since it was trained, retraining") == 2
     assert model.stat().st_mtime_ns != stamp
+
+
+def test_more_jobs_than_points_start_one_process_per_point_with_its_share_of_threads(
+    tmp_path, monkeypatch
+):
+    """--jobs 8 for two points: two workers, each with half of runtime.threads (8 // 8 would
+    leave each of them one thread and six cores idle)."""
+    from concurrent.futures import Future
+
+    from vae_genomics.commands import sweep
+
+    started = {}
+
+    class Inline:
+        def __init__(self, workers, initializer, initargs):
+            started.update(workers=workers, threads=initargs[0])
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def submit(self, fn, *args):
+            done = Future()
+            done.set_result(args[3])
+            return done
+
+    monkeypatch.setattr(sweep, "spawn_pool", Inline)
+    base = load_config(None, overrides={"runtime": {"threads": 8}})
+    points = sweep.grid([0.1, 1.0])
+    sweep.run_points(base, "s", points, tmp_path, jobs=8)
+    assert started == {"workers": 2, "threads": 4}

@@ -32,6 +32,17 @@ def seed(text: str) -> int:
     return value
 
 
+def positive(text: str) -> int:
+    """A whole number >= 1 (argparse type)."""
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text[:80]!r}") from exc
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {value}")
+    return value
+
+
 def finite(text: str) -> float:
     """A finite float (argparse type)."""
     values = floats(text)

@@ -9,6 +9,7 @@ from pathlib import Path
 from vae_genomics import __version__
 from vae_genomics.cli.argtypes import finite as _finite
 from vae_genomics.cli.argtypes import floats as _floats
+from vae_genomics.cli.argtypes import positive as _positive
 from vae_genomics.cli.argtypes import seed as _seed
 from vae_genomics.cli.help import DESCRIPTION, Formatter, examples
 from vae_genomics.cli.sample_options import sample_options as _sample_options
@@ -83,7 +84,8 @@ def _cache_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, help="cache directory to write (default: data.cache)")
     _add_config(p)
     p.add_argument("--samples", type=Path, help="keep only these samples (one ID per line)")
-    p.add_argument("--chunk-variants", type=int, default=1000, help="variants per genotype chunk")
+    p.add_argument("--chunk-variants", type=_positive, default=1000,
+                   help="variants per genotype chunk")  # fmt: skip
     p.add_argument("--overwrite", action="store_true", help="replace a cache of another file")
 
 
@@ -176,7 +178,8 @@ def _sweep_options(p: argparse.ArgumentParser) -> None:
                    help="comma-separated KL weights (default: 0.03,0.1,0.3,1,3)")  # fmt: skip
     p.add_argument("--reencode-weights", type=_floats, default=None,
                    help="comma-separated re-encoding weights, crossed with the betas")  # fmt: skip
-    p.add_argument("--jobs", "-j", type=int, default=1, help="points trained in parallel")
+    p.add_argument("--jobs", "-j", type=_positive, default=1,
+                   help="points trained in parallel (at most as many as points)")  # fmt: skip
     p.add_argument("--name", default="sweep", help="sweep directory name (default: sweep)")
     p.add_argument("--min-active-units", type=int, default=2,
                    help="fewest active latent units a recommended model keeps (default: 2)")  # fmt: skip

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from vae_genomics.cli.argtypes import privacy_budget, seed
+from vae_genomics.cli.argtypes import positive, privacy_budget, seed
 from vae_genomics.generate import DEFAULT_GENERATOR
 from vae_genomics.generate.admixture import DEFAULT_GENERATIONS, DEFAULT_RATE
 
@@ -110,7 +110,7 @@ def _add_region_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--codes", choices=["means", "samples"],
                    help="codes the joint model is fitted on: posterior means (default) or one "
                    "draw z ~ q(z|x) per training haplotype")  # fmt: skip
-    g.add_argument("--neighbours", type=int, metavar="M",
+    g.add_argument("--neighbours", type=positive, metavar="M",
                    help="mosaic: training haplotypes a synthetic one may switch to at each "
                    "boundary, the nearest to its template (see --switch-sites; default: one per "
                    "80 training haplotypes; 1 copies one training haplotype's codes through the "
@@ -127,7 +127,7 @@ def _add_region_options(p: argparse.ArgumentParser) -> None:
                    "linkage across the boundary (0: nearest in the latent space of the section "
                    "before); default: 60, and 0 for each population's own mosaic (--populations, "
                    "--admixed)")  # fmt: skip
-    g.add_argument("--components", type=int, metavar="K",
+    g.add_argument("--components", type=positive, metavar="K",
                    help="largest number of components of each Gaussian mixture, chosen by BIC "
                    "(default: 24)")  # fmt: skip
     g.add_argument("--overwrite", action="store_true", help="replace an existing --out")

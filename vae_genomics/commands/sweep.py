@@ -123,6 +123,7 @@ def run_points(
                     "point %s: configuration changed since it was trained, retraining", point.name
                 )
             todo.append((config.to_dict(), section, str(sweep_dir), point.name))
+    jobs = max(1, min(jobs, len(todo)))  # a process (and its share of the cores) per point
     log.info("%d of %d points to train (%d at a time)", len(todo), len(points), jobs)
     if jobs <= 1 or len(todo) <= 1:
         for i, args in enumerate(todo, start=1):
