@@ -52,6 +52,23 @@ def test_an_unexpected_exception_is_one_line_and_the_traceback_only_with_v(monke
     assert any(r.exc_info and r.exc_info[0] is ZeroDivisionError for r in caplog.records)
 
 
+@pytest.mark.parametrize("kind", ["MemoryError", "ResourceExhaustedError"])
+def test_running_out_of_memory_says_so_and_what_to_lower(monkeypatch, caplog, kind):
+    """Python's MemoryError and TensorFlow's OOM (matched by name: no TensorFlow import here)."""
+    import vae_genomics.data as data
+
+    error = MemoryError if kind == "MemoryError" else type(kind, (RuntimeError,), {})
+
+    def exhausted(*args, **kwargs):
+        raise error("OOM when allocating tensor with shape[1000,100000000]")
+
+    monkeypatch.setattr(data, "list_sections", exhausted)
+    assert cli.main(["sections", "--vcf", "x.vcf"]) == 2
+    assert f"sections ran out of memory ({kind}: OOM when allocating tensor" in caplog.text
+    assert "a smaller training.batch_size or model.hidden_units" in caplog.text
+    assert "failed unexpectedly" not in caplog.text
+
+
 @pytest.mark.parametrize(
     ("code", "advice"),
     [(errno.ENOSPC, "free some space"), (errno.EACCES, "permissions"), (errno.EROFS, "read-only")],

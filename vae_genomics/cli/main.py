@@ -47,6 +47,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except Exception as exc:  # anything else: one line, the traceback only with -v
         log.debug("traceback of the error below", exc_info=True)
+        if isinstance(exc, MemoryError) or type(exc).__name__ == "ResourceExhaustedError":
+            log.error(
+                "%s ran out of memory (%s: %s). Ask for less at once: a smaller "
+                "training.batch_size or model.hidden_units, fewer haplotypes per command (--n), "
+                "or a machine or job with more memory; a training keeps its checkpoint for "
+                "--resume.",
+                args.command, type(exc).__name__, bounded(str(exc) or "(no message)", 200),
+            )  # fmt: skip
+            return 2
         log.error(
             "%s failed unexpectedly: %s: %s. Run it again with -v for the traceback.",
             args.command, type(exc).__name__, bounded(str(exc) or "(no message)", 300),

@@ -49,7 +49,7 @@ from vae_genomics.run.stored import (
     write_gmm,
 )
 from vae_genomics.train.callbacks import DivergenceGuard
-from vae_genomics.train.checks import blow_up, check_cohort_size
+from vae_genomics.train.checks import blow_up, check_cohort_size, check_model_size
 from vae_genomics.train.fit import fit_vae, split_haplotypes
 
 log = logging.getLogger(__name__)
@@ -145,6 +145,7 @@ def stage_section(
     origins = target.origins
     section = data.section
     check_cohort_size(config, len(data.matrix.haplotypes), section.name)
+    check_model_size(config, data.matrix.n_variants, section.name)
     staging = stage_run(
         target.parent or Path(config.runs_dir) / section.name,
         target.run_name,
