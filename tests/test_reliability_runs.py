@@ -398,6 +398,7 @@ def test_a_missing_input_file_is_named_with_its_option_before_tensorflow_starts(
     ways = [
         ["train", "--config", str(config)],
         ["train", "--config", str(labelled)],
+        ["train", "--config", str(labelled), "--set", "data.sections=bed"],
         ["sweep", "--config", str(config)],
         ["sweep", "--config", str(config), "--betas", "0.1,-1"],
         ["evaluate", trained, "--synthetic", "gone.vcf.gz"],
@@ -411,6 +412,7 @@ def test_a_missing_input_file_is_named_with_its_option_before_tensorflow_starts(
     assert stderr.count(f"data/cohort.vcf.gz: VCF/BCF file not found {where}. Check data.vcf") == 2
     assert "KL weights must be >= 0, got [0.1, -1.0]" in stderr
     assert f"pops.tsv: population file not found {where}. Fix data.populations" in stderr
+    assert "data.sections is 'bed' but data.bed is not set; give a BED file." in stderr
     assert f"--synthetic gone.vcf.gz: VCF/BCF file not found {where}" in stderr
     assert f"--populations gone.tsv: populations table not found {where}" in stderr
     assert f"--vcf gone.vcf.gz: VCF/BCF file not found {where}" in stderr

@@ -104,16 +104,20 @@ def check_input_file(path: str | Path | None, option: str, what: str = "VCF/BCF 
 
 
 def check_data_input(config: Any) -> None:
-    """Refuse configured input files that are not there before TensorFlow starts: the VCF/BCF
-    (unless a cache, ``data.cache``, stands in for it), the populations table, the sample list and,
-    for BED sections, the BED file; in the words the readers use when they meet them.
+    """Refuse configured inputs that are not there before TensorFlow starts: the sections' list
+    (``data.bed`` or ``data.regions`` for those schemes), the VCF/BCF (unless a cache,
+    ``data.cache``, stands in for it), the populations table, the sample list and the BED file; in
+    the words the readers use when they meet them.
 
     Raises:
-        DataError: One of them is not a file.
+        ConfigError: BED or region sections without their list.
+        DataError: A file is not there.
     """
     from vae_genomics.common.io import missing_file
+    from vae_genomics.data.pipeline import check_scheme
 
     data = config.data
+    check_scheme(data)
     if data.cache is None:
         from vae_genomics.data.vcf import check_file
 

@@ -132,16 +132,26 @@ class InputSource:
         )  # fmt: skip
 
 
-def _configured_regions(config: DataConfig) -> tuple[list[Region], str]:
-    if config.sections == "bed":
-        if config.bed is None:
-            raise ConfigError("data.sections is 'bed' but data.bed is not set; give a BED file.")
-        return read_bed(config.bed), str(config.bed)
-    if not config.regions:
+def check_scheme(config: DataConfig) -> None:
+    """Refuse BED sections without ``data.bed`` and region sections without ``data.regions``
+    (checked again where the sections are made; the command line checks it before TensorFlow).
+
+    Raises:
+        ConfigError: The scheme's list of sections is not given.
+    """
+    if config.sections == "bed" and config.bed is None:
+        raise ConfigError("data.sections is 'bed' but data.bed is not set; give a BED file.")
+    if config.sections == "regions" and not config.regions:
         raise ConfigError(
             "data.sections is 'regions' but data.regions is empty; list regions such as "
             "'22:16000001-17000000'."
         )
+
+
+def _configured_regions(config: DataConfig) -> tuple[list[Region], str]:
+    check_scheme(config)
+    if config.sections == "bed":
+        return read_bed(config.bed), str(config.bed)
     return [parse_region(r) for r in config.regions], "data.regions"
 
 
