@@ -52,7 +52,7 @@ def trained(tmp_path_factory) -> dict:
 
 
 @pytest.mark.slow
-def test_report_rerun_and_index(trained, capsys):
+def test_report_rerun_and_index(trained, capsys, caplog):
     runs, run = trained["runs"], trained["run"]
     metrics = _no_nan((run / "metrics.json").read_text())
     ev = metrics["evaluation"]
@@ -82,6 +82,11 @@ def test_report_rerun_and_index(trained, capsys):
     assert f"index:  {runs / 'index.html'}" in capsys.readouterr().out
     index = (runs / "index.html").read_text()
     assert f'href="{SECTION}/r/report/index.html"' in index
+    # a section's or a run's directory given as RUNS_DIR: refused, no page left inside it
+    for path, kind in ((runs / SECTION, "a section's"), (run, "a run's")):
+        assert main(["report", "--index", str(path)]) == 2
+        assert f"{path}: {kind} directory, not a runs directory" in caplog.text
+        assert f"(here {runs})" in caplog.text and not (path / "index.html").exists()
 
 
 @pytest.mark.slow

@@ -137,7 +137,9 @@ def _report_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "run", type=Path, nargs="?", metavar="RUN", help="run directory or section directory"
     )
-    p.add_argument("--index", type=Path, metavar="RUNS_DIR", help="write the index across sections")
+    p.add_argument("--index", type=Path, metavar="RUNS_DIR",
+                   help="write the index across sections (with --config, the configured sections "
+                   "without a run are listed as not trained)")  # fmt: skip
     _add_config(p)
     _add_threads(p)
     _add_set(p)

@@ -104,7 +104,9 @@ def run_command(args: argparse.Namespace) -> None:
         from vae_genomics.report.index import write_index
 
         config = load_config(args.config, overrides=config_overrides(args))
-        configured = configured_sections(config)
+        # without --config the default configuration's data (the bundled example) has nothing
+        # to say about these runs' untrained sections
+        configured = configured_sections(config) if args.config is not None else []
         command = " ".join(["vae-genomics", *args.argv])
         path = write_index(args.index, config.report.reconstruction, configured, command=command)
         print(f"index:  {path}")

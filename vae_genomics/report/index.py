@@ -228,6 +228,26 @@ def _cell(value: Any, digits: int = 4) -> str:
     return cell.replace("<td", f'<td data-v="{html.escape(v)}"', 1)
 
 
+def _refuse_a_run_or_section(path: Path) -> None:
+    """Refuse a run's or a section's directory given as the runs directory (its page would land
+    inside the run or section, listing nothing).
+
+    Raises:
+        RunError: ``path`` holds a run's ``config.yaml`` or a section's ``latest`` link.
+    """
+    from vae_genomics.common.errors import RunError
+    from vae_genomics.run.directory import CONFIG_FILE, LATEST
+
+    kind = "a run's" if (path / CONFIG_FILE).is_file() else None
+    kind = kind or ("a section's" if (path / LATEST).exists() else None)
+    if kind is not None:
+        parent = path.parent if kind == "a section's" else path.parent.parent
+        raise RunError(
+            f"{path}: {kind} directory, not a runs directory: give the directory that holds the "
+            f"sections' directories (here {parent})."
+        )
+
+
 def write_index(
     runs_dir: str | Path,
     reconstruction: str = "probabilities",
@@ -262,6 +282,7 @@ def write_index(
     name = f"reconstruction_{reconstruction}"
     runs = collect_runs(runs_dir)
     if not runs:
+        _refuse_a_run_or_section(runs_dir)
         log.warning("%s: no finished runs with metrics.json found", runs_dir)
     rows = sorted(add_untrained(runs, configured), key=lambda r: _sort_key(r, name))
     from datetime import UTC, datetime
