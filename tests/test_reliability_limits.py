@@ -73,6 +73,7 @@ def test_a_region_drawn_section_by_section_is_estimated_per_block():
         BYTES_PER_CALL,
         STREAMED_BYTES_PER_HAPLOTYPE,
         check_sample_memory,
+        human_bytes,
         largest_sample,
         sample_memory,
     )
@@ -87,6 +88,10 @@ def test_a_region_drawn_section_by_section_is_estimated_per_block():
     assert check_sample_memory(n, sites, None, "a region", streamed=True) == expected
     with pytest.raises(DataError, match="Draw at most 42,420 haplotypes"):
         check_sample_memory(n, sites, None, "a section")
+    # a limit below what two haplotypes need offers no smaller draw: only a larger limit
+    two = human_bytes(sample_memory(2, sites, streamed=True))
+    with pytest.raises(DataError, match=rf"Even 2 haplotypes need about {two}: raise the limit"):
+        check_sample_memory(2, sites, "1K", "a run", streamed=True)
     # a whole region decoded in blocks (--populations): every site as bits, every section's codes
     from vae_genomics.common.limits import CODE_BYTES_PER_SECTION, region_block
 

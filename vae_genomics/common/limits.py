@@ -167,12 +167,18 @@ def check_sample_memory(
     estimate = sample_memory(n, sites, streamed, held_sections)
     if estimate > limit:
         largest = largest_sample(sites, limit, streamed, held_sections)
+        smallest = sample_memory(2, sites, streamed, held_sections)
+        fewer = (
+            f"Draw at most {largest:,} haplotypes per call (several calls with other --seed "
+            "values), or raise"
+            if smallest <= limit
+            else f"Even 2 haplotypes need about {human_bytes(smallest)}: raise"
+        )
         raise DataError(
             f"--n {n}: drawing {n:,} haplotypes × {sites:,} sites of {what} needs about "
             f"{human_bytes(estimate)} of memory, more than the limit of {human_bytes(limit)}. "
-            f"Draw at most {largest:,} haplotypes per call (several calls with other --seed "
-            "values), or raise the limit with --max-memory (e.g. --max-memory 16G) if this "
-            "machine has the memory."
+            f"{fewer} the limit with --max-memory (e.g. --max-memory 16G) if this machine has "
+            "the memory."
         )
     log.info("drawing %d haplotypes × %d sites of %s: about %s of memory (limit %s)",
              n, sites, what, human_bytes(estimate), human_bytes(limit))  # fmt: skip
