@@ -420,6 +420,18 @@ def test_a_missing_input_file_is_named_with_its_option_before_tensorflow_starts(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["elsewhere.yaml", "labelled.yaml"]
 
 
+def test_encode_to_standard_output_writes_the_table_there_and_no_file(
+    shared, tmp_path, monkeypatch, capsys
+):
+    """--out - wrote a file named '-' (sample and evaluate take - as standard output)."""
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["encode", str(shared["run"]), "--out", "-"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("haplotype\tsample\tpopulation\tsplit\tmean_1")
+    assert len(lines) == 1 + 80 and not any(line.startswith("latent:") for line in lines)
+    assert not list(tmp_path.iterdir())
+
+
 def test_a_path_that_is_not_a_run_is_named_before_tensorflow_starts(tmp_path):
     """report, evaluate, encode and sample read a run: a path that is not one is said at once."""
     ways = [

@@ -166,7 +166,7 @@ def _encode_options(p: argparse.ArgumentParser) -> None:
     """Options of ``encode``: embed haplotypes with a run's encoder."""
     p.add_argument("run", type=Path, metavar="RUN", help="run directory or section directory")
     p.add_argument("--vcf", type=Path, help="phased VCF/BCF to embed (default: the run's data)")
-    p.add_argument("--out", type=Path, required=True, help="output TSV")
+    p.add_argument("--out", type=Path, required=True, help="output TSV, or - for standard output")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
 
 

@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 
 def encode_run(
     run_dir: str | Path, out: str | Path, vcf: str | Path | None = None, overwrite: bool = True
-) -> Path:
+) -> Path | None:
     """Embed haplotypes with a run's encoder and write a latent TSV.
 
     Without ``vcf`` the run's own haplotypes are embedded (``split`` says train or validation).
@@ -24,13 +24,13 @@ def encode_run(
 
     Args:
         run_dir: A run directory, or a section directory (its ``latest`` run).
-        out: Output TSV path.
+        out: Output TSV path, or ``-`` for standard output.
         vcf: Optional phased VCF/BCF to embed instead of the run's data.
         overwrite: Replace an existing ``out`` (else the final rename is exclusive: of two jobs
             writing one file, one is refused).
 
     Returns:
-        The written path.
+        The written path (None for standard output).
     """
     from vae_genomics.data.at_sites import read_section_haplotypes
     from vae_genomics.data.latent_tsv import write_latent_tsv
@@ -60,9 +60,13 @@ def encode_run(
 
 def run_command(args: argparse.Namespace) -> None:
     check_input_file(args.vcf, "--vcf")  # before TensorFlow starts: a refusal comes at once
-    check_out(args, args.vcf)
-    start_tensorflow(args)
-    from vae_genomics.commands.encode import encode_run
+    if str(args.out) == "-":  # the table on standard output
+        from vae_genomics.run.directory import resolve_run_dir
 
+        resolve_run_dir(args.run)
+    else:
+        check_out(args, args.vcf)
+    start_tensorflow(args)
     latent = encode_run(args.run, args.out, vcf=args.vcf, overwrite=args.overwrite)
-    print(f"latent: {latent}")
+    if latent is not None:
+        print(f"latent: {latent}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,14 +21,14 @@ def write_latent_tsv(
     populations: Sequence[str] | None = None,
     split: Sequence[str] | None = None,
     overwrite: bool = True,
-) -> Path:
+) -> Path | None:
     """Write posterior means and standard deviations per haplotype as a TSV.
 
     Columns: ``haplotype``, ``sample``, ``population`` (``unknown`` when not given), ``split``,
     ``mean_1..L``, ``sd_1..L`` (the same layout as a run's ``latent.tsv``).
 
     Args:
-        path: Output file.
+        path: Output file, or ``-`` for standard output.
         haplotype_ids: Row names, shape (n,).
         samples: Sample of each row, shape (n,).
         mean: Posterior means, shape (n, L).
@@ -37,7 +38,7 @@ def write_latent_tsv(
         overwrite: Replace an existing file (else the final rename is exclusive).
 
     Returns:
-        ``path``.
+        ``path`` (None for standard output).
     """
     n, dims = np.shape(mean)
     table = pd.DataFrame(
@@ -58,5 +59,9 @@ def write_latent_tsv(
         axis=1,
     )
     text = table.to_csv(sep="\t", index=False, float_format="%.6g")
+    if str(path) == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return None
     atomic_write_text(Path(path), text, overwrite)
     return Path(path)
