@@ -105,6 +105,21 @@ def test_objective_options_are_validated(tmp_path, content, key):
         load_config(_write(tmp_path / "c.yaml", content))
 
 
+@pytest.mark.parametrize(
+    ("content", "key", "bound"),
+    [
+        ({"seed": -1}, "seed", "greater than or equal to 0"),
+        ({"seed": 2**32}, "seed", "less than 4294967296"),
+        ({"data": {"impute_seed": -2}}, "data.impute_seed", "greater than or equal to 0"),
+        ({"runtime": {"threads": 513}}, "runtime.threads", "less than or equal to 512"),
+    ],
+)
+def test_seeds_and_threads_out_of_range_are_refused_when_read(tmp_path, content, key, bound):
+    """A negative seed failed after TensorFlow's start as 'train failed unexpectedly'."""
+    with pytest.raises(ConfigError, match=f"key '{key}': Input should be {bound}"):
+        load_config(_write(tmp_path / "c.yaml", content))
+
+
 def test_section_mapping_given_as_scalar_is_an_error(tmp_path):
     path = _write(tmp_path / "c.yaml", {"model": 3})
     with pytest.raises(ConfigError, match="key 'model' must be a mapping"):

@@ -53,7 +53,7 @@ class DataConfig(_Strict):
     missing: Literal["error", "drop-site", "impute-af"] = Field(
         "error", description="what to do with missing genotype calls"
     )
-    impute_seed: int = Field(0, description="seed of the impute-af draws")
+    impute_seed: int = Field(0, ge=0, lt=2**32, description="seed of the impute-af draws")
     allow_unphased: bool = Field(False, description="use unphased heterozygous calls as written")
     allow_truncated: bool = Field(
         False, description="read a bgzip file without its end-of-file marker (with a warning)"
@@ -332,7 +332,7 @@ class GenerationConfig(_Strict):
 class Config(_Strict):
     """The whole, resolved configuration of one run."""
 
-    seed: int = 42
+    seed: int = Field(42, ge=0, lt=2**32, description="seed of the split, the weights and draws")
     runs_dir: Path = Path("runs")
     sections_dir: Path = Path("configs/sections")
     data: DataConfig = DataConfig()
