@@ -113,23 +113,20 @@ def check_data_input(config: Any) -> None:
         ConfigError: BED or region sections without their list.
         DataError: A file is not there.
     """
-    from vae_genomics.common.io import missing_file
+    from vae_genomics.common.io import require_file
     from vae_genomics.data.pipeline import check_scheme
+    from vae_genomics.data.sections import BED_FILE
+    from vae_genomics.data.vcf import POPULATION_FILE, SAMPLE_LIST, check_file
 
     data = config.data
     check_scheme(data)
     if data.cache is None:
-        from vae_genomics.data.vcf import check_file
-
         check_file(data.vcf)
-    files = [
-        (data.populations, "population file", "Fix data.populations or set it to null."),
-        (data.samples, "sample list", "Fix data.samples or set it to null."),
-        (data.bed if data.sections == "bed" else None, "BED file", "Fix data.bed."),
-    ]
-    for path, what, fix in files:
-        if path is not None and not Path(path).is_file():
-            raise DataError(f"{path}: {missing_file(Path(path), what)}. {fix}")
+    bed = data.bed if data.sections == "bed" else None
+    for path, kind in ((data.populations, POPULATION_FILE), (data.samples, SAMPLE_LIST),
+                       (bed, BED_FILE)):  # fmt: skip
+        if path is not None:
+            require_file(path, *kind)
 
 
 def check_out(args: argparse.Namespace, *inputs: Path | None) -> None:

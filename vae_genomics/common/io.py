@@ -291,6 +291,17 @@ def missing_file(path: Path, what: str) -> str:
     return f"{what} not found"
 
 
+def require_file(path: str | Path, what: str, fix: str) -> Path:
+    """``path`` as a Path, or a :class:`DataError` naming it, why it is not a file
+    (:func:`missing_file`) and ``fix`` (e.g. ``Fix data.bed.``)."""
+    from vae_genomics.common.errors import DataError
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: {missing_file(path, what)}. {fix}")
+    return path
+
+
 def read_text_file(path: str | Path, what: str, fix: str) -> str:
     """The UTF-8 text of a user's input file, or a :class:`DataError` saying what is wrong.
 
@@ -304,9 +315,7 @@ def read_text_file(path: str | Path, what: str, fix: str) -> str:
     """
     from vae_genomics.common.errors import DataError
 
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: {missing_file(path, what)}. {fix}")
+    path = require_file(path, what, fix)
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:

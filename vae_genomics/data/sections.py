@@ -42,6 +42,8 @@ _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
 _RANGE = re.compile(r"^([0-9,]+)-([0-9,]+)$")
 #: End used for a region that is a whole contig.
 CONTIG_END = 2**31 - 1
+#: What a BED file of sections is and what to do when it is missing (``common.io.require_file``).
+BED_FILE = ("BED file", "Fix data.bed.")
 
 
 @dataclass(frozen=True)
@@ -144,7 +146,7 @@ def read_bed(path: str | Path) -> list[Region]:
             ``end <= start``, or a duplicate name (each names the file and line).
     """
     path = Path(path)
-    text = read_text_file(path, "BED file", "Fix data.bed.")
+    text = read_text_file(path, *BED_FILE)
     regions: list[Region] = []
     seen: dict[str, int] = {}
     for number, line in enumerate(text.splitlines(), start=1):

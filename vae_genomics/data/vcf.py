@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 import vae_genomics.data.htsvcf as htsvcf
 from vae_genomics.common.errors import DataError
-from vae_genomics.common.io import missing_file, read_text_file
+from vae_genomics.common.io import read_text_file, require_file
 from vae_genomics.data.builder import MatrixBuilder
 from vae_genomics.data.header import VcfHeader, sample_index
 from vae_genomics.data.inflate import check_bgzf_eof, file_kind
@@ -75,11 +75,15 @@ def check_index_age(path: Path, index: Path | None) -> None:
         )
 
 
+#: What each configured input file is and what to do when it is missing (``common.io.require_file``).
+VCF_FILE = ("VCF/BCF file", "Check data.vcf or --vcf.")
+SAMPLE_LIST = ("sample list", "Fix data.samples or set it to null.")
+POPULATION_FILE = ("population file", "Fix data.populations or set it to null.")
+
+
 def check_file(path: str | Path) -> Path:
     """``path`` as a Path; raises a :class:`DataError` when it is missing or empty."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: {missing_file(path, 'VCF/BCF file')}. Check data.vcf or --vcf.")
+    path = require_file(path, *VCF_FILE)
     if path.stat().st_size == 0:
         raise DataError(f"{path}: the file is empty. Expected a VCF, bgzipped VCF or BCF.")
     return path
@@ -260,11 +264,7 @@ def read_sample_file(path: str | Path) -> list[str]:
         DataError: The file is missing or lists no IDs.
     """
     path = Path(path)
-    if not path.is_file():
-        raise DataError(
-            f"{path}: {missing_file(path, 'sample list')}. Fix data.samples or set it to null."
-        )
-    text = read_text_file(path, "sample list", "Fix data.samples or set it to null.")
+    text = read_text_file(path, *SAMPLE_LIST)
     ids = [s.strip() for s in text.splitlines()]
     ids = [s.split("\t")[0] for s in ids if s and not s.startswith("#")]
     if not ids:
@@ -290,12 +290,7 @@ def read_populations(path: str | Path, sample_ids: np.ndarray) -> np.ndarray:
     """
     import pandas as pd
 
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(
-            f"{path}: {missing_file(path, 'population file')}. Fix data.populations or set it to "
-            "null."
-        )
+    path = require_file(path, *POPULATION_FILE)
     try:
         table = pd.read_csv(path, sep="\t", dtype=str, encoding="utf-8")
     except pd.errors.EmptyDataError:
