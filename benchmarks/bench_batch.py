@@ -4,17 +4,23 @@
 
 The first ``--sections`` BED sections of the 1000 Genomes cohort in ``--data`` (default
 ``../shared/data`` beside the repository) are trained at default settings (``--epochs`` caps
-training), reading a cache built once as the workflow does, three ways in one run:
+training), reading a cache built once as the workflow does, four ways in one run:
 
 - ``one job per section``: a ``vae-genomics train --section S`` process per section (what the
   workflow runs with ``sections_per_job=1``);
 - ``one job, reports in the job``: one process trains every section and draws each report before
   the next section starts (``batch.train_sections(background=False)``);
-- ``one job, reports drawn alongside``: ``vae-genomics train --sections A,B,...``, which draws each
-  report in a drawing process while the next section trains (the default of ``--sections``).
+- ``one job, reports drawn alongside``: one process trains and evaluates every section and a
+  second process draws each report while the next section trains
+  (``batch.train_sections(evaluate_aside=False)``, what ``--sections`` did before it evaluated
+  alongside too, and still does with a GPU);
+- ``one job, evaluated and drawn alongside``: ``vae-genomics train --sections A,B,...``, whose
+  second process evaluates each section from its staged model and draws its report while the next
+  section trains (the default of ``--sections`` on the CPU).
 
 Fit seconds are the runs' own (``metrics.json``: ``train_seconds``); overhead = wall − fit. The
-runs of the three ways must agree (same seed): their held-out −ELBO is compared.
+runs of the four ways must agree (same seed): every number of their ``metrics.json`` but the
+seconds is compared.
 """
 
 from __future__ import annotations
@@ -41,8 +47,9 @@ from vae_genomics.train.threads import limit_threads
 limit_threads(int(sys.argv[3]))
 from vae_genomics.commands.train_sections import train_sections
 from vae_genomics.train.fit import prepare
-done = train_sections(sys.argv[2].split(","), lambda s: prepare(sys.argv[1], s, {}), "in_job",
-                      background=False)
+background = sys.argv[4] == "aside"
+done = train_sections(sys.argv[2].split(","), lambda s: prepare(sys.argv[1], s, {}), sys.argv[4],
+                      background=background, evaluate_aside=False)
 sys.exit(1 if done.failed else 0)
 """
 
@@ -56,13 +63,45 @@ def _run(cmd: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - start
 
 
-def _runs(runs: Path, sections: list[str], name: str) -> tuple[float, list[float]]:
-    fits, elbos = [], []
+#: Keys of ``metrics.json`` that may differ between the ways: timings, and where settings came
+#: from (the command line's ``--threads`` for the CLI's ways; nothing for the in-job scripts).
+UNCOMPARED = ("seconds", "train_seconds", "origins")
+
+
+def _numbers(value: object) -> object:
+    """``metrics.json`` without its timings (what must agree between the ways)."""
+    if isinstance(value, dict):
+        return {k: _numbers(v) for k, v in value.items() if k not in UNCOMPARED}
+    if isinstance(value, list):
+        return [_numbers(v) for v in value]
+    return value
+
+
+def _difference(a: object, b: object, path: str = "") -> str | None:
+    """The first key path where two ``metrics.json`` trees differ, or None."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(set(a) | set(b)):
+            found = _difference(a.get(key), b.get(key), f"{path}.{key}")
+            if found:
+                return found
+        return None
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (u, v) in enumerate(zip(a, b, strict=True)):
+            found = _difference(u, v, f"{path}[{i}]")
+            if found:
+                return found
+        return None
+    return None if a == b else f"{path} ({a!r} vs {b!r})"
+
+
+def _runs(runs: Path, sections: list[str], name: str) -> tuple[float, list[float], str]:
+    fits, elbos, numbers = [], [], []
     for section in sections:
         metrics = json.loads((runs / section / name / "metrics.json").read_text())
         fits.append(metrics["train_seconds"])
         elbos.append(round(metrics["heldout"]["neg_elbo"], 3))
-    return sum(fits), elbos
+        numbers.append(_numbers(metrics))
+    return sum(fits), elbos, json.dumps(numbers, sort_keys=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,12 +149,15 @@ def main(argv: list[str] | None = None) -> int:
                    *threads] for s in sections]  # fmt: skip
         wall = sum(_run(cmd, env) for cmd in single)
         rows.append(("one job per section", len(sections), wall, *_runs(runs, sections, "single")))
-        wall = _run([sys.executable, "-c", IN_JOB, str(config), ",".join(sections),
-                     str(args.threads)], env)  # fmt: skip
-        rows.append(("one job, reports in the job", 1, wall, *_runs(runs, sections, "in_job")))
+        for way, name in (("reports in the job", "in_job"), ("reports drawn alongside", "aside")):
+            wall = _run([sys.executable, "-c", IN_JOB, str(config), ",".join(sections),
+                         str(args.threads), name], env)  # fmt: skip
+            rows.append((f"one job, {way}", 1, wall, *_runs(runs, sections, name)))
         wall = _run([*cli, "train", "--config", str(config), "--sections", ",".join(sections),
                      "--run-name", "batch", *threads], env)  # fmt: skip
-        rows.append(("one job, reports drawn alongside", 1, wall, *_runs(runs, sections, "batch")))
+        rows.append(
+            ("one job, evaluated and drawn alongside", 1, wall, *_runs(runs, sections, "batch"))
+        )
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print("## Sections per job\n")
     print(
@@ -129,11 +171,18 @@ def main(argv: list[str] | None = None) -> int:
         "| way | jobs | wall (s) | fit (s) | overhead (s) | overhead % of wall | held-out −ELBO |"
     )
     print("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
-    for way, jobs, wall, fit, elbos in rows:
+    for way, jobs, wall, fit, elbos, _ in rows:
         print(f"| {way} | {jobs} | {wall:.1f} | {fit:.1f} | {wall - fit:.1f} | "
               f"{100 * (wall - fit) / wall:.0f} | {', '.join(map(str, elbos))} |")  # fmt: skip
-    same = len({tuple(r[4]) for r in rows}) == 1
-    print(f"\nheld-out −ELBO identical across the three ways: {'yes' if same else 'NO'}")
+    same = len({r[5] for r in rows}) == 1
+    if not same:
+        first = json.loads(rows[0][5])
+        for row in rows[1:]:
+            other = json.loads(row[5])
+            print(f"{row[0]}: differs at {_difference(first, other)}")
+    print(
+        f"\nmetrics.json identical across the four ways (timings aside): {'yes' if same else 'NO'}"
+    )
     return 0 if same else 1
 
 

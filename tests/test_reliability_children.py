@@ -59,19 +59,20 @@ def _kill_and_wait(script: str) -> tuple[list[int], list[int]]:
     return children, left
 
 
-def test_the_report_drawing_worker_and_the_resource_tracker_die_with_train_sections():
+@pytest.mark.parametrize("evaluate", [False, True], ids=["drawing", "evaluating"])
+def test_train_sections_second_process_and_the_resource_tracker_die_with_it(evaluate):
     script = textwrap.dedent(
-        """
+        f"""
         import os, time
-        from vae_genomics.commands.train_sections import _drawing_pool
-        pool = _drawing_pool()
+        from vae_genomics.commands.train_sections import _second_process
+        pool = _second_process({evaluate}, 1)
         assert pool.submit(os.getpid).result() != os.getpid()
         print("ready", flush=True)
         time.sleep(120)
         """
     )
     children, left = _kill_and_wait(script)
-    assert len(children) >= 2  # the drawing worker and multiprocessing's resource tracker
+    assert len(children) >= 2  # the second process and multiprocessing's resource tracker
     assert left == []
 
 

@@ -1,12 +1,16 @@
-"""Several sections trained in one job: one start-up, reports drawn while the next section trains.
+"""Several sections trained in one job: one start-up, each section evaluated and drawn while the
+next one trains.
 
 A section job spends seconds outside its fit: starting Python and TensorFlow, loading the section,
 evaluating the model and drawing the report's figures (``BENCHMARKS.md``, "Job overhead"). On a
 cluster most of that is paid again by every job. :func:`train_sections` trains sections one after
-the other in one process, so the start-up is paid once, and hands each finished section's report
-to a drawing process that works while the next section trains (the fit leaves CPU time free;
-the figures need neither TensorFlow nor the model). A section's run directory is committed when
-its report is written, so each run appears complete or not at all, as with one section per job.
+the other in one process, so the start-up is paid once, and hands each trained section to a
+second process that evaluates it (from the staged ``model.keras``, with the job's thread count
+and the model's XLA setting: the same numbers to the last digit) and draws its report while the
+next section trains (the fit leaves CPU time free). With a GPU visible the evaluation stays in
+the training process (a second process would take the device's memory) and the second process
+only draws. A section's run directory is committed when its report is written, so each run
+appears complete or not at all, as with one section per job.
 
 A section that fails (bad data, a run that already exists, a diverged fit) does not stop the
 others; the failures are raised together at the end (:class:`~vae_genomics.common.errors.RunError`).
@@ -18,12 +22,20 @@ import dataclasses
 import logging
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vae_genomics.common.children import spawn_pool
+from vae_genomics.commands.second_process import (
+    DIED,
+    SecondProcess,
+    draw_report,
+    evaluate_and_draw,
+    gpu_visible,
+    job_threads,
+)
 from vae_genomics.common.errors import RunError, VaeGenomicsError
 from vae_genomics.run.directory import (
     LATEST,
@@ -61,17 +73,9 @@ class _NoRetracingWarning(logging.Filter):
         return "triggered tf.function retracing" not in record.getMessage()
 
 
-def draw_report(arguments: dict[str, Any]) -> Path:
-    """Draw one report (in the drawing process): ``write_section_report(**arguments)``."""
-    from vae_genomics.report.build import write_section_report
-
-    return write_section_report(**arguments)
-
-
-def _drawing_pool() -> ProcessPoolExecutor:
-    """One drawing process, started fresh (``spawn``: never a fork of a process running
-    TensorFlow's threads); it imports matplotlib and the report code, not TensorFlow."""
-    return spawn_pool(1)  # its worker ends with this process, even on kill -9
+def _second_process(evaluate: bool, threads: int) -> SecondProcess:
+    """The job's second process (:class:`~vae_genomics.commands.second_process.SecondProcess`)."""
+    return SecondProcess(evaluate, threads)
 
 
 def finished_run(runs_dir: Path, section: str, run_name: str | None) -> Path | None:
@@ -124,6 +128,7 @@ def train_sections(
     origins: Callable[[str], dict[str, str]] | None = None,
     command: str = "",
     background: bool = True,
+    evaluate_aside: bool | None = None,
 ) -> BatchResult:
     """Train ``sections`` one after the other in this process.
 
@@ -137,8 +142,10 @@ def train_sections(
             whose ``model.keras`` is incomplete is not finished: it is trained again and replaced.
         origins: Section name → where settings came from (see ``section_run.train_section``).
         command: The command line, shown in each report's header.
-        background: Draw each report in a drawing process while the next section trains (off:
-            draw it here, before the next section starts).
+        background: Draw each report in a second process while the next section trains (off:
+            evaluate and draw it here, before the next section starts).
+        evaluate_aside: Evaluate each section in the second process too (default: unless a GPU
+            is visible; see the module's docstring).
 
     Returns:
         What was trained, skipped and failed.
@@ -147,21 +154,25 @@ def train_sections(
 
     run_name = run_name or default_run_name()
     result = BatchResult()
-    pool = _drawing_pool() if background and len(sections) > 1 else None
+    pool = None
+    if background and len(sections) > 1:
+        evaluate_aside = not gpu_visible() if evaluate_aside is None else evaluate_aside
+        pool = _second_process(evaluate_aside, job_threads())
+    aside = pool is not None and bool(evaluate_aside)
     quiet = _NoRetracingWarning()
     logging.getLogger("tensorflow").addFilter(quiet)
-    pending: list[tuple[Any, Future[Path], float]] = []
+    pending: list[tuple[Any, Future[Any], float]] = []
     try:
         for i, name in enumerate(sections, 1):
             log.info("section %d of %d: %s", i, len(sections), name)
             started = time.perf_counter()
             staged = _stage(
                 name, prepare, run_name, result, overwrite=overwrite, resume=resume,
-                skip_existing=skip_existing, origins=origins, command=command,
+                skip_existing=skip_existing, origins=origins, command=command, aside=aside,
             )  # fmt: skip
             if staged is None:
                 continue
-            pending.append((staged, _submit_report(staged, pool), started))
+            pending.append((staged, _submit(staged, pool), started))
             _settle(pending, result, block=False)
         _settle(pending, result, block=True)
     finally:
@@ -181,8 +192,10 @@ def _stage(
     skip_existing: bool,
     origins: Callable[[str], dict[str, str]] | None,
     command: str,
+    aside: bool = False,
 ) -> Any | None:
-    """Load and train one section, leaving its run staged for its report (``stage_section``).
+    """Load and train one section, leaving its run staged for its report (``stage_section``), or
+    for its evaluation in the second process (``aside``: ``fit_section``).
 
     Args:
         name: Section name.
@@ -194,11 +207,13 @@ def _stage(
         skip_existing: Keep a finished run of that name (:func:`_existing_run`).
         origins: Section name → where settings came from, or None.
         command: The command line, shown in the report's header.
+        aside: Train only; the evaluation is left to the second process.
 
     Returns:
-        The staged section, or None when it was skipped or failed.
+        The staged section (a ``StagedSection``, or with ``aside`` an ``_Aside``), or None when it
+        was skipped or failed.
     """
-    from vae_genomics.commands.train_section import RunTarget, stage_section
+    from vae_genomics.commands.train_section import RunTarget, fit_section, stage_section
 
     try:
         config, data = prepare(name)
@@ -212,22 +227,43 @@ def _stage(
             run_name=run_name, overwrite=overwrite or replace, resume=resume,
             origins=origins(name) if origins else None, command=command,
         )  # fmt: skip
-        return stage_section(config, data, target)
+        if not aside:
+            return stage_section(config, data, target)
+        staging, fitted, _, guard = fit_section(config, data, target)
+        return _Aside(staging, name, data.section.n_variants, guard, fitted)
     except VaeGenomicsError as exc:
         _fail(result, name, str(exc))
         return None
 
 
-def _submit_report(staged: Any, pool: ProcessPoolExecutor | None) -> Future[Path]:
-    """Draw a staged section's report: in the drawing process, or here (no ``pool``).
+@dataclass
+class _Aside:
+    """A trained section whose evaluation and report are the second process's: the parts of a
+    ``StagedSection`` known before it (``metrics`` comes back from the evaluation)."""
+
+    staging: Any
+    section: str
+    n_variants: int
+    guard: Any
+    fitted: Any
+    metrics: dict[str, Any] | None = None
+
+
+def _submit(staged: Any, pool: SecondProcess | None) -> Future[Any]:
+    """Evaluate (an ``_Aside``) and draw a staged section's report: in the second process, or
+    here (no ``pool``).
 
     Args:
         staged: The staged section.
-        pool: The drawing process, or None.
+        pool: The second process, or None.
 
     Returns:
-        The report's future (already done without ``pool``, with the drawing's error if any).
+        The future of the report's path, or of the metrics of an ``_Aside`` (already done without
+        ``pool``, with the drawing's error if any).
     """
+    if isinstance(staged, _Aside):
+        assert pool is not None  # an _Aside is made only with the second process
+        return pool.submit(evaluate_and_draw, staged.fitted)
     if pool is None:
         future: Future[Path] = Future()
         try:
@@ -242,7 +278,7 @@ def _submit_report(staged: Any, pool: ProcessPoolExecutor | None) -> Future[Path
 
 
 def _settle(
-    pending: list[tuple[Any, Future[Path], float]], result: BatchResult, block: bool
+    pending: list[tuple[Any, Future[Any], float]], result: BatchResult, block: bool
 ) -> None:
     """Commit every staged section whose report is drawn (all of them when ``block``).
 
@@ -261,28 +297,32 @@ def _settle(
         pending.remove(item)
         try:
             with staged.staging.discard_on_error():
-                future.result()
+                value = future.result()
+            if isinstance(staged, _Aside):
+                staged.metrics = value
             run = finish_section(staged)
             result.trained[staged.section] = run.run_dir
         except VaeGenomicsError as exc:
             _fail(result, staged.section, str(exc))
+        except BrokenProcessPool:
+            _fail(result, staged.section, DIED)
         except Exception as exc:  # a drawing error: this section fails, the others go on
             _fail(result, staged.section, f"{type(exc).__name__}: {exc}")
         result.seconds[staged.section] = round(time.perf_counter() - started, 2)
 
 
 def _abandon(
-    pending: list[tuple[Any, Future[Path], float]],
+    pending: list[tuple[Any, Future[Any], float]],
     result: BatchResult,
-    pool: ProcessPoolExecutor | None,
+    pool: SecondProcess | None,
 ) -> None:
     """End the batch: after an interruption commit what is drawn and discard the other staged
-    runs (each keeps its checkpoint); then stop the drawing process.
+    runs (each keeps its checkpoint); then stop the second process.
 
     Args:
         pending: Staged sections not settled yet (empty after a complete batch).
         result: The batch's result.
-        pool: The drawing process, or None.
+        pool: The second process, or None.
     """
     if pending:  # interrupted: commit what is drawn; the rest keeps its checkpoint
         _settle(pending, result, block=False)
