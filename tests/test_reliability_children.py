@@ -100,3 +100,18 @@ def test_a_worker_whose_parent_is_already_gone_exits(monkeypatch):
     monkeypatch.setattr(children.os, "_exit", lambda code: exits.append(code))
     children.die_with_parent(os.getppid() + 10**6, None)
     assert exits == [1]
+
+
+def test_an_interrupted_batch_stops_its_second_process_without_waiting():
+    from vae_genomics.commands.second_process import SecondProcess
+
+    process = SecondProcess(evaluate=False, threads=1)
+    pid = process.submit(os.getpid).result()
+    busy = process.submit(time.sleep, 60)  # a section's evaluation, say
+    started = time.monotonic()
+    process.stop()
+    while _alive(pid) and time.monotonic() - started < 10:
+        time.sleep(0.1)
+    assert not _alive(pid) and time.monotonic() - started < 10
+    assert busy.cancelled() or busy.exception(timeout=10) is not None
+    process.shutdown()

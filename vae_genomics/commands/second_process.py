@@ -103,6 +103,15 @@ class SecondProcess:
             self._pool = self._start()
             return self._pool.submit(fn, *args)
 
+    def stop(self) -> None:
+        """End the process now, without waiting for what it is doing (an interrupted job: a
+        section's evaluation may take a minute, more than a scheduler's grace period)."""
+        # ProcessPoolExecutor.terminate_workers() arrives with Python 3.14
+        processes = getattr(self._pool, "_processes", None) or {}
+        for process in list(processes.values()):
+            process.terminate()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
     def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
         """Stop the process (``ProcessPoolExecutor.shutdown``)."""
         self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)

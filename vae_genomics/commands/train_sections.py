@@ -316,8 +316,9 @@ def _abandon(
     result: BatchResult,
     pool: SecondProcess | None,
 ) -> None:
-    """End the batch: after an interruption commit what is drawn and discard the other staged
-    runs (each keeps its checkpoint); then stop the second process.
+    """End the batch: after an interruption commit what is drawn, stop the second process without
+    waiting for the section it holds, and discard the other staged runs (each keeps its
+    checkpoint); then shut the second process down.
 
     Args:
         pending: Staged sections not settled yet (empty after a complete batch).
@@ -326,6 +327,8 @@ def _abandon(
     """
     if pending:  # interrupted: commit what is drawn; the rest keeps its checkpoint
         _settle(pending, result, block=False)
+        if pending and pool is not None and hasattr(pool, "stop"):
+            pool.stop()  # before the staging directories it may be writing go
     for staged, future, _ in pending:
         future.cancel()
         try:
