@@ -31,7 +31,7 @@ def _numbers(value):
 def test_sections_in_one_job_match_one_job_each(tiny_config, tmp_path, capfd, caplog):
     caplog.set_level("INFO")  # the second process logs at the job's level
     runs = tmp_path / "runs"
-    argv = ["train", "--config", str(tiny_config), "--epochs", "2"]
+    argv = ["train", "--config", str(tiny_config), "--epochs", "2", "--threads", "2"]
     figures = ["--set", "report.figures=true"]
     assert main([*argv, *figures, "--sections", ",".join(SECTIONS), "--run-name", "batch"]) == 0
     out, err = capfd.readouterr()  # fd level: the second process's log lines too
@@ -146,3 +146,33 @@ def test_an_evaluation_that_fails_aside_discards_only_its_section(
     done = runs / SECTIONS[1] / "r"
     assert (done / "report" / "index.html").is_file()
     assert _metrics(runs, SECTIONS[1], "r")["n_train"] > 0
+
+
+@pytest.mark.parametrize(
+    ("threads", "cores", "gpu", "aside"),
+    [(2, 2, False, True), (4, 2, False, True), (1, 2, False, False), (0, 2, False, True),
+     (0, 1, False, False), (2, 2, True, False)],
+)  # fmt: skip
+def test_the_evaluation_goes_aside_only_with_a_core_to_spare_and_no_gpu(
+    threads, cores, gpu, aside, monkeypatch
+):
+    from vae_genomics.commands import second_process
+    from vae_genomics.common.errors import DataError
+
+    monkeypatch.setattr(second_process.os, "sched_getaffinity", lambda pid: set(range(cores)))
+    assert second_process.spare_core(threads) is aside or gpu
+    made = []
+
+    def second(evaluate, job_threads):
+        made.append((evaluate, job_threads))
+        return ThreadPoolExecutor(1)
+
+    monkeypatch.setattr(batch, "_second_process", second)
+    monkeypatch.setattr(batch, "job_threads", lambda: threads)
+    monkeypatch.setattr(batch, "gpu_visible", lambda: gpu)
+
+    def prepare(name):
+        raise DataError(f"{name}: not trained in this test")
+
+    result = batch.train_sections(SECTIONS, prepare, "r")
+    assert made == [(aside, threads)] and list(result.failed) == SECTIONS

@@ -1,5 +1,6 @@
 """The second process of a batch job (``train --sections``): it evaluates each trained section and
-draws its report while the training process goes on with the next section.
+draws its report while the training process goes on with the next section (or only draws, where
+the evaluation stays in the training process: with a GPU, or one thread; :func:`spare_core`).
 
 The process is started fresh (``spawn``: never a fork of a process running TensorFlow's threads)
 and ends with the job, even on ``kill -9`` (:func:`~vae_genomics.common.children.spawn_pool`).
@@ -13,6 +14,7 @@ section starts a new one.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -122,6 +124,21 @@ def job_threads() -> int:
     import tensorflow as tf
 
     return int(tf.config.threading.get_intra_op_parallelism_threads())
+
+
+def spare_core(threads: int) -> bool:
+    """Whether a job of ``threads`` threads (0: every core it may run on) has a core the fit
+    leaves idle for the evaluation.
+
+    A fit of a small section keeps about one core busy whatever its threads, so a job of two or
+    more has one to spare. A one-thread job has none: its scheduler gives it one core, and the
+    local workflow runs one such job per core, so a second process evaluating beside the fit only
+    slows it (the simulated chromosome's first jobs, two one-thread jobs on two cores, took 22%
+    longer each; BENCHMARKS.md, "Sections per job").
+    """
+    if threads <= 0:
+        threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    return threads >= 2
 
 
 def gpu_visible() -> bool:

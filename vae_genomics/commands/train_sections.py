@@ -7,10 +7,11 @@ cluster most of that is paid again by every job. :func:`train_sections` trains s
 the other in one process, so the start-up is paid once, and hands each trained section to a
 second process that evaluates it (from the staged ``model.keras``, with the job's thread count
 and the model's XLA setting: the same numbers to the last digit) and draws its report while the
-next section trains (the fit leaves CPU time free). With a GPU visible the evaluation stays in
-the training process (a second process would take the device's memory) and the second process
-only draws. A section's run directory is committed when its report is written, so each run
-appears complete or not at all, as with one section per job.
+next section trains (the fit of a small section leaves a core of two idle). The evaluation stays
+in the training process, and the second process only draws, where the job has one thread (no core
+to spare: :func:`~vae_genomics.commands.second_process.spare_core`) or a GPU is visible (a second
+process would take the device's memory). A section's run directory is committed when its report
+is written, so each run appears complete or not at all, as with one section per job.
 
 A section that fails (bad data, a run that already exists, a diverged fit) does not stop the
 others; the failures are raised together at the end (:class:`~vae_genomics.common.errors.RunError`).
@@ -35,6 +36,7 @@ from vae_genomics.commands.second_process import (
     evaluate_and_draw,
     gpu_visible,
     job_threads,
+    spare_core,
 )
 from vae_genomics.common.errors import RunError, VaeGenomicsError
 from vae_genomics.run.directory import (
@@ -144,8 +146,8 @@ def train_sections(
         command: The command line, shown in each report's header.
         background: Draw each report in a second process while the next section trains (off:
             evaluate and draw it here, before the next section starts).
-        evaluate_aside: Evaluate each section in the second process too (default: unless a GPU
-            is visible; see the module's docstring).
+        evaluate_aside: Evaluate each section in the second process too (default: where the
+            job has a core to spare and no GPU is visible; see the module's docstring).
 
     Returns:
         What was trained, skipped and failed.
@@ -156,8 +158,10 @@ def train_sections(
     result = BatchResult()
     pool = None
     if background and len(sections) > 1:
-        evaluate_aside = not gpu_visible() if evaluate_aside is None else evaluate_aside
-        pool = _second_process(evaluate_aside, job_threads())
+        threads = job_threads()
+        if evaluate_aside is None:
+            evaluate_aside = spare_core(threads) and not gpu_visible()
+        pool = _second_process(evaluate_aside, threads)
     aside = pool is not None and bool(evaluate_aside)
     quiet = _NoRetracingWarning()
     logging.getLogger("tensorflow").addFilter(quiet)
