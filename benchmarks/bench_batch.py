@@ -4,23 +4,18 @@
 
 The first ``--sections`` BED sections of the 1000 Genomes cohort in ``--data`` (default
 ``../shared/data`` beside the repository) are trained at default settings (``--epochs`` caps
-training), reading a cache built once as the workflow does, four ways in one run:
+training), reading a cache built once as the workflow does, three ways in one run:
 
 - ``one job per section``: a ``vae-genomics train --section S`` process per section (what the
   workflow runs with ``sections_per_job=1``);
 - ``one job, reports in the job``: one process trains every section and draws each report before
   the next section starts (``batch.train_sections(background=False)``);
-- ``one job, reports drawn alongside``: one process trains and evaluates every section and a
-  second process draws each report while the next section trains
-  (``batch.train_sections(evaluate_aside=False)``, what ``--sections`` did before it evaluated
-  alongside too, and still does with a GPU);
-- ``one job, evaluated and drawn alongside``: ``vae-genomics train --sections A,B,...``, whose
-  second process evaluates each section from its staged model and draws its report while the next
-  section trains (the default of ``--sections`` on the CPU).
+- ``one job, reports drawn alongside``: ``vae-genomics train --sections A,B,...``, which draws each
+  report in a drawing process while the next section trains (the default of ``--sections``).
 
 Fit seconds are the runs' own (``metrics.json``: ``train_seconds``); overhead = wall − fit. The
-runs of the four ways must agree (same seed): every number of their ``metrics.json`` but the
-seconds is compared.
+runs of the three ways must agree (same seed): every number of their ``metrics.json`` but the
+timings and ``origins`` is compared.
 """
 
 from __future__ import annotations
@@ -47,9 +42,8 @@ from vae_genomics.train.threads import limit_threads
 limit_threads(int(sys.argv[3]))
 from vae_genomics.commands.train_sections import train_sections
 from vae_genomics.train.fit import prepare
-background = sys.argv[4] == "aside"
-done = train_sections(sys.argv[2].split(","), lambda s: prepare(sys.argv[1], s, {}), sys.argv[4],
-                      background=background, evaluate_aside=False)
+done = train_sections(sys.argv[2].split(","), lambda s: prepare(sys.argv[1], s, {}), "in_job",
+                      background=False)
 sys.exit(1 if done.failed else 0)
 """
 
@@ -149,15 +143,12 @@ def main(argv: list[str] | None = None) -> int:
                    *threads] for s in sections]  # fmt: skip
         wall = sum(_run(cmd, env) for cmd in single)
         rows.append(("one job per section", len(sections), wall, *_runs(runs, sections, "single")))
-        for way, name in (("reports in the job", "in_job"), ("reports drawn alongside", "aside")):
-            wall = _run([sys.executable, "-c", IN_JOB, str(config), ",".join(sections),
-                         str(args.threads), name], env)  # fmt: skip
-            rows.append((f"one job, {way}", 1, wall, *_runs(runs, sections, name)))
+        wall = _run([sys.executable, "-c", IN_JOB, str(config), ",".join(sections),
+                     str(args.threads)], env)  # fmt: skip
+        rows.append(("one job, reports in the job", 1, wall, *_runs(runs, sections, "in_job")))
         wall = _run([*cli, "train", "--config", str(config), "--sections", ",".join(sections),
                      "--run-name", "batch", *threads], env)  # fmt: skip
-        rows.append(
-            ("one job, evaluated and drawn alongside", 1, wall, *_runs(runs, sections, "batch"))
-        )
+        rows.append(("one job, reports drawn alongside", 1, wall, *_runs(runs, sections, "batch")))
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print("## Sections per job\n")
     print(
@@ -181,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
             other = json.loads(row[5])
             print(f"{row[0]}: differs at {_difference(first, other)}")
     print(
-        f"\nmetrics.json identical across the four ways (timings aside): {'yes' if same else 'NO'}"
+        f"\nmetrics.json identical across the three ways (timings aside): {'yes' if same else 'NO'}"
     )
     return 0 if same else 1
 

@@ -59,20 +59,19 @@ def _kill_and_wait(script: str) -> tuple[list[int], list[int]]:
     return children, left
 
 
-@pytest.mark.parametrize("evaluate", [False, True], ids=["drawing", "evaluating"])
-def test_train_sections_second_process_and_the_resource_tracker_die_with_it(evaluate):
+def test_the_report_drawing_worker_and_the_resource_tracker_die_with_train_sections():
     script = textwrap.dedent(
-        f"""
+        """
         import os, time
-        from vae_genomics.commands.train_sections import _second_process
-        pool = _second_process({evaluate}, 1)
+        from vae_genomics.commands.train_sections import _drawing_pool
+        pool = _drawing_pool()
         assert pool.submit(os.getpid).result() != os.getpid()
         print("ready", flush=True)
         time.sleep(120)
         """
     )
     children, left = _kill_and_wait(script)
-    assert len(children) >= 2  # the second process and multiprocessing's resource tracker
+    assert len(children) >= 2  # the drawing worker and multiprocessing's resource tracker
     assert left == []
 
 
@@ -102,16 +101,43 @@ def test_a_worker_whose_parent_is_already_gone_exits(monkeypatch):
     assert exits == [1]
 
 
-def test_an_interrupted_batch_stops_its_second_process_without_waiting():
-    from vae_genomics.commands.second_process import SecondProcess
+def test_an_interrupted_batch_stops_its_drawing_process_without_waiting():
+    from vae_genomics.commands.drawing_process import DrawingProcess
 
-    process = SecondProcess(evaluate=False, threads=1)
+    process = DrawingProcess()
     pid = process.submit(os.getpid).result()
-    busy = process.submit(time.sleep, 60)  # a section's evaluation, say
+    busy = process.submit(time.sleep, 60)  # a report that takes long
     started = time.monotonic()
     process.stop()
     while _alive(pid) and time.monotonic() - started < 10:
         time.sleep(0.1)
     assert not _alive(pid) and time.monotonic() - started < 10
-    assert busy.cancelled() or busy.exception(timeout=10) is not None
+    from concurrent.futures import CancelledError
+    from contextlib import suppress
+
+    with suppress(CancelledError):  # failed with the process, or cancelled before it started
+        assert busy.exception(timeout=10) is not None
+    assert busy.done()
     process.shutdown()
+
+
+def test_a_drawing_process_that_died_is_started_again_for_the_next_section(caplog):
+    from concurrent.futures.process import BrokenProcessPool
+
+    from vae_genomics.commands.drawing_process import DrawingProcess
+
+    process = DrawingProcess()
+    try:
+        pid = process.submit(os.getpid).result()
+        held = process.submit(time.sleep, 30)  # the report being drawn when it is killed
+        time.sleep(0.5)
+        os.kill(pid, signal.SIGKILL)
+        with pytest.raises(BrokenProcessPool):
+            held.result(timeout=20)
+        again = process.submit(os.getpid).result(timeout=60)  # the next section's report
+        assert again not in (pid, os.getpid())
+        assert "drawing process, which draws each section's report, ended unexpectedly" in (
+            caplog.text
+        )
+    finally:
+        process.shutdown()

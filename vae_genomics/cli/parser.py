@@ -99,8 +99,7 @@ def _train_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--sections", type=lambda t: [v for v in t.split(",") if v], metavar="A,B,...",
         help="train these sections one after the other in this one job (one start-up; each "
-        "section is evaluated and its report drawn by a second process while the next section "
-        "trains); a failed section does not stop the "
+        "report is drawn while the next section trains); a failed section does not stop the "
         "others, and the command exits 2 naming every failure",
     )  # fmt: skip
     p.add_argument("--run-name", help="run directory name (default: a timestamp)")

@@ -141,68 +141,8 @@ def stage_section(
     Arguments as :func:`train_section`. On an error the staging directory is discarded (a
     checkpoint is kept for ``--resume``); on success it is left for :func:`finish_section`.
     """
-    staging, fitted, model, guard = fit_section(config, data, target)
-    with staging.discard_on_error():
-        metrics, report = evaluate_fitted(fitted, model)
-    return StagedSection(
-        staging, data.section.name, data.section.n_variants, metrics, guard, report
-    )
-
-
-@dataclass
-class FittedSection:
-    """A trained section whose model and training artifacts are staged, waiting for its
-    evaluation: everything :func:`evaluate_fitted` needs but the model (picklable, so another
-    process can evaluate it from the staged ``model.keras``).
-
-    Attributes:
-        config: Resolved configuration.
-        data: The section's haplotypes.
-        out: The staging directory the artifacts are written to.
-        final: Where the run lands when committed (the report's links).
-        train_rows: Training rows of ``data``'s haplotypes.
-        val_rows: Held-out rows.
-        history: Per-epoch logs of the fit.
-        best_epoch: The epoch kept (1-based).
-        seconds: Wall seconds of the fit.
-        selection: The generator check's choice of the epoch kept, or None.
-        diverged: ``{"epoch", "term"}`` when the fit diverged, else None.
-        origins: Where settings came from.
-        command: The command line, shown in the report's header.
-        jit_compile: Whether the trained model compiled with XLA (a loaded model is given the same,
-            so its evaluation is the trained one's to the last digit).
-    """
-
-    config: Config
-    data: SectionData
-    out: Path
-    final: Path
-    train_rows: np.ndarray
-    val_rows: np.ndarray
-    history: dict[str, list[float]]
-    best_epoch: int
-    seconds: float
-    selection: dict[str, Any] | None
-    diverged: dict[str, Any] | None
-    origins: dict[str, str]
-    command: str
-    jit_compile: bool
-
-
-def fit_section(
-    config: Config, data: SectionData, target: RunTarget | None = None
-) -> tuple[RunStaging, FittedSection, HaplotypeVAE, DivergenceGuard]:
-    """Train one section into a staging directory: its split, model, configuration, data and
-    history (the evaluation's artifacts are :func:`evaluate_fitted`'s).
-
-    Arguments as :func:`train_section`. On an error the staging directory is discarded (a
-    checkpoint is kept for ``--resume``).
-
-    Returns:
-        The staging directory (holding the run name's lock), what the evaluation needs, the
-        trained model and the fit's divergence guard.
-    """
     target = target or RunTarget()
+    origins = target.origins
     section = data.section
     check_cohort_size(config, len(data.matrix.haplotypes), section.name)
     check_model_size(config, data.matrix.n_variants, section.name)
@@ -223,6 +163,7 @@ def fit_section(
             "section %s: %d variants, %d training / %d held-out haplotypes",
             section.name, section.n_variants, len(train_rows), len(val_rows),
         )  # fmt: skip
+
         write_json(
             out / SPLIT_FILE,
             {
@@ -237,54 +178,28 @@ def fit_section(
             checkpoint=staging.checkpoint if config.runtime.checkpoint else None,
             fingerprint=_fingerprint(config, data, x_train, x_val),
         )  # fmt: skip
-        model, guard = fitted.model, fitted.guard
-        write_yaml(out / CONFIG_FILE, _resolved(config, data, model, target.origins))
+        model, history, guard = fitted.model, fitted.history, fitted.guard
+        write_yaml(out / CONFIG_FILE, _resolved(config, data, model, origins))
         model.save(out / MODEL_FILE)
         store_run_data(out, config, data)
-        _write_history(out / HISTORY_FILE, fitted.history)
-    staged = FittedSection(
-        config, data, out, staging.final, train_rows, val_rows, fitted.history,
-        fitted.best_epoch, fitted.seconds, fitted.selection,
-        {"epoch": guard.epoch, "term": guard.term} if guard.diverged else None,
-        target.origins or {}, target.command, bool(getattr(model, "jit_compile", False)),
-    )  # fmt: skip
-    return staging, staged, model, guard
-
-
-def evaluate_fitted(
-    fitted: FittedSection, model: HaplotypeVAE
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Evaluate a trained section and write the evaluation's artifacts into its staging
-    directory: ``gmm.npz``, ``latent.tsv`` and ``metrics.json``.
-
-    Args:
-        fitted: The staged section.
-        model: Its trained model (in memory, or loaded from the staged ``model.keras``).
-
-    Returns:
-        What ``metrics.json`` holds, and the keyword arguments of
-        :func:`~vae_genomics.report.build.write_section_report`.
-    """
-    config, data, out = fitted.config, fitted.data, fitted.out
-    x = data.matrix.haplotypes
-    x_train, x_val = x[fitted.train_rows], x[fitted.val_rows]
-    evaluation = evaluate_section(config, data, model, x_train, x_val, fitted.val_rows)
-    if evaluation.gmm is not None:  # what `sample --sampler gmm` draws from
-        write_gmm(out / GMM_FILE, evaluation.gmm)
-    metrics = run_metrics(
-        model, data, x_train, x_val, fitted.history, fitted.best_epoch, fitted.seconds, evaluation
-    )
-    metrics["diverged"] = fitted.diverged
-    metrics["epoch_selection"] = to_jsonable(fitted.selection)
-    metrics["origins"] = fitted.origins
-    write_latent(out / LATENT_FILE, model, data, fitted.val_rows)
-    write_json(out / METRICS_FILE, metrics)
-    report = run_report_arguments(
-        fitted.final, data.section.name, fitted.final.name, config, evaluation, fitted.history,
-        metrics, positions=data.matrix.positions, groups=population_groups(config, data),
-        command=fitted.command, report_dir=out / REPORT_DIR,
-    )  # fmt: skip
-    return metrics, report
+        _write_history(out / HISTORY_FILE, history)
+        evaluation = evaluate_section(config, data, model, x_train, x_val, val_rows)
+        if evaluation.gmm is not None:  # what `sample --sampler gmm` draws from
+            write_gmm(out / GMM_FILE, evaluation.gmm)
+        metrics = run_metrics(
+            model, data, x_train, x_val, history, fitted.best_epoch, fitted.seconds, evaluation
+        )
+        metrics["diverged"] = {"epoch": guard.epoch, "term": guard.term} if guard.diverged else None
+        metrics["epoch_selection"] = to_jsonable(fitted.selection)
+        metrics["origins"] = origins or {}
+        write_latent(out / LATENT_FILE, model, data, val_rows)
+        write_json(out / METRICS_FILE, metrics)
+        report = run_report_arguments(
+            staging.final, section.name, staging.final.name, config, evaluation, history,
+            metrics, positions=data.matrix.positions, groups=population_groups(config, data),
+            command=target.command, report_dir=out / REPORT_DIR,
+        )  # fmt: skip
+    return StagedSection(staging, section.name, section.n_variants, metrics, guard, report)
 
 
 def finish_section(staged: StagedSection) -> TrainResult:

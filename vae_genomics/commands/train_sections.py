@@ -1,17 +1,12 @@
-"""Several sections trained in one job: one start-up, each section evaluated and drawn while the
-next one trains.
+"""Several sections trained in one job: one start-up, reports drawn while the next section trains.
 
 A section job spends seconds outside its fit: starting Python and TensorFlow, loading the section,
 evaluating the model and drawing the report's figures (``BENCHMARKS.md``, "Job overhead"). On a
 cluster most of that is paid again by every job. :func:`train_sections` trains sections one after
-the other in one process, so the start-up is paid once, and hands each trained section to a
-second process that evaluates it (from the staged ``model.keras``, with the job's thread count
-and the model's XLA setting: the same numbers to the last digit) and draws its report while the
-next section trains (the fit of a small section leaves a core of two idle). The evaluation stays
-in the training process, and the second process only draws, where the job has one thread (no core
-to spare: :func:`~vae_genomics.commands.second_process.spare_core`) or a GPU is visible (a second
-process would take the device's memory). A section's run directory is committed when its report
-is written, so each run appears complete or not at all, as with one section per job.
+the other in one process, so the start-up is paid once, and hands each finished section's report
+to a drawing process that works while the next section trains (the fit leaves CPU time free;
+the figures need neither TensorFlow nor the model). A section's run directory is committed when
+its report is written, so each run appears complete or not at all, as with one section per job.
 
 A section that fails (bad data, a run that already exists, a diverged fit) does not stop the
 others; the failures are raised together at the end (:class:`~vae_genomics.common.errors.RunError`).
@@ -29,15 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vae_genomics.commands.second_process import (
-    DIED,
-    SecondProcess,
-    draw_report,
-    evaluate_and_draw,
-    gpu_visible,
-    job_threads,
-    spare_core,
-)
+from vae_genomics.commands.drawing_process import DIED, DrawingProcess, draw_report
 from vae_genomics.common.errors import RunError, VaeGenomicsError
 from vae_genomics.run.directory import (
     LATEST,
@@ -75,9 +62,9 @@ class _NoRetracingWarning(logging.Filter):
         return "triggered tf.function retracing" not in record.getMessage()
 
 
-def _second_process(evaluate: bool, threads: int) -> SecondProcess:
-    """The job's second process (:class:`~vae_genomics.commands.second_process.SecondProcess`)."""
-    return SecondProcess(evaluate, threads)
+def _drawing_pool() -> DrawingProcess:
+    """One drawing process (:class:`~vae_genomics.commands.drawing_process.DrawingProcess`)."""
+    return DrawingProcess()
 
 
 def finished_run(runs_dir: Path, section: str, run_name: str | None) -> Path | None:
@@ -130,7 +117,6 @@ def train_sections(
     origins: Callable[[str], dict[str, str]] | None = None,
     command: str = "",
     background: bool = True,
-    evaluate_aside: bool | None = None,
 ) -> BatchResult:
     """Train ``sections`` one after the other in this process.
 
@@ -144,10 +130,8 @@ def train_sections(
             whose ``model.keras`` is incomplete is not finished: it is trained again and replaced.
         origins: Section name → where settings came from (see ``section_run.train_section``).
         command: The command line, shown in each report's header.
-        background: Draw each report in a second process while the next section trains (off:
-            evaluate and draw it here, before the next section starts).
-        evaluate_aside: Evaluate each section in the second process too (default: where the
-            job has a core to spare and no GPU is visible; see the module's docstring).
+        background: Draw each report in a drawing process while the next section trains (off:
+            draw it here, before the next section starts).
 
     Returns:
         What was trained, skipped and failed.
@@ -156,27 +140,21 @@ def train_sections(
 
     run_name = run_name or default_run_name()
     result = BatchResult()
-    pool = None
-    if background and len(sections) > 1:
-        threads = job_threads()
-        if evaluate_aside is None:
-            evaluate_aside = spare_core(threads) and not gpu_visible()
-        pool = _second_process(evaluate_aside, threads)
-    aside = pool is not None and bool(evaluate_aside)
+    pool = _drawing_pool() if background and len(sections) > 1 else None
     quiet = _NoRetracingWarning()
     logging.getLogger("tensorflow").addFilter(quiet)
-    pending: list[tuple[Any, Future[Any], float]] = []
+    pending: list[tuple[Any, Future[Path], float]] = []
     try:
         for i, name in enumerate(sections, 1):
             log.info("section %d of %d: %s", i, len(sections), name)
             started = time.perf_counter()
             staged = _stage(
                 name, prepare, run_name, result, overwrite=overwrite, resume=resume,
-                skip_existing=skip_existing, origins=origins, command=command, aside=aside,
+                skip_existing=skip_existing, origins=origins, command=command,
             )  # fmt: skip
             if staged is None:
                 continue
-            pending.append((staged, _submit(staged, pool), started))
+            pending.append((staged, _submit_report(staged, pool), started))
             _settle(pending, result, block=False)
         _settle(pending, result, block=True)
     finally:
@@ -196,10 +174,8 @@ def _stage(
     skip_existing: bool,
     origins: Callable[[str], dict[str, str]] | None,
     command: str,
-    aside: bool = False,
 ) -> Any | None:
-    """Load and train one section, leaving its run staged for its report (``stage_section``), or
-    for its evaluation in the second process (``aside``: ``fit_section``).
+    """Load and train one section, leaving its run staged for its report (``stage_section``).
 
     Args:
         name: Section name.
@@ -211,13 +187,11 @@ def _stage(
         skip_existing: Keep a finished run of that name (:func:`_existing_run`).
         origins: Section name → where settings came from, or None.
         command: The command line, shown in the report's header.
-        aside: Train only; the evaluation is left to the second process.
 
     Returns:
-        The staged section (a ``StagedSection``, or with ``aside`` an ``_Aside``), or None when it
-        was skipped or failed.
+        The staged section, or None when it was skipped or failed.
     """
-    from vae_genomics.commands.train_section import RunTarget, fit_section, stage_section
+    from vae_genomics.commands.train_section import RunTarget, stage_section
 
     try:
         config, data = prepare(name)
@@ -231,43 +205,22 @@ def _stage(
             run_name=run_name, overwrite=overwrite or replace, resume=resume,
             origins=origins(name) if origins else None, command=command,
         )  # fmt: skip
-        if not aside:
-            return stage_section(config, data, target)
-        staging, fitted, _, guard = fit_section(config, data, target)
-        return _Aside(staging, name, data.section.n_variants, guard, fitted)
+        return stage_section(config, data, target)
     except VaeGenomicsError as exc:
         _fail(result, name, str(exc))
         return None
 
 
-@dataclass
-class _Aside:
-    """A trained section whose evaluation and report are the second process's: the parts of a
-    ``StagedSection`` known before it (``metrics`` comes back from the evaluation)."""
-
-    staging: Any
-    section: str
-    n_variants: int
-    guard: Any
-    fitted: Any
-    metrics: dict[str, Any] | None = None
-
-
-def _submit(staged: Any, pool: SecondProcess | None) -> Future[Any]:
-    """Evaluate (an ``_Aside``) and draw a staged section's report: in the second process, or
-    here (no ``pool``).
+def _submit_report(staged: Any, pool: DrawingProcess | None) -> Future[Path]:
+    """Draw a staged section's report: in the drawing process, or here (no ``pool``).
 
     Args:
         staged: The staged section.
-        pool: The second process, or None.
+        pool: The drawing process, or None.
 
     Returns:
-        The future of the report's path, or of the metrics of an ``_Aside`` (already done without
-        ``pool``, with the drawing's error if any).
+        The report's future (already done without ``pool``, with the drawing's error if any).
     """
-    if isinstance(staged, _Aside):
-        assert pool is not None  # an _Aside is made only with the second process
-        return pool.submit(evaluate_and_draw, staged.fitted)
     if pool is None:
         future: Future[Path] = Future()
         try:
@@ -282,7 +235,7 @@ def _submit(staged: Any, pool: SecondProcess | None) -> Future[Any]:
 
 
 def _settle(
-    pending: list[tuple[Any, Future[Any], float]], result: BatchResult, block: bool
+    pending: list[tuple[Any, Future[Path], float]], result: BatchResult, block: bool
 ) -> None:
     """Commit every staged section whose report is drawn (all of them when ``block``).
 
@@ -301,9 +254,7 @@ def _settle(
         pending.remove(item)
         try:
             with staged.staging.discard_on_error():
-                value = future.result()
-            if isinstance(staged, _Aside):
-                staged.metrics = value
+                future.result()
             run = finish_section(staged)
             result.trained[staged.section] = run.run_dir
         except VaeGenomicsError as exc:
@@ -316,22 +267,22 @@ def _settle(
 
 
 def _abandon(
-    pending: list[tuple[Any, Future[Any], float]],
+    pending: list[tuple[Any, Future[Path], float]],
     result: BatchResult,
-    pool: SecondProcess | None,
+    pool: DrawingProcess | None,
 ) -> None:
-    """End the batch: after an interruption commit what is drawn, stop the second process without
-    waiting for the section it holds, and discard the other staged runs (each keeps its
-    checkpoint); then shut the second process down.
+    """End the batch: after an interruption commit what is drawn, stop the drawing process without
+    waiting for the report it holds, and discard the other staged runs (each keeps its
+    checkpoint); then shut the drawing process down.
 
     Args:
         pending: Staged sections not settled yet (empty after a complete batch).
         result: The batch's result.
-        pool: The second process, or None.
+        pool: The drawing process, or None.
     """
     if pending:  # interrupted: commit what is drawn; the rest keeps its checkpoint
         _settle(pending, result, block=False)
-        if pending and pool is not None and hasattr(pool, "stop"):
+        if pending and pool is not None:
             pool.stop()  # before the staging directories it may be writing go
     for staged, future, _ in pending:
         future.cancel()
