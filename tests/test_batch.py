@@ -99,3 +99,35 @@ def test_a_report_that_fails_discards_only_its_section(tiny_config, tmp_path, mo
     # what training left is kept for --resume when it holds a checkpoint, else removed
     assert not partial.exists() or (partial / "checkpoint").is_dir()
     assert (runs / SECTIONS[1] / "r" / "report" / "index.html").is_file()
+
+
+@pytest.mark.slow
+def test_an_interrupted_batch_stops_the_drawing_process_and_keeps_nothing_half_done(
+    tiny_config, tmp_path, monkeypatch
+):
+    from concurrent.futures import Future
+
+    calls = []
+
+    class Drawing:  # a drawing process still busy with the first report when Ctrl-C comes
+        def submit(self, fn, *args):
+            calls.append("submit")
+            return Future()
+
+        def stop(self):
+            calls.append("stop")
+
+        def shutdown(self, wait=True, cancel_futures=False):
+            calls.append("shutdown")
+
+    def interrupted(name):
+        if name == SECTIONS[1]:
+            raise KeyboardInterrupt
+        return prepare(tiny_config, name, {"training": {"epochs": 1}})
+
+    monkeypatch.setattr(batch, "_drawing_pool", Drawing)
+    with pytest.raises(KeyboardInterrupt):
+        batch.train_sections(SECTIONS, interrupted, "r")
+    assert calls == ["submit", "stop", "shutdown"]
+    section = tmp_path / "runs" / SECTIONS[0]
+    assert not (section / "r").exists() and not (section / ".r.lock").exists()
