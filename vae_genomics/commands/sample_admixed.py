@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from vae_genomics.commands.sample_region_options import check_group_draw
 from vae_genomics.common.errors import DataError, RunError
 from vae_genomics.common.limits import region_block
 from vae_genomics.data.packed import PackedHaplotypes
@@ -155,11 +156,7 @@ def _check_args(args: argparse.Namespace) -> None:
                        "(not RUN)")  # fmt: skip
     if args.populations is not None:
         raise RunError("give either --admixed or --populations, not both")
-    if args.out is None or str(args.out) == "-":
-        raise RunError("sample --admixed: give --out FILE.vcf.gz")
-    if args.joint not in (None, "mosaic"):
-        raise RunError("sample --admixed draws each source population's mosaic: "
-                       f"--joint {args.joint} is not available with it")  # fmt: skip
+    check_group_draw(args.out, args.joint, "sample --admixed", "each source population's")
     if args.n is None:
         raise RunError("sample --admixed: give --n (haplotypes; individuals with --individuals)")
 

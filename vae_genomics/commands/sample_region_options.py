@@ -94,3 +94,22 @@ def check_switch_sites(switch_sites: int) -> int:
     if switch_sites < 0:
         raise DataError(f"the mosaic's switch sites must be >= 0, got {switch_sites}")
     return switch_sites
+
+
+def check_group_draw(out: Path | str | None, joint: str | None, label: str, draws: str) -> None:
+    """What a region drawn by group (``--populations``, ``--admixed``) needs: an output file and
+    the mosaic joint model.
+
+    Args:
+        out: ``--out`` (``-``, standard output, is refused: the draw writes several files).
+        joint: ``--joint`` (None or ``mosaic``).
+        label: The request, as the messages name it (``sample --admixed``).
+        draws: Whose mosaics it draws (``each source population's``).
+
+    Raises:
+        RunError: No ``--out`` file, or another joint model.
+    """
+    if out is None or str(out) == "-":
+        raise RunError(f"{label}: give --out FILE.vcf.gz")
+    if joint not in (None, "mosaic"):
+        raise RunError(f"{label} draws {draws} mosaic: --joint {joint} is not available with it")

@@ -146,16 +146,14 @@ def _check_request(args: argparse.Namespace) -> tuple[Path, int]:
     mosaic's switch sites."""
     from vae_genomics.commands.options import check_sample_out
     from vae_genomics.commands.population_request import check_region_request_early, parse_counts
-    from vae_genomics.commands.sample_region_options import group_switch_sites
+    from vae_genomics.commands.sample_region_options import check_group_draw, group_switch_sites
     from vae_genomics.run.limits import check_region_size
 
     if args.run is not None:
         raise RunError("give either RUN or --runs/--region/--sections, not both")
-    if args.out is None or str(args.out) == "-":
-        raise RunError("sample --populations over a region: give --out FILE.vcf.gz")
-    if args.joint not in (None, "mosaic"):
-        raise RunError("sample --populations over a region draws each population's mosaic: "
-                       f"--joint {args.joint} is not available with it")  # fmt: skip
+    check_group_draw(
+        args.out, args.joint, "sample --populations over a region", "each population's"
+    )
     runs_dir = args.runs or Path("runs")
     counts = parse_counts(args.populations, "individuals" if args.individuals else "haplotypes")
     switch_sites = group_switch_sites(args.switch_sites)
