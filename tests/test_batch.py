@@ -131,3 +131,45 @@ def test_an_interrupted_batch_stops_the_drawing_process_and_keeps_nothing_half_d
     assert calls == ["submit", "stop", "shutdown"]
     section = tmp_path / "runs" / SECTIONS[0]
     assert not (section / "r").exists() and not (section / ".r.lock").exists()
+
+
+def test_a_report_lost_with_the_drawing_process_is_drawn_once_more(
+    tiny_config, tmp_path, monkeypatch, caplog
+):
+    """A report whose drawing process died (killed, or dead before the report reached it) is
+    handed to a new process once; lost twice, only its section fails."""
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    lost = {SECTIONS[0]: 2, SECTIONS[1]: 1}  # how many times each section's report is lost
+    submitted = []
+
+    class Drawing:
+        def submit(self, fn, arguments):
+            section = next(s for s in SECTIONS if s in arguments["title"])
+            submitted.append(section)
+            future = Future()
+            if submitted.count(section) <= lost[section]:
+                future.set_exception(BrokenProcessPool("a process terminated abruptly"))
+            else:
+                future.set_result(fn(arguments))
+            return future
+
+        def stop(self):
+            raise AssertionError("nothing was interrupted")
+
+        def shutdown(self, wait=True, cancel_futures=False):
+            pass
+
+    monkeypatch.setattr(batch, "_drawing_pool", Drawing)
+    result = batch.train_sections(
+        SECTIONS, lambda name: prepare(tiny_config, name, {"training": {"epochs": 1}}), "r"
+    )
+    assert submitted == [SECTIONS[0], SECTIONS[0], SECTIONS[1], SECTIONS[1]]
+    assert list(result.trained) == [SECTIONS[1]]
+    assert list(result.failed) == [SECTIONS[0]] and result.failed[SECTIONS[0]] == batch.DIED
+    assert caplog.text.count("was lost with the drawing process; drawing it again") == 2
+    runs = tmp_path / "runs"
+    assert (runs / SECTIONS[1] / "r" / "report" / "index.html").is_file()
+    assert not (runs / SECTIONS[0] / "r").exists()
+    assert not (runs / SECTIONS[0] / ".r.lock").exists()

@@ -4,7 +4,8 @@ report while the training process goes on with the next section.
 The process is started fresh (``spawn``: never a fork of a process running TensorFlow's threads),
 imports matplotlib and the report code, not TensorFlow, and ends with the job, even on ``kill -9``
 (:func:`~vae_genomics.common.children.spawn_pool`). If it dies (killed, out of memory) the
-sections it held fail and the next section starts a new one; an interrupted job stops it without
+next report starts a new one, and each report it held is handed to the new one once
+(``train_sections._settle``; lost twice, that section fails); an interrupted job stops it without
 waiting for the report it is drawing.
 """
 

@@ -54,6 +54,17 @@ class BatchResult:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass
+class _Pending:
+    """A staged section waiting for its report: the report's future, the section's start time,
+    and whether its report was handed to a new drawing process already."""
+
+    staged: Any
+    future: Future[Path]
+    started: float
+    redrawn: bool = False
+
+
 class _NoRetracingWarning(logging.Filter):
     """Drop TensorFlow's "triggered tf.function retracing" warning: every section builds a new
     model, so its functions are traced anew by design."""
@@ -143,7 +154,7 @@ def train_sections(
     pool = _drawing_pool() if background and len(sections) > 1 else None
     quiet = _NoRetracingWarning()
     logging.getLogger("tensorflow").addFilter(quiet)
-    pending: list[tuple[Any, Future[Path], float]] = []
+    pending: list[_Pending] = []
     try:
         for i, name in enumerate(sections, 1):
             log.info("section %d of %d: %s", i, len(sections), name)
@@ -154,9 +165,9 @@ def train_sections(
             )  # fmt: skip
             if staged is None:
                 continue
-            pending.append((staged, _submit_report(staged, pool), started))
-            _settle(pending, result, block=False)
-        _settle(pending, result, block=True)
+            pending.append(_Pending(staged, _submit_report(staged, pool), started))
+            _settle(pending, result, block=False, pool=pool)
+        _settle(pending, result, block=True, pool=pool)
     finally:
         _abandon(pending, result, pool)
         logging.getLogger("tensorflow").removeFilter(quiet)
@@ -235,39 +246,62 @@ def _submit_report(staged: Any, pool: DrawingProcess | None) -> Future[Path]:
 
 
 def _settle(
-    pending: list[tuple[Any, Future[Path], float]], result: BatchResult, block: bool
+    pending: list[_Pending], result: BatchResult, block: bool, pool: DrawingProcess | None = None
 ) -> None:
     """Commit every staged section whose report is drawn (all of them when ``block``).
 
+    A report lost with the drawing process (killed, out of memory, or dead before the report
+    reached it) is handed once to a new process (``pool``); lost again, its section fails.
+
     Args:
-        pending: Staged sections with their report's future and start time; the settled ones
-            are removed.
+        pending: Staged sections waiting for their reports; the settled ones are removed.
         result: The batch's result: each settled section is entered as trained or failed.
         block: Wait for the reports not drawn yet.
+        pool: The drawing process that redraws a lost report, or None (no redrawing).
     """
     from vae_genomics.commands.train_section import finish_section
 
-    for item in list(pending):
-        staged, future, started = item
-        if not block and not future.done():
-            continue
-        pending.remove(item)
-        try:
-            with staged.staging.discard_on_error():
-                future.result()
-            run = finish_section(staged)
-            result.trained[staged.section] = run.run_dir
-        except VaeGenomicsError as exc:
-            _fail(result, staged.section, str(exc))
-        except BrokenProcessPool:
-            _fail(result, staged.section, DIED)
-        except Exception as exc:  # a drawing error: this section fails, the others go on
-            _fail(result, staged.section, f"{type(exc).__name__}: {exc}")
-        result.seconds[staged.section] = round(time.perf_counter() - started, 2)
+    while True:
+        redrawn = False
+        for item in list(pending):
+            if not block and not item.future.done():
+                continue
+            if _redraw(item, pool):
+                redrawn = True
+                continue
+            pending.remove(item)
+            try:
+                with item.staged.staging.discard_on_error():
+                    item.future.result()
+                run = finish_section(item.staged)
+                result.trained[item.staged.section] = run.run_dir
+            except VaeGenomicsError as exc:
+                _fail(result, item.staged.section, str(exc))
+            except BrokenProcessPool:
+                _fail(result, item.staged.section, DIED)
+            except Exception as exc:  # a drawing error: this section fails, the others go on
+                _fail(result, item.staged.section, f"{type(exc).__name__}: {exc}")
+            result.seconds[item.staged.section] = round(time.perf_counter() - item.started, 2)
+        if not (block and redrawn):
+            return
+
+
+def _redraw(item: _Pending, pool: DrawingProcess | None) -> bool:
+    """Hand a report lost with the drawing process to a new one, once; whether it was."""
+    if pool is None or item.redrawn or item.future.cancelled():
+        return False
+    if not isinstance(item.future.exception(), BrokenProcessPool):
+        return False
+    log.warning(
+        "section %s: its report was lost with the drawing process; drawing it again in a new one",
+        item.staged.section,
+    )
+    item.future, item.redrawn = _submit_report(item.staged, pool), True
+    return True
 
 
 def _abandon(
-    pending: list[tuple[Any, Future[Path], float]],
+    pending: list[_Pending],
     result: BatchResult,
     pool: DrawingProcess | None,
 ) -> None:
@@ -284,11 +318,11 @@ def _abandon(
         _settle(pending, result, block=False)
         if pending and pool is not None:
             pool.stop()  # before the staging directories it may be writing go
-    for staged, future, _ in pending:
-        future.cancel()
+    for item in pending:
+        item.future.cancel()
         try:
-            with staged.staging.discard_on_error():
-                raise RunError(f"section {staged.section}: interrupted before its report")
+            with item.staged.staging.discard_on_error():
+                raise RunError(f"section {item.staged.section}: interrupted before its report")
         except RunError:
             pass
     if pool is not None:
