@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -133,43 +134,55 @@ def test_an_interrupted_batch_stops_the_drawing_process_and_keeps_nothing_half_d
     assert not (section / "r").exists() and not (section / ".r.lock").exists()
 
 
-def test_a_report_lost_with_the_drawing_process_is_drawn_once_more(
-    tiny_config, tmp_path, monkeypatch, caplog
-):
+def test_a_report_lost_with_the_drawing_process_is_drawn_once_more(monkeypatch, caplog):
     """A report whose drawing process died (killed, or dead before the report reached it) is
-    handed to a new process once; lost twice, only its section fails."""
+    handed to a new process once; lost twice, only its section fails, and its staged run is
+    discarded."""
+    import contextlib
+    import dataclasses
+    import types
     from concurrent.futures import Future
     from concurrent.futures.process import BrokenProcessPool
 
-    lost = {SECTIONS[0]: 2, SECTIONS[1]: 1}  # how many times each section's report is lost
-    submitted = []
+    from vae_genomics.commands import train_section
+
+    lost = {"A": 2, "B": 1}  # how many times each section's report is lost
+    submitted, discarded = [], []
 
     class Drawing:
         def submit(self, fn, arguments):
-            section = next(s for s in SECTIONS if s in arguments["title"])
-            submitted.append(section)
+            submitted.append(arguments["title"])
             future = Future()
-            if submitted.count(section) <= lost[section]:
+            if submitted.count(arguments["title"]) <= lost[arguments["title"]]:
                 future.set_exception(BrokenProcessPool("a process terminated abruptly"))
             else:
-                future.set_result(fn(arguments))
+                future.set_result(Path("report"))
             return future
 
-        def stop(self):
-            raise AssertionError("nothing was interrupted")
+    @contextlib.contextmanager
+    def discard_on_error(name):
+        try:
+            yield
+        except BaseException:
+            discarded.append(name)
+            raise
 
-        def shutdown(self, wait=True, cancel_futures=False):
-            pass
+    @dataclasses.dataclass
+    class Evaluation:
+        gmm: object = None
 
-    monkeypatch.setattr(batch, "_drawing_pool", Drawing)
-    result = batch.train_sections(
-        SECTIONS, lambda name: prepare(tiny_config, name, {"training": {"epochs": 1}}), "r"
+    def staged(name):
+        staging = types.SimpleNamespace(discard_on_error=lambda: discard_on_error(name))
+        report = {"title": name, "evaluation": Evaluation()}
+        return types.SimpleNamespace(section=name, staging=staging, report=report)
+
+    monkeypatch.setattr(
+        train_section, "finish_section", lambda s: types.SimpleNamespace(run_dir=s.section)
     )
-    assert submitted == [SECTIONS[0], SECTIONS[0], SECTIONS[1], SECTIONS[1]]
-    assert list(result.trained) == [SECTIONS[1]]
-    assert list(result.failed) == [SECTIONS[0]] and result.failed[SECTIONS[0]] == batch.DIED
+    pool, result = Drawing(), batch.BatchResult()
+    pending = [batch._Pending(staged(n), batch._submit_report(staged(n), pool), 0.0) for n in "AB"]
+    batch._settle(pending, result, block=True, pool=pool)
+    assert submitted == ["A", "B", "A", "B"]  # each redrawn once: A lost again, B drawn
+    assert result.trained == {"B": "B"} and result.failed == {"A": batch.DIED}
+    assert discarded == ["A"] and pending == []
     assert caplog.text.count("was lost with the drawing process; drawing it again") == 2
-    runs = tmp_path / "runs"
-    assert (runs / SECTIONS[1] / "r" / "report" / "index.html").is_file()
-    assert not (runs / SECTIONS[0] / "r").exists()
-    assert not (runs / SECTIONS[0] / ".r.lock").exists()
