@@ -153,6 +153,25 @@ def test_independent_draws_score_like_the_ceiling_and_noise_scores_one() -> None
     assert panel["exact_copy_fraction"] == 0.0
 
 
+def test_the_panel_compares_the_sites_at_1_to_10_copies_with_the_held_out_ones() -> None:
+    from vae_genomics.evaluation.sfs import rare_sfs
+
+    freq = np.random.default_rng(0).beta(0.3, 3.0, size=300)  # many sites at a few copies
+    train, heldout, draws = (
+        (np.random.default_rng(seed).random((n, 300)) < freq).astype(np.int8)
+        for seed, n in ((1, 400), (2, 150), (3, 150))
+    )
+    rare = realism_panel(draws, train, heldout, seed=0)["sfs"]["rare"]
+    expected = rare_sfs(heldout, draws)  # the panel's n is both sets' size: every row compared
+    assert rare["sample_size"] == 150 and rare["copies"] == list(range(1, 11))
+    np.testing.assert_allclose(rare["real"], expected["real"])
+    np.testing.assert_allclose(rare["synthetic"], expected["synthetic"])
+    assert rare["total_relative_error"] == pytest.approx(expected["total_relative_error"])
+    assert sum(expected["real"]) > 50  # the bins hold sites: the numbers are not vacuous
+    same = realism_panel(heldout, train, heldout, seed=0)["sfs"]["rare"]
+    assert same["total_relative_error"] == 0.0 and same["max_abs_relative_error"] == 0.0
+
+
 def test_uniform_noise_is_told_apart_from_structured_haplotypes() -> None:
     train, heldout = cohort(400, 1000, seed=1, flip=0.01), cohort(200, 1000, seed=2, flip=0.01)
     draws = cohort(200, 1000, seed=3, flip=0.01)

@@ -10,6 +10,7 @@ from vae_genomics.evaluation.sfs import (
     compare_sfs,
     project_sfs,
     projection_matrix,
+    rare_sfs,
     site_frequency_spectrum,
 )
 
@@ -122,3 +123,32 @@ def test_compare_sfs_bins_and_errors():
         compare_sfs(real * 2, real)
     with pytest.raises(ValueError, match="cannot project"):
         project_sfs(np.ones(4), 4)
+
+
+def test_rare_sfs_pools_the_bins_and_takes_the_largest_error_by_hand():
+    # 8 haplotypes; ALT copies per site: real 1, 1, 2, 3, 0; synthetic 1, 2, 2, 0, 0
+    real = np.zeros((8, 5), dtype=np.int8)
+    real[:1, 0] = real[:1, 1] = real[:2, 2] = real[:3, 3] = 1
+    synthetic = np.zeros((8, 5), dtype=np.int8)
+    synthetic[:1, 0] = synthetic[:2, 1] = synthetic[:2, 2] = 1
+    out = rare_sfs(real, synthetic)
+    np.testing.assert_array_equal(out["copies"], np.arange(1, 8))  # bins below m = 8
+    np.testing.assert_allclose(out["real"][:3], [2, 1, 1])
+    np.testing.assert_allclose(out["synthetic"][:3], [1, 2, 0])
+    np.testing.assert_allclose(out["relative_error"][:3], [-0.5, 1.0, -1.0])
+    assert np.isnan(out["relative_error"][3:]).all()
+    assert out["max_abs_relative_error"] == 1.0
+    assert out["total_relative_error"] == pytest.approx((3 - 4) / 4)
+    nothing = rare_sfs(np.zeros((8, 5), dtype=np.int8), synthetic)  # no real site at 1..7
+    assert nothing["max_abs_relative_error"] is None and nothing["total_relative_error"] is None
+
+
+def test_rare_sfs_is_compare_sfs_at_the_smaller_size():
+    real, synthetic = _haplotypes(40, 500, seed=5), _haplotypes(25, 500, seed=6)
+    out, ref = rare_sfs(real, synthetic), compare_sfs(real, synthetic)
+    assert out["sample_size"] == ref["sample_size"] == 25
+    for key in ("copies", "real", "synthetic", "relative_error"):
+        np.testing.assert_array_equal(out[key], ref[key])
+    assert out["total_relative_error"] == pytest.approx(
+        ref["synthetic"].sum() / ref["real"].sum() - 1
+    )

@@ -158,6 +158,9 @@ def test_section_report_is_self_contained(tmp_path, evaluation):
     for value in (s["realism"]["ceiling"]["aats_heldout"],
                   s["realism"]["sets"]["generated_samples"]["privacy_loss"]):  # fmt: skip
         assert fmt(value) in realism
+    rare = s["realism"]["sets"]["generated_samples"]["sfs"]["rare"]  # the sites at 1-10 copies
+    assert "sites at 1–10 ALT copies: relative error vs held-out, pooled" in realism
+    assert rare["total_relative_error"] is None or fmt(rare["total_relative_error"]) in realism
     ids = set(re.findall(r'id="([^"]+)"|id=\'([^\']+)\'', page))
     ids = {a or b for a, b in ids}
     for anchor in re.findall(r'href="#([^"]+)"', page):  # every contents link has its target

@@ -51,7 +51,7 @@ from vae_genomics.evaluation.privacy import (
     quantiles,
     repeated_draw_distances,
 )
-from vae_genomics.evaluation.sfs import site_frequency_spectrum
+from vae_genomics.evaluation.sfs import rare_sfs, site_frequency_spectrum
 
 #: Default number of bp-distance bins of the LD decay.
 LD_BINS = 8
@@ -199,7 +199,8 @@ def realism_panel(
         (``distance_attack_auc``, ``distance_attack_tpr_at_1pct_fpr``, ``nn_flag_fraction``,
         ``heldout_nn_flag_fraction``, ``kinship_train``, ``heldout_kinship_train``,
         ``kinship_pairs``), ``ld_decay`` (``edges`` bp, ``heldout``, ``set``, ``mae``), ``sfs``
-        (``heldout``/``set`` binned fractions, ``tv_distance``), ``pairwise`` (``wasserstein``,
+        (``heldout``/``set`` binned fractions, ``tv_distance``; ``rare``: the sites at 1..10
+        copies, :func:`~vae_genomics.evaluation.sfs.rare_sfs`), ``pairwise`` (``wasserstein``,
         ``mean_heldout``, ``mean_set``).
     """
     rng = np.random.default_rng(seed)
@@ -325,6 +326,7 @@ def _structure_numbers(
         "heldout": sfs_ref,
         "set": sfs_set,
         "tv_distance": float(0.5 * np.abs(sfs_ref - sfs_set).sum()),
+        "rare": rare_sfs(ref, syn),
     }
     m = min(n, max_pairwise)
     pw_ref = pairwise_hamming(ref[:m], chunk_size)

@@ -57,6 +57,16 @@ ROWS: tuple[tuple[str, _Getter, str | None], ...] = (
     ("KING: individual pairs compared (each)", lambda p: p["kinship_pairs"], None),
     ("LD decay: mean |Δ r²| over bp bins", lambda p: p["ld_decay"]["mae"], None),
     ("site frequency spectrum: TV distance", lambda p: p["sfs"]["tv_distance"], None),
+    (
+        "sites at 1–10 ALT copies: relative error vs held-out, pooled",
+        lambda p: p["sfs"]["rare"]["total_relative_error"],
+        None,
+    ),
+    (
+        "sites at 1–10 ALT copies: largest |relative error| of a bin",
+        lambda p: p["sfs"]["rare"]["max_abs_relative_error"],
+        None,
+    ),
     ("pairwise Hamming distances: Wasserstein", lambda p: p["pairwise"]["wasserstein"], None),
     ("pairwise Hamming distance, mean", lambda p: p["pairwise"]["mean_set"], None),
 )

@@ -178,12 +178,13 @@ def _sfs_table(metrics: Mapping[str, Any]) -> str:
     if not sfs:
         return ""
     first = next(iter(sfs.values()))
-    rows = [["<th>real held-out</th>", *(num(v, digits=5) for v in first["real"]), "—"]]
+    rows = [["<th>real held-out</th>", *(num(v, digits=5) for v in first["real"]), "—", "—"]]
     for name, row in sfs.items():
         cells = [num(v, digits=5) for v in row["synthetic"]]
-        rows.append([f"<th>{esc(name)}</th>", *cells, num(row["max_abs_relative_error"])])
+        pooled = num(row.get("total_relative_error"))  # absent from pages drawn before it
+        rows.append([f"<th>{esc(name)}</th>", *cells, num(row["max_abs_relative_error"]), pooled])
     header = ["expected sites with k ALT copies", *(str(k) for k in first["copies"]),
-              "largest |relative error|"]  # fmt: skip
+              "largest |relative error|", "relative error, bins pooled"]  # fmt: skip
     return (
         "<h2>Rare variants: site frequency spectrum</h2><p class='note'>Sites by ALT copies among "
         f"{first['sample_size']:,} haplotypes (each set projected to the smaller size, "
