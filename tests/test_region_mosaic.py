@@ -202,6 +202,31 @@ def test_boundary_alleles_are_the_last_sites_before_each_boundary():
         boundary_alleles(region, 0)
 
 
+def test_boundary_alleles_are_read_at_the_common_sites_only():
+    """With rare variants kept, the switch window holds the last common sites (MAF >= 1% in the
+    cohort); a section without any falls back to its last sites."""
+    from types import SimpleNamespace
+
+    from vae_genomics.generate.region import boundary_alleles
+
+    rng = np.random.default_rng(0)
+    hap = (rng.random((200, 12)) < 0.5).astype(np.int8)  # common sites
+    hap[:, [3, 5, 6]] = 0
+    hap[0, [3, 5, 6]] = 1  # rare: 1 copy in 200 (MAF 0.005)
+    hap[:, 8:11] = 0  # the second section (sites 7-10): one common site, a singleton, two zeros
+    hap[1, 9] = 1
+    region = SimpleNamespace(haplotypes=hap, train_rows=np.arange(0, 200, 2),
+                             columns=[np.arange(7), np.arange(4), np.arange(1)])  # fmt: skip
+    train = hap[0:200:2]
+    first, second = boundary_alleles(region, 3)
+    np.testing.assert_array_equal(first, train[:, [1, 2, 4]])  # 6, 5, 3 skipped
+    np.testing.assert_array_equal(second, train[:, [7]])  # fewer common sites than the window
+    every = boundary_alleles(region, 3, min_maf=0.0)  # every site counts: the plain last sites
+    np.testing.assert_array_equal(every[0], train[:, 4:7])
+    hap[:, 7] = 0  # no common site left in the second section: its last 3 sites
+    np.testing.assert_array_equal(boundary_alleles(region, 3)[1], train[:, [8, 9, 10]])
+
+
 def test_sample_refuses_negative_switch_sites_before_reading_runs(tmp_path):
     from vae_genomics.commands.sample_region import run_region
     from vae_genomics.common.errors import DataError

@@ -123,10 +123,10 @@ def _add_region_options(p: argparse.ArgumentParser) -> None:
                    "haplotypes then drift across populations); default: superpopulation")  # fmt: skip
     g.add_argument("--switch-sites", type=int, metavar="W",
                    help="mosaic: at each boundary, switch to the training haplotypes nearest the "
-                   "template in the alleles of the last W sites before it, which carry the "
-                   "linkage across the boundary (0: nearest in the latent space of the section "
-                   "before); default: 60, and 0 for each population's own mosaic (--populations, "
-                   "--admixed)")  # fmt: skip
+                   "template in the alleles of the last W sites before it with a MAF of 1%% or "
+                   "more, which carry the linkage across the boundary (0: nearest in the latent "
+                   "space of the section before); default: 60, and 0 for each population's own "
+                   "mosaic (--populations, --admixed)")  # fmt: skip
     g.add_argument("--components", type=positive, metavar="K",
                    help="largest number of components of each Gaussian mixture, chosen by BIC "
                    "(default: 24)")  # fmt: skip

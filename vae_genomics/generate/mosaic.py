@@ -18,10 +18,10 @@ simulated chromosome (experiments/notebook/region-mosaic.md, "Regions": a fixed 
 of the haplotype on the smaller cohort).
 
 The neighbours can be searched on other features than the posterior means (``switch_on``): the
-region sampler gives the training haplotypes' alleles at the last sites before each boundary,
-where the linkage across the boundary lives (over the simulated chromosome, boundary LD 0.91–0.94
-× the ceiling against 0.76–0.79 × for the means: experiments/notebook/region-mosaic.md, "Switches
-chosen at the boundary").
+region sampler gives the training haplotypes' alleles at the last common sites (MAF ≥ 1%) before
+each boundary, where the linkage across the boundary lives (over the simulated chromosome,
+boundary LD 0.91–0.94 × the ceiling against 0.76–0.79 × for the means:
+experiments/notebook/region-mosaic.md, "Switches chosen at the boundary").
 
 With a group label per training haplotype (its population or superpopulation), switches stay
 inside the template's group: over a chromosome of dozens of sections, free switches let a

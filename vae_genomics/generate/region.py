@@ -96,18 +96,34 @@ def training_groups(region: LoadedRegion, level: str = DEFAULT_GROUPS) -> np.nda
     return np.asarray(column, dtype=str)[region.section_rows(0)][region.train_rows]
 
 
-def boundary_alleles(region: LoadedRegion, sites: int) -> list[np.ndarray]:
-    """The training haplotypes' alleles at the last ``sites`` sites of each section but the
-    last (fewer where a section has fewer), K - 1 arrays of shape (n_train, <= sites), int8, in
-    ``region.train_rows`` order: what the mosaic's switch at each boundary is chosen on."""
+#: Minor-allele frequency of the sites the mosaic's switches are chosen on (the default of
+#: ``data.min_maf``, at which the switch window was tuned): with rare variants kept, rare sites
+#: would fill the window, shorten its span and choose neighbours by the rare alleles they share
+#: (experiments/notebook/rare-variants.md, "Switches chosen on the common sites").
+SWITCH_MIN_MAF = 0.01
+
+
+def boundary_alleles(
+    region: LoadedRegion, sites: int, min_maf: float = SWITCH_MIN_MAF
+) -> list[np.ndarray]:
+    """The training haplotypes' alleles at the last ``sites`` sites of each section but the last
+    whose minor-allele frequency in the cohort (all its haplotypes, as ``data.min_maf`` reads it)
+    is at least ``min_maf``: K - 1 arrays of shape (n_train, <= sites), int8, in
+    ``region.train_rows`` order, what the mosaic's switch at each boundary is chosen on. Fewer
+    where a section has fewer such sites; a section with none gives its last ``sites`` sites. At
+    the default ``data.min_maf`` every site qualifies, so only runs that keep rarer variants
+    (``data.min_mac``) are affected."""
     if sites < 1:
         raise ValueError(f"the switch sites must be >= 1, got {sites}")
     hap = np.asarray(region.haplotypes)
     bounds = np.concatenate([[0], np.cumsum([len(c) for c in region.columns])])
-    return [
-        hap[region.train_rows, max(lo, hi - sites) : hi]
-        for lo, hi in itertools.pairwise(bounds[:-1])
-    ]
+    out = []
+    for lo, hi in itertools.pairwise(bounds[:-1]):
+        freq = hap[:, lo:hi].mean(axis=0) if len(hap) else np.zeros(hi - lo)
+        common = lo + np.flatnonzero(np.minimum(freq, 1 - freq) >= min_maf)
+        columns = common[-sites:] if len(common) else np.arange(max(lo, hi - sites), hi)
+        out.append(hap[np.ix_(region.train_rows, columns)])
+    return out
 
 
 def training_codes(
