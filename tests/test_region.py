@@ -322,6 +322,10 @@ def test_cli_writes_a_valid_indexed_region_vcf_and_page(region_runs, tmp_path):
         "independent",
     }
     html = (out.parent / "region.html").read_text()  # named after the VCF outside runs/regions
+    # every site has a MAF >= 1% among these held-out haplotypes: no second boundary LD number
+    assert metrics["boundary_ld_common"] is None
+    assert "boundary_ld_r_common" not in metrics["summary"]["mosaic"]
+    assert "boundary LD r, sites with MAF ≥ 1%" not in html
     assert "LD across section boundaries" in html and "data:image/png;base64," in html
     assert not re.search(r"src=[\"'](?!data:)", html)  # self-contained: figures inline
     # along the region: each boundary's LD ratio (a dot linking its table row), the sections'
@@ -525,3 +529,52 @@ def test_sfs_panel_of_a_copy_is_exact_and_of_a_shuffle_is_not():
     panel = sfs_panel(x, {"copy": x.copy(), "flat": flat})
     assert panel["copy"]["max_abs_relative_error"] == pytest.approx(0.0, abs=1e-9)
     assert panel["flat"]["max_abs_relative_error"] > 0.9
+
+
+def test_boundary_ld_of_the_common_sites_is_that_of_their_columns_and_absent_without_rare_ones():
+    from vae_genomics.evaluation.boundary_ld import CEILING, common_boundary_ld
+
+    rng = np.random.default_rng(4)
+    n, m = 200, 30
+    x_val = (rng.random((n, m)) < 0.3).astype(np.int8)
+    x_val[:, 10:20] = x_val[:, 5:15]  # linkage across the boundaries at 10 and 20
+    sets = {CEILING: (rng.random((n, m)) < 0.3).astype(np.int8), "s": x_val[::-1].copy()}
+    positions, offsets = np.arange(m) * 100 + 1, [0, 10, 20, 30]
+    assert common_boundary_ld(x_val, sets, positions, offsets) is None  # every site common
+    rare = [2, 9, 12, 25]
+    x_val[:, rare] = 0
+    x_val[0, rare] = 1  # one copy in 200: MAF 0.005
+    keep = np.setdiff1d(np.arange(m), rare)
+    got = common_boundary_ld(x_val, sets, positions, offsets)
+    want = boundary_ld(x_val[:, keep], {k: x[:, keep] for k, x in sets.items()}, positions[keep],
+                       [0, 8, 17, 26])  # fmt: skip
+    assert got["n_sites"] == m - len(rare) and got["min_maf"] == 0.01
+    assert (
+        got["n_pairs"] == want["n_pairs"] < boundary_ld(x_val, sets, positions, offsets)["n_pairs"]
+    )
+    for name in sets:
+        assert got["sets"][name]["boundary_ld_r_by_boundary"] == pytest.approx(
+            want["sets"][name]["boundary_ld_r_by_boundary"]
+        )
+    assert got["sets"]["s"]["boundary_ld_r"] == pytest.approx(1.0)  # the held-out rows reversed
+
+
+def test_the_page_shows_the_common_sites_boundary_ld_beside_all_sites_when_it_exists():
+    from vae_genomics.evaluation.boundary_ld import CEILING
+    from vae_genomics.report.region_page import _summary_table
+
+    def row(r, common=None):
+        out = {"boundary_ld_r": r, "boundary_ld_r_fraction": r / 0.8, "mean_boundary_r2": 0.1,
+               "coverage_pca": 0.9, "coverage_pca_fraction": 1.0, "coverage_hamming": 0.9,
+               "coverage_hamming_fraction": 1.0}  # fmt: skip
+        if common is not None:
+            out |= {"boundary_ld_r_common": common, "boundary_ld_r_common_fraction": common / 0.9}
+        return out
+
+    plain = _summary_table({"summary": {CEILING: row(0.8), "mosaic": row(0.4)}})
+    assert "sites with MAF ≥ 1%" not in plain
+    page = _summary_table({"summary": {CEILING: row(0.8, 0.9), "mosaic": row(0.4, 0.855)}})
+    header = page[: page.index("</tr>")]
+    assert header.index("boundary LD r, sites with MAF ≥ 1%") < header.index("mean boundary r²")
+    mosaic = page[page.index(">mosaic<") :]
+    assert "0.855" in mosaic and "0.95" in mosaic  # the common sites' r and its ÷ ceiling

@@ -175,6 +175,46 @@ def boundary_ld(
     return to_jsonable(result)
 
 
+#: Minor-allele frequency in the held-out haplotypes of the sites :func:`common_boundary_ld`
+#: keeps (the default of ``data.min_maf``).
+COMMON_MAF = 0.01
+
+
+def common_boundary_ld(
+    reference: np.ndarray,
+    sets: Mapping[str, np.ndarray],
+    positions: np.ndarray,
+    offsets: Sequence[int],
+    max_distance: int = 50_000,
+    min_maf: float = COMMON_MAF,
+) -> dict[str, Any] | None:
+    """:func:`boundary_ld` over the sites whose minor-allele frequency in ``reference`` is at
+    least ``min_maf``, or None when every site is one (the number would repeat the all-sites one).
+
+    With rare variants kept (``data.min_mac``) most cross-boundary pairs join rare sites, whose
+    LD only the same lineage carries on both sides; this number tells whether the common
+    haplotype structure crosses the boundaries as it does in a run at MAF ≥ 1%
+    (experiments/notebook/rare-variants.md).
+
+    Args:
+        reference, sets, positions, offsets, max_distance: As :func:`boundary_ld`.
+        min_maf: Smallest minor-allele frequency kept.
+
+    Returns:
+        What :func:`boundary_ld` returns, with ``n_sites`` and ``min_maf``; or None.
+    """
+    freq = np.asarray(reference).mean(axis=0)
+    keep = np.flatnonzero(np.minimum(freq, 1 - freq) >= min_maf)
+    if len(keep) == len(freq):
+        return None
+    starts = np.searchsorted(keep, np.asarray(offsets))
+    ld = boundary_ld(
+        np.asarray(reference)[:, keep], {name: np.asarray(x)[:, keep] for name, x in sets.items()},
+        np.asarray(positions)[keep], starts, max_distance,
+    )  # fmt: skip
+    return {**ld, "n_sites": len(keep), "min_maf": float(min_maf)}
+
+
 #: Fraction of the ceiling's boundary LD r a boundary must keep to meet the target.
 BOUNDARY_TARGET = 0.9
 

@@ -23,6 +23,7 @@ from vae_genomics.evaluation.boundary_ld import (
     CEILING,
     boundary_ld,
     boundary_track,
+    common_boundary_ld,
     second_sample_track,
 )
 from vae_genomics.evaluation.modeseek import mode_seeking_report
@@ -70,9 +71,10 @@ def _realism(
 
 def _summary(
     panel: Mapping[str, Any], ld: Mapping[str, Any], realism: Mapping[str, Any],
-    track: Mapping[str, Any], sfs: Mapping[str, Any],
+    track: Mapping[str, Any], sfs: Mapping[str, Any], common: Mapping[str, Any] | None = None,
 ) -> dict[str, dict[str, Any]]:  # fmt: skip
-    """The page's summary row per set, the ceiling first: its numbers beside the ceiling's."""
+    """The page's summary row per set, the ceiling first: its numbers beside the ceiling's (with
+    ``common``, the boundary LD r over the common sites too)."""
     ceil_ld = ld["sets"][CEILING]["boundary_ld_r"]
     summary = {}
     for name in [CEILING, *panel["sets"]]:
@@ -102,6 +104,12 @@ def _summary(
             else track["sets"].get(name, {}).get("at_target")
         )
         row["sfs_max_relative_error"] = sfs[name]["max_abs_relative_error"]
+        if common is not None:
+            value, ceiling_value = (common["sets"][n]["boundary_ld_r"] for n in (name, CEILING))
+            row["boundary_ld_r_common"] = value
+            row["boundary_ld_r_common_fraction"] = (
+                value / ceiling_value if value and ceiling_value else None
+            )
         summary[name] = row
     return summary
 
@@ -135,7 +143,10 @@ def evaluate_region(
         ``realism`` and ``summary`` (per set: coverage PCA/Hamming, boundary LD r and their
         fractions of the ceiling's, the fraction of boundaries at 0.9 × the ceiling's r, AATS,
         privacy loss and its SD over subset draws, exact-copy fraction, LD-decay MAE, largest SFS
-        error at 1-10 copies), ``boundary_track`` and ``sfs``.
+        error at 1-10 copies; with rare sites, the boundary LD r over the sites with a held-out
+        MAF ≥ 1% and its fraction), ``boundary_ld_common`` (:func:`~vae_genomics.evaluation.
+        boundary_ld.common_boundary_ld`, None without rare sites), ``boundary_track`` and
+        ``sfs``.
     """
     rng = np.random.default_rng(seed)
     x_val = np.asarray(x_val)
@@ -163,7 +174,10 @@ def evaluate_region(
         x_val, x_train, chosen, positions, offsets, max_distance, seed
     )
     sfs = sfs_panel(x_val, {CEILING: ceiling_sample, **sized})
-    summary = _summary(panel, ld, realism, track, sfs)
+    common = common_boundary_ld(
+        x_val, {CEILING: ceiling_sample, **sized}, positions, offsets, max_distance
+    )
+    summary = _summary(panel, ld, realism, track, sfs, common)
     return to_jsonable(
         {
             "n_reference": n,
@@ -171,6 +185,7 @@ def evaluate_region(
             "summary": summary,
             "panel": panel,
             "boundary_ld": ld,
+            "boundary_ld_common": common,
             "boundary_track": track,
             "sfs": sfs,
             "realism": realism,

@@ -78,6 +78,9 @@ def _summary_table(metrics: Mapping[str, Any]) -> str:
               "± SD (subset draws)", "exact training copies", "LD decay MAE",
               f"boundaries ≥ {TARGETS['boundary_ld_r']} × ceiling (ceiling's row: a second real sample)",
               "SFS 1–10: largest |rel. error|"]  # fmt: skip
+    common = any("boundary_ld_r_common" in row for row in summary.values())  # rare sites kept
+    if common:
+        header[3:3] = ["boundary LD r, sites with MAF ≥ 1%", "÷ ceiling"]
     rows = []
     for name, row in summary.items():
         cells = [f"<th>{html.escape(name)}</th>"]
@@ -87,6 +90,9 @@ def _summary_table(metrics: Mapping[str, Any]) -> str:
             cells.append(num(row[key]))
             if key == "boundary_ld_r":
                 cells.append(num(frac, "trip" if short else ""))
+                if common:
+                    cells.append(num(row.get("boundary_ld_r_common")))
+                    cells.append(num(row.get("boundary_ld_r_common_fraction")))
                 cells.append(num(row["mean_boundary_r2"]))
             else:
                 cells.append(num(frac, "trip" if short else ""))
