@@ -114,6 +114,30 @@ def test_sampling_reproduces_the_fitted_chain_and_temperature_sharpens(rng) -> N
     )
 
 
+def test_sites_rarer_than_one_percent_are_not_sharpened(rng) -> None:
+    # site 0 carries its minor allele in 0.5% of training haplotypes (drawn at T = 1 whatever
+    # T), site 1 in 30% (sharpened); sites 0 and 1 independent, no decoder signal
+    n = 20000
+    x = np.zeros((n, 2), dtype=np.int8)
+    x[rng.choice(n, n // 200, replace=False), 0] = 1
+    x[:, 1] = rng.random(n) < 0.3
+    head = ContextHead(order=1).fit(np.zeros(x.shape), x)
+    np.testing.assert_allclose(head.site_maf, x.mean(axis=0))
+    plain = head.sample(np.zeros((n, 2)), np.random.default_rng(3))
+    cold = head.sample(np.zeros((n, 2)), np.random.default_rng(3), temperature=0.5)
+    # the same uniforms: the rare site's alleles are those of T = 1, its frequency kept
+    np.testing.assert_array_equal(cold[:, 0], plain[:, 0])
+    assert cold[:, 0].mean() == pytest.approx(0.005, abs=0.002)
+    # the common site sharpened: its training frequency p at T = 0.5 is p^2 / (p^2 + (1 - p)^2)
+    p = x[:, 1].mean()
+    assert plain[:, 1].mean() == pytest.approx(p, abs=0.01)
+    assert cold[:, 1].mean() == pytest.approx(p**2 / (p**2 + (1 - p) ** 2), abs=0.01)
+    # a head given its weights by hand sharpens every site
+    hand = ContextHead(order=1)
+    hand.weights = head.weights
+    assert hand.sample(np.zeros((n, 2)), np.random.default_rng(3), 0.5)[:, 0].mean() < 0.002
+
+
 def test_fit_stays_finite_where_the_decoder_saturates(rng) -> None:
     # Huge logits make p(1 - p) vanish: undamped Newton steps diverge here.
     logits = rng.choice([-60.0, 60.0], size=(300, 5))

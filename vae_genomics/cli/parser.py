@@ -243,7 +243,8 @@ _COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], str, str]]
         "itself, spread inflated S times); decoders bernoulli (independent draws per site), "
         "temperature:T (draws from sharpened probabilities), calls (p >= 0.5) or ld[:K[:T]] "
         "(each site drawn given its decoder probability and the K sites before it, by a head "
-        "fitted on the training haplotypes; K = 8, T = 1 unless given). The default is "
+        "fitted on the training haplotypes; K = 8, T = 1 unless given; sites with a training "
+        "minor-allele frequency below 1% are drawn at T = 1). The default is "
         "the generator the report evaluates, chosen by measurement (experiments/notebook/ld-head.md); prior "
         "and gmm are Bernoulli draws from the prior and from the run's stored mixture. "
         "Haplotypes 2i and 2i+1 form the phased genotype of synthetic sample i, so N must be even.",

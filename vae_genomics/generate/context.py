@@ -11,9 +11,13 @@ autoregressive model over the K preceding sites, conditioned on z through l_j):
 with one (a_j, w_j, b_j) per site. It is fitted **after** training, on the training haplotypes and
 one posterior draw z_i ~ q(z | x_i) each, by penalised logistic regression per site (Newton steps,
 all sites at once; an L2 penalty lam/2 (|a_j - 1|^2 + |w_j|^2) keeps it near the plain decoder
-where the data say little). The VAE is not changed, so its likelihood and its latent use (AU, MI)
-are what training left: a head fitted post hoc cannot cause posterior collapse. Drawing is
-sequential along the section (one vectorised step per site over all haplotypes).
+where the data say little). Drawn at temperature T, each logit is divided by T (T < 1 sharpens),
+except at sites whose minor allele is rarer than :data:`RARE_MAF` among the training haplotypes:
+sharpening pulls draws towards a site's commoner allele, which at a rare site removes the very
+alleles the site frequency spectrum counts. The VAE is not changed, so its likelihood and its
+latent use (AU, MI) are what training left: a head fitted post hoc cannot cause posterior
+collapse. Drawing is sequential along the section (one vectorised step per site over all
+haplotypes).
 """
 
 from __future__ import annotations
@@ -27,6 +31,11 @@ from scipy.special import expit, log_expit
 DEFAULT_ORDER = 8
 #: Sites of one block of :meth:`ContextHead.log_prob` (memory: n × this many float64).
 LOG_PROB_SITES = 1024
+#: Sites whose minor allele is rarer than this among the training haplotypes are drawn at
+#: temperature 1 whatever T: sharpening pulls a site's draws towards its commoner allele, which
+#: removes rare alleles (at T = 0.7, 12-26% of the sites at 1-10 copies on real sections,
+#: experiments/notebook/rare-variants.md) while common sites gain from it.
+RARE_MAF = 0.01
 
 
 def context_features(logits: np.ndarray, x: np.ndarray, order: int, start: int, stop: int):
@@ -62,6 +71,8 @@ class ContextHead:
 
     Attributes:
         weights: After :meth:`fit`, shape (n_sites, K + 2): (a_j, w_{j,1..K}, b_j) per site.
+        site_maf: After :meth:`fit`, shape (n_sites,): each site's minor-allele frequency among
+            the training haplotypes (sites below :data:`RARE_MAF` are not sharpened).
     """
 
     order: int = DEFAULT_ORDER
@@ -69,6 +80,7 @@ class ContextHead:
     iterations: int = 12
     chunk: int = 16
     weights: np.ndarray | None = None
+    site_maf: np.ndarray | None = None
 
     def fit(self, logits: np.ndarray, x: np.ndarray) -> ContextHead:
         """Fit the head.
@@ -94,12 +106,15 @@ class ContextHead:
         scale = np.full(d, self.penalty)
         scale[-1] = 1e-3 * self.penalty  # b_j nearly free (bounded where a site is monomorphic)
         weights = np.tile(prior, (m, 1))
+        frequency = np.zeros(m)
         for start in range(0, m, self.chunk):
             stop = min(m, start + self.chunk)
             features = context_features(logits, x, self.order, start, stop)
             y = np.asarray(x[:, start:stop]).T.astype(np.float64)
+            frequency[start:stop] = y.mean(axis=1)
             weights[start:stop] = self._newton(features, y, weights[start:stop], prior, scale)
         self.weights = weights
+        self.site_maf = np.minimum(frequency, 1.0 - frequency)
         return self
 
     def _newton(self, features, y, w, prior, scale) -> np.ndarray:
@@ -241,10 +256,11 @@ class ContextHead:
         """Draw haplotypes site by site, int8 0/1 of the shape of ``logits`` (n, n_sites).
 
         ``temperature`` T divides each site's head logit (T < 1 sharpens, as the ``temperature``
-        decoder does for the plain decoder). A block of the head's sites (a region drawn section
-        by section) starts at site ``offset``, with ``context`` the alleles of the sites before it
-        (n, c), in genome order, c >= min(offset, order); without them ``logits`` covers every
-        site of the head (or its first ones).
+        decoder does for the plain decoder), except at sites whose training minor-allele
+        frequency is below :data:`RARE_MAF`, drawn at T = 1. A block of the head's sites (a
+        region drawn section by section) starts at site ``offset``, with ``context`` the alleles
+        of the sites before it (n, c), in genome order, c >= min(offset, order); without them
+        ``logits`` covers every site of the head (or its first ones).
         """
         n, m = np.shape(logits)
         weights = self._block(offset, m)
@@ -260,6 +276,9 @@ class ContextHead:
         for p in range(offset - c, offset):
             ring[:, p % self.order] = context[:, context.shape[1] - (offset - p)]
         lags = np.zeros(self.order)
+        # a head given its weights by hand (no site_maf) sharpens every site
+        maf = np.full(m, 0.5) if self.site_maf is None else self.site_maf[offset : offset + m]
+        temperatures = np.where(maf < RARE_MAF, 1.0, temperature)
         out = np.empty((n, m), dtype=np.int8)
         uniforms = rng.random((n, m))
         for j in range(m):
@@ -270,7 +289,7 @@ class ContextHead:
                 lags[:] = 0.0
                 lags[[(site - i) % self.order for i in range(1, k + 1)]] = weights[j, 1 : k + 1]
                 eta = eta + ring @ lags
-            drawn = uniforms[:, j] < expit(eta / temperature)
+            drawn = uniforms[:, j] < expit(eta / temperatures[j])
             out[:, j] = drawn
             ring[:, site % self.order] = drawn
         return out

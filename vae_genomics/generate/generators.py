@@ -25,7 +25,9 @@ Decoders (of decoder probabilities p = sigmoid(logits)):
 - ``calls``: p >= 0.5 is ALT, no noise;
 - ``ld`` / ``ld:K`` / ``ld:K:T``: an LD-aware head (:mod:`~vae_genomics.generate.context`) draws
   each site given the decoder's logit and the K preceding sites (K = 8 by default), sharpened at
-  temperature T (default 1); the head is fitted on the training haplotypes when the generator is.
+  temperature T (default 1) except at sites whose minor allele is rarer than 1% among the
+  training haplotypes (drawn at T = 1, which keeps their count); the head is fitted on the
+  training haplotypes when the generator is.
 
 Copy guard (:mod:`~vae_genomics.generate.guard`):
 
