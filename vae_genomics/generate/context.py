@@ -33,8 +33,9 @@ DEFAULT_ORDER = 8
 LOG_PROB_SITES = 1024
 #: Sites whose minor allele is rarer than this among the training haplotypes are drawn at
 #: temperature 1 whatever T: sharpening pulls a site's draws towards its commoner allele, which
-#: removes rare alleles (at T = 0.7, 12-26% of the sites at 1-10 copies on real sections,
-#: experiments/notebook/rare-variants.md) while common sites gain from it.
+#: removes rare alleles (at T = 0.7 on six real sections, 14% of the sites at 1-10 copies on
+#: average, against 6% with this rule; experiments/notebook/rare-variants.md) while common
+#: sites gain from it.
 RARE_MAF = 0.01
 
 
