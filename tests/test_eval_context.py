@@ -183,16 +183,20 @@ class _Uniforms:
 
 
 def test_sampling_in_blocks_with_the_context_carried_equals_sampling_at_once(rng) -> None:
-    """A region drawn section by section: each block starts from the K alleles before it."""
+    """A region drawn section by section: each block starts from the K alleles before it, and
+    its sites keep their own temperature (sites 3 and 8 are rare: drawn at T = 1)."""
     x = (rng.random((300, 12)) < 0.4).astype(np.int8)
+    x[:, [3, 8]] = 0
+    x[:2, [3, 8]] = 1
     logits = rng.normal(size=x.shape)
     head = ContextHead(order=3).fit(logits, x)
+    np.testing.assert_array_equal(np.flatnonzero(head.site_maf < 0.01), [3, 8])
     u = rng.random(x.shape)
-    whole = head.sample(logits, _Uniforms(u))
+    whole = head.sample(logits, _Uniforms(u), 0.5)
     draws, parts, done = _Uniforms(u), [], 0
     for width in (2, 5, 1, 4):  # blocks narrower and wider than the order
         context = np.concatenate(parts, axis=1) if parts else None
-        parts.append(head.sample(logits[:, done : done + width], draws, 1.0, done, context))
+        parts.append(head.sample(logits[:, done : done + width], draws, 0.5, done, context))
         done += width
     np.testing.assert_array_equal(np.concatenate(parts, axis=1), whole)
     with pytest.raises(ValueError, match="the 2 sites before it"):
