@@ -160,3 +160,63 @@ def test_unseen_codes_scores_half_the_heldout_set_against_the_other(trained):
     for aats, loss, copies in rows.values():
         assert 0 <= aats <= 1 and -1 <= loss <= 1 and 0 <= copies <= 1
     assert score_seed(run, seed=1) == rows
+
+
+def test_synthetic_table_averages_evaluate_outputs_per_section_and_rule(trained, tmp_path):
+    """experiments/synthetic_table.py: each rule's evaluate outputs, averaged over seeds."""
+    from experiments.synthetic_table import section_row, section_table
+
+    run = vae_genomics.load_run(trained["run"])
+    rng = np.random.default_rng(5)
+    outputs = []
+    for seed in (1, 2):  # two "seeds": training haplotypes with a few alleles flipped
+        x = run.haplotypes[run.train_rows][:80].copy()
+        flip = rng.random(x.shape) < 0.02
+        x[flip] = 1 - x[flip]
+        got = evaluate_external(
+            trained["run"], _write(tmp_path / f"s{seed}.vcf", x, trained["positions"])
+        )
+        path = tmp_path / f"t_s{seed}.json"
+        path.write_text(json.dumps(got))
+        outputs.append(got)
+    section, numbers = section_row(tmp_path / "t_s1.json")
+    ms = outputs[0]["modeseek"]
+    assert section == SECTION
+    assert numbers["cov_ham"] == pytest.approx(
+        ms["set"]["prdc_hamming"]["coverage"] / ms["ceiling"]["prdc_hamming"]["coverage"]
+    )
+    assert numbers["sfs"] == outputs[0]["realism"]["set"]["sfs"]["rare"]["total_relative_error"]
+    lines = section_table([f"flipped={tmp_path / 't_s*.json'}"])
+    assert len(lines) == 4  # header, rule line, the section, the mean over sections
+    loss = np.mean(
+        [
+            o["realism"]["set"]["privacy_loss"] - o["realism"]["ceiling"]["privacy_loss"]
+            for o in outputs
+        ]
+    )
+    cells = [cell.strip() for cell in lines[2].split("|")[1:-1]]
+    assert cells[:2] == [SECTION, "flipped"] and cells[5] == f"{loss:+.3f}"
+    assert cells[8].count(",") == 1  # both seeds' pooled SFS errors
+
+
+def test_synthetic_table_reads_region_pages(tmp_path):
+    from experiments.synthetic_table import CEILING, region_table
+
+    row = {
+        "coverage_pca_fraction": 0.97,
+        "coverage_hamming_fraction": 0.95,
+        "boundary_ld_r_fraction": 0.8,
+        "privacy_loss": 0.03,
+        "ld_decay_mae": 0.0012,
+    }
+    page = {
+        "summary": {CEILING: row | {"privacy_loss": 0.01}, "mosaic": row},
+        "sfs": {CEILING: {"total_relative_error": 0.02}, "mosaic": {"total_relative_error": -0.05}},
+    }
+    path = tmp_path / "region.json"
+    path.write_text(json.dumps(page))
+    cells = [c.strip() for c in region_table([str(path)])[2].split("|")[1:-1]]
+    assert cells[1:] == ["0.970", "0.950", "0.800", "—", "+0.020", "0.0012", "-5.0%", "+2.0%"]
+    row["boundary_ld_r_common_fraction"] = 0.96  # a page with sites rarer than 1%
+    path.write_text(json.dumps(page))
+    assert "| 0.960 |" in region_table([str(path)])[2]
