@@ -85,7 +85,18 @@ def test_cli_round_trip_with_sample_stdout_and_out(trained, tmp_path, capsys):
     args = ["evaluate", str(trained["run"]), "--synthetic", str(out_vcf), "--out", str(scores)]
     assert main(args) == 0
     assert json.loads(scores.read_text()) == printed  # seeded: the same numbers twice
-    assert "verdict:" in capsys.readouterr().out
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(f"verdict: {printed['verdict']['verdict']}")
+    assert lines[-1] == f"scores:  {scores}"
+    # the headline numbers, each beside the ceiling, from the scores written
+    s, ms = printed["realism"], printed["modeseek"]
+    cov = ms["set"]["prdc_hamming"]["coverage"] / ms["ceiling"]["prdc_hamming"]["coverage"]
+    assert f"{cov:.3f} x (Hamming)" in lines[1]
+    excess = s["set"]["privacy_loss"] - s["ceiling"]["privacy_loss"]
+    assert lines[2].startswith(f"privacy: loss {s['set']['privacy_loss']:.3f}")
+    assert f"excess {excess:+.3f})" in lines[2]
+    rare = s["set"]["sfs"]["rare"]["total_relative_error"]
+    assert rare is not None and f"{100 * rare:+.1f}% pooled" in lines[3]
     # an existing --out (or the scored file itself) is not replaced without --overwrite
     assert main(args) == 2
     assert main([*args, "--overwrite"]) == 0
@@ -220,3 +231,28 @@ def test_synthetic_table_reads_region_pages(tmp_path):
     row["boundary_ld_r_common_fraction"] = 0.96  # a page with sites rarer than 1%
     path.write_text(json.dumps(page))
     assert "| 0.960 |" in region_table([str(path)])[2]
+
+
+def test_headline_numbers_leave_out_rare_sites_when_there_are_none():
+    from vae_genomics.commands.evaluate import headline_numbers
+
+    def panel(coverage: float, loss: float, rare: float | None) -> tuple[dict, dict]:
+        prdc = {"coverage": coverage}
+        modeseek = {"prdc_pca": prdc, "prdc_hamming": prdc, "ld": {"pearson_r": 0.9}}
+        sfs = {"rare": {"copies": list(range(1, 11)), "total_relative_error": rare}}
+        realism = {"privacy_loss": loss, "distance_attack_auc": 0.5, "sfs": sfs}
+        return modeseek, realism
+
+    (ms_set, set_), (ms_ceiling, ceiling) = panel(0.9, 0.05, -0.08), panel(1.0, 0.01, 0.02)
+    scores = {
+        "modeseek": {"set": ms_set, "ceiling": ms_ceiling},
+        "realism": {"set": set_, "ceiling": ceiling},
+    }
+    lines = headline_numbers(scores)
+    assert lines[0].startswith("coverage: 0.900 x the ceiling's (PCA), 0.900 x (Hamming)")
+    assert "excess +0.040" in lines[1]
+    assert lines[2] == (
+        "sites at 1-10 copies: -8.0% pooled against the held-out haplotypes (ceiling +2.0%)"
+    )
+    set_["sfs"]["rare"]["total_relative_error"] = None  # no real sites at 1-10 copies
+    assert len(headline_numbers(scores)) == 2

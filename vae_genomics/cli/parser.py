@@ -257,7 +257,9 @@ _COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], str, str]]
         "coverage, precision and variance ratios in PCA and Hamming space, LD, AATS, privacy "
         "loss and exact training copies, LD decay, site frequency spectrum and pairwise "
         "distances, each beside the real-vs-real ceiling, and the verdict with the number that "
-        "tripped it. Uses only the run directory (its stored sites and haplotypes). Writes JSON.",
+        "tripped it. Uses only the run directory (its stored sites and haplotypes). Writes JSON "
+        "(to standard output, or with --out to a file, printing the verdict, coverage, LD, "
+        "privacy and rare-site numbers beside the ceiling).",
     ),
     "encode": (
         _encode_options,

@@ -258,6 +258,42 @@ def _log_verdict(synthetic: str | Path, verdict: dict[str, Any]) -> None:
     )
 
 
+def headline_numbers(scores: dict[str, Any]) -> list[str]:
+    """The numbers a reader looks at first, each beside the real-vs-real ceiling, as lines.
+
+    Args:
+        scores: What :func:`evaluate_external` returns.
+
+    Returns:
+        Lines: coverage (PCA, Hamming) and LD r as fractions of the ceiling's; privacy loss and
+        distance-attack AUC beside the real reference and their excesses; the sites at 1-10 ALT
+        copies pooled against the held-out haplotypes (omitted when there are none).
+    """
+    ms, c = scores["modeseek"]["set"], scores["modeseek"]["ceiling"]
+
+    def fraction(a: str, b: str) -> float:
+        return ms[a][b] / c[a][b] if c[a][b] else float("nan")
+
+    s, ref = scores["realism"]["set"], scores["realism"]["ceiling"]
+    lines = [
+        f"coverage: {fraction('prdc_pca', 'coverage'):.3f} x the ceiling's (PCA), "
+        f"{fraction('prdc_hamming', 'coverage'):.3f} x (Hamming); "
+        f"LD r {fraction('ld', 'pearson_r'):.3f} x",
+        f"privacy: loss {s['privacy_loss']:.3f} (real reference {ref['privacy_loss']:.3f}, excess "
+        f"{s['privacy_loss'] - ref['privacy_loss']:+.3f}); distance-attack AUC "
+        f"{s['distance_attack_auc']:.3f} (reference {ref['distance_attack_auc']:.3f}, excess "
+        f"{s['distance_attack_auc'] - ref['distance_attack_auc']:+.3f})",
+    ]
+    rare, rare_ref = s["sfs"]["rare"], ref["sfs"]["rare"]
+    if rare["total_relative_error"] is not None:
+        lines.append(
+            f"sites at 1-{len(rare['copies'])} copies: {100 * rare['total_relative_error']:+.1f}% "
+            f"pooled against the held-out haplotypes "
+            f"(ceiling {100 * rare_ref['total_relative_error']:+.1f}%)"
+        )
+    return lines
+
+
 def run_command(args: argparse.Namespace) -> None:
     from vae_genomics.run.directory import resolve_run_dir
 
@@ -279,4 +315,5 @@ def run_command(args: argparse.Namespace) -> None:
         write_json(args.out, scores, args.overwrite)  # exclusive: another job may have written it
         v = scores["verdict"]
         why = f" ({v['tripped_by']} = {v['value']:.3g})" if v["tripped_by"] else ""
-        print(f"verdict: {v['verdict']}{why}\nscores:  {args.out}")
+        lines = [f"verdict: {v['verdict']}{why}", *headline_numbers(scores), f"scores:  {args.out}"]
+        print("\n".join(lines))
