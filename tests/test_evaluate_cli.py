@@ -254,5 +254,7 @@ def test_headline_numbers_leave_out_rare_sites_when_there_are_none():
     assert lines[2] == (
         "sites at 1-10 copies: -8.0% pooled against the held-out haplotypes (ceiling +2.0%)"
     )
+    ceiling["sfs"]["rare"]["total_relative_error"] = None
+    assert headline_numbers(scores)[2].endswith("(ceiling n/a)")
     set_["sfs"]["rare"]["total_relative_error"] = None  # no real sites at 1-10 copies
     assert len(headline_numbers(scores)) == 2

@@ -284,12 +284,13 @@ def headline_numbers(scores: dict[str, Any]) -> list[str]:
         f"{s['distance_attack_auc']:.3f} (reference {ref['distance_attack_auc']:.3f}, excess "
         f"{s['distance_attack_auc'] - ref['distance_attack_auc']:+.3f})",
     ]
-    rare, rare_ref = s["sfs"]["rare"], ref["sfs"]["rare"]
-    if rare["total_relative_error"] is not None:
+    rare, ceiling = s["sfs"]["rare"]["total_relative_error"], ref["sfs"]["rare"]
+    if rare is not None:
+        top = ceiling["total_relative_error"]
+        beside = "n/a" if top is None else f"{100 * top:+.1f}%"
         lines.append(
-            f"sites at 1-{len(rare['copies'])} copies: {100 * rare['total_relative_error']:+.1f}% "
-            f"pooled against the held-out haplotypes "
-            f"(ceiling {100 * rare_ref['total_relative_error']:+.1f}%)"
+            f"sites at 1-{len(ceiling['copies'])} copies: {100 * rare:+.1f}% pooled against the "
+            f"held-out haplotypes (ceiling {beside})"
         )
     return lines
 
