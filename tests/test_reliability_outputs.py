@@ -67,6 +67,19 @@ def test_a_vcf_that_appeared_meanwhile_is_kept(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.vcf.gz"]
 
 
+def _scores() -> dict:
+    """What ``evaluate_external`` returns, reduced to the numbers ``evaluate --out`` prints."""
+    modeseek = {"prdc_pca": {"coverage": 0.9}, "prdc_hamming": {"coverage": 0.9}}
+    modeseek["ld"] = {"pearson_r": 0.9}
+    sfs = {"rare": {"copies": list(range(1, 11)), "total_relative_error": None}}
+    realism = {"privacy_loss": 0.0, "distance_attack_auc": 0.5, "sfs": sfs}
+    return {
+        "verdict": {"verdict": "ok", "tripped_by": None},
+        "modeseek": {"set": modeseek, "ceiling": modeseek},
+        "realism": {"set": realism, "ceiling": realism},
+    }
+
+
 def test_two_evaluate_runs_to_one_out_never_both_succeed(runs, monkeypatch, caplog):
     from vae_genomics.commands import evaluate
 
@@ -74,7 +87,7 @@ def test_two_evaluate_runs_to_one_out_never_both_succeed(runs, monkeypatch, capl
 
     def other_job_finishes_first(run_dir, synthetic, populations=None):  # passed the first check
         out.write_text('{"theirs": true}')
-        return {"verdict": {"verdict": "ok", "tripped_by": None}}
+        return _scores()
 
     monkeypatch.setattr(evaluate, "evaluate_external", other_job_finishes_first)
     args = ["evaluate", str(runs["run"]), "--synthetic", str(runs["vcf"]), "--out", str(out)]
